@@ -1,0 +1,90 @@
+//! A big-endian bit reader with Exp-Golomb support, for SPS and ADTS fields.
+
+/// Reads bits MSB-first from a byte slice. Every read returns `None` past the
+/// end, so parsers of untrusted input propagate exhaustion with `?`.
+#[derive(Debug, Clone)]
+pub struct BitReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        BitReader { data, pos: 0 }
+    }
+
+    pub fn bit_position(&self) -> usize {
+        self.pos
+    }
+
+    pub fn bits_left(&self) -> usize {
+        self.data.len() * 8 - self.pos.min(self.data.len() * 8)
+    }
+
+    pub fn read_bit(&mut self) -> Option<bool> {
+        let byte = *self.data.get(self.pos / 8)?;
+        let bit = (byte >> (7 - (self.pos % 8))) & 1;
+        self.pos += 1;
+        Some(bit == 1)
+    }
+
+    /// Reads up to 32 bits as an unsigned integer.
+    pub fn read_bits(&mut self, n: u32) -> Option<u32> {
+        debug_assert!(n <= 32);
+        if self.bits_left() < n as usize {
+            return None;
+        }
+        let mut v: u32 = 0;
+        for _ in 0..n {
+            v = (v << 1) | self.read_bit()? as u32;
+        }
+        Some(v)
+    }
+
+    pub fn skip_bits(&mut self, n: usize) -> Option<()> {
+        if self.bits_left() < n {
+            return None;
+        }
+        self.pos += n;
+        Some(())
+    }
+
+    /// Unsigned Exp-Golomb, `ue(v)`. Values wider than 32 bits are rejected
+    /// rather than wrapped: they only appear in corrupt streams.
+    pub fn read_ue(&mut self) -> Option<u32> {
+        let mut zeros = 0u32;
+        while !self.read_bit()? {
+            zeros += 1;
+            if zeros > 31 {
+                return None;
+            }
+        }
+        let rest = self.read_bits(zeros)? as u64;
+        u32::try_from((1u64 << zeros) - 1 + rest).ok()
+    }
+
+    /// Signed Exp-Golomb, `se(v)`.
+    pub fn read_se(&mut self) -> Option<i32> {
+        let k = self.read_ue()? as i64;
+        let v = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
+        i32::try_from(v).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_golomb() {
+        // 1 | 010 | 011 | 00100 | 00101 -> ue 0,1,2,3 ; then se(4) = -2
+        let data = [0b1010_0110, 0b0100_0010, 0b1000_0000];
+        let mut r = BitReader::new(&data);
+        assert_eq!(r.read_ue(), Some(0));
+        assert_eq!(r.read_ue(), Some(1));
+        assert_eq!(r.read_ue(), Some(2));
+        assert_eq!(r.read_ue(), Some(3));
+        assert_eq!(r.read_se(), Some(-2));
+        assert_eq!(r.read_bits(8), None);
+    }
+}

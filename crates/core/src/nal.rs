@@ -1,0 +1,144 @@
+//! H.264 Annex-B byte streams: start-code splitting, NAL types, RBSP.
+
+/// NAL unit types cht cares about (ITU-T H.264 Table 7-1).
+pub mod nal_type {
+    pub const SLICE: u8 = 1;
+    pub const IDR: u8 = 5;
+    pub const SEI: u8 = 6;
+    pub const SPS: u8 = 7;
+    pub const PPS: u8 = 8;
+    pub const AUD: u8 = 9;
+}
+
+/// The `nal_unit_type` of a NAL unit (header byte first).
+pub fn nal_unit_type(nal: &[u8]) -> u8 {
+    nal.first().map_or(0, |b| b & 0x1f)
+}
+
+/// Iterates the NAL units of an Annex-B buffer, start codes removed.
+///
+/// Trailing zero bytes before a start code (`trailing_zero_8bits`, or the
+/// leading zero of a 4-byte start code) are not part of the NAL unit.
+pub fn annexb_nals(data: &[u8]) -> AnnexBNals<'_> {
+    let pos = find_start_code(data, 0).map_or(data.len(), |(_, end)| end);
+    AnnexBNals { data, pos }
+}
+
+pub struct AnnexBNals<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for AnnexBNals<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        while self.pos < self.data.len() {
+            let start = self.pos;
+            let (nal_end, next) = match find_start_code(self.data, start) {
+                Some((sc, end)) => (sc, end),
+                None => (self.data.len(), self.data.len()),
+            };
+            self.pos = next;
+            let mut end = nal_end;
+            while end > start && self.data[end - 1] == 0 {
+                end -= 1;
+            }
+            if end > start {
+                return Some(&self.data[start..end]);
+            }
+        }
+        None
+    }
+}
+
+/// Finds the next `00 00 01` at or after `from`: (position, position after it).
+fn find_start_code(data: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut i = from;
+    while i + 3 <= data.len() {
+        // Skip quickly: a start code needs data[i+2] == 1 and two zeros before.
+        match data[i + 2] {
+            1 if data[i] == 0 && data[i + 1] == 0 => return Some((i, i + 3)),
+            0 => i += 1,
+            _ => i += 3,
+        }
+    }
+    None
+}
+
+/// Converts Annex-B to length-prefixed NAL units (4-byte big-endian sizes),
+/// the `avc1` sample format of MP4. Returns the number of bytes appended.
+pub fn annexb_to_avcc(data: &[u8], out: &mut Vec<u8>) -> usize {
+    let before = out.len();
+    for nal in annexb_nals(data) {
+        out.extend_from_slice(&(nal.len() as u32).to_be_bytes());
+        out.extend_from_slice(nal);
+    }
+    out.len() - before
+}
+
+/// Converts length-prefixed NAL units (`len_size` bytes each) back to Annex-B.
+/// Stops at the first truncated unit.
+pub fn avcc_to_annexb(data: &[u8], len_size: usize, out: &mut Vec<u8>) {
+    let mut pos = 0;
+    while pos + len_size <= data.len() {
+        let len = data[pos..pos + len_size]
+            .iter()
+            .fold(0usize, |a, &b| (a << 8) | b as usize);
+        pos += len_size;
+        let Some(nal) = data.get(pos..pos + len) else { break };
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+        pos += len;
+    }
+}
+
+/// Removes emulation-prevention bytes (`00 00 03` -> `00 00`), giving the RBSP.
+pub fn nal_to_rbsp(nal: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(nal.len());
+    let mut zeros = 0;
+    for &b in nal {
+        if zeros >= 2 && b == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        out.push(b);
+    }
+    out
+}
+
+/// True when the access unit holds an IDR slice.
+pub fn is_idr_access_unit(data: &[u8]) -> bool {
+    annexb_nals(data).any(|n| nal_unit_type(n) == nal_type::IDR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_three_and_four_byte_start_codes() {
+        let au = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 0, 1, 0x65, 9];
+        let nals: Vec<_> = annexb_nals(&au).collect();
+        assert_eq!(nals, vec![&[0x09, 0xf0][..], &[0x67, 1, 2], &[0x65, 9]]);
+        assert!(is_idr_access_unit(&au));
+        let mut avcc = Vec::new();
+        annexb_to_avcc(&au, &mut avcc);
+        assert_eq!(&avcc[..6], &[0, 0, 0, 2, 0x09, 0xf0]);
+        let mut back = Vec::new();
+        avcc_to_annexb(&avcc, 4, &mut back);
+        assert_eq!(annexb_nals(&back).collect::<Vec<_>>(), nals);
+    }
+
+    #[test]
+    fn garbage_without_start_code_yields_nothing() {
+        assert_eq!(annexb_nals(&[1, 2, 3, 4, 5]).count(), 0);
+        assert_eq!(annexb_nals(&[]).count(), 0);
+    }
+
+    #[test]
+    fn rbsp_removes_emulation_prevention() {
+        assert_eq!(nal_to_rbsp(&[0x67, 0, 0, 3, 1, 0, 0, 3]), vec![0x67, 0, 0, 1, 0, 0]);
+    }
+}
