@@ -1,1 +1,77 @@
-fn main() {}
+//! `cargo xtask`: the project's developer commands (build, run, test, demo,
+//! measure). Plain Rust so it works on a machine that has only cargo.
+
+mod demo;
+mod deps;
+mod testing;
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const USAGE: &str = "\
+cargo xtask <command> [args]
+
+commands:
+  record [ARGS..]   build cht in release and run `cht record` (defaults: listen
+                    127.0.0.1:4444, relay to udp 127.0.0.1:4445, ./sessions);
+                    extra ARGS go to `cht record` (see `cht record --help`)
+  demo [--secs N]   no sender needed: start the recorder, send it the bundled
+                    test clip over TCP in real time, then probe what was recorded
+  test [--no-fuzz]  install missing Debian packages the tests use (ffmpeg, nasm),
+                    run the whole test suite, then a short run of each fuzz target
+  fuzz [SECS]       run every cargo-fuzz target for SECS seconds each (default 20)
+";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let cmd = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match cmd.as_str() {
+        "record" => record(&rest),
+        "demo" => demo::run(&rest),
+        "test" => testing::test(&rest),
+        "fuzz" => testing::fuzz(rest.first().map(|s| s.parse()).transpose()?.unwrap_or(20)),
+        "" | "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Builds `cht` in release and returns its path.
+pub fn build_cht() -> anyhow::Result<PathBuf> {
+    deps::ensure_build_tools()?;
+    run(cargo().args(["build", "--release", "--quiet", "-p", "cht"]))?;
+    Ok(root().join("target/release/cht"))
+}
+
+pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let status = cmd.status().with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn record(args: &[String]) -> anyhow::Result<()> {
+    let cht = build_cht()?;
+    eprintln!("xtask: no sender at hand? run `cargo xtask demo` to record the bundled clip");
+    let status = Command::new(cht).arg("record").args(args).status()?;
+    if !status.success() {
+        bail!("cht record exited with {status}");
+    }
+    Ok(())
+}

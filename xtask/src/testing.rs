@@ -1,0 +1,62 @@
+//! `cargo xtask test` and `cargo xtask fuzz`.
+
+use crate::{cargo, deps, root, run};
+use anyhow::Context;
+use std::process::Command;
+
+const FUZZ_TARGETS: [&str; 3] = ["ts_demux", "mp4_reader", "adts_decode"];
+
+pub fn test(args: &[String]) -> anyhow::Result<()> {
+    deps::ensure_test_tools()?;
+    if !args.iter().any(|a| a == "--no-fuzz") {
+        fuzz(15)?;
+    }
+    let extra: Vec<&String> = args.iter().filter(|a| *a != "--no-fuzz").collect();
+    run(cargo().args(["test", "--workspace"]).args(extra))
+}
+
+/// Short libFuzzer runs. cargo-fuzz needs nightly-only flags; the stable
+/// toolchain accepts them with RUSTC_BOOTSTRAP=1.
+pub fn fuzz(secs: u32) -> anyhow::Result<()> {
+    ensure_cargo_fuzz()?;
+    let corpus_root = root().join("target/fuzz-corpus");
+    for target in FUZZ_TARGETS {
+        let corpus = corpus_root.join(target);
+        seed_corpus(target, &corpus)?;
+        eprintln!("xtask: fuzzing {target} for {secs} s");
+        run(cargo()
+            .current_dir(root().join("fuzz"))
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", "--sanitizer", "none", target])
+            .arg(&corpus)
+            .args(["--", &format!("-max_total_time={secs}"), "-max_len=65536", "-print_final_stats=1"]))?;
+    }
+    Ok(())
+}
+
+fn ensure_cargo_fuzz() -> anyhow::Result<()> {
+    let have = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !have {
+        eprintln!("xtask: installing cargo-fuzz (cargo install cargo-fuzz)");
+        run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked", "--quiet"]))?;
+    }
+    Ok(())
+}
+
+/// Starts each target from real inputs cut to the fuzzer's size limit.
+fn seed_corpus(target: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let fixtures = root().join("tests/fixtures");
+    let seeds: &[&str] = match target {
+        "ts_demux" => &["av_high.ts"],
+        "mp4_reader" => &["av_high_frag.mp4", "av_high.mp4"],
+        _ => &["speech.aac", "av_high.aac"],
+    };
+    for name in seeds {
+        if let Ok(bytes) = std::fs::read(fixtures.join(name)) {
+            let cut = &bytes[..bytes.len().min(65536)];
+            std::fs::write(dir.join(format!("seed-{name}")), cut)?;
+        }
+    }
+    Ok(())
+}
