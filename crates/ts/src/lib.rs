@@ -1,1 +1,47 @@
-//! (to be written)
+//! A push-driven MPEG-TS demuxer for one live H.264 + AAC (ADTS) program.
+//!
+//! The caller pushes bytes as they arrive (TCP reads split anywhere) and
+//! receives typed [`DemuxItem`]s through a [`DemuxSink`], in arrival order:
+//! stream configs, whole H.264 access units, single ADTS frames and
+//! discontinuities. Like ripgrep's searcher, the demuxer drives the sink; it
+//! never pulls from a reader and owns no I/O or threads.
+//!
+//! What it does: 188/192/204-byte packet framing with resync after garbage,
+//! PAT/PMT tracking (including PMT updates that add a track), continuity
+//! checks, PES reassembly (bounded and unbounded), 33-bit PTS/DTS unwrapping
+//! shared by all tracks, SPS/PPS and ADTS config tracking. Damage is never
+//! silent: lost video packets give `damaged` access units, lost audio bytes are
+//! dropped and counted, and every anomaly shows up in [`DemuxStats`].
+//!
+//! What it is NOT for: decoding, remuxing, PCR/clock recovery, scrambled
+//! streams, multi-program selection (the first program of the PAT is used, and
+//! its first H.264 and first AAC stream), or codecs other than H.264 and AAC
+//! (their packets are ignored and counted).
+//!
+//! Packet headers are parsed by hand on the hot path (the `mpeg2ts` crate's
+//! per-packet reader allocates and is far slower); PAT/PMT tables are parsed
+//! by `mpeg2ts`, one packet at a time.
+
+#![forbid(unsafe_code)]
+
+mod audio;
+mod continuity;
+mod demuxer;
+mod error;
+mod framing;
+mod item;
+mod packet;
+mod pes;
+mod psi;
+mod router;
+mod sink;
+mod stats;
+mod video;
+
+#[cfg(test)]
+mod test_stream;
+
+pub use demuxer::{demux_all, TsDemuxer};
+pub use item::{DemuxItem, Discontinuity, DiscontinuityKind};
+pub use sink::DemuxSink;
+pub use stats::DemuxStats;

@@ -1,0 +1,20 @@
+//! Where demuxed items go: the caller supplies the sink, the demuxer drives it.
+
+use crate::item::DemuxItem;
+
+/// Receives demuxed items in arrival order.
+pub trait DemuxSink {
+    fn item(&mut self, item: DemuxItem);
+}
+
+impl<F: FnMut(DemuxItem)> DemuxSink for F {
+    fn item(&mut self, item: DemuxItem) {
+        self(item)
+    }
+}
+
+impl DemuxSink for Vec<DemuxItem> {
+    fn item(&mut self, item: DemuxItem) {
+        self.push(item)
+    }
+}

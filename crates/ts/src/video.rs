@@ -1,0 +1,158 @@
+//! H.264 access units: keyframe detection and SPS/PPS tracking into
+//! [`VideoConfig`].
+//!
+//! Only the NAL units before the first slice are looked at: parameter sets
+//! precede the slices of an access unit, and all slices of one access unit
+//! agree on being IDR or not. So the cost per access unit does not grow with
+//! the picture size.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use cht_core::nal::nal_type;
+use cht_core::sps::parse_sps;
+use cht_core::VideoConfig;
+
+/// What the head of an access unit holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct AccessUnitHead {
+    pub keyframe: bool,
+    pub sps: Option<Range<usize>>,
+    pub pps: Option<Range<usize>>,
+}
+
+impl AccessUnitHead {
+    pub fn scan(au: &[u8]) -> AccessUnitHead {
+        let mut head = AccessUnitHead::default();
+        let mut next = next_nal(au, 0);
+        while let Some(start) = next {
+            let kind = au[start] & 0x1f;
+            if (nal_type::SLICE..=nal_type::IDR).contains(&kind) {
+                head.keyframe = kind == nal_type::IDR;
+                break;
+            }
+            next = next_nal(au, start + 1);
+            if kind == nal_type::SPS || kind == nal_type::PPS {
+                let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
+                let range = start..trim_trailing_zeros(au, start, end);
+                let slot = if kind == nal_type::SPS { &mut head.sps } else { &mut head.pps };
+                slot.get_or_insert(range);
+            }
+        }
+        head
+    }
+}
+
+/// Index of the NAL header byte after the next `00 00 01` at or after `from`.
+fn next_nal(data: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(offset) = memchr::memchr(1, data.get(i..)?) {
+        let one = i + offset;
+        if one >= 2 && data[one - 1] == 0 && data[one - 2] == 0 && one + 1 < data.len() {
+            return Some(one + 1);
+        }
+        i = one + 1;
+    }
+    None
+}
+
+fn trim_trailing_zeros(data: &[u8], start: usize, mut end: usize) -> usize {
+    while end > start && data[end - 1] == 0 {
+        end -= 1;
+    }
+    end
+}
+
+/// The parameter sets in force, and the config they make.
+#[derive(Debug, Default)]
+pub(crate) struct VideoParams {
+    sps: Option<Bytes>,
+    pps: Option<Bytes>,
+    config: Option<VideoConfig>,
+}
+
+impl VideoParams {
+    pub fn config(&self) -> Option<&VideoConfig> {
+        self.config.as_ref()
+    }
+
+    /// Takes in the parameter sets found in the first `intact` bytes of an
+    /// access unit; returns the config to announce when it changed.
+    pub fn update(&mut self, au: &Bytes, head: &AccessUnitHead, intact: usize) -> Option<VideoConfig> {
+        let mut changed = false;
+        for (range, slot) in [(&head.sps, &mut self.sps), (&head.pps, &mut self.pps)] {
+            if let Some(range) = range.as_ref().filter(|r| r.end <= intact) {
+                let nal = &au[range.clone()];
+                if slot.as_deref() != Some(nal) {
+                    *slot = Some(au.slice(range.clone()));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return None;
+        }
+        let config = make_config(self.sps.as_ref()?, self.pps.as_ref()?)?;
+        if self.config.as_ref() == Some(&config) {
+            return None;
+        }
+        self.config = Some(config.clone());
+        Some(config)
+    }
+}
+
+fn make_config(sps_nal: &Bytes, pps_nal: &Bytes) -> Option<VideoConfig> {
+    let sps = parse_sps(sps_nal)?;
+    Some(VideoConfig {
+        width: sps.width,
+        height: sps.height,
+        profile_idc: sps.profile_idc,
+        constraint_flags: sps.constraint_flags,
+        level_idc: sps.level_idc,
+        chroma_format_idc: sps.chroma_format_idc,
+        bit_depth_luma: sps.bit_depth_luma,
+        bit_depth_chroma: sps.bit_depth_chroma,
+        sps: sps_nal.clone(),
+        pps: pps_nal.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_stream::{PPS, SPS_1080P};
+
+    fn au(nals: &[&[u8]]) -> Bytes {
+        let mut v = Vec::new();
+        for n in nals {
+            v.extend_from_slice(&[0, 0, 0, 1]);
+            v.extend_from_slice(n);
+        }
+        Bytes::from(v)
+    }
+
+    #[test]
+    fn finds_parameter_sets_and_idr() {
+        let data = au(&[&[0x09, 0xf0], SPS_1080P, PPS, &[0x65, 0x88, 0, 0, 1]]);
+        let head = AccessUnitHead::scan(&data);
+        assert!(head.keyframe);
+        assert_eq!(&data[head.sps.clone().unwrap()], SPS_1080P);
+        assert_eq!(&data[head.pps.clone().unwrap()], PPS);
+        let p = AccessUnitHead::scan(&au(&[&[0x09, 0xf0], &[0x41, 0x9a]]));
+        assert_eq!(p, AccessUnitHead { keyframe: false, sps: None, pps: None });
+    }
+
+    #[test]
+    fn announces_config_once_and_on_change() {
+        let mut params = VideoParams::default();
+        let first = au(&[SPS_1080P, PPS, &[0x65, 1]]);
+        let head = AccessUnitHead::scan(&first);
+        assert_eq!(params.update(&first, &head, head.pps.clone().unwrap().end - 1), None, "PPS not intact");
+        let config = params.update(&first, &head, first.len()).unwrap();
+        assert_eq!((config.width, config.height, config.profile_idc), (1920, 1080, 100));
+        assert_eq!(params.update(&first, &head, first.len()), None);
+        let other_pps = au(&[SPS_1080P, &[0x68, 0xeb, 0xe3, 0xcb], &[0x65, 1]]);
+        let changed = params.update(&other_pps, &AccessUnitHead::scan(&other_pps), usize::MAX).unwrap();
+        assert_eq!(&changed.pps[..], &[0x68, 0xeb, 0xe3, 0xcb]);
+    }
+}
