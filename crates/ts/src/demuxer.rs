@@ -343,6 +343,24 @@ mod tests {
     }
 
     #[test]
+    fn pmt_with_a_stream_type_mpeg2ts_does_not_know_is_still_followed() {
+        let mut s = StreamBuilder::default();
+        s.pat();
+        // 0x1c (MPEG-4 text) on 0x102, then AAC on AUDIO_PID.
+        let a = AUDIO_PID.to_be_bytes();
+        let section = [
+            0x02, 0xb0, 23, 0x00, 0x01, 0xc1, 0, 0, 0xe1, 0x00, 0xf0, 0x00, //
+            0x1c, 0xe1, 0x02, 0xf0, 0x00, //
+            0x0f, 0xe0 | a[0], a[1], 0xf0, 0x00,
+        ];
+        s.packets.push(crate::test_stream::raw_pmt_packet(&section, 0));
+        s.audio(0, &adts_frame(48000, 64));
+        let (items, stats) = demux_all(&s.bytes());
+        assert_eq!(stats.psi_errors, 0);
+        assert_eq!(audios(&items).len(), 1);
+    }
+
+    #[test]
     fn demuxer_can_move_to_another_thread() {
         fn is_send<T: Send>() {}
         is_send::<TsDemuxer>();

@@ -8,8 +8,10 @@
 //! parsed is not parsed again.
 //!
 //! Limits inherited from `mpeg2ts`: a table must fit one packet with
-//! pointer_field 0, and a PMT naming a stream_type it does not know is
-//! refused as a whole (counted; the previous PMT stays in force).
+//! pointer_field 0. `mpeg2ts` refuses a whole PMT that names a stream_type it
+//! does not know (OBS and broadcast muxers add such streams), so a PMT it
+//! refuses is read again by [`parse_pmt_streams`], which checks the CRC and
+//! only looks for the two stream types cht follows.
 
 use std::cell::Cell;
 use std::io::Read;
@@ -109,15 +111,18 @@ impl PsiParser {
         if !program_info_fits(payload) {
             return Err(PsiError::ProgramInfoOverrun);
         }
-        let TsPayload::Pmt(pmt) = self.read(packet)? else {
-            return Err(PsiError::UnexpectedPayload("PMT"));
+        let streams: Vec<(u8, u16)> = match self.read(packet) {
+            Ok(TsPayload::Pmt(pmt)) => {
+                pmt.es_info.iter().map(|es| (es.stream_type as u8, es.elementary_pid.as_u16())).collect()
+            }
+            Ok(_) => return Err(PsiError::UnexpectedPayload("PMT")),
+            Err(e) => parse_pmt_streams(payload).ok_or(e)?,
         };
         let mut map = ProgramMap::default();
-        for es in &pmt.es_info {
-            let pid = Some(es.elementary_pid.as_u16());
-            match es.stream_type as u8 {
-                STREAM_TYPE_H264 if map.video_pid.is_none() => map.video_pid = pid,
-                STREAM_TYPE_ADTS_AAC if map.audio_pid.is_none() => map.audio_pid = pid,
+        for (stream_type, pid) in streams {
+            match stream_type {
+                STREAM_TYPE_H264 if map.video_pid.is_none() => map.video_pid = Some(pid),
+                STREAM_TYPE_ADTS_AAC if map.audio_pid.is_none() => map.audio_pid = Some(pid),
                 _ => {}
             }
         }
@@ -153,6 +158,43 @@ fn program_info_fits(payload: &[u8]) -> bool {
         Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo]) & 0x03ff) <= table_data.len() - 4,
         _ => true, // too short: mpeg2ts reports it without panicking
     }
+}
+
+/// (stream_type, elementary PID) of every stream of a one-packet PMT section
+/// whose CRC is right, whatever the stream types are.
+fn parse_pmt_streams(payload: &[u8]) -> Option<Vec<(u8, u16)>> {
+    let pointer = usize::from(*payload.first()?);
+    let section = payload.get(1 + pointer..)?;
+    if *section.first()? != 0x02 {
+        return None;
+    }
+    let section_len = usize::from(u16::from_be_bytes([*section.get(1)?, *section.get(2)?]) & 0x03ff);
+    let section = section.get(..3 + section_len)?;
+    if section_len < 13 || crc32_mpeg2(section) != 0 {
+        return None;
+    }
+    let program_info_len = usize::from(u16::from_be_bytes([section[10], section[11]]) & 0x03ff);
+    let mut es = section.get(12 + program_info_len..section.len() - 4)?;
+    let mut streams = Vec::new();
+    while es.len() >= 5 {
+        let pid = u16::from_be_bytes([es[1], es[2]]) & 0x1fff;
+        let info_len = usize::from(u16::from_be_bytes([es[3], es[4]]) & 0x03ff);
+        streams.push((es[0], pid));
+        es = es.get(5 + info_len..)?;
+    }
+    Some(streams)
+}
+
+/// CRC-32/MPEG-2 over a whole section including its CRC: 0 when intact.
+pub(crate) fn crc32_mpeg2(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04c1_1db7 } else { crc << 1 };
+        }
+    }
+    crc
 }
 
 fn remember(last: &mut Vec<u8>, payload: &[u8]) {

@@ -209,17 +209,7 @@ fn timestamp(prefix: u8, t: u64) -> [u8; 5] {
     ]
 }
 
-/// CRC-32/MPEG-2 of a PSI section, for hand-made tables.
-pub(crate) fn crc32_mpeg2(data: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &byte in data {
-        crc ^= u32::from(byte) << 24;
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04c1_1db7 } else { crc << 1 };
-        }
-    }
-    crc
-}
+pub(crate) use crate::psi::crc32_mpeg2;
 
 /// A PMT packet from raw section bytes (table_id up to the CRC, excluded).
 pub(crate) fn raw_pmt_packet(section: &[u8], cc: u8) -> [u8; TS_PACKET_LEN] {
