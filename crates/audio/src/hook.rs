@@ -1,0 +1,397 @@
+//! Running a speech-to-text command on each finished chunk, off the caller's
+//! thread.
+//!
+//! The caller only enqueues (never waits): the queue is bounded and a full
+//! queue drops the chunk with a warning and a count. One worker runs the
+//! command per chunk, with the chunk path as last argument, kills it after a
+//! timeout, and stores its stdout as `transcript/chunk_NNNN.txt`, listed in
+//! `transcript/index.json`. Both files appear atomically.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use wait_timeout::ChildExt;
+
+use crate::chunker::ChunkInfo;
+use crate::error::{AudioError, Result};
+use crate::index::{write_atomically, JsonIndex};
+
+/// What the hook did so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HookStats {
+    pub submitted: u64,
+    /// Transcripts written.
+    pub completed: u64,
+    /// Commands that could not start, exited non-zero, or whose output could not be stored.
+    pub failed: u64,
+    /// Commands killed after the timeout.
+    pub timed_out: u64,
+    /// Chunks dropped because the queue was full.
+    pub dropped: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    submitted: AtomicU64,
+    completed: AtomicU64,
+    failed: AtomicU64,
+    timed_out: AtomicU64,
+    dropped: AtomicU64,
+    /// Set on drop: stop after (and cut short) the current command.
+    abandon: AtomicBool,
+}
+
+impl Counters {
+    fn snapshot(&self) -> HookStats {
+        HookStats {
+            submitted: self.submitted.load(Ordering::Relaxed),
+            completed: self.completed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            timed_out: self.timed_out.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A transcription command run on every chunk handed to [`submit`](Self::submit).
+pub struct TranscriptHook {
+    queue: Option<SyncSender<ChunkInfo>>,
+    worker: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
+}
+
+/// Everything the worker needs.
+struct Worker {
+    argv: Vec<String>,
+    dir: PathBuf,
+    dir_name: String,
+    timeout: Duration,
+    index: JsonIndex,
+    counters: Arc<Counters>,
+}
+
+/// How one command run ended.
+enum Outcome {
+    Exited(ExitStatus, Vec<u8>, String),
+    TimedOut,
+    Abandoned,
+}
+
+impl TranscriptHook {
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+    pub const DEFAULT_QUEUE: usize = 8;
+
+    /// `cmd` is split shell-like (quotes, no shell); the chunk path is
+    /// appended as the last argument.
+    pub fn new(cmd: String, transcript_dir: impl Into<PathBuf>) -> Result<Self> {
+        Self::with_limits(
+            cmd,
+            transcript_dir,
+            Self::DEFAULT_TIMEOUT,
+            Self::DEFAULT_QUEUE,
+        )
+    }
+
+    pub fn with_limits(
+        cmd: String,
+        transcript_dir: impl Into<PathBuf>,
+        timeout: Duration,
+        queue_len: usize,
+    ) -> Result<Self> {
+        let argv = shlex::split(&cmd)
+            .filter(|a| !a.is_empty())
+            .ok_or(AudioError::BadCommand(cmd))?;
+        let dir: PathBuf = transcript_dir.into();
+        std::fs::create_dir_all(&dir).map_err(AudioError::io(&dir))?;
+        let index = JsonIndex::load(dir.join("index.json"))?;
+        let dir_name = dir.file_name().map_or_else(
+            || "transcript".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let counters = Arc::new(Counters::default());
+        let (queue, jobs) = sync_channel(queue_len.max(1));
+        let worker = Worker {
+            argv,
+            dir,
+            dir_name,
+            timeout,
+            index,
+            counters: counters.clone(),
+        };
+        let handle = thread::Builder::new()
+            .name("cht-transcribe".into())
+            .spawn(move || worker.run(jobs))
+            .map_err(AudioError::io("<transcription worker thread>"))?;
+        Ok(TranscriptHook {
+            queue: Some(queue),
+            worker: Some(handle),
+            counters,
+        })
+    }
+
+    /// Queues `chunk` for transcription. Never blocks: a full queue drops it.
+    pub fn submit(&self, chunk: &ChunkInfo) {
+        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        let Some(queue) = &self.queue else { return };
+        match queue.try_send(chunk.clone()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(c)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(chunk = %c.id, "transcription queue full; chunk not transcribed");
+            }
+            Err(TrySendError::Disconnected(c)) => {
+                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(chunk = %c.id, "transcription worker is gone; chunk not transcribed");
+            }
+        }
+    }
+
+    pub fn stats(&self) -> HookStats {
+        self.counters.snapshot()
+    }
+
+    /// Waits until every queued chunk has been transcribed (or failed).
+    pub fn finish(mut self) -> HookStats {
+        self.queue.take();
+        if let Some(h) = self.worker.take() {
+            let _ = h.join();
+        }
+        self.counters.snapshot()
+    }
+}
+
+impl Drop for TranscriptHook {
+    /// Stops without draining the queue: the running command is killed.
+    fn drop(&mut self) {
+        self.counters.abandon.store(true, Ordering::Relaxed);
+        self.queue.take();
+        if let Some(h) = self.worker.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Worker {
+    fn run(mut self, jobs: Receiver<ChunkInfo>) {
+        for chunk in jobs {
+            if self.counters.abandon.load(Ordering::Relaxed) {
+                break;
+            }
+            self.transcribe(&chunk);
+        }
+    }
+
+    fn transcribe(&mut self, chunk: &ChunkInfo) {
+        let started = Instant::now();
+        match self.run_command(&chunk.path) {
+            Ok(Outcome::Exited(status, stdout, _)) if status.success() => {
+                match self.store(chunk, &stdout) {
+                    Ok(()) => {
+                        self.counters.completed.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(chunk = %chunk.id, secs = started.elapsed().as_secs_f64(), "transcribed");
+                    }
+                    Err(e) => self.fail(chunk, &format!("could not store transcript: {e}")),
+                }
+            }
+            Ok(Outcome::Exited(status, _, stderr)) => self.fail(
+                chunk,
+                &format!("command failed ({status}): {}", tail(&stderr, 400)),
+            ),
+            Ok(Outcome::TimedOut) => {
+                self.counters.timed_out.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(chunk = %chunk.id, timeout = ?self.timeout, "transcription command timed out; killed");
+            }
+            Ok(Outcome::Abandoned) => {}
+            Err(e) => self.fail(chunk, &format!("command could not run: {e}")),
+        }
+    }
+
+    fn fail(&self, chunk: &ChunkInfo, why: &str) {
+        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(chunk = %chunk.id, "transcription: {why}");
+    }
+
+    fn run_command(&self, chunk_path: &Path) -> std::io::Result<Outcome> {
+        let mut child = Command::new(&self.argv[0])
+            .args(&self.argv[1..])
+            .arg(chunk_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        // Pipes are drained on their own threads so a chatty command cannot
+        // fill a pipe and stall before the timeout.
+        let stdout = read_in_background(child.stdout.take());
+        let stderr = read_in_background(child.stderr.take());
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            if let Some(status) = child.wait_timeout(Duration::from_millis(50))? {
+                break status;
+            }
+            if self.counters.abandon.load(Ordering::Relaxed) {
+                kill(&mut child);
+                return Ok(Outcome::Abandoned);
+            }
+            if Instant::now() >= deadline {
+                // Readers are left behind: a grandchild may hold the pipes open.
+                kill(&mut child);
+                return Ok(Outcome::TimedOut);
+            }
+        };
+        let out = stdout.join().unwrap_or_default();
+        let err = stderr.join().unwrap_or_default();
+        Ok(Outcome::Exited(
+            status,
+            out,
+            String::from_utf8_lossy(&err).into_owned(),
+        ))
+    }
+
+    fn store(&mut self, chunk: &ChunkInfo, text: &[u8]) -> Result<()> {
+        let name = format!("{}.txt", chunk.id);
+        write_atomically(&self.dir.join(&name), text)?;
+        self.index.append(json!({
+            "id": chunk.id,
+            "path": format!("{}/{name}", self.dir_name),
+            "chunk": chunk.rel_path,
+            "start": chunk.start,
+            "duration": chunk.duration,
+        }))
+    }
+}
+
+fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn tail(s: &str, max: usize) -> &str {
+    let s = s.trim_end();
+    let mut start = s.len().saturating_sub(max);
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(dir: &Path, n: u32) -> ChunkInfo {
+        let path = dir.join(format!("chunk_{n:04}.wav"));
+        std::fs::write(&path, b"RIFF").expect("write");
+        ChunkInfo {
+            id: format!("chunk_{n:04}"),
+            number: n,
+            path,
+            rel_path: format!("audio/chunk_{n:04}.wav"),
+            start: n as f64 * 10.0,
+            duration: 10.0,
+            segment: 0,
+            frames: 160_000,
+            sample_rate: 16_000,
+            channels: 1,
+        }
+    }
+
+    #[test]
+    fn stores_stdout_and_indexes_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let transcripts = dir.path().join("transcript");
+        let hook = TranscriptHook::new(
+            r#"sh -c 'echo "words of $(basename "$1")"' hook"#.into(),
+            &transcripts,
+        )
+        .expect("hook");
+        hook.submit(&chunk(dir.path(), 0));
+        hook.submit(&chunk(dir.path(), 1));
+        let stats = hook.finish();
+        assert_eq!((stats.completed, stats.failed, stats.dropped), (2, 0, 0));
+        let text = std::fs::read_to_string(transcripts.join("chunk_0001.txt")).expect("txt");
+        assert_eq!(text, "words of chunk_0001.wav\n");
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(transcripts.join("index.json")).expect("index"))
+                .expect("json");
+        assert_eq!(index[1]["path"], "transcript/chunk_0001.txt");
+        assert_eq!(index[1]["chunk"], "audio/chunk_0001.wav");
+        assert_eq!(index[1]["start"], 10.0);
+    }
+
+    #[test]
+    fn failures_and_timeouts_are_counted_not_stored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let failing = TranscriptHook::new(
+            "sh -c 'echo oops >&2; exit 3' x".into(),
+            dir.path().join("t1"),
+        )
+        .expect("hook");
+        failing.submit(&chunk(dir.path(), 0));
+        assert_eq!(failing.finish().failed, 1);
+        assert!(!dir.path().join("t1/chunk_0000.txt").exists());
+
+        let slow = TranscriptHook::with_limits(
+            "sh -c 'exec sleep 30' x".into(),
+            dir.path().join("t2"),
+            Duration::from_millis(200),
+            4,
+        )
+        .expect("hook");
+        let t = Instant::now();
+        slow.submit(&chunk(dir.path(), 0));
+        let stats = slow.finish();
+        assert_eq!(stats.timed_out, 1);
+        assert!(t.elapsed() < Duration::from_secs(10));
+        assert!(!dir.path().join("t2/chunk_0000.txt").exists());
+    }
+
+    #[test]
+    fn a_full_queue_drops_without_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hook = TranscriptHook::with_limits(
+            "sh -c 'exec sleep 30' x".into(),
+            dir.path().join("t"),
+            Duration::from_millis(300),
+            1,
+        )
+        .expect("hook");
+        let t = Instant::now();
+        for n in 0..6 {
+            hook.submit(&chunk(dir.path(), n));
+        }
+        assert!(t.elapsed() < Duration::from_millis(100), "submit blocked");
+        let stats = hook.stats();
+        assert_eq!(stats.submitted, 6);
+        assert!(stats.dropped >= 4, "{stats:?}");
+        drop(hook);
+    }
+
+    #[test]
+    fn rejects_an_empty_or_unbalanced_command() {
+        assert!(matches!(
+            TranscriptHook::new("".into(), "/tmp/x"),
+            Err(AudioError::BadCommand(_))
+        ));
+        assert!(matches!(
+            TranscriptHook::new("echo 'oops".into(), "/tmp/x"),
+            Err(AudioError::BadCommand(_))
+        ));
+    }
+}

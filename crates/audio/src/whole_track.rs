@@ -1,0 +1,69 @@
+//! Decoding a whole track in one pass, without chunking: the reference the
+//! chunked stream must equal sample for sample, and a tool for offline use.
+
+use cht_core::AudioFrame;
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::Resampler;
+
+use crate::decode::{AacFrameDecoder, FRAME_SAMPLES};
+use crate::error::{AudioError, Result};
+use crate::options::AudioFormat;
+use crate::resample::new_fft;
+use crate::sample::{downmix_to_mono, extend_i16};
+
+/// PCM of a whole track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedAudio {
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Interleaved 16-bit samples.
+    pub samples: Vec<i16>,
+    /// Frames that failed to decode (each became 1024 samples of silence).
+    pub decode_errors: u64,
+}
+
+/// Decodes `frames` back to back (their PTS are ignored) and converts the
+/// whole track at once with rubato's `process_all`. Frames whose
+/// configuration differs from the first one are skipped.
+pub fn decode_whole_track(frames: &[AudioFrame], format: AudioFormat) -> Result<DecodedAudio> {
+    let Some(first) = frames.first() else {
+        return Err(AudioError::InvalidOptions("no audio frames to decode"));
+    };
+    let config = first.config;
+    let spec = format.output_spec(&config);
+    let mut decoder = AacFrameDecoder::new(config)?;
+    let channels = decoder.channels();
+    let mut decode_errors = 0;
+    let mut pcm = Vec::new();
+    let silence = vec![0.0f32; FRAME_SAMPLES * channels];
+    for frame in frames.iter().filter(|f| f.config == config) {
+        let decoded = decoder.decode_frame(frame).unwrap_or_else(|_| {
+            decode_errors += 1;
+            &silence
+        });
+        match format {
+            AudioFormat::Speech16kMono => downmix_to_mono(decoded, channels, &mut pcm),
+            AudioFormat::Source => pcm.extend_from_slice(decoded),
+        }
+    }
+    let out_channels = spec.channels as usize;
+    let converted = if spec.sample_rate == config.sample_rate {
+        pcm
+    } else {
+        let input_frames = pcm.len() / out_channels;
+        let input = InterleavedSlice::new(&pcm, out_channels, input_frames)
+            .map_err(|e| AudioError::Resampler(e.to_string()))?;
+        new_fft(config.sample_rate, spec.sample_rate, out_channels)?
+            .process_all(&input, input_frames, None)
+            .map_err(|e| AudioError::Resampler(e.to_string()))?
+            .take_data()
+    };
+    let mut samples = Vec::with_capacity(converted.len());
+    extend_i16(&converted, &mut samples);
+    Ok(DecodedAudio {
+        sample_rate: spec.sample_rate,
+        channels: spec.channels,
+        samples,
+        decode_errors,
+    })
+}
