@@ -1,0 +1,120 @@
+//! `index.json`: the JSON array of frame entries that consumers read.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::atomic_file::write_atomically;
+use crate::error::FramesError;
+
+/// One scene frame as listed in `index.json`.
+///
+/// The first four fields are those of the tool cht replaces; entries it
+/// wrote may lack `segment` and `score`, and any fields cht does not know
+/// are kept in `extra` and written back unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameEntry {
+    /// `F0001`, `F0002`, ...
+    pub id: String,
+    /// Seconds since the start of the segment's clock.
+    pub timestamp: f64,
+    /// Relative to the session directory, e.g. `frames/F0001.jpg`.
+    pub path: String,
+    #[serde(default)]
+    pub sent_to_agent: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Present (and true) only for frames a user asked for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FrameEntry {
+    /// The number in an `F<digits>` id; `None` for ids of another shape.
+    pub fn number(&self) -> Option<u64> {
+        frame_number(&self.id)
+    }
+}
+
+/// The number in `F0042` (or a file stem like it).
+pub(crate) fn frame_number(id: &str) -> Option<u64> {
+    let digits = id.strip_prefix('F')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Reads an index; a missing file is an empty index, anything unparsable
+/// is [`FramesError::CorruptIndex`].
+pub(crate) fn read_index(path: &Path) -> Result<Vec<FrameEntry>, FramesError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(FramesError::io(path)(e)),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| FramesError::CorruptIndex {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn write_index(
+    path: &Path,
+    entries: &[FrameEntry],
+    fsync: bool,
+) -> Result<(), FramesError> {
+    let mut json = serde_json::to_vec_pretty(entries).map_err(|e| FramesError::CorruptIndex {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    json.push(b'\n');
+    write_atomically(path, &json, fsync)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_entries_round_trip_with_unknown_fields_kept() {
+        let legacy = r#"[{"id":"F0007","timestamp":3.5,"path":"frames/F0007.jpg","sent_to_agent":true,"note":{"a":1}}]"#;
+        let entries: Vec<FrameEntry> = serde_json::from_str(legacy).unwrap();
+        assert_eq!(entries[0].number(), Some(7));
+        assert_eq!((entries[0].segment, entries[0].manual), (None, false));
+        let back = serde_json::to_string(&entries).unwrap();
+        assert_eq!(back, legacy);
+    }
+
+    #[test]
+    fn new_entries_serialise_fields_in_documented_order() {
+        let entry = FrameEntry {
+            id: "F0001".into(),
+            timestamp: 1.234,
+            path: "frames/F0001.jpg".into(),
+            sent_to_agent: false,
+            segment: Some(0),
+            score: Some(0.42),
+            manual: true,
+            extra: Map::new(),
+        };
+        assert_eq!(
+            serde_json::to_string(&entry).unwrap(),
+            r#"{"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg","sent_to_agent":false,"segment":0,"score":0.42,"manual":true}"#
+        );
+    }
+
+    #[test]
+    fn frame_numbers_need_f_and_digits() {
+        assert_eq!(frame_number("F0012"), Some(12));
+        assert_eq!(frame_number("F12345"), Some(12345));
+        assert_eq!(frame_number("F"), None);
+        assert_eq!(frame_number("G0001"), None);
+        assert_eq!(frame_number("F00x1"), None);
+    }
+}

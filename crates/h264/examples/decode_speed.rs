@@ -1,0 +1,64 @@
+//! Decode throughput of one Annex-B file (with AUD NAL units, as ffmpeg's
+//! `-bsf:v h264_mp4toannexb -f h264` writes them from MPEG-TS input).
+//!
+//! `cargo run --release -p cht-h264 --example decode_speed -- clip.h264`
+
+use std::time::Instant;
+
+use cht_core::nal::{annexb_nals, is_idr_access_unit, nal_type, nal_unit_type};
+use cht_core::VideoAccessUnit;
+use cht_h264::VideoDecoder;
+
+fn main() {
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: decode_speed FILE.h264");
+    let stream = std::fs::read(&path).expect("readable file");
+    let units = split_at_auds(&stream);
+    let mut decoder = VideoDecoder::new().expect("openh264");
+    let (mut pictures, mut size) = (0usize, (0, 0));
+    let start = Instant::now();
+    for au in &units {
+        decoder
+            .decode(au, &mut |p| {
+                pictures += 1;
+                size = (p.width, p.height);
+            })
+            .expect("decoder");
+    }
+    decoder.flush(&mut |_| pictures += 1);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{}x{}: {pictures} pictures from {} access units in {:.2} s = {:.0} fps (copy-out included); {:?}",
+        size.0,
+        size.1,
+        units.len(),
+        secs,
+        pictures as f64 / secs,
+        decoder.stats()
+    );
+}
+
+/// Access units start at AUD NAL units; timestamps are made up (3000 apart).
+fn split_at_auds(stream: &[u8]) -> Vec<VideoAccessUnit> {
+    let base = stream.as_ptr() as usize;
+    let mut starts: Vec<usize> = annexb_nals(stream)
+        .filter(|nal| nal_unit_type(nal) == nal_type::AUD)
+        .map(|nal| nal.as_ptr() as usize - base - 3)
+        .collect();
+    starts.push(stream.len());
+    starts
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let data = bytes::Bytes::copy_from_slice(&stream[w[0]..w[1]]);
+            VideoAccessUnit {
+                pts: i as i64 * 3000,
+                dts: i as i64 * 3000,
+                keyframe: is_idr_access_unit(&data),
+                damaged: false,
+                data,
+            }
+        })
+        .collect()
+}

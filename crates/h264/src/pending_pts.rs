@@ -1,0 +1,52 @@
+//! Presentation times of access units that went into the decoder and have not
+//! come out as pictures yet.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// openh264 outputs pictures in display order but carries no timestamps, so
+/// each output picture takes the smallest PTS still pending: with B-frames
+/// that is exactly the display-order PTS of the next picture out.
+#[derive(Debug, Default)]
+pub(crate) struct PendingPts {
+    heap: BinaryHeap<Reverse<i64>>,
+}
+
+impl PendingPts {
+    pub fn push(&mut self, pts: i64) {
+        self.heap.push(Reverse(pts));
+    }
+
+    pub fn pop_smallest(&mut self) -> Option<i64> {
+        self.heap.pop().map(|Reverse(pts)| pts)
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Forgets everything; returns how many timestamps never got a picture.
+    pub fn clear(&mut self) -> usize {
+        let n = self.heap.len();
+        self.heap.clear();
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hands_out_decode_order_input_in_display_order() {
+        let mut q = PendingPts::default();
+        for pts in [3000, 12000, 6000, 9000] {
+            q.push(pts);
+        }
+        assert_eq!(q.pop_smallest(), Some(3000));
+        assert_eq!(q.pop_smallest(), Some(6000));
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.clear(), 2);
+        assert_eq!(q.pop_smallest(), None);
+    }
+}

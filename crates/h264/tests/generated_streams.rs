@@ -1,0 +1,97 @@
+//! Streams made by ffmpeg/libx264 on the fly, for properties the committed
+//! fixture cannot show.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use cht_h264::{ColourInfo, MatrixCoefficients, Picture, VideoDecoder};
+use support::{access_units_of, ffmpeg_luma, run};
+
+fn encode(dir: &Path, name: &str, x264_params: &str, extra: &[&str]) -> std::path::PathBuf {
+    let out = dir.join(name);
+    run(Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=30",
+            "-frames:v",
+            "45",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "high",
+            "-pix_fmt",
+            "yuv420p",
+            "-x264-params",
+            x264_params,
+        ])
+        .args(extra)
+        .args(["-f", "mpegts"])
+        .arg(&out));
+    out
+}
+
+fn decode_file(path: &Path) -> Vec<Picture> {
+    let mut decoder = VideoDecoder::new().unwrap();
+    let mut pictures = Vec::new();
+    for au in access_units_of(path) {
+        decoder.decode(&au, &mut |p| pictures.push(p)).unwrap();
+    }
+    decoder.flush(&mut |p| pictures.push(p));
+    pictures
+}
+
+#[test]
+fn high_profile_without_b_frames_is_bit_exact_with_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = encode(dir.path(), "p.ts", "keyint=15:bframes=0", &[]);
+    let pictures = decode_file(&path);
+    let luma = ffmpeg_luma(&path);
+    assert_eq!(pictures.len(), 45);
+    for (i, p) in pictures.iter().enumerate() {
+        assert_eq!((p.width, p.height), (320, 180));
+        assert!(
+            p.y == luma[i * 320 * 180..(i + 1) * 320 * 180],
+            "picture {i} differs"
+        );
+        assert_eq!(p.colour, ColourInfo::default());
+    }
+}
+
+#[test]
+fn full_range_bt709_signalling_reaches_the_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = encode(
+        dir.path(),
+        "c.ts",
+        "keyint=15",
+        &[
+            "-color_range",
+            "pc",
+            "-colorspace",
+            "bt709",
+            "-color_primaries",
+            "bt709",
+            "-color_trc",
+            "bt709",
+        ],
+    );
+    let pictures = decode_file(&path);
+    assert_eq!(pictures.len(), 45);
+    let expected = ColourInfo {
+        full_range: true,
+        matrix: MatrixCoefficients::Bt709,
+    };
+    assert!(
+        pictures.iter().all(|p| p.colour == expected),
+        "{:?}",
+        pictures[0].colour
+    );
+}
