@@ -1,1 +1,164 @@
-//! Helpers shared by the workspace integration tests.
+//! Helpers shared by the workspace integration tests: the `cht` binary,
+//! fixtures, free ports, and ffmpeg/ffprobe as independent oracles.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("tests/fixtures").join(name)
+}
+
+/// The `cht` binary, built once per test process (debug profile, like the tests).
+pub fn cht_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(workspace_root())
+            .args(["build", "--quiet", "-p", "cht", "--bin", "cht"])
+            .status()
+            .expect("cargo build -p cht");
+        assert!(status.success(), "building cht failed");
+        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"));
+        target.join("debug/cht")
+    })
+    .clone()
+}
+
+pub fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `cht record`, with its stderr collected line by line.
+pub struct Recorder {
+    pub child: Child,
+    pub addr: String,
+    pub lines: mpsc::Receiver<String>,
+    pub log: Vec<String>,
+}
+
+impl Recorder {
+    /// Starts `cht record --listen 127.0.0.1:<free> --sessions-dir DIR ARGS..`
+    /// and waits until it listens.
+    pub fn start(sessions: &Path, args: &[&str]) -> Recorder {
+        let addr = format!("127.0.0.1:{}", free_tcp_port());
+        let mut child = Command::new(cht_bin())
+            .args(["record", "--listen", &addr, "--sessions-dir"])
+            .arg(sessions)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn cht record");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut rec = Recorder { child, addr, lines: rx, log: Vec::new() };
+        rec.wait_for_line("listening", Duration::from_secs(60));
+        rec
+    }
+
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line containing {needle:?} within {timeout:?}; log:\n{}", self.log.join("\n")),
+            }
+        }
+    }
+
+    /// Waits for exit and returns the whole stderr.
+    pub fn wait(mut self, timeout: Duration) -> (std::process::ExitStatus, String) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.log.extend(self.lines.try_iter());
+                std::thread::sleep(Duration::from_millis(50));
+                self.log.extend(self.lines.try_iter());
+                return (status, self.log.join("\n"));
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("cht record did not exit within {timeout:?}; log:\n{}", self.log.join("\n"));
+            }
+            self.log.extend(self.lines.try_iter());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Runs a command and returns (success, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// (video packets, audio packets) as counted by ffprobe.
+pub fn ffprobe_packet_counts(path: &Path) -> (u64, u64) {
+    let (ok, out, err) = run(Command::new("ffprobe")
+        .args(["-v", "error", "-count_packets", "-show_entries", "stream=codec_type,nb_read_packets", "-of", "json"])
+        .arg(path));
+    assert!(ok, "ffprobe failed on {}: {err}", path.display());
+    let json: serde_json::Value = serde_json::from_str(&out).expect("ffprobe json");
+    let (mut v, mut a) = (0, 0);
+    for stream in json["streams"].as_array().into_iter().flatten() {
+        let n: u64 = stream["nb_read_packets"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        match stream["codec_type"].as_str() {
+            Some("video") => v += n,
+            Some("audio") => a += n,
+            _ => {}
+        }
+    }
+    (v, a)
+}
+
+/// Container duration in seconds as ffprobe reports it.
+pub fn ffprobe_duration(path: &Path) -> f64 {
+    let (ok, out, err) =
+        run(Command::new("ffprobe").args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"]).arg(path));
+    assert!(ok, "ffprobe failed on {}: {err}", path.display());
+    out.trim().parse().unwrap_or_else(|_| panic!("no duration for {}: {out:?}", path.display()))
+}
+
+/// What `ffmpeg -v error -i FILE -f null -` prints (empty when the file decodes cleanly).
+pub fn ffmpeg_decode_errors(path: &Path) -> String {
+    let (_, _, err) = run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(path).args(["-f", "null", "-"]));
+    err
+}
+
+/// The MD5 of every decoded video frame, in output order.
+pub fn video_frame_md5s(path: &Path) -> Vec<String> {
+    let (ok, out, err) = run(Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v:0", "-f", "framemd5", "-"]));
+    assert!(ok, "ffmpeg framemd5 failed on {}: {err}", path.display());
+    out.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.rsplit(',').next()).map(|s| s.trim().to_string()).collect()
+}

@@ -1,1 +1,54 @@
-fn main() {}
+//! `cht`: the command-line front end. It parses arguments, sets up logging and
+//! signals, and hands over to the library crates; no media logic lives here.
+
+mod cli;
+mod probe;
+mod record;
+mod sessions;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    init_logging(args.verbose, args.quiet);
+    let result = match args.command {
+        cli::Command::Record(a) => record::run(a, args.sessions_dir),
+        cli::Command::Probe(a) => probe::run(a),
+        cli::Command::Remux(a) => record::remux(a),
+        cli::Command::Sessions(a) => sessions::run(a, args.sessions_dir),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a line on stdout; a closed pipe (`cht probe x | head`) is not an error.
+pub fn stdout_line(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (_, 0) => "info",
+        (_, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}

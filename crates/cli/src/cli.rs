@@ -1,0 +1,170 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// cht: record a live MPEG-TS screen share (H.264 + AAC over TCP) into
+/// crash-safe fragmented MP4 segments, relay it to a local player, and keep
+/// everything in a session directory.
+#[derive(Debug, Parser)]
+#[command(name = "cht", version, propagate_version = true)]
+pub struct Cli {
+    /// Directory holding the sessions.
+    #[arg(long, global = true, env = "CHT_SESSIONS_DIR", default_value = "sessions")]
+    pub sessions_dir: PathBuf,
+    /// More logging (-v debug, -vv trace). CHT_LOG=<filter> overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Listen for a TS sender and record it into sessions/<id>/stream/recording_NNN.mp4.
+    ///
+    /// Send a stream with e.g.:
+    ///   ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f mpegts tcp://127.0.0.1:4444
+    /// and watch it live with: mpv udp://127.0.0.1:4445
+    Record(RecordArgs),
+    /// Print tracks, frame counts and duration of a TS file, an MP4 file, a
+    /// recording segment or a whole session directory.
+    Probe(ProbeArgs),
+    /// Convert a TS file to fragmented MP4 with the recorder's writer.
+    Remux(RemuxArgs),
+    /// List, inspect or delete sessions.
+    Sessions(SessionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(subcommand)]
+    pub command: SessionsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// All sessions, newest first: segments, duration, frames, audio chunks, size.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One session in detail (read-only: nothing is started or written).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete sessions (asks first unless --yes).
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Do not ask.
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Address to listen on. A non-loopback address accepts senders from
+    /// other hosts: an explicit choice, logged as such.
+    #[arg(long, default_value = "127.0.0.1:4444")]
+    pub listen: SocketAddr,
+    /// Where to relay the raw TS over UDP for live viewing, or `off`.
+    #[arg(long, default_value = "127.0.0.1:4445", value_parser = parse_relay)]
+    pub relay: Relay,
+    /// Resume an existing session (new segments go after its last one)
+    /// instead of creating a new one.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// Longest fragment in milliseconds: the most a crash can lose.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(100..=60_000))]
+    pub fragment_ms: u32,
+    /// Drop a sender that sends nothing for this long (e.g. 10s, 500ms).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Exit after the first sender disconnects.
+    #[arg(long)]
+    pub once: bool,
+    /// fsync each fragment (slower; survives power loss, not just crashes).
+    #[arg(long)]
+    pub fsync: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Relay {
+    Off,
+    To(SocketAddr),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// A .ts/.m2ts file, an .mp4 file or a session directory.
+    pub file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemuxArgs {
+    /// Input MPEG-TS file.
+    pub input: PathBuf,
+    /// Output fragmented MP4 file.
+    pub output: PathBuf,
+    /// Longest fragment in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(100..=60_000))]
+    pub fragment_ms: u32,
+}
+
+fn parse_relay(s: &str) -> Result<Relay, String> {
+    if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
+        return Ok(Relay::Off);
+    }
+    s.parse().map(Relay::To).map_err(|e| format!("{e}: expected HOST:PORT or `off`"))
+}
+
+/// `10`, `10s`, `500ms`, `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: f64 = num.parse().map_err(|_| format!("{s:?}: expected a duration like 10s or 500ms"))?;
+    let secs = match unit.trim() {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        other => return Err(format!("unknown unit {other:?} (use ms, s or m)")),
+    };
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err("duration must be positive".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,187 @@
+//! Live recording: the ingest drives a demuxer, the relay and one segment
+//! per sender connection.
+
+use crate::{RecordError, SegmentOptions, SegmentRecorder};
+use cht_ingest::{DisconnectReason, IngestSink, UdpRelay};
+use cht_session::Session;
+use cht_ts::{DemuxItem, TsDemuxer};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Receives every demuxed item of a live recording, after the recorder has
+/// written it. Used to feed analysis; every method has a no-op default.
+/// Implementations must not block: the recording waits for them.
+pub trait ItemTap {
+    fn segment_started(&mut self, _number: u32, _path: &Path) {}
+    fn item(&mut self, _segment: u32, _item: &DemuxItem) {}
+    fn segment_finished(&mut self, _number: u32) {}
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LiveOptions {
+    pub segment: SegmentOptions,
+    /// Periodic stats in the log.
+    pub stats_every: Option<Duration>,
+}
+
+/// Totals over the whole run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LiveStats {
+    pub connections: u64,
+    pub refused: u64,
+    pub bytes_in: u64,
+    pub segments: u64,
+    pub video_units: u64,
+    pub audio_frames: u64,
+    pub cc_errors: u64,
+    pub write_errors: u64,
+}
+
+struct Current {
+    number: u32,
+    demuxer: TsDemuxer,
+    recorder: SegmentRecorder,
+    started_logged: bool,
+}
+
+/// An [`IngestSink`] that records every connection into the next segment of
+/// a session and relays the raw bytes.
+pub struct LiveRecorder<'t> {
+    session: Session,
+    opts: LiveOptions,
+    relay: Option<UdpRelay>,
+    tap: Option<&'t mut dyn ItemTap>,
+    current: Option<Current>,
+    stats: LiveStats,
+    last_stats: Instant,
+}
+
+impl<'t> LiveRecorder<'t> {
+    pub fn new(session: Session, opts: LiveOptions, relay: Option<UdpRelay>) -> Self {
+        LiveRecorder { session, opts, relay, tap: None, current: None, stats: LiveStats::default(), last_stats: Instant::now() }
+    }
+
+    pub fn with_tap(mut self, tap: &'t mut dyn ItemTap) -> Self {
+        self.tap = Some(tap);
+        self
+    }
+
+    pub fn stats(&self) -> &LiveStats {
+        &self.stats
+    }
+
+    fn open_segment(&mut self) -> Result<(), RecordError> {
+        let number = self.session.next_segment_number()?;
+        let recorder = SegmentRecorder::new(self.session.segment_path(number), self.opts.segment);
+        self.current = Some(Current { number, demuxer: TsDemuxer::new(), recorder, started_logged: false });
+        Ok(())
+    }
+
+    fn close_segment(&mut self) {
+        let Some(mut cur) = self.current.take() else { return };
+        let mut items = Vec::new();
+        cur.demuxer.finish(&mut items);
+        for item in &items {
+            self.record(&mut cur, item);
+        }
+        let demux = cur.demuxer.stats().clone();
+        self.stats.cc_errors += demux.cc_errors;
+        let path = cur.recorder.path().to_path_buf();
+        match cur.recorder.finish() {
+            Ok(Some((summary, stats))) => {
+                self.stats.segments += 1;
+                tracing::info!(
+                    "segment {} finished: {:.1} s, {} video + {} audio samples, {} fragments; demux {:?}; recorder {:?}",
+                    path.display(),
+                    summary.duration_seconds,
+                    summary.video_samples,
+                    summary.audio_samples,
+                    summary.fragments,
+                    demux,
+                    stats
+                );
+                if let Some(tap) = self.tap.as_deref_mut() {
+                    tap.segment_finished(cur.number);
+                }
+            }
+            Ok(None) => tracing::warn!("connection ended before any playable media: no segment written"),
+            Err(e) => {
+                self.stats.write_errors += 1;
+                tracing::error!("finishing {}: {e}", path.display());
+            }
+        }
+    }
+
+    fn record(&mut self, cur: &mut Current, item: &DemuxItem) {
+        match item {
+            DemuxItem::Video(_) => self.stats.video_units += 1,
+            DemuxItem::Audio(_) => self.stats.audio_frames += 1,
+            _ => {}
+        }
+        if let Err(e) = cur.recorder.push(item) {
+            self.stats.write_errors += 1;
+            tracing::error!("{e}: the rest of this connection is not recorded");
+        }
+        if !cur.started_logged && cur.recorder.is_started() {
+            cur.started_logged = true;
+            if let Some(tap) = self.tap.as_deref_mut() {
+                tap.segment_started(cur.number, cur.recorder.path());
+            }
+        }
+        if let Some(tap) = self.tap.as_deref_mut() {
+            tap.item(cur.number, item);
+        }
+    }
+}
+
+impl IngestSink for LiveRecorder<'_> {
+    fn connected(&mut self, peer: SocketAddr) {
+        self.stats.connections += 1;
+        self.close_segment();
+        if let Err(e) = self.open_segment() {
+            tracing::error!("cannot start a segment for {peer}: {e}");
+        }
+    }
+
+    fn data(&mut self, bytes: &[u8]) {
+        self.stats.bytes_in += bytes.len() as u64;
+        if let Some(relay) = self.relay.as_mut() {
+            relay.send(bytes);
+        }
+        let Some(mut cur) = self.current.take() else { return };
+        let mut items = Vec::new();
+        cur.demuxer.push(bytes, &mut items);
+        for item in &items {
+            self.record(&mut cur, item);
+        }
+        self.current = Some(cur);
+    }
+
+    fn disconnected(&mut self, _peer: SocketAddr, _reason: &DisconnectReason) {
+        if let Some(relay) = self.relay.as_mut() {
+            relay.flush();
+        }
+        self.close_segment();
+    }
+
+    fn refused(&mut self, _peer: SocketAddr) {
+        self.stats.refused += 1;
+    }
+
+    fn tick(&mut self) {
+        let Some(every) = self.opts.stats_every else { return };
+        if self.last_stats.elapsed() >= every {
+            self.last_stats = Instant::now();
+            let relay = self.relay.as_ref().map(|r| r.stats());
+            tracing::info!("stats: {:?}; relay {:?}", self.stats, relay);
+        }
+    }
+}
+
+impl Drop for LiveRecorder<'_> {
+    fn drop(&mut self) {
+        self.close_segment();
+    }
+}

@@ -1,0 +1,56 @@
+//! TS file -> one fMP4 file, with the same writer as live recording.
+
+use crate::{RecordError, SegmentOptions, SegmentRecorder, SegmentStats};
+use cht_fmp4::SegmentSummary;
+use cht_ts::{DemuxItem, DemuxStats, TsDemuxer};
+use serde::Serialize;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RemuxSummary {
+    pub demux: DemuxStats,
+    pub segment: SegmentSummary,
+    pub recorder: SegmentStats,
+}
+
+const READ_SIZE: usize = 1 << 20;
+
+pub fn remux_file(input: &Path, output: &Path, opts: SegmentOptions) -> Result<RemuxSummary, RecordError> {
+    let io_err = |source| RecordError::Io { path: input.to_path_buf(), source };
+    let mut file = File::open(input).map_err(io_err)?;
+    let mut demuxer = TsDemuxer::new();
+    let mut recorder = SegmentRecorder::new(output, opts);
+    let mut failure = None;
+    let mut buf = vec![0u8; READ_SIZE];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err(e)),
+        };
+        demuxer.push(&buf[..n], &mut |item: DemuxItem| push(&mut recorder, &item, &mut failure));
+        if let Some(e) = failure.take() {
+            return Err(e);
+        }
+    }
+    demuxer.finish(&mut |item: DemuxItem| push(&mut recorder, &item, &mut failure));
+    if let Some(e) = failure.take() {
+        return Err(e);
+    }
+    let demux = demuxer.stats().clone();
+    match recorder.finish()? {
+        Some((segment, recorder)) => Ok(RemuxSummary { demux, segment, recorder }),
+        None => Err(RecordError::NoMedia(input.to_path_buf())),
+    }
+}
+
+fn push(recorder: &mut SegmentRecorder, item: &DemuxItem, failure: &mut Option<RecordError>) {
+    if failure.is_none() {
+        if let Err(e) = recorder.push(item) {
+            *failure = Some(e);
+        }
+    }
+}
