@@ -53,15 +53,18 @@ impl<'a> Iterator for AnnexBNals<'a> {
 }
 
 /// Finds the next `00 00 01` at or after `from`: (position, position after it).
+///
+/// Scans for the `01` byte with `memchr` (SIMD) and checks the two zeros
+/// before it: in coded slice data `01` bytes are rare enough that this runs
+/// at memory speed, and the remux path scans every byte of every picture.
 fn find_start_code(data: &[u8], from: usize) -> Option<(usize, usize)> {
-    let mut i = from;
-    while i + 3 <= data.len() {
-        // Skip quickly: a start code needs data[i+2] == 1 and two zeros before.
-        match data[i + 2] {
-            1 if data[i] == 0 && data[i + 1] == 0 => return Some((i, i + 3)),
-            0 => i += 1,
-            _ => i += 3,
+    let mut i = from + 2;
+    while i < data.len() {
+        let one = i + memchr::memchr(1, &data[i..])?;
+        if data[one - 1] == 0 && data[one - 2] == 0 {
+            return Some((one - 2, one + 1));
         }
+        i = one + 1;
     }
     None
 }
@@ -129,6 +132,15 @@ mod tests {
         let mut back = Vec::new();
         avcc_to_annexb(&avcc, 4, &mut back);
         assert_eq!(annexb_nals(&back).collect::<Vec<_>>(), nals);
+    }
+
+    #[test]
+    fn start_codes_at_every_position_are_found() {
+        // A start code right at the start, back to back, and at the very end.
+        let data = [0, 0, 1, 0, 0, 1, 0x41, 0, 0, 1, 0x65, 1, 1, 0, 0, 1];
+        assert_eq!(annexb_nals(&data).collect::<Vec<_>>(), vec![&[0x41][..], &[0x65, 1, 1]]);
+        assert_eq!(find_start_code(&data, 1), Some((3, 6)));
+        assert_eq!(find_start_code(&[0, 1, 0, 0], 0), None);
     }
 
     #[test]

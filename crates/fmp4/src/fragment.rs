@@ -102,7 +102,7 @@ impl TrackRun {
         self.duration = 0;
     }
 
-    fn committed_payload(&self) -> &[u8] {
+    pub(crate) fn committed_payload(&self) -> &[u8] {
         &self.payload[..self.committed_bytes]
     }
 }
@@ -130,9 +130,6 @@ pub(crate) fn write_fragment(buf: &mut Vec<u8>, sequence: u32, runs: &[(&TrackRu
         // fragments are capped far below 2 GiB.
         patch_u32(buf, *slot, data_offset as u32);
         data_offset += run.committed_bytes;
-    }
-    for (run, _) in runs {
-        buf.extend_from_slice(run.committed_payload());
     }
 }
 

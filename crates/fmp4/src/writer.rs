@@ -1,7 +1,7 @@
 //! The push-model segment writer: samples go in as they arrive, whole
 //! fragments come out.
 
-use std::io::Write;
+use std::io::{IoSlice, Write};
 
 use cht_core::nal::{annexb_nals, annexb_to_avcc};
 use cht_core::{AudioConfig, AudioFrame, VideoAccessUnit, VideoConfig, CLOCK_HZ};
@@ -399,14 +399,20 @@ impl<W: Write> FragmentWriter<W> {
             duration_seconds = duration_seconds.max(track.seconds(track.run.duration()));
             runs.push((&track.run, base));
         }
+        // moof + mdat header, then the payloads straight from the track
+        // buffers: one vectored write, no copy of the sample data.
         write_fragment(&mut self.fragment, self.next_sequence, &runs);
-        self.out.write_all(&self.fragment)?;
+        let mut slices: Vec<IoSlice> = Vec::with_capacity(1 + runs.len());
+        slices.push(IoSlice::new(&self.fragment));
+        slices.extend(runs.iter().map(|(run, _)| IoSlice::new(run.committed_payload())));
+        let fragment_bytes: usize = slices.iter().map(|s| s.len()).sum();
+        write_all_vectored(&mut self.out, &mut slices)?;
         self.out.flush()?;
 
         let info = FragmentInfo {
             sequence: self.next_sequence,
             offset: self.summary.bytes_written,
-            bytes: self.fragment.len() as u64,
+            bytes: fragment_bytes as u64,
             video_samples: self
                 .video
                 .as_ref()
@@ -440,3 +446,17 @@ impl<W: Write> FragmentWriter<W> {
 #[cfg(test)]
 #[path = "writer_tests.rs"]
 mod tests;
+
+/// `Write::write_all_vectored` is not stable yet: the same loop.
+fn write_all_vectored<W: Write>(out: &mut W, mut slices: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match out.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

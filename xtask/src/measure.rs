@@ -1,0 +1,103 @@
+//! Side-by-side speed measurements against ffmpeg, in one run on the same
+//! machine (these machines are shared and noisy: only ratios mean much).
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// A 1080p, 60 s x264 High + AAC TS file, made once with ffmpeg.
+pub fn clip_1080p_60s() -> anyhow::Result<PathBuf> {
+    let dir = crate::root().join("target/bench-media");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("1080p_60s.ts");
+    if path.is_file() {
+        return Ok(path);
+    }
+    eprintln!("xtask: making {} with ffmpeg (once)", path.display());
+    crate::run(Command::new("ffmpeg").args([
+        "-nostdin", "-v", "error", "-y",
+        "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-t", "60", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "3",
+        "-g", "60", "-b:v", "8M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-f", "mpegts",
+    ]).arg(&path))?;
+    Ok(path)
+}
+
+/// Wall time of one run of `cmd`, which must succeed.
+fn time_once(cmd: &mut Command) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().with_context(|| format!("{cmd:?}"))?;
+    let secs = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(secs)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs the two commands alternately `runs` times; returns their medians.
+/// `outputs` are deleted (untimed) before every run, so neither tool pays
+/// for freeing the other run's file: truncating a fresh 60 MB file costs
+/// ext4 ~15 ms, a quarter of cht's whole remux.
+pub fn side_by_side(
+    runs: usize,
+    outputs: &[&Path],
+    a: &mut dyn FnMut() -> Command,
+    b: &mut dyn FnMut() -> Command,
+) -> anyhow::Result<(f64, f64)> {
+    let clean = || {
+        for o in outputs {
+            let _ = std::fs::remove_file(o);
+        }
+    };
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        clean();
+        ta.push(time_once(&mut a())?);
+        clean();
+        tb.push(time_once(&mut b())?);
+    }
+    clean();
+    Ok((median(ta), median(tb)))
+}
+
+/// `cargo xtask bench-remux`: `cht remux` vs ffmpeg's fragmented-MP4 remux.
+pub fn bench_remux(args: &[String]) -> anyhow::Result<()> {
+    let runs = args.first().map(|s| s.parse()).transpose()?.unwrap_or(5);
+    crate::deps::ensure_test_tools()?;
+    let cht = crate::build_cht()?;
+    let input = clip_1080p_60s()?;
+    let size_mb = std::fs::metadata(&input)?.len() as f64 / 1e6;
+    let out = crate::root().join("target/bench-media");
+    let (cht_out, ff_out) = (out.join("remux_cht.mp4"), out.join("remux_ffmpeg.mp4"));
+    let _ = std::fs::read(&input)?; // warm the page cache for both
+    let (t_cht, t_ff) = side_by_side(
+        runs,
+        &[&cht_out, &ff_out],
+        &mut || {
+            let mut c = Command::new(&cht);
+            c.args(["-q", "remux"]).arg(&input).arg(&cht_out);
+            c
+        },
+        &mut || ffmpeg_remux(&input, &ff_out),
+    )?;
+    println!("input: {} ({size_mb:.1} MB), median of {runs} runs each", input.display());
+    println!("cht remux:    {t_cht:.3} s  ({:.0} MB/s)", size_mb / t_cht);
+    println!("ffmpeg remux: {t_ff:.3} s  ({:.0} MB/s)", size_mb / t_ff);
+    println!("ratio: cht is {:.2}x faster than ffmpeg", t_ff / t_cht);
+    Ok(())
+}
+
+fn ffmpeg_remux(input: &Path, output: &Path) -> Command {
+    let mut c = Command::new("ffmpeg");
+    c.args(["-nostdin", "-v", "error", "-y", "-i"]).arg(input).args([
+        "-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+    ]).arg(output);
+    c
+}
