@@ -136,3 +136,27 @@ fn sigterm(child: &std::process::Child) {
     let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success();
     assert!(ok);
 }
+
+#[test]
+fn garbage_around_the_stream_loses_nothing_and_does_not_stop_the_recorder() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let rec = Recorder::start(&sessions, &["--relay", "off", "--once"]);
+    let ts = std::fs::read(fixture(SOURCE)).unwrap();
+    // Deterministic junk, with stray sync bytes to tempt the framer.
+    let junk: Vec<u8> = (0..20_000u32).map(|i| if i % 97 == 0 { 0x47 } else { (i.wrapping_mul(2654435761) >> 13) as u8 }).collect();
+    let mut conn = std::net::TcpStream::connect(&rec.addr).unwrap();
+    conn.write_all(&junk).unwrap();
+    for piece in ts.chunks(1000) {
+        conn.write_all(piece).unwrap();
+    }
+    conn.write_all(&junk).unwrap();
+    drop(conn);
+    let (status, log) = rec.wait(Duration::from_secs(30));
+    assert!(status.success(), "{log}");
+    let segment = only_session(&sessions).join("stream/recording_000.mp4");
+    assert_eq!(ffprobe_packet_counts(&segment), (300, 470), "{log}");
+    assert_eq!(ffmpeg_decode_errors(&segment), "");
+    assert!(log.contains("garbage bytes skipped"), "the junk should be reported:\n{log}");
+}

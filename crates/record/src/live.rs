@@ -56,11 +56,23 @@ pub struct LiveRecorder<'t> {
     current: Option<Current>,
     stats: LiveStats,
     last_stats: Instant,
+    last_warning: Option<Instant>,
+    suppressed: u64,
 }
 
 impl<'t> LiveRecorder<'t> {
     pub fn new(session: Session, opts: LiveOptions, relay: Option<UdpRelay>) -> Self {
-        LiveRecorder { session, opts, relay, tap: None, current: None, stats: LiveStats::default(), last_stats: Instant::now() }
+        LiveRecorder {
+            session,
+            opts,
+            relay,
+            tap: None,
+            current: None,
+            stats: LiveStats::default(),
+            last_stats: Instant::now(),
+            last_warning: None,
+            suppressed: 0,
+        }
     }
 
     pub fn with_tap(mut self, tap: &'t mut dyn ItemTap) -> Self {
@@ -88,6 +100,16 @@ impl<'t> LiveRecorder<'t> {
         }
         let demux = cur.demuxer.stats().clone();
         self.stats.cc_errors += demux.cc_errors;
+        if demux.skipped_bytes > 0 || demux.cc_errors > 0 || demux.damaged_video_units > 0 {
+            tracing::warn!(
+                "input damage on this connection: {} garbage bytes skipped ({} resyncs), {} continuity errors, {} damaged video units, {} audio bytes dropped",
+                demux.skipped_bytes,
+                demux.resyncs,
+                demux.cc_errors,
+                demux.damaged_video_units,
+                demux.dropped_audio_bytes
+            );
+        }
         let path = cur.recorder.path().to_path_buf();
         match cur.recorder.finish() {
             Ok(Some((summary, stats))) => {
@@ -114,10 +136,21 @@ impl<'t> LiveRecorder<'t> {
         }
     }
 
+    /// Damage comes in bursts: one line per second at most, with a count.
+    fn warn_limited(&mut self, what: String) {
+        self.suppressed += 1;
+        if self.last_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            tracing::warn!("stream discontinuity: {what} ({} in the last burst)", self.suppressed);
+            self.suppressed = 0;
+            self.last_warning = Some(Instant::now());
+        }
+    }
+
     fn record(&mut self, cur: &mut Current, item: &DemuxItem) {
         match item {
             DemuxItem::Video(_) => self.stats.video_units += 1,
             DemuxItem::Audio(_) => self.stats.audio_frames += 1,
+            DemuxItem::Discontinuity(d) => self.warn_limited(format!("{:?} on PID {:#x}", d.kind, d.pid)),
             _ => {}
         }
         if let Err(e) = cur.recorder.push(item) {
