@@ -67,8 +67,13 @@ pub struct TranscriptHook {
     counters: Arc<Counters>,
 }
 
+/// A transcript that was written: (chunk id, transcript path relative to the
+/// session, the chunk's path relative to the session).
+pub type TranscriptDone = Box<dyn FnMut(&str, &str, &str) + Send>;
+
 /// Everything the worker needs.
 struct Worker {
+    on_done: Option<TranscriptDone>,
     argv: Vec<String>,
     dir: PathBuf,
     dir_name: String,
@@ -105,6 +110,22 @@ impl TranscriptHook {
         timeout: Duration,
         queue_len: usize,
     ) -> Result<Self> {
+        Self::spawn(cmd, transcript_dir.into(), timeout, queue_len, None)
+    }
+
+    /// Like [`new`](Self::new), calling `on_done` on the worker thread after
+    /// each transcript is stored.
+    pub fn with_callback(cmd: String, transcript_dir: impl Into<PathBuf>, on_done: TranscriptDone) -> Result<Self> {
+        Self::spawn(cmd, transcript_dir.into(), Self::DEFAULT_TIMEOUT, Self::DEFAULT_QUEUE, Some(on_done))
+    }
+
+    fn spawn(
+        cmd: String,
+        transcript_dir: PathBuf,
+        timeout: Duration,
+        queue_len: usize,
+        on_done: Option<TranscriptDone>,
+    ) -> Result<Self> {
         let argv = shlex::split(&cmd)
             .filter(|a| !a.is_empty())
             .ok_or(AudioError::BadCommand(cmd))?;
@@ -118,6 +139,7 @@ impl TranscriptHook {
         let counters = Arc::new(Counters::default());
         let (queue, jobs) = sync_channel(queue_len.max(1));
         let worker = Worker {
+            on_done,
             argv,
             dir,
             dir_name,
@@ -195,6 +217,10 @@ impl Worker {
                 match self.store(chunk, &stdout) {
                     Ok(()) => {
                         self.counters.completed.fetch_add(1, Ordering::Relaxed);
+                        let path = format!("{}/{}.txt", self.dir_name, chunk.id);
+                        if let Some(done) = self.on_done.as_mut() {
+                            done(&chunk.id, &path, &chunk.rel_path);
+                        }
                         tracing::debug!(chunk = %chunk.id, secs = started.elapsed().as_secs_f64(), "transcribed");
                     }
                     Err(e) => self.fail(chunk, &format!("could not store transcript: {e}")),

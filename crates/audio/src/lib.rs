@@ -43,7 +43,7 @@ pub use adts::{frames_from_adts, AdtsFrame, AdtsFramer, FramerStats};
 pub use chunker::ChunkInfo;
 pub use decode::AacFrameDecoder;
 pub use error::{AudioError, FrameError, Result};
-pub use hook::{HookStats, TranscriptHook};
+pub use hook::{HookStats, TranscriptDone, TranscriptHook};
 pub use options::{AudioFormat, AudioOptions, OutputSpec};
 pub use pipeline::AudioPipeline;
 pub use quiet::{quietest_cut, window_rms};

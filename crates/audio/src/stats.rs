@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 /// Counts since the pipeline was created. Damage is counted here, not raised.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AudioStats {
     /// Frames given to `push`.
     pub frames_in: u64,

@@ -95,6 +95,82 @@ pub struct RecordArgs {
     /// fsync each fragment (slower; survives power loss, not just crashes).
     #[arg(long)]
     pub fsync: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Print one JSON object per line on stdout for every event (sender,
+    /// segment, frame, audio chunk, transcript, warning, stats).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub events: Option<EventsFormat>,
+    /// Run CMD for each scene frame written (the JPEG path is the last argument).
+    #[arg(long, value_name = "CMD")]
+    pub on_frame: Option<String>,
+    /// Run CMD for each finished segment (the MP4 path is the last argument).
+    #[arg(long, value_name = "CMD")]
+    pub on_segment: Option<String>,
+    /// Run CMD for each finished audio chunk (the WAV path is the last
+    /// argument; e.g. a whisper CLI); its stdout is kept as the transcript.
+    #[arg(long, value_name = "CMD")]
+    pub on_audio_chunk: Option<String>,
+    /// Control API address (loopback only), or `off`.
+    #[arg(long, default_value = "127.0.0.1:4446", value_parser = parse_relay)]
+    pub control: Relay,
+    /// No sender needed: feed the recorder from the built-in demo source
+    /// (synthetic slides, a pointer, typing and a sound loop) over TCP.
+    #[arg(long)]
+    pub demo: bool,
+    /// With --demo: stop after this long (e.g. 20s); default: until Ctrl-C.
+    #[arg(long, value_parser = parse_duration, requires = "demo")]
+    pub demo_duration: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EventsFormat {
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DetectorArg {
+    /// Screen-share aware: catches slide switches, ignores cursor, typing, fades.
+    Default,
+    /// ffmpeg's `select='gt(scene,T)'` score, exactly.
+    Ffmpeg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AudioFormatArg {
+    /// 16 kHz mono 16-bit, what speech recognisers take.
+    Speech,
+    /// The stream's own rate and channels.
+    Source,
+}
+
+/// Scene frames and audio chunks.
+#[derive(Debug, Clone, Args)]
+pub struct AnalysisArgs {
+    /// Scene-change detector.
+    #[arg(long, value_enum, default_value_t = DetectorArg::Default)]
+    pub detector: DetectorArg,
+    /// Scene threshold on ffmpeg's scale (0-1): `select='gt(scene,T)'`.
+    #[arg(long, default_value_t = 0.3, value_parser = parse_threshold)]
+    pub scene_threshold: f64,
+    /// Nominal audio chunk length in seconds (each cut moves up to 1 s to a quiet spot).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=3600))]
+    pub audio_chunk_secs: u32,
+    /// WAV format of the audio chunks.
+    #[arg(long, value_enum, default_value_t = AudioFormatArg::Speech)]
+    pub audio_format: AudioFormatArg,
+    /// No audio chunks.
+    #[arg(long)]
+    pub no_audio: bool,
+}
+
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!("{t} is outside 0..1 (it means what ffmpeg's select='gt(scene,T)' means)"))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

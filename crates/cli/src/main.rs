@@ -2,6 +2,8 @@
 //! signals, and hands over to the library crates; no media logic lives here.
 
 mod cli;
+mod control;
+mod hooks;
 mod probe;
 mod record;
 mod sessions;

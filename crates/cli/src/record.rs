@@ -1,11 +1,15 @@
 //! `cht record` and `cht remux`.
 
-use crate::cli::{Relay, RecordArgs, RemuxArgs};
+use crate::cli::{AudioFormatArg, DetectorArg, RecordArgs, Relay, RemuxArgs};
 use anyhow::Context;
+use cht_analyze::{AnalysisOptions, EventBus, LiveAnalysis};
+use cht_audio::{AudioFormat, AudioOptions};
 use cht_ingest::{IngestOptions, IngestServer, UdpRelay};
 use cht_record::{remux_file, LiveOptions, LiveRecorder, SegmentOptions};
+use cht_scene::Detector;
 use cht_session::SessionsDir;
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,27 +31,115 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         ..IngestOptions::default()
     })?;
     let addr = server.local_addr();
-    tracing::info!("session {} in {}", session.id, session.path.display());
-    eprintln!("cht: listening for MPEG-TS on tcp://{addr}  (Ctrl-C to stop)");
-    eprintln!("cht: send a stream with:  ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f mpegts tcp://{addr}");
-    match args.relay {
-        Relay::To(relay) => eprintln!("cht: watch it live with:   mpv udp://{relay}   (or ffplay udp://{relay})"),
-        Relay::Off => eprintln!("cht: UDP relay off"),
+    let bus = EventBus::new();
+    let printer = args.events.map(|_| spawn_event_printer(&bus));
+    let mut hooks = Vec::new();
+    if let Some(cmd) = &args.on_frame {
+        hooks.push(crate::hooks::spawn("on-frame", cmd, &bus, &session.path, crate::hooks::frame_path)?);
     }
+    if let Some(cmd) = &args.on_segment {
+        hooks.push(crate::hooks::spawn("on-segment", cmd, &bus, Path::new(""), crate::hooks::segment_path)?);
+    }
+    let mut analysis = LiveAnalysis::start(&session.path, session.id.as_str(), analysis_options(&args), bus.clone())
+        .context("cannot start the analysis")?;
+    let control = match args.control {
+        Relay::To(control_addr) => Some(crate::control::serve(control_addr, analysis.control(), stop.clone())?),
+        Relay::Off => None,
+    };
+    tracing::info!("session {} in {}", session.id, session.path.display());
+    print_hints(&args, addr, control.as_ref().map(|c| c.addr));
+    let demo = args.demo.then(|| spawn_demo(addr, args.demo_duration, stop.clone()));
     let opts = LiveOptions {
         segment: SegmentOptions { fragment_ms: args.fragment_ms, fsync: args.fsync },
         stats_every: Some(Duration::from_secs(5)),
     };
-    let mut recorder = LiveRecorder::new(session.clone(), opts, relay);
-    server.run(&mut recorder, &stop, args.once)?;
+    let mut recorder = LiveRecorder::new(session.clone(), opts, relay).with_tap(&mut analysis);
+    let result = server.run(&mut recorder, &stop, args.once || args.demo);
     let stats = recorder.stats().clone();
     drop(recorder);
-    eprintln!(
-        "cht: stopped; {} segment(s) in {}",
-        stats.segments,
-        session.stream_dir().display()
-    );
+    analysis.finish();
+    if let Some(demo) = demo {
+        stop.store(true, Ordering::SeqCst);
+        let _ = demo.join();
+    }
+    if let Some(c) = control {
+        c.shutdown();
+    }
+    drop(bus);
+    for h in hooks {
+        let _ = h.join();
+    }
+    if let Some(p) = printer {
+        let _ = p.join();
+    }
+    result?;
+    eprintln!("cht: stopped; {} segment(s) in {}", stats.segments, session.path.display());
     Ok(())
+}
+
+fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
+    let a = &args.analysis;
+    AnalysisOptions {
+        detector: match a.detector {
+            DetectorArg::Default => Detector::Default,
+            DetectorArg::Ffmpeg => Detector::Ffmpeg,
+        },
+        threshold: a.scene_threshold,
+        audio: (!a.no_audio).then(|| AudioOptions {
+            chunk_secs: a.audio_chunk_secs,
+            format: match a.audio_format {
+                AudioFormatArg::Speech => AudioFormat::Speech16kMono,
+                AudioFormatArg::Source => AudioFormat::Source,
+            },
+        }),
+        transcribe: args.on_audio_chunk.clone(),
+        ..AnalysisOptions::default()
+    }
+}
+
+fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<SocketAddr>) {
+    if args.demo {
+        eprintln!("cht: recording the built-in demo source (Ctrl-C to stop)");
+    } else {
+        eprintln!("cht: listening for MPEG-TS on tcp://{addr}  (Ctrl-C to stop)");
+        eprintln!("cht: send a stream with:  ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f mpegts tcp://{addr}");
+        eprintln!("cht: no sender at hand?   cht record --demo");
+    }
+    match args.relay {
+        Relay::To(relay) => eprintln!("cht: watch it live with:   mpv udp://{relay}   (or ffplay udp://{relay})"),
+        Relay::Off => eprintln!("cht: UDP relay off"),
+    }
+    if let Some(c) = control {
+        eprintln!("cht: control API on http://{c}  (cht status, cht capture, cht threshold T)");
+    }
+}
+
+/// Prints every event as one JSON line on stdout.
+fn spawn_event_printer(bus: &EventBus) -> std::thread::JoinHandle<()> {
+    let sub = bus.subscribe(4096);
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for record in sub.events.iter() {
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{}", record.to_json()).and_then(|_| out.flush()).is_err() {
+                break;
+            }
+        }
+        if sub.missed() > 0 {
+            tracing::warn!("{} events were not printed (stdout too slow)", sub.missed());
+        }
+    })
+}
+
+fn spawn_demo(addr: SocketAddr, duration: Option<Duration>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let opts = cht_demo::DemoOptions { duration, ..cht_demo::DemoOptions::default() };
+        match cht_demo::send_demo(addr, opts, &stop) {
+            Ok(stats) => tracing::info!("demo source finished: {:.1} s sent", stats.media_secs),
+            Err(e) if stop.load(Ordering::SeqCst) => tracing::debug!("demo source stopped: {e}"),
+            Err(e) => tracing::error!("demo source failed: {e}"),
+        }
+    })
 }
 
 /// First Ctrl-C/SIGTERM: finish the fragment in progress and exit cleanly.

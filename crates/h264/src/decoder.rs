@@ -11,7 +11,7 @@ use crate::pending_pts::PendingPts;
 use crate::picture::Picture;
 
 /// Counters of what happened to the access units fed in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DecodeStats {
     /// Pictures handed out.
     pub decoded: u64,

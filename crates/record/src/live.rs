@@ -2,6 +2,7 @@
 //! per sender connection.
 
 use crate::{RecordError, SegmentOptions, SegmentRecorder};
+use cht_fmp4::SegmentSummary;
 use cht_ingest::{DisconnectReason, IngestSink, UdpRelay};
 use cht_session::Session;
 use cht_ts::{DemuxItem, TsDemuxer};
@@ -11,12 +12,22 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Receives every demuxed item of a live recording, after the recorder has
-/// written it. Used to feed analysis; every method has a no-op default.
-/// Implementations must not block: the recording waits for them.
+/// written it, and the life of each connection. Used to feed analysis and
+/// events; every method has a no-op default. Implementations must not block:
+/// the recording waits for them.
+///
+/// Order per connection: `connection_started`, then `item`s (some before
+/// `segment_started`, which comes once the file exists), then
+/// `segment_finished` (with `None` when nothing playable arrived), then
+/// `connection_ended`.
 pub trait ItemTap {
-    fn segment_started(&mut self, _number: u32, _path: &Path) {}
+    fn connection_started(&mut self, _segment: u32, _peer: SocketAddr) {}
+    fn segment_started(&mut self, _segment: u32, _path: &Path) {}
     fn item(&mut self, _segment: u32, _item: &DemuxItem) {}
-    fn segment_finished(&mut self, _number: u32) {}
+    fn segment_finished(&mut self, _segment: u32, _path: &Path, _summary: Option<&SegmentSummary>) {}
+    fn connection_ended(&mut self, _segment: u32, _peer: SocketAddr, _reason: &str) {}
+    /// Called at least every 100 ms.
+    fn tick(&mut self) {}
 }
 
 #[derive(Debug, Clone, Default)]
@@ -41,6 +52,7 @@ pub struct LiveStats {
 
 struct Current {
     number: u32,
+    peer: SocketAddr,
     demuxer: TsDemuxer,
     recorder: SegmentRecorder,
     started_logged: bool,
@@ -84,14 +96,17 @@ impl<'t> LiveRecorder<'t> {
         &self.stats
     }
 
-    fn open_segment(&mut self) -> Result<(), RecordError> {
+    fn open_segment(&mut self, peer: SocketAddr) -> Result<(), RecordError> {
         let number = self.session.next_segment_number()?;
         let recorder = SegmentRecorder::new(self.session.segment_path(number), self.opts.segment);
-        self.current = Some(Current { number, demuxer: TsDemuxer::new(), recorder, started_logged: false });
+        self.current = Some(Current { number, peer, demuxer: TsDemuxer::new(), recorder, started_logged: false });
+        if let Some(tap) = self.tap.as_deref_mut() {
+            tap.connection_started(number, peer);
+        }
         Ok(())
     }
 
-    fn close_segment(&mut self) {
+    fn close_segment(&mut self, reason: &str) {
         let Some(mut cur) = self.current.take() else { return };
         let mut items = Vec::new();
         cur.demuxer.finish(&mut items);
@@ -111,7 +126,12 @@ impl<'t> LiveRecorder<'t> {
             );
         }
         let path = cur.recorder.path().to_path_buf();
-        match cur.recorder.finish() {
+        let finished = cur.recorder.finish();
+        let summary = match &finished {
+            Ok(Some((summary, _))) => Some(summary.clone()),
+            _ => None,
+        };
+        match finished {
             Ok(Some((summary, stats))) => {
                 self.stats.segments += 1;
                 tracing::info!(
@@ -124,15 +144,16 @@ impl<'t> LiveRecorder<'t> {
                     demux,
                     stats
                 );
-                if let Some(tap) = self.tap.as_deref_mut() {
-                    tap.segment_finished(cur.number);
-                }
             }
             Ok(None) => tracing::warn!("connection ended before any playable media: no segment written"),
             Err(e) => {
                 self.stats.write_errors += 1;
                 tracing::error!("finishing {}: {e}", path.display());
             }
+        }
+        if let Some(tap) = self.tap.as_deref_mut() {
+            tap.segment_finished(cur.number, &path, summary.as_ref());
+            tap.connection_ended(cur.number, cur.peer, reason);
         }
     }
 
@@ -172,8 +193,8 @@ impl<'t> LiveRecorder<'t> {
 impl IngestSink for LiveRecorder<'_> {
     fn connected(&mut self, peer: SocketAddr) {
         self.stats.connections += 1;
-        self.close_segment();
-        if let Err(e) = self.open_segment() {
+        self.close_segment("replaced");
+        if let Err(e) = self.open_segment(peer) {
             tracing::error!("cannot start a segment for {peer}: {e}");
         }
     }
@@ -192,11 +213,17 @@ impl IngestSink for LiveRecorder<'_> {
         self.current = Some(cur);
     }
 
-    fn disconnected(&mut self, _peer: SocketAddr, _reason: &DisconnectReason) {
+    fn disconnected(&mut self, _peer: SocketAddr, reason: &DisconnectReason) {
         if let Some(relay) = self.relay.as_mut() {
             relay.flush();
         }
-        self.close_segment();
+        let reason = match reason {
+            DisconnectReason::Closed => "closed".to_string(),
+            DisconnectReason::Idle => "idle".to_string(),
+            DisconnectReason::Shutdown => "shutdown".to_string(),
+            DisconnectReason::Error(e) => format!("error: {e}"),
+        };
+        self.close_segment(&reason);
     }
 
     fn refused(&mut self, _peer: SocketAddr) {
@@ -204,6 +231,9 @@ impl IngestSink for LiveRecorder<'_> {
     }
 
     fn tick(&mut self) {
+        if let Some(tap) = self.tap.as_deref_mut() {
+            tap.tick();
+        }
         let Some(every) = self.opts.stats_every else { return };
         if self.last_stats.elapsed() >= every {
             self.last_stats = Instant::now();
@@ -215,6 +245,6 @@ impl IngestSink for LiveRecorder<'_> {
 
 impl Drop for LiveRecorder<'_> {
     fn drop(&mut self) {
-        self.close_segment();
+        self.close_segment("shutdown");
     }
 }

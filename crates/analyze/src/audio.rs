@@ -1,0 +1,127 @@
+//! AAC frames → WAV chunks (+ transcripts), one segment at a time.
+
+use crate::{AnalyzeError, Event, EventBus};
+use cht_audio::{AudioOptions, AudioPipeline, AudioStats, ChunkInfo, TranscriptHook};
+use cht_core::AudioFrame;
+use std::path::PathBuf;
+
+/// Drives an [`AudioPipeline`] per segment and reports each chunk.
+pub struct AudioAnalyzer {
+    audio_dir: PathBuf,
+    opts: AudioOptions,
+    pipeline: Option<AudioPipeline>,
+    hook: Option<TranscriptHook>,
+    bus: EventBus,
+    /// Configurations already reported as undecodable.
+    unsupported_reported: bool,
+    stats: AudioStats,
+}
+
+impl AudioAnalyzer {
+    /// `transcribe`: a command run on each finished chunk (its stdout goes
+    /// to `transcript_dir`).
+    pub fn new(
+        audio_dir: PathBuf,
+        transcript_dir: PathBuf,
+        opts: AudioOptions,
+        transcribe: Option<String>,
+        bus: EventBus,
+    ) -> Result<Self, AnalyzeError> {
+        let hook = match transcribe {
+            Some(cmd) => {
+                let events = bus.clone();
+                let on_done = Box::new(move |id: &str, path: &str, chunk: &str| {
+                    events.emit(Event::Transcript { id: id.into(), path: path.into(), chunk: chunk.into() })
+                });
+                Some(TranscriptHook::with_callback(cmd, transcript_dir, on_done)?)
+            }
+            None => None,
+        };
+        Ok(AudioAnalyzer {
+            audio_dir,
+            opts,
+            pipeline: None,
+            hook,
+            bus,
+            unsupported_reported: false,
+            stats: AudioStats::default(),
+        })
+    }
+
+    pub fn stats(&self) -> AudioStats {
+        let mut s = self.stats;
+        if let Some(p) = &self.pipeline {
+            add_stats(&mut s, &p.stats());
+        }
+        s
+    }
+
+    pub fn start_segment(&mut self, segment: u32, origin_pts: i64) -> Result<(), AnalyzeError> {
+        self.finish_segment()?;
+        self.pipeline = Some(AudioPipeline::new(&self.audio_dir, segment, origin_pts, self.opts)?);
+        Ok(())
+    }
+
+    pub fn push(&mut self, frame: &AudioFrame) -> Result<(), AnalyzeError> {
+        let Some(pipeline) = self.pipeline.as_mut() else { return Ok(()) };
+        match pipeline.push(frame) {
+            Ok(chunks) => self.report(&chunks),
+            Err(cht_audio::AudioError::UnsupportedCodec { .. }) if self.unsupported_reported => {}
+            Err(e @ cht_audio::AudioError::UnsupportedCodec { .. }) => {
+                self.unsupported_reported = true;
+                self.bus.warn("audio_unsupported", format!("{e}; video analysis goes on"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    pub fn finish_segment(&mut self) -> Result<(), AnalyzeError> {
+        if let Some(mut pipeline) = self.pipeline.take() {
+            let chunks = pipeline.finish();
+            add_stats(&mut self.stats, &pipeline.stats());
+            self.report(&chunks?);
+        }
+        Ok(())
+    }
+
+    /// Finishes the segment and waits for pending transcriptions.
+    pub fn finish(mut self) -> Result<AudioStats, AnalyzeError> {
+        self.finish_segment()?;
+        if let Some(hook) = self.hook.take() {
+            let h = hook.finish();
+            if h.failed + h.timed_out + h.dropped > 0 {
+                tracing::warn!("transcription: {} failed, {} timed out, {} dropped", h.failed, h.timed_out, h.dropped);
+            }
+        }
+        Ok(self.stats)
+    }
+
+    fn report(&self, chunks: &[ChunkInfo]) {
+        for c in chunks {
+            self.bus.emit(Event::AudioChunk {
+                id: c.id.clone(),
+                path: c.rel_path.clone(),
+                start: c.start,
+                duration: c.duration,
+                segment: c.segment,
+            });
+            if let Some(hook) = &self.hook {
+                hook.submit(c);
+            }
+        }
+    }
+}
+
+fn add_stats(a: &mut AudioStats, b: &AudioStats) {
+    a.frames_in += b.frames_in;
+    a.frames_decoded += b.frames_decoded;
+    a.decode_errors += b.decode_errors;
+    a.gaps += b.gaps;
+    a.gap_frames += b.gap_frames;
+    a.frames_dropped += b.frames_dropped;
+    a.frames_unsupported += b.frames_unsupported;
+    a.discontinuities += b.discontinuities;
+    a.chunks_written += b.chunks_written;
+    a.frames_out += b.frames_out;
+}

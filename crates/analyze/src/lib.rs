@@ -1,0 +1,55 @@
+//! Analysis stages: H.264 → scene scoring → JPEG frames + `index.json`, and
+//! AAC → WAV chunks (+ transcripts), for a live recording or offline.
+//!
+//! Live, [`LiveAnalysis`] is the recorder's [`cht_record::ItemTap`]: it only
+//! queues items (never blocking the recorder; a full queue makes the video
+//! side skip to the next keyframe, counted and reported as lag) and two
+//! worker threads drive [`VideoAnalyzer`] and [`AudioAnalyzer`]. Offline,
+//! [`analyze`] reads a TS file, an MP4 file or a session and decodes GOPs in
+//! parallel. Both push what they produce into an [`EventBus`].
+//!
+//! Not here: demuxing (cht-ts), recording (cht-record), the codecs and the
+//! scorer themselves (cht-h264, cht-audio, cht-scene), JPEG and index files
+//! (cht-frames).
+
+mod audio;
+mod event;
+mod live;
+mod offline;
+mod queue;
+mod video;
+
+pub use audio::AudioAnalyzer;
+pub use event::{Event, EventBus, EventRecord, Subscription};
+pub use live::{AnalysisOptions, LiveAnalysis, LiveControl, LiveStatus};
+pub use video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error(transparent)]
+    Frames(#[from] cht_frames::FramesError),
+    #[error(transparent)]
+    Audio(#[from] cht_audio::AudioError),
+    #[error(transparent)]
+    Scene(#[from] cht_scene::SceneError),
+    #[error(transparent)]
+    Decode(#[from] cht_h264::H264Error),
+    #[error("{path}: {source}")]
+    Mp4 {
+        path: PathBuf,
+        #[source]
+        source: cht_fmp4::Fmp4Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}: no H.264 video found")]
+    NoVideo(PathBuf),
+    #[error("the analysis worker stopped")]
+    WorkerGone,
+}

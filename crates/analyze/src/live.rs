@@ -1,0 +1,429 @@
+//! Analysis beside a live recording, fed by the recorder's item tap.
+
+use crate::audio::AudioAnalyzer;
+use crate::queue::WorkQueue;
+use crate::video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
+use crate::{AnalyzeError, Event, EventBus};
+use cht_audio::{AudioOptions, AudioStats};
+use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
+use cht_fmp4::SegmentSummary;
+use cht_frames::{FrameEntry, FrameMeta, FrameStore};
+use cht_record::ItemTap;
+use cht_scene::Detector;
+use cht_ts::DemuxItem;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Audio held while waiting for the first keyframe, in 90 kHz ticks; past
+/// this with no video the segment is analysed as audio-only.
+const AUDIO_WITHOUT_VIDEO: i64 = 2 * CLOCK_HZ as i64;
+/// Audio this far before the first keyframe is not analysed (nor recorded).
+const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
+
+#[derive(Debug, Clone)]
+pub struct AnalysisOptions {
+    pub detector: Detector,
+    /// On ffmpeg's `scene` scale, 0..=1.
+    pub threshold: f64,
+    /// `None`: no audio chunks.
+    pub audio: Option<AudioOptions>,
+    /// Command run on each finished audio chunk.
+    pub transcribe: Option<String>,
+    /// Access units queued for decoding at most; beyond this the analysis
+    /// skips to the next keyframe (the recording never waits).
+    pub video_queue_bytes: usize,
+    pub audio_queue_bytes: usize,
+    /// Stats event interval.
+    pub stats_every: Duration,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            detector: Detector::Default,
+            threshold: 0.3,
+            audio: Some(AudioOptions::default()),
+            transcribe: None,
+            video_queue_bytes: 64 << 20,
+            audio_queue_bytes: 8 << 20,
+            stats_every: Duration::from_secs(5),
+        }
+    }
+}
+
+enum VideoWork {
+    Start { segment: u32, origin: i64 },
+    Unit(VideoAccessUnit, Instant),
+    Gap(u64),
+    SetThreshold(f64),
+    End,
+}
+
+enum AudioWork {
+    Start { segment: u32, origin: i64 },
+    Frame(AudioFrame),
+    End,
+}
+
+/// What `GET /status` and the stats event report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LiveStatus {
+    pub session: String,
+    pub connected: bool,
+    pub peer: Option<String>,
+    /// The segment being recorded.
+    pub segment: Option<u32>,
+    pub segments_recorded: u64,
+    pub detector: String,
+    pub threshold: f64,
+    /// How long the last analysed access unit waited after arriving.
+    pub analysis_lag_ms: f64,
+    pub max_analysis_lag_ms: f64,
+    pub video_queue_bytes: usize,
+    pub bytes_in: u64,
+    pub video: VideoStats,
+    pub audio: AudioStats,
+}
+
+struct Shared {
+    sink: Arc<FrameSink>,
+    latest: Arc<Mutex<Option<LatestPicture>>>,
+    video_q: Arc<WorkQueue<VideoWork>>,
+    status: Mutex<LiveStatus>,
+    bus: EventBus,
+}
+
+/// The control side of a live analysis (for the HTTP API): cheap to clone.
+#[derive(Clone)]
+pub struct LiveControl(Arc<Shared>);
+
+impl LiveControl {
+    pub fn bus(&self) -> &EventBus {
+        &self.0.bus
+    }
+
+    pub fn status(&self) -> LiveStatus {
+        let mut s = self.0.status.lock().map(|s| s.clone()).unwrap_or_default();
+        s.video_queue_bytes = self.0.video_q.queued_bytes();
+        s
+    }
+
+    /// Scene threshold for the frames still to come (0..=1).
+    pub fn set_threshold(&self, threshold: f64) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&threshold) || threshold.is_nan() {
+            return Err(format!("threshold must be between 0 and 1, not {threshold}"));
+        }
+        if let Ok(mut s) = self.0.status.lock() {
+            s.threshold = threshold;
+        }
+        self.0.video_q.push_control(VideoWork::SetThreshold(threshold));
+        Ok(())
+    }
+
+    /// Writes the most recent decoded picture now, marked `"manual": true`.
+    pub fn capture(&self) -> Result<Option<FrameEntry>, AnalyzeError> {
+        let latest = self.0.latest.lock().ok().and_then(|l| l.clone());
+        let Some(latest) = latest else { return Ok(None) };
+        let meta = FrameMeta { timestamp: latest.timestamp, segment: latest.segment, score: 0.0, manual: true };
+        Ok(Some(self.0.sink.write_now((*latest.picture).clone(), meta)?))
+    }
+
+    pub fn frames(&self, unsent_only: bool) -> Result<Vec<FrameEntry>, AnalyzeError> {
+        let mut entries = self.0.sink.entries()?;
+        if unsent_only {
+            entries.retain(|e| !e.sent_to_agent);
+        }
+        Ok(entries)
+    }
+
+    /// Flips `sent_to_agent` for these ids; returns how many changed.
+    pub fn mark_sent(&self, ids: Vec<String>) -> Result<usize, AnalyzeError> {
+        Ok(self.0.sink.mark_sent(ids)?)
+    }
+
+    fn update(&self, f: impl FnOnce(&mut LiveStatus)) {
+        if let Ok(mut s) = self.0.status.lock() {
+            f(&mut s);
+        }
+    }
+}
+
+/// Per-connection state of the tap.
+struct Connection {
+    segment: u32,
+    origin: Option<i64>,
+    pending_audio: VecDeque<AudioFrame>,
+    /// Access units dropped since the queue was last full.
+    skipped: u64,
+    skipping: bool,
+}
+
+/// The recorder's [`ItemTap`]: queues work for the video and audio threads
+/// and turns recorder events into [`Event`]s.
+pub struct LiveAnalysis {
+    control: LiveControl,
+    audio_q: Arc<WorkQueue<AudioWork>>,
+    workers: Vec<JoinHandle<()>>,
+    conn: Option<Connection>,
+    stats_every: Duration,
+    last_stats: Instant,
+}
+
+impl LiveAnalysis {
+    pub fn start(session_dir: &Path, session_id: &str, opts: AnalysisOptions, bus: EventBus) -> Result<Self, AnalyzeError> {
+        let store = FrameStore::open(session_dir.join("frames"))?;
+        let sink = FrameSink::spawn(store, bus.clone())?;
+        let mut video = VideoAnalyzer::new(sink.clone(), bus.clone(), opts.detector, opts.threshold)?;
+        let video_q = Arc::new(WorkQueue::new(opts.video_queue_bytes));
+        let audio_q = Arc::new(WorkQueue::new(opts.audio_queue_bytes));
+        let status = LiveStatus {
+            session: session_id.to_string(),
+            detector: format!("{:?}", opts.detector).to_lowercase(),
+            threshold: opts.threshold,
+            ..LiveStatus::default()
+        };
+        let control = LiveControl(Arc::new(Shared {
+            sink,
+            latest: video.latest_picture(),
+            video_q: video_q.clone(),
+            status: Mutex::new(status),
+            bus: bus.clone(),
+        }));
+        let mut workers = vec![spawn("cht-video", {
+            let (q, control) = (video_q, control.clone());
+            move || video_worker(&mut video, &q, &control)
+        })?];
+        if let Some(audio_opts) = opts.audio {
+            let mut audio = AudioAnalyzer::new(
+                session_dir.join("audio"),
+                session_dir.join("transcript"),
+                audio_opts,
+                opts.transcribe.clone(),
+                bus,
+            )?;
+            let (q, control) = (audio_q.clone(), control.clone());
+            workers.push(spawn("cht-audio", move || audio_worker(&mut audio, &q, &control))?);
+        } else {
+            audio_q.close();
+        }
+        Ok(LiveAnalysis { control, audio_q, workers, conn: None, stats_every: opts.stats_every, last_stats: Instant::now() })
+    }
+
+    pub fn control(&self) -> LiveControl {
+        self.control.clone()
+    }
+
+    /// Finishes the work queued so far (segments, frames, chunks) and stops.
+    pub fn finish(mut self) {
+        self.end_connection();
+        self.control.0.video_q.close();
+        self.audio_q.close();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        let _ = self.control.0.sink.entries(); // waits for queued JPEGs
+    }
+
+    fn end_connection(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if conn.origin.is_some() {
+                self.control.0.video_q.push_control(VideoWork::End);
+                self.audio_q.push_control(AudioWork::End);
+            }
+        }
+    }
+
+    fn on_video(&mut self, au: &VideoAccessUnit) {
+        let Some(conn) = self.conn.as_mut() else { return };
+        if conn.origin.is_none() {
+            if !au.keyframe {
+                return;
+            }
+            start_streams(conn, au.pts, &self.control.0.video_q, &self.audio_q, true);
+        } else if conn.skipping && !au.keyframe {
+            conn.skipped += 1;
+            return;
+        }
+        let q = &self.control.0.video_q;
+        if q.try_push(VideoWork::Unit(au.clone(), Instant::now()), au.data.len()) {
+            if conn.skipping {
+                conn.skipping = false;
+                q.push_control(VideoWork::Gap(conn.skipped));
+                self.control.0.bus.warn(
+                    "analysis_lag",
+                    format!("analysis fell behind: skipped {} access units to the next keyframe", conn.skipped),
+                );
+                conn.skipped = 0;
+            }
+        } else {
+            conn.skipping = true;
+            conn.skipped += 1;
+        }
+    }
+
+    fn on_audio(&mut self, frame: &AudioFrame) {
+        let Some(conn) = self.conn.as_mut() else { return };
+        match conn.origin {
+            Some(origin) if frame.pts >= origin - AUDIO_LEAD => {
+                // A full queue loses this frame; the pipeline fills the PTS
+                // gap with silence, so the timeline stays aligned.
+                self.audio_q.try_push(AudioWork::Frame(frame.clone()), frame.data.len());
+            }
+            Some(_) => {}
+            None => {
+                conn.pending_audio.push_back(frame.clone());
+                let span = frame.pts - conn.pending_audio.front().map_or(frame.pts, |f| f.pts);
+                if span > AUDIO_WITHOUT_VIDEO {
+                    let origin = conn.pending_audio.front().map_or(frame.pts, |f| f.pts);
+                    start_streams(conn, origin, &self.control.0.video_q, &self.audio_q, false);
+                }
+            }
+        }
+    }
+
+    fn emit_stats(&mut self) {
+        if self.last_stats.elapsed() < self.stats_every {
+            return;
+        }
+        self.last_stats = Instant::now();
+        let status = self.control.status();
+        self.control.0.bus.emit(Event::Stats(serde_json::to_value(&status).unwrap_or_default()));
+    }
+}
+
+/// The segment's clock starts at `origin`: tell both workers, and hand the
+/// audio held so far to the audio worker.
+fn start_streams(
+    conn: &mut Connection,
+    origin: i64,
+    video_q: &WorkQueue<VideoWork>,
+    audio_q: &WorkQueue<AudioWork>,
+    with_video: bool,
+) {
+    conn.origin = Some(origin);
+    video_q.push_control(VideoWork::Start { segment: conn.segment, origin });
+    audio_q.push_control(AudioWork::Start { segment: conn.segment, origin });
+    for f in conn.pending_audio.drain(..) {
+        if !with_video || f.pts >= origin - AUDIO_LEAD {
+            let len = f.data.len();
+            audio_q.try_push(AudioWork::Frame(f), len);
+        }
+    }
+}
+
+impl ItemTap for LiveAnalysis {
+    fn connection_started(&mut self, segment: u32, peer: SocketAddr) {
+        self.end_connection();
+        self.conn = Some(Connection { segment, origin: None, pending_audio: VecDeque::new(), skipped: 0, skipping: false });
+        self.control.update(|s| {
+            s.connected = true;
+            s.peer = Some(peer.to_string());
+            s.segment = Some(segment);
+        });
+        self.control.0.bus.emit(Event::SenderConnected { peer: peer.to_string() });
+    }
+
+    fn segment_started(&mut self, segment: u32, path: &Path) {
+        self.control.0.bus.emit(Event::SegmentStarted { segment, path: display(path) });
+    }
+
+    fn item(&mut self, _segment: u32, item: &DemuxItem) {
+        match item {
+            DemuxItem::Video(au) => self.on_video(au),
+            DemuxItem::Audio(f) => self.on_audio(f),
+            DemuxItem::Discontinuity(d) => {
+                self.control.0.bus.emit(Event::Warning { kind: "discontinuity".into(), message: format!("{:?} on PID {:#x}", d.kind, d.pid) })
+            }
+            _ => {}
+        }
+    }
+
+    fn segment_finished(&mut self, segment: u32, path: &Path, summary: Option<&SegmentSummary>) {
+        let Some(summary) = summary else { return };
+        self.control.update(|s| s.segments_recorded += 1);
+        self.control.0.bus.emit(Event::SegmentFinished {
+            segment,
+            path: display(path),
+            duration: summary.duration_seconds,
+            video_samples: summary.video_samples,
+            audio_samples: summary.audio_samples,
+        });
+    }
+
+    fn connection_ended(&mut self, _segment: u32, peer: SocketAddr, reason: &str) {
+        self.end_connection();
+        self.control.update(|s| {
+            s.connected = false;
+            s.peer = None;
+            s.segment = None;
+        });
+        self.control.0.bus.emit(Event::SenderDisconnected { peer: peer.to_string(), reason: reason.to_string() });
+    }
+
+    fn tick(&mut self) {
+        self.emit_stats();
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, AnalyzeError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|source| AnalyzeError::Io { path: PathBuf::from(name), source })
+}
+
+fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &LiveControl) {
+    let bus = control.bus().clone();
+    while let Some(work) = q.pop() {
+        let result = match work {
+            VideoWork::Start { segment, origin } => video.start_segment(segment, origin),
+            VideoWork::Unit(au, arrived) => {
+                let lag = arrived.elapsed().as_secs_f64() * 1e3;
+                control.update(|s| {
+                    s.analysis_lag_ms = lag;
+                    s.max_analysis_lag_ms = s.max_analysis_lag_ms.max(lag);
+                });
+                video.push(&au, Some(arrived))
+            }
+            VideoWork::Gap(n) => video.gap(n),
+            VideoWork::SetThreshold(t) => video.set_threshold(t),
+            VideoWork::End => video.finish_segment(),
+        };
+        if let Err(e) = result {
+            bus.warn("video_analysis", e.to_string());
+        }
+        let stats = video.stats();
+        control.update(|s| s.video = stats);
+    }
+    if let Err(e) = video.finish_segment() {
+        bus.warn("video_analysis", e.to_string());
+    }
+}
+
+fn audio_worker(audio: &mut AudioAnalyzer, q: &WorkQueue<AudioWork>, control: &LiveControl) {
+    let bus = control.bus().clone();
+    while let Some(work) = q.pop() {
+        let result = match work {
+            AudioWork::Start { segment, origin } => audio.start_segment(segment, origin),
+            AudioWork::Frame(f) => audio.push(&f),
+            AudioWork::End => audio.finish_segment(),
+        };
+        if let Err(e) = result {
+            bus.warn("audio_analysis", e.to_string());
+        }
+        let stats = audio.stats();
+        control.update(|s| s.audio = stats);
+    }
+    if let Err(e) = audio.finish_segment() {
+        bus.warn("audio_analysis", e.to_string());
+    }
+}

@@ -1,0 +1,1 @@
+//! Offline analysis of a file or session (to be written).
