@@ -17,11 +17,14 @@ mod event;
 mod live;
 mod offline;
 mod queue;
+mod source;
 mod video;
 
 pub use audio::AudioAnalyzer;
 pub use event::{Event, EventBus, EventRecord, Subscription};
 pub use live::{AnalysisOptions, LiveAnalysis, LiveControl, LiveStatus};
+pub use offline::{analyze, scores, AnalyzeSummary, FrameScoreLine, OfflineOptions, Progress};
+pub use source::AnalyzeInput;
 pub use video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
 
 use std::path::PathBuf;

@@ -39,6 +39,97 @@ pub enum Command {
     Remux(RemuxArgs),
     /// List, inspect or delete sessions.
     Sessions(SessionsArgs),
+    /// Scene frames (JPEG + index.json) and audio chunks (WAV + index.json)
+    /// from a TS file, an MP4 file, a recording segment or a whole session.
+    Analyze(AnalyzeArgs),
+    /// One line per decoded frame: frame_index,pts_time,score (no files written).
+    Scores(ScoresArgs),
+    /// What the running `cht record` is doing (its control API's GET /status).
+    Status(ControlArgs),
+    /// Write the running recording's current picture as a frame now.
+    Capture(ControlArgs),
+    /// Change the running recording's scene threshold (0-1).
+    Threshold(ThresholdArgs),
+    /// List the running recording's frames, or mark some as sent to the agent.
+    Frames(FramesArgs),
+}
+
+/// Where the thin clients find a running `cht record`.
+#[derive(Debug, Clone, Args)]
+pub struct ControlArgs {
+    /// Control API address of the running `cht record`.
+    #[arg(long, global = true, value_name = "ADDR", env = "CHT_CONTROL", default_value = "127.0.0.1:4446")]
+    pub control: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ThresholdArgs {
+    /// New scene threshold on ffmpeg's scale (0-1).
+    #[arg(value_parser = parse_threshold)]
+    pub threshold: f64,
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FramesArgs {
+    /// Only frames not yet marked as sent to the agent.
+    #[arg(long)]
+    pub unsent: bool,
+    #[command(flatten)]
+    pub control: ControlArgs,
+    #[command(subcommand)]
+    pub command: Option<FramesCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FramesCommand {
+    /// Mark frames as sent to the agent (sets `sent_to_agent` in index.json).
+    Sent {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// A .ts file, an .mp4 file or a session directory (or use --session).
+    #[arg(required_unless_present = "session")]
+    pub input: Option<PathBuf>,
+    /// Analyse this session (from --sessions-dir) instead of INPUT.
+    #[arg(long, value_name = "ID", conflicts_with = "input")]
+    pub session: Option<String>,
+    /// Output directory: DIR/frames/F0001.jpg.., DIR/frames/index.json,
+    /// DIR/audio/chunk_0000.wav.., DIR/audio/index.json. Default: ./analysis
+    /// (for --session: the session itself).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Decoding threads (0: one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub jobs: usize,
+    /// Print each frame entry as a JSON line and a JSON summary at the end.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoresArgs {
+    /// A .ts file, an .mp4 file or a session directory.
+    pub input: PathBuf,
+    /// Scene-change detector.
+    #[arg(long, value_enum, default_value_t = DetectorArg::Ffmpeg)]
+    pub detector: DetectorArg,
+    /// Threshold that marks a line as a cut (4th column, with --cuts).
+    #[arg(long, default_value_t = 0.3, value_parser = parse_threshold)]
+    pub scene_threshold: f64,
+    /// Add a 4th column: 1 when the frame is a cut.
+    #[arg(long)]
+    pub cuts: bool,
+    /// Decoding threads (0: one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Args)]

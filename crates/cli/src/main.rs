@@ -1,7 +1,9 @@
 //! `cht`: the command-line front end. It parses arguments, sets up logging and
 //! signals, and hands over to the library crates; no media logic lives here.
 
+mod analyze;
 mod cli;
+mod client;
 mod control;
 mod hooks;
 mod probe;
@@ -18,6 +20,12 @@ fn main() -> std::process::ExitCode {
         cli::Command::Probe(a) => probe::run(a),
         cli::Command::Remux(a) => record::remux(a),
         cli::Command::Sessions(a) => sessions::run(a, args.sessions_dir),
+        cli::Command::Analyze(a) => analyze::analyze(a, args.sessions_dir),
+        cli::Command::Scores(a) => analyze::scores(a),
+        cli::Command::Status(a) => client::status(&a),
+        cli::Command::Capture(a) => client::capture(&a),
+        cli::Command::Threshold(a) => client::threshold(&a),
+        cli::Command::Frames(a) => client::frames(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,140 @@
+//! `cht analyze` and `cht scores`: offline analysis of a file or session.
+
+use crate::cli::{AnalysisArgs, AnalyzeArgs, AudioFormatArg, DetectorArg, ScoresArgs};
+use anyhow::Context;
+use cht_analyze::{AnalyzeInput, EventBus, OfflineOptions};
+use cht_audio::{AudioFormat, AudioOptions};
+use cht_scene::Detector;
+use cht_session::SessionsDir;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+pub fn detector(d: DetectorArg) -> Detector {
+    match d {
+        DetectorArg::Default => Detector::Default,
+        DetectorArg::Ffmpeg => Detector::Ffmpeg,
+    }
+}
+
+pub fn audio_options(a: &AnalysisArgs) -> Option<AudioOptions> {
+    (!a.no_audio).then(|| AudioOptions {
+        chunk_secs: a.audio_chunk_secs,
+        format: match a.audio_format {
+            AudioFormatArg::Speech => AudioFormat::Speech16kMono,
+            AudioFormatArg::Source => AudioFormat::Source,
+        },
+    })
+}
+
+pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
+    let (input_path, default_out) = match (&args.input, &args.session) {
+        (_, Some(id)) => {
+            let session = SessionsDir::new(&sessions_dir).open(id)?;
+            (session.path.clone(), session.path)
+        }
+        (Some(p), None) => (p.clone(), PathBuf::from("analysis")),
+        (None, None) => anyhow::bail!("give an INPUT or --session ID"),
+    };
+    let out = args.out.clone().unwrap_or(default_out);
+    let input = AnalyzeInput::detect(&input_path).with_context(|| format!("cannot read {}", input_path.display()))?;
+    let opts = OfflineOptions {
+        detector: detector(args.analysis.detector),
+        threshold: args.analysis.scene_threshold,
+        audio: audio_options(&args.analysis),
+        threads: args.jobs,
+    };
+    let bus = EventBus::new();
+    let printer = args.json.then(|| {
+        let sub = bus.subscribe(1 << 16);
+        std::thread::spawn(move || {
+            for record in sub.events.iter() {
+                let _ = crate::stdout_line(&record.to_json());
+            }
+        })
+    });
+    let bar = progress_bar(!args.json);
+    let mut progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let summary = cht_analyze::analyze(&input, &out, &opts, &bus, &mut progress)
+        .with_context(|| format!("cannot analyse {}", input_path.display()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    drop(bus);
+    if let Some(p) = printer {
+        let _ = p.join();
+    }
+    if args.json {
+        crate::stdout_line(&serde_json::to_string(&serde_json::json!({ "event": "summary", "summary": summary }))?)?;
+    } else {
+        let fps = summary.pictures as f64 / summary.seconds.max(1e-9);
+        crate::stdout_line(&format!(
+            "{}: {} pictures in {} GOPs, {} cuts, {} frames written to {}, {} audio chunks; {:.2} s ({fps:.0} frames/s on {} threads)",
+            input_path.display(),
+            summary.pictures,
+            summary.gops,
+            summary.cuts,
+            summary.frames_written,
+            out.join("frames").display(),
+            summary.audio_chunks,
+            summary.seconds,
+            summary.threads
+        ))?;
+    }
+    let d = summary.decode;
+    if d.skipped_damaged + d.skipped_until_idr + d.errors > 0 {
+        tracing::warn!(
+            "decoding gaps: {} damaged, {} skipped until the next IDR, {} decoder errors",
+            d.skipped_damaged,
+            d.skipped_until_idr,
+            d.errors
+        );
+    }
+    Ok(())
+}
+
+fn progress_bar(wanted: bool) -> Option<indicatif::ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} analysing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    Some(bar)
+}
+
+pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
+    let input = AnalyzeInput::detect(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
+    let opts = OfflineOptions {
+        detector: detector(args.detector),
+        threshold: args.scene_threshold,
+        audio: None,
+        threads: args.jobs,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = None;
+    cht_analyze::scores(&input, &opts, &mut |line| {
+        if failed.is_some() {
+            return;
+        }
+        let r = if args.cuts {
+            writeln!(out, "{},{:.6},{:.6},{}", line.frame_index, line.pts_time, line.score, line.cut as u8)
+        } else {
+            writeln!(out, "{},{:.6},{:.6}", line.frame_index, line.pts_time, line.score)
+        };
+        failed = r.err();
+    })
+    .with_context(|| format!("cannot score {}", args.input.display()))?;
+    match failed.map(Err).unwrap_or_else(|| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
