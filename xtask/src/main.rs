@@ -24,6 +24,8 @@ commands:
   fuzz [SECS]       run every cargo-fuzz target for SECS seconds each (default 20)
   bench-remux [N]   time `cht remux` against ffmpeg's fragmented-MP4 remux on a
                     1080p 60 s clip (made once with ffmpeg), N runs each
+  bench-analyze [N] time `cht analyze` against ffmpeg's scene select on the same
+                    clip, and GOP-parallel against --jobs 1
 ";
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         "demo" => demo::run(&rest),
         "test" => testing::test(&rest),
         "bench-remux" => measure::bench_remux(&rest),
+        "bench-analyze" => measure::bench_analyze(&rest),
         "fuzz" => testing::fuzz(rest.first().map(|s| s.parse()).transpose()?.unwrap_or(20)),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");

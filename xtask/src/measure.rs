@@ -25,6 +25,25 @@ pub fn clip_1080p_60s() -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// A 1080p, 60 s screen-share-like clip (the demo source's slides, pointer
+/// and typing) re-encoded with x264 High + B-frames, made once.
+pub fn screen_1080p_60s() -> anyhow::Result<PathBuf> {
+    let dir = crate::root().join("target/bench-media");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("screen_1080p_60s.ts");
+    if path.is_file() {
+        return Ok(path);
+    }
+    let raw = dir.join("demo_1080p_60s.ts");
+    eprintln!("xtask: making {} from the demo source + x264 (once)", path.display());
+    crate::run(crate::cargo().args(["run", "--release", "--quiet", "-p", "cht-demo", "--example", "write_ts", "--"]).arg(&raw).args(["60", "1920x1080"]))?;
+    crate::run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-y", "-i"]).arg(&raw).args([
+        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "3", "-g", "120",
+        "-b:v", "3M", "-pix_fmt", "yuv420p", "-c:a", "copy", "-f", "mpegts",
+    ]).arg(&path))?;
+    Ok(path)
+}
+
 /// Wall time of one run of `cmd`, which must succeed.
 fn time_once(cmd: &mut Command) -> anyhow::Result<f64> {
     let start = Instant::now();
@@ -100,4 +119,43 @@ fn ffmpeg_remux(input: &Path, output: &Path) -> Command {
         "-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
     ]).arg(output);
     c
+}
+
+/// `cargo xtask bench-analyze`: `cht analyze` against ffmpeg's scene
+/// select, and GOP-parallel against single-thread, on a 1080p 60 s clip.
+pub fn bench_analyze(args: &[String]) -> anyhow::Result<()> {
+    let runs = args.first().map(|s| s.parse()).transpose()?.unwrap_or(3);
+    crate::deps::ensure_test_tools()?;
+    let cht = crate::build_cht()?;
+    for input in [screen_1080p_60s()?, clip_1080p_60s()?] {
+        analyze_side_by_side(&cht, &input, runs)?;
+    }
+    Ok(())
+}
+
+fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result<()> {
+    let (cht, input) = (cht.to_path_buf(), input.to_path_buf());
+    let out = crate::root().join("target/bench-media/analysis");
+    let frames = 1800.0;
+    let analyze = |jobs: &'static str| {
+        let (cht, input, out) = (cht.clone(), input.clone(), out.clone());
+        move || {
+            let _ = std::fs::remove_dir_all(&out);
+            let mut c = Command::new(&cht);
+            c.args(["-q", "analyze"]).arg(&input).arg("--out").arg(&out).args(["--jobs", jobs]);
+            c
+        }
+    };
+    let (t_cht, t_ff) = side_by_side(runs, &[], &mut analyze("0"), &mut || {
+        let mut c = Command::new("ffmpeg");
+        c.args(["-nostdin", "-v", "error", "-i"]).arg(&input).args(["-vf", "select='gt(scene,0.3)',showinfo", "-f", "null", "-"]);
+        c
+    })?;
+    let (t_par, t_one) = side_by_side(runs, &[], &mut analyze("0"), &mut analyze("1"))?;
+    println!("\ninput: {} (1800 frames), median of {runs} runs each", input.display());
+    println!("cht analyze (all cores):  {t_cht:.3} s  ({:.0} frames/s)", frames / t_cht);
+    println!("ffmpeg select+showinfo:   {t_ff:.3} s  ({:.0} frames/s)", frames / t_ff);
+    println!("ratio: cht is {:.2}x faster than ffmpeg", t_ff / t_cht);
+    println!("cht analyze --jobs 1:     {t_one:.3} s; all cores {t_par:.3} s: GOP-parallel speed-up {:.2}x", t_one / t_par);
+    Ok(())
 }
