@@ -99,7 +99,7 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
 
 fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<SocketAddr>) {
     if args.demo {
-        eprintln!("cht: recording the built-in demo source (Ctrl-C to stop)");
+        eprintln!("cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)");
     } else {
         eprintln!("cht: listening for MPEG-TS on tcp://{addr}  (Ctrl-C to stop)");
         eprintln!("cht: send a stream with:  ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f mpegts tcp://{addr}");
