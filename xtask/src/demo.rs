@@ -1,69 +1,32 @@
-//! `cargo xtask demo`: watch cht record with no sender of your own. It starts
-//! `cht record`, plays the bundled clip into it over TCP at real-time pace
-//! (pure Rust, no ffmpeg), then probes the session it recorded.
+//! `cargo xtask demo`: watch cht work with no sender of your own. Runs
+//! `cht record --demo` (the built-in sender: synthetic slides, a pointer,
+//! typing and a sound loop, encoded in-process and sent over TCP) for a
+//! while, then shows the session it recorded.
 
 use anyhow::{bail, Context};
-use std::io::Write;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-const CLIP: &str = "tests/fixtures/av_high.ts";
-const CLIP_SECS: f64 = 10.0;
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let fast = args.iter().any(|a| a == "--fast");
+    let secs: u32 = match args.iter().position(|a| a == "--secs") {
+        Some(i) => args.get(i + 1).context("--secs needs a number")?.parse()?,
+        None => 20,
+    };
     let cht = crate::build_cht()?;
-    let clip = std::fs::read(crate::root().join(CLIP)).with_context(|| format!("cannot read {CLIP}"))?;
     let sessions = std::env::var("CHT_SESSIONS_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("sessions"));
-    let port = free_port()?;
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(&cht)
-        .args(["record", "--once", "--listen", &addr, "--sessions-dir"])
+    eprintln!("xtask demo: recording the built-in demo source for {secs} s (watch live: mpv udp://127.0.0.1:4445)");
+    let status = Command::new(&cht)
+        .args(["record", "--demo", "--demo-duration", &format!("{secs}s"), "--control", "off", "--sessions-dir"])
         .arg(&sessions)
-        .spawn()
+        .status()
         .context("cannot start cht record")?;
-    let mut conn = connect(&addr)?;
-    eprintln!("xtask demo: sending {CLIP} ({} bytes) to tcp://{addr}{}", clip.len(), if fast { "" } else { " in real time" });
-    send_paced(&mut conn, &clip, if fast { 0.0 } else { CLIP_SECS })?;
-    drop(conn);
-    let status = child.wait()?;
     if !status.success() {
         bail!("cht record exited with {status}");
     }
     let session = newest_session(&sessions)?;
-    eprintln!("xtask demo: recorded into {}", session.display());
-    crate::run(Command::new(&cht).arg("probe").arg(&session))
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn connect(addr: &str) -> anyhow::Result<TcpStream> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match TcpStream::connect(addr) {
-            Ok(s) => return Ok(s),
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => bail!("cht record did not start listening on {addr}: {e}"),
-        }
-    }
-}
-
-fn send_paced(conn: &mut TcpStream, data: &[u8], secs: f64) -> anyhow::Result<()> {
-    let start = Instant::now();
-    let chunk = 188 * 70;
-    for (i, piece) in data.chunks(chunk).enumerate() {
-        if secs > 0.0 {
-            let due = Duration::from_secs_f64(secs * (i * chunk) as f64 / data.len() as f64);
-            if let Some(wait) = due.checked_sub(start.elapsed()) {
-                std::thread::sleep(wait);
-            }
-        }
-        conn.write_all(piece)?;
-    }
+    let id = session.file_name().and_then(|n| n.to_str()).context("session name")?;
+    crate::run(Command::new(&cht).arg("--sessions-dir").arg(&sessions).args(["sessions", "show", id]))?;
+    eprintln!("xtask demo: frames in {}, audio chunks in {}", session.join("frames").display(), session.join("audio").display());
     Ok(())
 }
 

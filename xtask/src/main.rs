@@ -17,8 +17,9 @@ commands:
   record [ARGS..]   build cht in release and run `cht record` (defaults: listen
                     127.0.0.1:4444, relay to udp 127.0.0.1:4445, ./sessions);
                     extra ARGS go to `cht record` (see `cht record --help`)
-  demo [--secs N]   no sender needed: start the recorder, send it the bundled
-                    test clip over TCP in real time, then probe what was recorded
+  demo [--secs N]   no sender needed: `cht record --demo` for N s (default 20):
+                    synthetic slides, pointer, typing and sound sent over TCP
+                    into the recorder; then shows the session it recorded
   test [--no-fuzz]  install missing Debian packages the tests use (ffmpeg, nasm),
                     run the whole test suite, then a short run of each fuzz target
   fuzz [SECS]       run every cargo-fuzz target for SECS seconds each (default 20)
