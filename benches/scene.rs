@@ -1,1 +1,161 @@
-fn main() {}
+//! Scene-scoring costs on 720p, 1080p and 4K luma pairs (screen-like content
+//! with noise, decoder-padded strides): SAD, histogram, and the whole
+//! per-frame score, for every kernel this CPU runs.
+//!
+//! `cargo bench --bench scene -- --warm-up-time 1 --measurement-time 3`
+//!
+//! `score/*/push` keeps a copy of each frame (the plain API); `push_after`
+//! is the zero-copy API for callers that hold the previous frame.
+
+use std::hint::black_box;
+
+use cht_scene::histogram::{LumaHistogram, SampleGrid};
+use cht_scene::{scalar, Detector, Kernel, LumaPlane, SceneDetector};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+const SIZES: [(&str, usize, usize); 3] = [
+    ("720p", 1280, 720),
+    ("1080p", 1920, 1080),
+    ("4k", 3840, 2160),
+];
+
+/// A screen-like picture: gradients, rows of "text" strokes and sensor-ish
+/// noise, moved `t` steps to the right; not a flat field that SIMD loves.
+/// Rows are padded like a decoder's (1984 for 1920).
+fn frame(width: usize, height: usize, t: usize) -> (Vec<u8>, usize) {
+    let stride = width + 64;
+    let mut data = vec![0u8; stride * height];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ t as u64;
+    for y in 0..height {
+        for x in 0..width {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let xs = x + t * 3;
+            let gradient = (xs * 160 / width + y * 60 / height) as i32;
+            let text = if (y % 24) < 14 && (xs % 11) < 3 && !(xs / 200 + y / 24).is_multiple_of(3) {
+                90
+            } else {
+                0
+            };
+            let noise = (seed & 7) as i32 - 4;
+            data[y * stride + x] = (30 + gradient + text + noise).clamp(0, 255) as u8;
+        }
+    }
+    (data, stride)
+}
+
+fn planes(frames: &[(Vec<u8>, usize)], w: usize, h: usize) -> Vec<LumaPlane<'_>> {
+    frames
+        .iter()
+        .map(|(d, s)| LumaPlane::new(d, w, h, *s).unwrap())
+        .collect()
+}
+
+fn bench_sad(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sad");
+    for (name, w, h) in SIZES {
+        let frames = [frame(w, h, 0), frame(w, h, 1)];
+        let p = planes(&frames, w, h);
+        group.throughput(Throughput::Elements((w * h) as u64));
+        group.bench_function(BenchmarkId::new("scalar-reference", name), |b| {
+            b.iter(|| scalar::sad(black_box(&p[0]), black_box(&p[1])).unwrap())
+        });
+        for kernel in Kernel::available() {
+            group.bench_function(BenchmarkId::new(kernel.name(), name), |b| {
+                b.iter(|| kernel.sad(black_box(&p[0]), black_box(&p[1])).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn bench_histogram(c: &mut Criterion) {
+    let mut group = c.benchmark_group("histogram");
+    for (name, w, h) in SIZES {
+        let frames = [frame(w, h, 0)];
+        let p = planes(&frames, w, h);
+        let (every, grid) = (SampleGrid::with_step(1), SampleGrid::for_size(w, h));
+        group.bench_function(BenchmarkId::new("every-pixel", name), |b| {
+            b.iter(|| {
+                LumaHistogram::compute(black_box(&p[0]), every)
+                    .unwrap()
+                    .bins()
+            })
+        });
+        group.bench_function(BenchmarkId::new("grid-scalar-reference", name), |b| {
+            b.iter(|| scalar::histogram(black_box(&p[0]), grid).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("grid", name), |b| {
+            b.iter(|| {
+                LumaHistogram::compute(black_box(&p[0]), grid)
+                    .unwrap()
+                    .bins()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The whole per-frame score: what the pipeline pays for each decoded frame.
+fn bench_score(c: &mut Criterion) {
+    let mut group = c.benchmark_group("score");
+    for (name, w, h) in SIZES {
+        let frames = [frame(w, h, 0), frame(w, h, 1)];
+        let p = planes(&frames, w, h);
+        let mut runs = vec![
+            (Kernel::Scalar, false),
+            (Kernel::Wide, false),
+            (Kernel::best(), false),
+        ];
+        if Kernel::Avx512.is_available() {
+            runs.push((Kernel::Avx512, false));
+        }
+        if w * h >= 3840 * 2160 {
+            runs.push((Kernel::best(), true));
+        }
+        for (kernel, parallel) in runs {
+            for detector in [Detector::Default, Detector::Ffmpeg] {
+                let label = format!(
+                    "{detector:?}-{}{}",
+                    kernel.name(),
+                    if parallel { "-rayon" } else { "" }
+                );
+                let new = || {
+                    SceneDetector::new(detector, 0.3)
+                        .unwrap()
+                        .with_kernel(kernel)
+                        .with_parallel(parallel)
+                };
+                let mut scorer = new();
+                let mut i = 0;
+                group.bench_function(
+                    BenchmarkId::new(format!("{label}/push").to_lowercase(), name),
+                    |b| {
+                        b.iter(|| {
+                            i += 1;
+                            scorer.push(black_box(&p[i % 2])).unwrap().score
+                        })
+                    },
+                );
+                let mut scorer = new();
+                group.bench_function(
+                    BenchmarkId::new(format!("{label}/push_after").to_lowercase(), name),
+                    |b| {
+                        b.iter(|| {
+                            i += 1;
+                            scorer
+                                .push_after(black_box(&p[(i + 1) % 2]), black_box(&p[i % 2]))
+                                .unwrap()
+                                .score
+                        })
+                    },
+                );
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_sad, bench_histogram, bench_score);
+criterion_main!(benches);
