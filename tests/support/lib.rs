@@ -55,9 +55,13 @@ impl Recorder {
     /// and waits until it listens.
     pub fn start(sessions: &Path, args: &[&str]) -> Recorder {
         let addr = format!("127.0.0.1:{}", free_tcp_port());
+        // Tests run side by side: no two recorders may want the default
+        // control port.
+        let control = if args.contains(&"--control") { vec![] } else { vec!["--control", "off"] };
         let mut child = Command::new(cht_bin())
             .args(["record", "--listen", &addr, "--sessions-dir"])
             .arg(sessions)
+            .args(control)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

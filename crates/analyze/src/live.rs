@@ -8,7 +8,7 @@ use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
 use cht_fmp4::SegmentSummary;
 use cht_frames::{FrameEntry, FrameMeta, FrameStore};
-use cht_record::ItemTap;
+use cht_record::{ItemTap, LiveStats};
 use cht_scene::Detector;
 use cht_ts::DemuxItem;
 use serde::Serialize;
@@ -49,8 +49,10 @@ impl Default for AnalysisOptions {
             threshold: 0.3,
             audio: Some(AudioOptions::default()),
             transcribe: None,
-            video_queue_bytes: 64 << 20,
-            audio_queue_bytes: 8 << 20,
+            // Bounded so a long recording at full speed stays small: a
+            // lagging analysis skips to the next keyframe instead.
+            video_queue_bytes: 8 << 20,
+            audio_queue_bytes: 1 << 20,
             stats_every: Duration::from_secs(5),
         }
     }
@@ -86,6 +88,10 @@ pub struct LiveStatus {
     pub max_analysis_lag_ms: f64,
     pub video_queue_bytes: usize,
     pub bytes_in: u64,
+    pub bytes_written: u64,
+    /// Over the last stats interval.
+    pub input_kbps: f64,
+    pub input_fps: f64,
     pub video: VideoStats,
     pub audio: AudioStats,
 }
@@ -172,6 +178,7 @@ pub struct LiveAnalysis {
     conn: Option<Connection>,
     stats_every: Duration,
     last_stats: Instant,
+    last_totals: (u64, u64),
 }
 
 impl LiveAnalysis {
@@ -211,16 +218,38 @@ impl LiveAnalysis {
         } else {
             audio_q.close();
         }
-        Ok(LiveAnalysis { control, audio_q, workers, conn: None, stats_every: opts.stats_every, last_stats: Instant::now() })
+        Ok(LiveAnalysis {
+            control,
+            audio_q,
+            workers,
+            conn: None,
+            stats_every: opts.stats_every,
+            last_stats: Instant::now(),
+            last_totals: (0, 0),
+        })
     }
 
     pub fn control(&self) -> LiveControl {
         self.control.clone()
     }
 
-    /// Finishes the work queued so far (segments, frames, chunks) and stops.
-    pub fn finish(mut self) {
+    /// Finishes and stops. Normally the whole backlog is analysed; with
+    /// `abandon_backlog` (Ctrl-C, SIGTERM: exit promptly) media still queued
+    /// is dropped, counted and reported (the recording has it all, for
+    /// `cht analyze --session`), while the segment's frames and the chunk in
+    /// progress are still finished.
+    pub fn finish(mut self, abandon_backlog: bool) {
         self.end_connection();
+        if abandon_backlog {
+            let video = self.control.0.video_q.discard_media();
+            let audio = self.audio_q.discard_media();
+            if video + audio > 0 {
+                self.control.0.bus.warn(
+                    "analysis_backlog",
+                    format!("stopping: {video} access units and {audio} audio frames were not analysed (they are in the recording; `cht analyze --session` covers them)"),
+                );
+            }
+        }
         self.control.0.video_q.close();
         self.audio_q.close();
         for w in self.workers.drain(..) {
@@ -286,10 +315,21 @@ impl LiveAnalysis {
         }
     }
 
-    fn emit_stats(&mut self) {
-        if self.last_stats.elapsed() < self.stats_every {
+    fn emit_stats(&mut self, totals: &LiveStats) {
+        let secs = self.last_stats.elapsed().as_secs_f64();
+        let (bytes, units) = (totals.bytes_in, totals.video_units);
+        self.control.update(|s| {
+            s.bytes_in = bytes;
+            s.bytes_written = totals.bytes_written;
+        });
+        if secs < self.stats_every.as_secs_f64() {
             return;
         }
+        let (last_bytes, last_units) = std::mem::replace(&mut self.last_totals, (bytes, units));
+        self.control.update(|s| {
+            s.input_kbps = (bytes - last_bytes) as f64 * 8.0 / 1000.0 / secs;
+            s.input_fps = (units - last_units) as f64 / secs;
+        });
         self.last_stats = Instant::now();
         let status = self.control.status();
         self.control.0.bus.emit(Event::Stats(serde_json::to_value(&status).unwrap_or_default()));
@@ -365,8 +405,8 @@ impl ItemTap for LiveAnalysis {
         self.control.0.bus.emit(Event::SenderDisconnected { peer: peer.to_string(), reason: reason.to_string() });
     }
 
-    fn tick(&mut self) {
-        self.emit_stats();
+    fn tick(&mut self, totals: &LiveStats) {
+        self.emit_stats(totals);
     }
 }
 

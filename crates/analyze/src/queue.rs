@@ -62,6 +62,16 @@ impl<T> WorkQueue<T> {
         }
     }
 
+    /// Drops every queued media item (control messages stay); returns how
+    /// many were dropped.
+    pub fn discard_media(&self) -> usize {
+        let Ok(mut s) = self.state.lock() else { return 0 };
+        let before = s.items.len();
+        s.items.retain(|(_, bytes)| *bytes == 0);
+        s.bytes = 0;
+        before - s.items.len()
+    }
+
     pub fn close(&self) {
         if let Ok(mut s) = self.state.lock() {
             s.closed = true;
@@ -88,6 +98,19 @@ mod tests {
         assert!(q.try_push(4, 4));
         q.close();
         assert_eq!((q.pop(), q.pop(), q.pop(), q.pop()), (Some(1), Some(3), Some(4), None));
+    }
+
+    #[test]
+    fn discarding_keeps_control_messages_in_order() {
+        let q = WorkQueue::new(100);
+        q.try_push(1, 5);
+        q.push_control(2);
+        q.try_push(3, 5);
+        q.push_control(4);
+        assert_eq!(q.discard_media(), 2);
+        assert_eq!(q.queued_bytes(), 0);
+        q.close();
+        assert_eq!((q.pop(), q.pop(), q.pop()), (Some(2), Some(4), None));
     }
 
     #[test]

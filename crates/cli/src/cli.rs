@@ -161,7 +161,7 @@ pub enum SessionsCommand {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RecordArgs {
     /// Address to listen on. A non-loopback address accepts senders from
     /// other hosts: an explicit choice, logged as such.

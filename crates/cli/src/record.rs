@@ -20,6 +20,27 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         Some(id) => dir.resume(id).context("cannot resume the session")?,
         None => dir.create_new().context("cannot create a session")?,
     };
+    let result = record_into(&session, &args);
+    if result.is_err() && args.session.is_none() {
+        remove_if_empty(&session.path);
+    }
+    result
+}
+
+/// A new session that failed before anything was written leaves no trace.
+fn remove_if_empty(dir: &Path) {
+    fn has_files(dir: &Path) -> bool {
+        std::fs::read_dir(dir).map_or(true, |entries| {
+            entries.filter_map(|e| e.ok()).any(|e| !e.path().is_dir() || has_files(&e.path()))
+        })
+    }
+    if !has_files(dir) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Result<()> {
+    let args = args.clone();
     let stop = install_stop_handler()?;
     let relay = match args.relay {
         Relay::Off => None,
@@ -57,7 +78,7 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
     let result = server.run(&mut recorder, &stop, args.once || args.demo);
     let stats = recorder.stats().clone();
     drop(recorder);
-    analysis.finish();
+    analysis.finish(stop.load(Ordering::SeqCst));
     if let Some(demo) = demo {
         stop.store(true, Ordering::SeqCst);
         let _ = demo.join();

@@ -26,8 +26,8 @@ pub trait ItemTap {
     fn item(&mut self, _segment: u32, _item: &DemuxItem) {}
     fn segment_finished(&mut self, _segment: u32, _path: &Path, _summary: Option<&SegmentSummary>) {}
     fn connection_ended(&mut self, _segment: u32, _peer: SocketAddr, _reason: &str) {}
-    /// Called at least every 100 ms.
-    fn tick(&mut self) {}
+    /// Called at least every 100 ms with the recording's totals so far.
+    fn tick(&mut self, _stats: &LiveStats) {}
 }
 
 #[derive(Debug, Clone, Default)]
@@ -48,6 +48,8 @@ pub struct LiveStats {
     pub audio_frames: u64,
     pub cc_errors: u64,
     pub write_errors: u64,
+    /// Bytes in segment files, the one being written included.
+    pub bytes_written: u64,
 }
 
 struct Current {
@@ -134,6 +136,7 @@ impl<'t> LiveRecorder<'t> {
         match finished {
             Ok(Some((summary, stats))) => {
                 self.stats.segments += 1;
+                self.stats.bytes_written += summary.bytes_written;
                 tracing::info!(
                     "segment {} finished: {:.1} s, {} video + {} audio samples, {} fragments; demux {:?}; recorder {:?}",
                     path.display(),
@@ -231,8 +234,11 @@ impl IngestSink for LiveRecorder<'_> {
     }
 
     fn tick(&mut self) {
+        let current = self.current.as_ref().and_then(|c| c.recorder.summary()).map_or(0, |s| s.bytes_written);
+        let mut snapshot = self.stats.clone();
+        snapshot.bytes_written += current;
         if let Some(tap) = self.tap.as_deref_mut() {
-            tap.tick();
+            tap.tick(&snapshot);
         }
         let Some(every) = self.opts.stats_every else { return };
         if self.last_stats.elapsed() >= every {
