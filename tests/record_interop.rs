@@ -28,11 +28,13 @@ fn send_with_ffmpeg(input: &Path, addr: &str, realtime: bool) -> std::process::C
     cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn ffmpeg")
 }
 
-/// Collects relayed datagrams into a byte buffer until stopped.
-fn relay_listener(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<u8>> {
-    let sock = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+/// Collects relayed datagrams into a byte buffer until stopped; binds first
+/// (port 0) so that no other test can take the port in between.
+fn relay_listener(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+    let sock = UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+    let port = sock.local_addr().unwrap().port();
     sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    std::thread::spawn(move || {
+    let handle = std::thread::spawn(move || {
         let mut out = Vec::new();
         let mut buf = [0u8; 2048];
         while !stop.load(Ordering::Relaxed) {
@@ -41,16 +43,16 @@ fn relay_listener(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<V
             }
         }
         out
-    })
+    });
+    (port, handle)
 }
 
 #[test]
 fn ffmpeg_sender_is_recorded_losslessly_and_relayed() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
-    let relay_port = free_udp_port();
     let stop = Arc::new(AtomicBool::new(false));
-    let relay = relay_listener(relay_port, stop.clone());
+    let (relay_port, relay) = relay_listener(stop.clone());
     let relay_arg = format!("127.0.0.1:{relay_port}");
     let rec = Recorder::start(&sessions, &["--once", "--relay", &relay_arg]);
 

@@ -2,7 +2,7 @@
 //! fixtures, free ports, and ffmpeg/ffprobe as independent oracles.
 
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -38,10 +38,6 @@ pub fn free_tcp_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-pub fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A running `cht record`, with its stderr collected line by line.
 pub struct Recorder {
     pub child: Child,
@@ -51,10 +47,11 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts `cht record --listen 127.0.0.1:<free> --sessions-dir DIR ARGS..`
-    /// and waits until it listens.
+    /// Starts `cht record --listen 127.0.0.1:0 --sessions-dir DIR ARGS..`
+    /// and waits until it listens; `addr` is the port it got (asking the
+    /// kernel, not guessing a free port, so parallel tests never collide).
     pub fn start(sessions: &Path, args: &[&str]) -> Recorder {
-        let addr = format!("127.0.0.1:{}", free_tcp_port());
+        let addr = "127.0.0.1:0".to_string();
         // Tests run side by side: no two recorders may want the default
         // control port.
         let control = if args.contains(&"--control") { vec![] } else { vec!["--control", "off"] };
@@ -78,7 +75,9 @@ impl Recorder {
             }
         });
         let mut rec = Recorder { child, addr, lines: rx, log: Vec::new() };
-        rec.wait_for_line("listening", Duration::from_secs(60));
+        let line = rec.wait_for_line("listening", Duration::from_secs(60));
+        let after = line.split("tcp://").nth(1).expect("the listening line names tcp://ADDR");
+        rec.addr = after.split(|c: char| c.is_whitespace() || c == ';').next().unwrap().to_string();
         rec
     }
 
