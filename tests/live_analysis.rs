@@ -192,3 +192,51 @@ fn recorded_audio_chunks_concatenate_to_the_whole_track() {
     assert_eq!(joined.len(), whole.samples.len());
     assert!(joined == whole.samples, "chunks differ from the one-pass decode");
 }
+
+/// `--on-frame`, `--on-segment` and `--on-audio-chunk` run their commands
+/// with the file's path, and the transcripts land in `transcript/`.
+#[test]
+fn hooks_run_for_frames_segments_and_audio_chunks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let log = tmp.path().join("hooks.log");
+    let append = |tag: &str| format!("sh -c 'echo {tag} \"$1\" >> {}' hook", log.display());
+    let rec = Recorder::start(
+        &sessions,
+        &[
+            "--relay", "off", "--once", "--audio-chunk-secs", "4",
+            "--on-frame", &append("frame"),
+            "--on-segment", &append("segment"),
+            "--on-audio-chunk", "sh -c 'echo heard $(basename \"$1\")' transcribe",
+        ],
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(fixture("cuts_high.ts"))
+        .args(["-c", "copy", "-f", "mpegts"])
+        .arg(format!("tcp://{}", rec.addr))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (status, stderr) = rec.wait(Duration::from_secs(60));
+    assert!(status.success(), "{stderr}");
+    let session = only_session(&sessions);
+    let frames = json_array(&session.join("frames/index.json"));
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let frame_lines: Vec<&str> = lines.lines().filter(|l| l.starts_with("frame ")).collect();
+    assert_eq!(frame_lines.len(), frames.len(), "{lines}");
+    for (line, entry) in frame_lines.iter().zip(&frames) {
+        let path = line.strip_prefix("frame ").unwrap();
+        assert_eq!(Path::new(path), session.join(entry["path"].as_str().unwrap()));
+        assert!(Path::new(path).is_file());
+    }
+    assert!(lines.lines().any(|l| l.starts_with("segment ") && l.ends_with("recording_000.mp4")), "{lines}");
+    let chunks = json_array(&session.join("audio/index.json"));
+    let transcripts = json_array(&session.join("transcript/index.json"));
+    assert_eq!(transcripts.len(), chunks.len());
+    for (t, c) in transcripts.iter().zip(&chunks) {
+        let text = std::fs::read_to_string(session.join(t["path"].as_str().unwrap())).unwrap();
+        let wav = Path::new(c["path"].as_str().unwrap()).file_name().unwrap().to_str().unwrap().to_string();
+        assert_eq!(text.trim(), format!("heard {wav}"));
+    }
+}

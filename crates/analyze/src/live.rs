@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -179,6 +180,8 @@ pub struct LiveAnalysis {
     stats_every: Duration,
     last_stats: Instant,
     last_totals: (u64, u64),
+    /// Set when stopping promptly: pending transcriptions are cut short.
+    abandon: Arc<AtomicBool>,
 }
 
 impl LiveAnalysis {
@@ -187,6 +190,7 @@ impl LiveAnalysis {
         let sink = FrameSink::spawn(store, bus.clone())?;
         let mut video = VideoAnalyzer::new(sink.clone(), bus.clone(), opts.detector, opts.threshold)?;
         let video_q = Arc::new(WorkQueue::new(opts.video_queue_bytes));
+        let abandon = Arc::new(AtomicBool::new(false));
         let audio_q = Arc::new(WorkQueue::new(opts.audio_queue_bytes));
         let status = LiveStatus {
             session: session_id.to_string(),
@@ -206,15 +210,15 @@ impl LiveAnalysis {
             move || video_worker(&mut video, &q, &control)
         })?];
         if let Some(audio_opts) = opts.audio {
-            let mut audio = AudioAnalyzer::new(
+            let audio = AudioAnalyzer::new(
                 session_dir.join("audio"),
                 session_dir.join("transcript"),
                 audio_opts,
                 opts.transcribe.clone(),
                 bus,
             )?;
-            let (q, control) = (audio_q.clone(), control.clone());
-            workers.push(spawn("cht-audio", move || audio_worker(&mut audio, &q, &control))?);
+            let (q, control, abandon) = (audio_q.clone(), control.clone(), abandon.clone());
+            workers.push(spawn("cht-audio", move || audio_worker(audio, &q, &control, &abandon))?);
         } else {
             audio_q.close();
         }
@@ -226,6 +230,7 @@ impl LiveAnalysis {
             stats_every: opts.stats_every,
             last_stats: Instant::now(),
             last_totals: (0, 0),
+            abandon,
         })
     }
 
@@ -240,6 +245,7 @@ impl LiveAnalysis {
     /// progress are still finished.
     pub fn finish(mut self, abandon_backlog: bool) {
         self.end_connection();
+        self.abandon.store(abandon_backlog, Ordering::SeqCst);
         if abandon_backlog {
             let video = self.control.0.video_q.discard_media();
             let audio = self.audio_q.discard_media();
@@ -449,7 +455,7 @@ fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &L
     }
 }
 
-fn audio_worker(audio: &mut AudioAnalyzer, q: &WorkQueue<AudioWork>, control: &LiveControl) {
+fn audio_worker(mut audio: AudioAnalyzer, q: &WorkQueue<AudioWork>, control: &LiveControl, abandon: &AtomicBool) {
     let bus = control.bus().clone();
     while let Some(work) = q.pop() {
         let result = match work {
@@ -463,7 +469,10 @@ fn audio_worker(audio: &mut AudioAnalyzer, q: &WorkQueue<AudioWork>, control: &L
         let stats = audio.stats();
         control.update(|s| s.audio = stats);
     }
-    if let Err(e) = audio.finish_segment() {
+    // A normal end waits for the transcriptions still running; a prompt
+    // stop finishes the chunk in progress and cuts them short.
+    let result = if abandon.load(Ordering::SeqCst) { audio.finish_segment() } else { audio.finish().map(|_| ()) };
+    if let Err(e) = result {
         bus.warn("audio_analysis", e.to_string());
     }
 }
