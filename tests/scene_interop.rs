@@ -121,3 +121,20 @@ fn a_corrupt_stream_is_analysed_from_the_next_idr() {
     assert!(ok, "{err}");
     assert!(err.contains("decoding gaps") || err.contains("damaged"), "the gap must be reported:\n{err}");
 }
+
+#[test]
+fn gop_parallel_scores_equal_a_single_decoder() {
+    for detector in ["ffmpeg", "default"] {
+        let score = |jobs: &str| {
+            let (ok, out, err) = run(Command::new(cht_bin())
+                .args(["scores", "--cuts", "--detector", detector, "--jobs", jobs])
+                .arg(fixture("cuts_high.ts")));
+            assert!(ok, "{err}");
+            out
+        };
+        let one = score("1");
+        assert_eq!(one.lines().count(), 250);
+        assert_eq!(score("2"), one, "{detector}");
+        assert_eq!(score("4"), one, "{detector}");
+    }
+}

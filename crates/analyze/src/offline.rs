@@ -2,10 +2,10 @@
 //! session, with GOPs decoded in parallel.
 //!
 //! Video is split at IDR frames; each GOP gets its own decoder on rayon's
-//! pool and its consecutive pictures are compared there (the expensive part).
-//! The scores are then concluded in order on the calling thread, the first
-//! picture of each GOP compared with the last of the previous one, so the
-//! result is the same as a single decoder's. Pictures are not kept: the
+//! pool and its consecutive pictures are compared there (the expensive part),
+//! while the calling thread reads on. The scores are concluded in order on
+//! the calling thread, the first picture of each GOP compared with the last
+//! of the previous one, so the result is the same as a single decoder's. Pictures are not kept: the
 //! first and last of each GOP are, and a cut elsewhere in a GOP is decoded
 //! again (encoders put IDRs at cuts, so that is rare and short).
 
@@ -19,18 +19,25 @@ use cht_h264::{DecodeStats, Picture, VideoDecoder};
 use cht_scene::scan::{FrameDiff, FrameScanner};
 use cht_scene::{Detector, FrameScore, Kernel, LumaPlane, SceneDetector};
 use cht_ts::DemuxItem;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 /// Audio before the first keyframe by more than this is not analysed.
 const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
-/// GOPs decoded per parallel batch, per thread.
-const GOPS_PER_THREAD: usize = 2;
-/// Compressed video held per batch at most.
-const BATCH_BYTES: usize = 64 << 20;
+/// GOPs being decoded or waiting to be concluded, per thread.
+const GOPS_IN_FLIGHT_PER_THREAD: usize = 3;
+/// Compressed video in flight at most.
+const IN_FLIGHT_BYTES: usize = 128 << 20;
+
+/// A GOP handed to the pool, and where its result will arrive.
+struct InFlight {
+    gop: Arc<Vec<VideoAccessUnit>>,
+    bytes: usize,
+    result: mpsc::Receiver<Result<GopResult, AnalyzeError>>,
+}
 
 #[derive(Debug, Clone)]
 pub struct OfflineOptions {
@@ -133,8 +140,8 @@ struct Run {
     wrote_first: bool,
     prev_last: Option<Arc<Picture>>,
     gop: Vec<VideoAccessUnit>,
-    batch: Vec<Vec<VideoAccessUnit>>,
-    batch_bytes: usize,
+    in_flight: VecDeque<InFlight>,
+    in_flight_bytes: usize,
     pending_audio: Vec<AudioFrame>,
 }
 
@@ -161,8 +168,8 @@ impl Run {
             wrote_first: false,
             prev_last: None,
             gop: Vec::new(),
-            batch: Vec::new(),
-            batch_bytes: 0,
+            in_flight: VecDeque::new(),
+            in_flight_bytes: 0,
             pending_audio: Vec::new(),
         })
     }
@@ -213,8 +220,10 @@ impl Run {
     }
 
     fn end_segment(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
-        self.close_gop();
-        self.process_batch(on_frame)?;
+        self.close_gop(on_frame)?;
+        while !self.in_flight.is_empty() {
+            self.conclude_oldest(on_frame)?;
+        }
         if self.origin.is_none() {
             // Audio only: the clock starts at the first audio frame.
             if let Some(first) = self.pending_audio.first().map(|f| f.pts) {
@@ -235,12 +244,8 @@ impl Run {
             self.start_audio(au.pts)?;
         }
         if au.keyframe {
-            self.close_gop();
-            if self.batch.len() >= GOPS_PER_THREAD * self.summary.threads || self.batch_bytes >= BATCH_BYTES {
-                self.process_batch(on_frame)?;
-            }
+            self.close_gop(on_frame)?;
         }
-        self.batch_bytes += au.data.len();
         self.gop.push(au);
         Ok(())
     }
@@ -270,20 +275,37 @@ impl Run {
         Ok(())
     }
 
-    fn close_gop(&mut self) {
-        if !self.gop.is_empty() {
-            self.batch.push(std::mem::take(&mut self.gop));
+    /// Hands the GOP just completed to the pool (or, with one thread,
+    /// decodes it here) and concludes the oldest GOPs once enough are in
+    /// flight: decoding overlaps reading and concluding.
+    fn close_gop(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+        if self.gop.is_empty() {
+            return Ok(());
         }
-    }
-
-    fn process_batch(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
-        let batch = std::mem::take(&mut self.batch);
-        self.batch_bytes = self.gop.iter().map(|au| au.data.len()).sum();
-        let results: Vec<Result<GopResult, AnalyzeError>> = self.pool.install(|| batch.par_iter().map(|gop| decode_gop(gop)).collect());
-        for (gop, result) in batch.iter().zip(results) {
-            self.conclude_gop(gop, result?, on_frame)?;
+        let gop = Arc::new(std::mem::take(&mut self.gop));
+        if self.summary.threads <= 1 {
+            let result = decode_gop(&gop);
+            return self.conclude_gop(&gop, result?, on_frame);
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        let work = gop.clone();
+        self.pool.spawn(move || {
+            let _ = tx.send(decode_gop(&work));
+        });
+        let bytes = gop.iter().map(|au| au.data.len()).sum::<usize>();
+        self.in_flight_bytes += bytes;
+        self.in_flight.push_back(InFlight { gop, bytes, result: rx });
+        while self.in_flight.len() > GOPS_IN_FLIGHT_PER_THREAD * self.summary.threads || self.in_flight_bytes > IN_FLIGHT_BYTES {
+            self.conclude_oldest(on_frame)?;
         }
         Ok(())
+    }
+
+    fn conclude_oldest(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+        let Some(next) = self.in_flight.pop_front() else { return Ok(()) };
+        self.in_flight_bytes -= next.bytes;
+        let result = next.result.recv().map_err(|_| AnalyzeError::WorkerGone)?;
+        self.conclude_gop(&next.gop, result?, on_frame)
     }
 
     fn conclude_gop(&mut self, gop: &[VideoAccessUnit], result: GopResult, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
