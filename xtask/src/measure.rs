@@ -109,7 +109,7 @@ pub fn bench_remux(args: &[String]) -> anyhow::Result<()> {
     println!("input: {} ({size_mb:.1} MB), median of {runs} runs each", input.display());
     println!("cht remux:    {t_cht:.3} s  ({:.0} MB/s)", size_mb / t_cht);
     println!("ffmpeg remux: {t_ff:.3} s  ({:.0} MB/s)", size_mb / t_ff);
-    println!("ratio: cht is {:.2}x faster than ffmpeg", t_ff / t_cht);
+    println!("speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}", t_ff / t_cht);
     Ok(())
 }
 
@@ -155,7 +155,7 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
     println!("\ninput: {} (1800 frames), median of {runs} runs each", input.display());
     println!("cht analyze (all cores):  {t_cht:.3} s  ({:.0} frames/s)", frames / t_cht);
     println!("ffmpeg select+showinfo:   {t_ff:.3} s  ({:.0} frames/s)", frames / t_ff);
-    println!("ratio: cht is {:.2}x faster than ffmpeg", t_ff / t_cht);
+    println!("speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}", t_ff / t_cht);
     println!("cht analyze --jobs 1:     {t_one:.3} s; all cores {t_par:.3} s: GOP-parallel speed-up {:.2}x", t_one / t_par);
     Ok(())
 }

@@ -371,7 +371,7 @@ fn decode_gop(gop: &[VideoAccessUnit]) -> Result<GopResult, AnalyzeError> {
         let p = Arc::new(p);
         if let Some(prev) = &out.last {
             let diff = match (luma(prev), luma(&p)) {
-                (Ok(a), Ok(b)) if a.same_size(&b) => scanner.scan_after(&a, &b).map(|d| d.clone()).ok(),
+                (Ok(a), Ok(b)) if a.same_size(&b) => scanner.scan_after(&a, &b).cloned().ok(),
                 _ => None,
             };
             match diff {

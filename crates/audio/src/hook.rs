@@ -129,7 +129,7 @@ impl TranscriptHook {
         let argv = shlex::split(&cmd)
             .filter(|a| !a.is_empty())
             .ok_or(AudioError::BadCommand(cmd))?;
-        let dir: PathBuf = transcript_dir.into();
+        let dir: PathBuf = transcript_dir;
         std::fs::create_dir_all(&dir).map_err(AudioError::io(&dir))?;
         let index = JsonIndex::load(dir.join("index.json"))?;
         let dir_name = dir.file_name().map_or_else(

@@ -17,7 +17,7 @@ pub fn detector(d: DetectorArg) -> Detector {
 }
 
 pub fn audio_options(a: &AnalysisArgs) -> Option<AudioOptions> {
-    (!a.no_audio).then(|| AudioOptions {
+    (!a.no_audio).then_some(AudioOptions {
         chunk_secs: a.audio_chunk_secs,
         format: match a.audio_format {
             AudioFormatArg::Speech => AudioFormat::Speech16kMono,

@@ -106,7 +106,7 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
             DetectorArg::Ffmpeg => Detector::Ffmpeg,
         },
         threshold: a.scene_threshold,
-        audio: (!a.no_audio).then(|| AudioOptions {
+        audio: (!a.no_audio).then_some(AudioOptions {
             chunk_secs: a.audio_chunk_secs,
             format: match a.audio_format {
                 AudioFormatArg::Speech => AudioFormat::Speech16kMono,

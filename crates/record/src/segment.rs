@@ -105,11 +105,10 @@ impl SegmentRecorder {
         }
         match item {
             DemuxItem::VideoConfig(cfg) => self.on_video_config(cfg),
-            DemuxItem::AudioConfig(cfg) => {
-                if self.audio.is_none() {
+            DemuxItem::AudioConfig(cfg)
+                if self.audio.is_none() => {
                     self.audio = Some(*cfg);
                 }
-            }
             DemuxItem::Video(au) if self.writer.is_none() => {
                 if self.first_key.is_none() {
                     if !au.keyframe || self.video.is_none() {
