@@ -210,14 +210,7 @@ fn hooks_run_for_frames_segments_and_audio_chunks() {
             "--on-audio-chunk", "sh -c 'echo heard $(basename \"$1\")' transcribe",
         ],
     );
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(fixture("cuts_high.ts"))
-        .args(["-c", "copy", "-f", "mpegts"])
-        .arg(format!("tcp://{}", rec.addr))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    ffmpeg_send(&fixture("cuts_high.ts"), &rec.addr);
     let (status, stderr) = rec.wait(Duration::from_secs(60));
     assert!(status.success(), "{stderr}");
     let session = only_session(&sessions);

@@ -17,14 +17,7 @@ fn record(sessions: &Path, resume: Option<&str>) -> String {
         args.extend(["--session", id]);
     }
     let rec = Recorder::start(sessions, &args);
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(fixture("cuts_high.ts"))
-        .args(["-c", "copy", "-f", "mpegts"])
-        .arg(format!("tcp://{}", rec.addr))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    ffmpeg_send(&fixture("cuts_high.ts"), &rec.addr);
     let (status, log) = rec.wait(Duration::from_secs(30));
     assert!(status.success(), "{log}");
     let mut ids: Vec<String> = std::fs::read_dir(sessions).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();

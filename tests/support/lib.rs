@@ -165,3 +165,16 @@ pub fn video_frame_md5s(path: &Path) -> Vec<String> {
     assert!(ok, "ffmpeg framemd5 failed on {}: {err}", path.display());
     out.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.rsplit(',').next()).map(|s| s.trim().to_string()).collect()
 }
+
+/// Sends a TS file to `addr` with `ffmpeg -c copy -f mpegts` at full speed
+/// and waits for it to finish.
+pub fn ffmpeg_send(input: &Path, addr: &str) {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(input)
+        .args(["-c", "copy", "-f", "mpegts"])
+        .arg(format!("tcp://{addr}"))
+        .output()
+        .expect("run ffmpeg");
+    assert!(out.status.success(), "ffmpeg sender failed: {}", String::from_utf8_lossy(&out.stderr));
+}

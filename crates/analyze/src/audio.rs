@@ -51,7 +51,7 @@ impl AudioAnalyzer {
     pub fn stats(&self) -> AudioStats {
         let mut s = self.stats;
         if let Some(p) = &self.pipeline {
-            add_stats(&mut s, &p.stats());
+            s += p.stats();
         }
         s
     }
@@ -79,7 +79,7 @@ impl AudioAnalyzer {
     pub fn finish_segment(&mut self) -> Result<(), AnalyzeError> {
         if let Some(mut pipeline) = self.pipeline.take() {
             let chunks = pipeline.finish();
-            add_stats(&mut self.stats, &pipeline.stats());
+            self.stats += pipeline.stats();
             self.report(&chunks?);
         }
         Ok(())
@@ -113,15 +113,3 @@ impl AudioAnalyzer {
     }
 }
 
-fn add_stats(a: &mut AudioStats, b: &AudioStats) {
-    a.frames_in += b.frames_in;
-    a.frames_decoded += b.frames_decoded;
-    a.decode_errors += b.decode_errors;
-    a.gaps += b.gaps;
-    a.gap_frames += b.gap_frames;
-    a.frames_dropped += b.frames_dropped;
-    a.frames_unsupported += b.frames_unsupported;
-    a.discontinuities += b.discontinuities;
-    a.chunks_written += b.chunks_written;
-    a.frames_out += b.frames_out;
-}

@@ -310,7 +310,7 @@ impl Run {
 
     fn conclude_gop(&mut self, gop: &[VideoAccessUnit], result: GopResult, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
         self.summary.gops += 1;
-        add_decode(&mut self.summary.decode, &result.stats);
+        self.summary.decode += result.stats;
         let Some(first) = result.first.clone() else { return Ok(()) };
         let boundary = match &self.prev_last {
             Some(prev) if prev.width == first.width && prev.height == first.height => {
@@ -423,10 +423,3 @@ fn luma(p: &Picture) -> Result<LumaPlane<'_>, AnalyzeError> {
     Ok(LumaPlane::new(&p.y, p.width, p.height, p.y_stride)?)
 }
 
-fn add_decode(a: &mut DecodeStats, b: &DecodeStats) {
-    a.decoded += b.decoded;
-    a.skipped_damaged += b.skipped_damaged;
-    a.skipped_until_idr += b.skipped_until_idr;
-    a.errors += b.errors;
-    a.lost += b.lost;
-}

@@ -137,7 +137,7 @@ impl VideoAnalyzer {
     pub fn stats(&self) -> VideoStats {
         let mut s = self.stats.clone();
         if let Some(d) = &self.decoder {
-            s.decode = add_decode(&s.decode, &d.stats());
+            s.decode += d.stats();
         }
         s
     }
@@ -203,7 +203,7 @@ impl VideoAnalyzer {
         if let Some(mut decoder) = self.decoder.take() {
             let mut pictures = Vec::new();
             decoder.flush(&mut |p| pictures.push(p));
-            self.stats.decode = add_decode(&self.stats.decode, &decoder.stats());
+            self.stats.decode += decoder.stats();
             for p in pictures {
                 self.on_picture(p)?;
             }
@@ -248,12 +248,3 @@ fn luma(p: &Picture) -> Result<LumaPlane<'_>, AnalyzeError> {
     Ok(LumaPlane::new(&p.y, p.width, p.height, p.y_stride)?)
 }
 
-fn add_decode(a: &DecodeStats, b: &DecodeStats) -> DecodeStats {
-    DecodeStats {
-        decoded: a.decoded + b.decoded,
-        skipped_damaged: a.skipped_damaged + b.skipped_damaged,
-        skipped_until_idr: a.skipped_until_idr + b.skipped_until_idr,
-        errors: a.errors + b.errors,
-        lost: a.lost + b.lost,
-    }
-}

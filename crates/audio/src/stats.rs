@@ -24,6 +24,22 @@ pub struct AudioStats {
     pub frames_out: u64,
 }
 
+impl std::ops::AddAssign for AudioStats {
+    /// Totals over several pipelines (one per segment).
+    fn add_assign(&mut self, b: AudioStats) {
+        self.frames_in += b.frames_in;
+        self.frames_decoded += b.frames_decoded;
+        self.decode_errors += b.decode_errors;
+        self.gaps += b.gaps;
+        self.gap_frames += b.gap_frames;
+        self.frames_dropped += b.frames_dropped;
+        self.frames_unsupported += b.frames_unsupported;
+        self.discontinuities += b.discontinuities;
+        self.chunks_written += b.chunks_written;
+        self.frames_out += b.frames_out;
+    }
+}
+
 /// Lets one warning through per interval and says how many were held back.
 #[derive(Debug)]
 pub(crate) struct RateLimit {

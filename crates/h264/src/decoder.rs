@@ -28,6 +28,17 @@ pub struct DecodeStats {
     pub lost: u64,
 }
 
+impl std::ops::AddAssign for DecodeStats {
+    /// Totals over several decoders (one per segment or per GOP).
+    fn add_assign(&mut self, b: DecodeStats) {
+        self.decoded += b.decoded;
+        self.skipped_damaged += b.skipped_damaged;
+        self.skipped_until_idr += b.skipped_until_idr;
+        self.errors += b.errors;
+        self.lost += b.lost;
+    }
+}
+
 /// H.264 decoder for one video track. Feed access units in decode order.
 ///
 /// Output pictures are in display order, a few access units behind the
