@@ -102,6 +102,17 @@ fn sigkilled_recorder_leaves_a_playable_segment() {
     assert!(duration >= sent_secs - 1.5, "only {duration:.2} s survived of {sent_secs:.2} s sent");
     let (v, a) = ffprobe_packet_counts(&segment);
     assert!(v > 0 && a > 0);
+
+    // The interrupted segment is analysed like any other.
+    let out = tmp.path().join("analysis");
+    let (ok, _, err) = run(Command::new(cht_bin()).arg("analyze").arg(&segment).arg("--out").arg(&out));
+    assert!(ok, "{err}");
+    let frames: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(out.join("frames/index.json")).unwrap()).unwrap();
+    assert!(!frames.is_empty());
+    let (ok, probe, err) = run(Command::new(cht_bin()).args(["probe", "--json"]).arg(&segment));
+    assert!(ok, "{err}");
+    let probe: serde_json::Value = serde_json::from_str(&probe).unwrap();
+    assert!(probe["duration_seconds"].as_f64().unwrap() >= sent_secs - 1.5, "{probe}");
 }
 
 #[test]

@@ -31,6 +31,7 @@ pub enum Command {
     /// Send a stream with e.g.:
     ///   ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f mpegts tcp://127.0.0.1:4444
     /// and watch it live with: mpv udp://127.0.0.1:4445
+    #[command(verbatim_doc_comment)]
     Record(RecordArgs),
     /// Print tracks, frame counts and duration of a TS file, an MP4 file, a
     /// recording segment or a whole session directory.
