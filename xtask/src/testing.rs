@@ -49,8 +49,8 @@ fn seed_corpus(target: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     let fixtures = root().join("tests/fixtures");
     let seeds: &[&str] = match target {
         "ts_demux" => &["av_high.ts"],
-        "mp4_reader" => &["av_high_frag.mp4", "av_high.mp4"],
-        _ => &["speech.aac", "av_high.aac"],
+        "mp4_reader" => &["short_frag.mp4"],
+        _ => &["speech.aac"],
     };
     for name in seeds {
         if let Ok(bytes) = std::fs::read(fixtures.join(name)) {
