@@ -21,22 +21,22 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         None => dir.create_new().context("cannot create a session")?,
     };
     let result = record_into(&session, &args);
-    if result.is_err() && args.session.is_none() {
-        remove_if_empty(&session.path);
+    // A new session that ends up with no file at all (nobody sent anything,
+    // or the start failed) leaves no trace.
+    if args.session.is_none() && remove_if_empty(&session.path) && result.is_ok() {
+        eprintln!("cht: nothing was recorded; the empty session {} was removed", session.id);
     }
     result
 }
 
 /// A new session that failed before anything was written leaves no trace.
-fn remove_if_empty(dir: &Path) {
+fn remove_if_empty(dir: &Path) -> bool {
     fn has_files(dir: &Path) -> bool {
         std::fs::read_dir(dir).map_or(true, |entries| {
             entries.filter_map(|e| e.ok()).any(|e| !e.path().is_dir() || has_files(&e.path()))
         })
     }
-    if !has_files(dir) {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    !has_files(dir) && std::fs::remove_dir_all(dir).is_ok()
 }
 
 fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Result<()> {
@@ -94,7 +94,9 @@ fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Res
         let _ = p.join();
     }
     result?;
-    eprintln!("cht: stopped; {} segment(s) in {}", stats.segments, session.path.display());
+    if stats.segments > 0 {
+        eprintln!("cht: stopped; {} segment(s) in {}", stats.segments, session.path.display());
+    }
     Ok(())
 }
 

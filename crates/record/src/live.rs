@@ -241,7 +241,8 @@ impl IngestSink for LiveRecorder<'_> {
             tap.tick(&snapshot);
         }
         let Some(every) = self.opts.stats_every else { return };
-        if self.last_stats.elapsed() >= every {
+        // Nothing to say while no sender is connected.
+        if self.last_stats.elapsed() >= every && self.current.is_some() {
             self.last_stats = Instant::now();
             let relay = self.relay.as_ref().map(|r| r.stats());
             tracing::info!("stats: {:?}; relay {:?}", self.stats, relay);
