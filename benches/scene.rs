@@ -108,8 +108,11 @@ fn bench_score(c: &mut Criterion) {
             (Kernel::Wide, false),
             (Kernel::best(), false),
         ];
-        if Kernel::Avx512.is_available() {
+        if Kernel::Avx512.is_available() && Kernel::best() != Kernel::Avx512 {
             runs.push((Kernel::Avx512, false));
+        }
+        if Kernel::Avx2.is_available() && Kernel::best() != Kernel::Avx2 {
+            runs.push((Kernel::Avx2, false));
         }
         if w * h >= 3840 * 2160 {
             runs.push((Kernel::best(), true));
