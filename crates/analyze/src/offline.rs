@@ -16,7 +16,7 @@ use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
 use cht_frames::{FrameMeta, FrameStore};
 use cht_h264::{DecodeStats, Picture, VideoDecoder};
-use cht_scene::scan::{FrameDiff, FrameScanner};
+use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
 use cht_scene::{Detector, FrameScore, Kernel, LumaPlane, SceneDetector};
 use cht_ts::DemuxItem;
 use serde::Serialize;
@@ -155,7 +155,7 @@ impl Run {
         let summary = AnalyzeSummary { threads: pool.current_num_threads(), ..AnalyzeSummary::default() };
         Ok(Run {
             detector: SceneDetector::new(opts.detector, opts.threshold)?,
-            scanner: FrameScanner::new(Kernel::best()),
+            scanner: FrameScanner::new(Kernel::best()).measuring(Measures::for_detector(opts.detector)),
             pool,
             store,
             audio,
@@ -284,13 +284,13 @@ impl Run {
         }
         let gop = Arc::new(std::mem::take(&mut self.gop));
         if self.summary.threads <= 1 {
-            let result = decode_gop(&gop);
+            let result = decode_gop(&gop, self.scanner.measures());
             return self.conclude_gop(&gop, result?, on_frame);
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        let work = gop.clone();
+        let (work, measures) = (gop.clone(), self.scanner.measures());
         self.pool.spawn(move || {
-            let _ = tx.send(decode_gop(&work));
+            let _ = tx.send(decode_gop(&work, measures));
         });
         let bytes = gop.iter().map(|au| au.data.len()).sum::<usize>();
         self.in_flight_bytes += bytes;
@@ -362,9 +362,9 @@ impl Run {
 }
 
 /// Decodes a GOP with its own decoder and compares consecutive pictures.
-fn decode_gop(gop: &[VideoAccessUnit]) -> Result<GopResult, AnalyzeError> {
+fn decode_gop(gop: &[VideoAccessUnit], measures: Measures) -> Result<GopResult, AnalyzeError> {
     let mut decoder = VideoDecoder::new()?;
-    let mut scanner = FrameScanner::new(Kernel::best());
+    let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
     let mut out = GopResult { pts: Vec::new(), diffs: Vec::new(), first: None, last: None, stats: DecodeStats::default() };
     let mut error = None;
     let mut on_picture = |p: Picture| {

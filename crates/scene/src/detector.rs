@@ -6,7 +6,7 @@ use crate::ffmpeg::FfmpegScore;
 use crate::kernel::Kernel;
 use crate::measures::ChangeMeasures;
 use crate::plane::LumaPlane;
-use crate::scan::{FrameDiff, FrameScanner};
+use crate::scan::{FrameDiff, FrameScanner, Measures};
 
 /// Frames at least this large are split across rayon's pool when parallel
 /// scanning is on; below it threads cost more than they save.
@@ -89,7 +89,7 @@ impl SceneDetector {
             return Err(SceneError::BadThreshold(threshold));
         }
         Ok(SceneDetector {
-            scanner: FrameScanner::new(Kernel::best()),
+            scanner: FrameScanner::new(Kernel::best()).measuring(Measures::for_detector(detector)),
             parallel: false,
             scoring: Scoring {
                 detector,
@@ -104,7 +104,7 @@ impl SceneDetector {
     /// Another kernel (for tests and benchmarks); an unavailable one falls
     /// back to a slower kernel that this CPU runs.
     pub fn with_kernel(mut self, kernel: Kernel) -> Self {
-        self.scanner = FrameScanner::new(kernel);
+        self.scanner = FrameScanner::new(kernel).measuring(self.scanner.measures());
         self
     }
 
@@ -172,7 +172,11 @@ impl SceneDetector {
 impl SceneDetector {
     /// Concludes a comparison made elsewhere (a [`FrameScanner`] on another
     /// thread, as the GOP-parallel offline analysis does); `None` means the
-    /// frame has nothing to compare with. Scores exactly as `push` would.
+    /// frame has nothing to compare with. Scores exactly as `push` would,
+    /// given a scan that measured what this detector reads
+    /// ([`Measures::for_detector`]).
+    ///
+    /// [`Measures::for_detector`]: crate::scan::Measures::for_detector
     ///
     /// [`FrameScanner`]: crate::scan::FrameScanner
     pub fn push_diff(&mut self, diff: Option<&FrameDiff>) -> FrameScore {

@@ -19,11 +19,13 @@
 //!
 //! Speed: every measurement comes from one pass over the two planes
 //! ([`scan`]), with `psadbw` kernels chosen at run time ([`Kernel`]). At
-//! 1080p on one core the whole score costs ~60 µs with
-//! [`SceneDetector::push_after`] (no copy; the bare SAD, i.e. the memory
-//! traffic, is ~44 µs of it) and ~95 µs with [`SceneDetector::push`], which
-//! also copies the frame. Every SIMD path is checked against [`scalar`] by
-//! property tests.
+//! 1080p on one core, with [`SceneDetector::push_after`] (no copy), the
+//! default detector's score costs ~55-62 µs (the bare SAD, i.e. the memory
+//! traffic, is ~44 µs of it; the rest is block SADs, row profiles and the
+//! histogram), and ffmpeg mode, which needs only the SAD
+//! ([`scan::Measures::SadOnly`]), ~45 µs. [`SceneDetector::push`] also
+//! copies the frame (~35 µs more). Every SIMD path is checked against
+//! [`scalar`] by property tests.
 //!
 //! Thresholds are on ffmpeg's 0..=1 `scene` scale for both rules; 0.3 is the
 //! default (see [`SceneDetector`] for what it means in each).

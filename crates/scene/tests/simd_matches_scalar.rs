@@ -3,7 +3,7 @@
 
 use cht_scene::histogram::{LumaHistogram, SampleGrid};
 use cht_scene::scalar::{self, group_count};
-use cht_scene::scan::FrameScanner;
+use cht_scene::scan::{FrameScanner, Measures};
 use cht_scene::{Kernel, LumaPlane};
 use proptest::prelude::*;
 
@@ -158,6 +158,31 @@ proptest! {
                 let grid = SampleGrid::for_size(b.width, b.height);
                 prop_assert_eq!(diff.histogram.bins(), scalar::histogram(&b.plane(), grid).unwrap());
                 prop_assert_eq!(diff.prev_histogram.bins(), scalar::histogram(&a.plane(), grid).unwrap());
+            }
+        }
+    }
+
+    /// ffmpeg mode's scanner measures only the SAD; over a run of frames,
+    /// copying or borrowing, serial or parallel, it must equal the full one.
+    #[test]
+    fn sad_only_scanner_matches_scalar((a, b) in plane_pair(), borrow in any::<bool>()) {
+        let frames = [a.plane(), b.plane(), b.plane(), a.plane()];
+        for kernel in Kernel::available() {
+            for parallel in [false, true] {
+                let mut scanner = FrameScanner::new(kernel).measuring(Measures::SadOnly);
+                scanner.set_parallel(parallel);
+                if !borrow {
+                    prop_assert!(scanner.scan(&frames[0]).unwrap().is_none());
+                }
+                for pair in frames.windows(2) {
+                    let diff = if borrow {
+                        scanner.scan_after(&pair[0], &pair[1]).unwrap()
+                    } else {
+                        scanner.scan(&pair[1]).unwrap().unwrap()
+                    };
+                    prop_assert_eq!(diff.sad, scalar::sad(&pair[0], &pair[1]).unwrap(), "{}", kernel.name());
+                    prop_assert_eq!((diff.width, diff.height), (a.width, a.height));
+                }
             }
         }
     }
