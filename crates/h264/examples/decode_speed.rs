@@ -1,8 +1,13 @@
 //! Decode throughput of one Annex-B file (with AUD NAL units, as ffmpeg's
 //! `-bsf:v h264_mp4toannexb -f h264` writes them from MPEG-TS input).
 //!
-//! `cargo run --release -p cht-h264 --example decode_speed -- clip.h264`
+//! `cargo run --release -p cht-h264 --example decode_speed -- clip.h264 [--digest]`
+//!
+//! `--digest` also hashes every decoded pixel (and the hashing is timed
+//! too): two decoder builds that print the same digest decoded the file
+//! identically.
 
+use std::hash::{DefaultHasher, Hasher};
 use std::time::Instant;
 
 use cht_core::nal::{annexb_nals, is_idr_access_unit, nal_type, nal_unit_type};
@@ -12,7 +17,9 @@ use cht_h264::VideoDecoder;
 fn main() {
     let path = std::env::args()
         .nth(1)
-        .expect("usage: decode_speed FILE.h264");
+        .expect("usage: decode_speed FILE.h264 [--digest]");
+    let digest = std::env::args().any(|a| a == "--digest");
+    let mut hasher = DefaultHasher::new();
     let stream = std::fs::read(&path).expect("readable file");
     let units = split_at_auds(&stream);
     let mut decoder = VideoDecoder::new().expect("openh264");
@@ -23,10 +30,18 @@ fn main() {
             .decode(au, &mut |p| {
                 pictures += 1;
                 size = (p.width, p.height);
+                if digest {
+                    hash_picture(&mut hasher, &p);
+                }
             })
             .expect("decoder");
     }
-    decoder.flush(&mut |_| pictures += 1);
+    decoder.flush(&mut |p| {
+        pictures += 1;
+        if digest {
+            hash_picture(&mut hasher, &p);
+        }
+    });
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{}x{}: {pictures} pictures from {} access units in {:.2} s = {:.0} fps (copy-out included); {:?}",
@@ -37,6 +52,16 @@ fn main() {
         pictures as f64 / secs,
         decoder.stats()
     );
+    if digest {
+        println!("digest of every decoded plane: {:016x}", hasher.finish());
+    }
+}
+
+fn hash_picture(hasher: &mut DefaultHasher, p: &cht_h264::Picture) {
+    hasher.write_i64(p.pts);
+    for plane in [&p.y, &p.u, &p.v] {
+        hasher.write(plane);
+    }
 }
 
 /// Access units start at AUD NAL units; timestamps are made up (3000 apart).

@@ -1,7 +1,8 @@
 //! H.264 access units in, YUV 4:2:0 pictures out, each with its presentation
 //! time.
 //!
-//! This crate wraps the `openh264` decoder (built from bundled source) and
+//! This crate wraps the `openh264` decoder (built from bundled source, with
+//! the workspace's speed patches in `vendor/openh264-sys2`) and
 //! adds what the library lacks for a live MPEG-TS stream: a PTS for every
 //! output picture (openh264 carries no timestamps and reorders B-frames),
 //! recovery after lost or corrupt access units (counted skips until the next
