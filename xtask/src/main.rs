@@ -26,7 +26,8 @@ commands:
   bench-remux [N]   time `cht remux` against ffmpeg's fragmented-MP4 remux on a
                     1080p 60 s clip (made once with ffmpeg), N runs each
   bench-analyze [N] time `cht analyze` against ffmpeg's scene select on the same
-                    clip, and GOP-parallel against --jobs 1
+                    clip, GOP-parallel against --jobs 1, and each tool's H.264
+                    decoder on one thread
 ";
 
 fn main() -> anyhow::Result<()> {

@@ -152,10 +152,30 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
         c
     })?;
     let (t_par, t_one) = side_by_side(runs, &[], &mut analyze("0"), &mut analyze("1"))?;
+    // Where the gap to ffmpeg is: each tool's decoder on one thread (cht
+    // scores in ffmpeg mode, a few % of its time; ffmpeg decodes only).
+    let (t_dec, t_ff_dec) = side_by_side(
+        runs,
+        &[],
+        &mut || {
+            let mut c = Command::new(&cht);
+            c.args(["-q", "scores"]).arg(&input).args(["--detector", "ffmpeg", "--jobs", "1"]);
+            c
+        },
+        &mut || {
+            let mut c = Command::new("ffmpeg");
+            c.args(["-nostdin", "-v", "error", "-threads", "1", "-i"]).arg(&input).args(["-an", "-f", "null", "-"]);
+            c
+        },
+    )?;
     println!("\ninput: {} (1800 frames), median of {runs} runs each", input.display());
     println!("cht analyze (all cores):  {t_cht:.3} s  ({:.0} frames/s)", frames / t_cht);
     println!("ffmpeg select+showinfo:   {t_ff:.3} s  ({:.0} frames/s)", frames / t_ff);
     println!("speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}", t_ff / t_cht);
     println!("cht analyze --jobs 1:     {t_one:.3} s; all cores {t_par:.3} s: GOP-parallel speed-up {:.2}x", t_one / t_par);
+    println!(
+        "one thread, decode (+ ffmpeg-mode score): cht scores {t_dec:.3} s, ffmpeg -threads 1 -f null {t_ff_dec:.3} s: openh264 at {:.2}x libavcodec's speed",
+        t_ff_dec / t_dec
+    );
     Ok(())
 }
