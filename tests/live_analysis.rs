@@ -233,3 +233,46 @@ fn hooks_run_for_frames_segments_and_audio_chunks() {
         assert_eq!(text.trim(), format!("heard {wav}"));
     }
 }
+
+/// A 4:4:4 stream (what libx264 makes of an RGB screen grab without
+/// `-pix_fmt yuv420p`) is recorded in full, but openh264 cannot decode it:
+/// cht must say so once, with the fix, rather than log endless decoder
+/// errors; `cht analyze` on the recording fails with the same reason.
+#[test]
+fn a_444_stream_is_recorded_and_the_analysis_says_what_to_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("444.ts");
+    let (ok, _, err) = run(Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-frames:v", "60"])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv444p", "-g", "30", "-f", "mpegts"])
+        .arg(&input));
+    assert!(ok, "{err}");
+    let sessions = tmp.path().join("sessions");
+    let mut rec = Recorder::start(&sessions, &["--relay", "off", "--events", "json", "--once", "--no-audio"]);
+    let stdout = rec.child.stdout.take().unwrap();
+    let events = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+    ffmpeg_send(&input, &rec.addr);
+    let (status, log) = rec.wait(Duration::from_secs(60));
+    assert!(status.success(), "{log}");
+    let warnings: Vec<serde_json::Value> = events
+        .join()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == "warning" && e["kind"] == "unsupported_video")
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning per segment: {warnings:?}");
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(message.contains("4:4:4") && message.contains("-pix_fmt yuv420p"), "{message}");
+    assert!(!log.contains("skipping access units"), "no decoder-error flood: {log}");
+
+    let session = only_session(&sessions);
+    let segment = session.join("stream/recording_000.mp4");
+    assert_eq!(ffprobe_packet_counts(&segment).0, 60, "the recording keeps every frame");
+    let frames = session.join("frames/index.json");
+    assert!(!frames.exists() || json_array(&frames).is_empty(), "no frame can be taken");
+
+    let (ok, _, err) = run(Command::new(cht_bin()).arg("analyze").arg(&segment).arg("--out").arg(tmp.path().join("out")));
+    assert!(!ok, "analysing an undecodable video must fail");
+    assert!(err.contains("cannot analyse") && err.contains("-pix_fmt yuv420p"), "{err}");
+}

@@ -15,7 +15,7 @@ use crate::{AnalyzeError, Event, EventBus};
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
 use cht_frames::{FrameMeta, FrameStore};
-use cht_h264::{DecodeStats, Picture, VideoDecoder};
+use cht_h264::{DecodeStats, Picture, UnsupportedFormat, VideoDecoder};
 use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
 use cht_scene::{Detector, FrameScore, Kernel, LumaPlane, SceneDetector};
 use cht_ts::DemuxItem;
@@ -66,6 +66,10 @@ pub struct AnalyzeSummary {
     pub threads: usize,
     pub seconds: f64,
     pub decode: DecodeStats,
+    /// Why (part of) the video could not be decoded, when its format is one
+    /// openh264 cannot decode (see `decode.unsupported`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported_video: Option<String>,
     pub audio: AudioStats,
 }
 
@@ -122,6 +126,7 @@ struct GopResult {
     first: Option<Arc<Picture>>,
     last: Option<Arc<Picture>>,
     stats: DecodeStats,
+    unsupported: Option<UnsupportedFormat>,
 }
 
 struct Run {
@@ -311,6 +316,9 @@ impl Run {
     fn conclude_gop(&mut self, gop: &[VideoAccessUnit], result: GopResult, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
         self.summary.gops += 1;
         self.summary.decode += result.stats;
+        if let (Some(format), None) = (result.unsupported, &self.summary.unsupported_video) {
+            self.summary.unsupported_video = Some(format.to_string());
+        }
         let Some(first) = result.first.clone() else { return Ok(()) };
         let boundary = match &self.prev_last {
             Some(prev) if prev.width == first.width && prev.height == first.height => {
@@ -365,7 +373,7 @@ impl Run {
 fn decode_gop(gop: &[VideoAccessUnit], measures: Measures) -> Result<GopResult, AnalyzeError> {
     let mut decoder = VideoDecoder::new()?;
     let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
-    let mut out = GopResult { pts: Vec::new(), diffs: Vec::new(), first: None, last: None, stats: DecodeStats::default() };
+    let mut out = GopResult { pts: Vec::new(), diffs: Vec::new(), first: None, last: None, stats: DecodeStats::default(), unsupported: None };
     let mut error = None;
     let mut on_picture = |p: Picture| {
         let p = Arc::new(p);
@@ -391,6 +399,7 @@ fn decode_gop(gop: &[VideoAccessUnit], measures: Measures) -> Result<GopResult, 
     }
     decoder.flush(&mut on_picture);
     out.stats = decoder.stats();
+    out.unsupported = decoder.unsupported_format();
     if let Some(e) = error {
         tracing::warn!("{e}: the rest of the GOP is not scored");
     }

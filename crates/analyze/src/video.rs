@@ -111,6 +111,9 @@ pub struct VideoAnalyzer {
     arrivals: VecDeque<(i64, Instant)>,
     latest: Arc<Mutex<Option<LatestPicture>>>,
     stats: VideoStats,
+    /// The undecodable format last reported, so that it is reported once
+    /// per segment rather than per access unit.
+    reported_format: Option<cht_h264::UnsupportedFormat>,
 }
 
 impl VideoAnalyzer {
@@ -127,6 +130,7 @@ impl VideoAnalyzer {
             arrivals: VecDeque::new(),
             latest: Arc::default(),
             stats: VideoStats::default(),
+            reported_format: None,
         })
     }
 
@@ -146,6 +150,7 @@ impl VideoAnalyzer {
     pub fn start_segment(&mut self, segment: u32, origin_pts: i64) -> Result<(), AnalyzeError> {
         self.finish_segment()?;
         self.decoder = Some(VideoDecoder::new()?);
+        self.reported_format = None;
         self.segment = segment;
         self.origin = origin_pts;
         self.wrote_first = false;
@@ -176,6 +181,14 @@ impl VideoAnalyzer {
         let Some(decoder) = self.decoder.as_mut() else { return Ok(()) };
         let mut pictures = Vec::new();
         decoder.decode(au, &mut |p| pictures.push(p))?;
+        let format = decoder.unsupported_format();
+        if format.is_some() && format != self.reported_format {
+            if let Some(f) = format {
+                let message = format!("no scene frames until the sender changes format ({f}); the recording is unaffected");
+                self.bus.warn("unsupported_video", message);
+            }
+        }
+        self.reported_format = format;
         for p in pictures {
             self.on_picture(p)?;
         }

@@ -85,6 +85,12 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
             summary.threads
         ))?;
     }
+    report_decoding(&summary, &input_path)
+}
+
+/// Warns about gaps in decoding; fails when the video could not be decoded
+/// at all because of its format (the message says what to change).
+fn report_decoding(summary: &cht_analyze::AnalyzeSummary, input: &std::path::Path) -> anyhow::Result<()> {
     let d = summary.decode;
     if d.skipped_damaged + d.skipped_until_idr + d.errors > 0 {
         tracing::warn!(
@@ -93,6 +99,12 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
             d.skipped_until_idr,
             d.errors
         );
+    }
+    if let Some(reason) = &summary.unsupported_video {
+        if summary.pictures == 0 {
+            anyhow::bail!("cannot analyse the video of {}: {reason}", input.display());
+        }
+        tracing::warn!("{} access units not decoded: {reason}", d.unsupported);
     }
     Ok(())
 }
@@ -121,7 +133,7 @@ pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = None;
-    cht_analyze::scores(&input, &opts, &mut |line| {
+    let summary = cht_analyze::scores(&input, &opts, &mut |line| {
         if failed.is_some() {
             return;
         }
@@ -134,7 +146,8 @@ pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
     })
     .with_context(|| format!("cannot score {}", args.input.display()))?;
     match failed.map(Err).unwrap_or_else(|| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => Ok(r?),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        r => r?,
     }
+    report_decoding(&summary, &args.input)
 }

@@ -29,8 +29,14 @@ pub enum Command {
     /// Listen for a TS sender and record it into sessions/<id>/stream/recording_NNN.mp4.
     ///
     /// Send a stream with e.g.:
-    ///   ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f mpegts tcp://127.0.0.1:4444
+    ///   ffmpeg -re -i in.mp4 -c:v libx264 -pix_fmt yuv420p -c:a aac -f mpegts tcp://127.0.0.1:4444
+    /// or share a Linux screen (X11) with sound:
+    ///   ffmpeg -f x11grab -framerate 30 -i :0 -f pulse -i default -c:v libx264 -preset veryfast
+    ///     -tune zerolatency -pix_fmt yuv420p -c:a aac -f mpegts tcp://127.0.0.1:4444
     /// and watch it live with: mpv udp://127.0.0.1:4445
+    ///
+    /// Keep `-pix_fmt yuv420p`: for a screen grab libx264 otherwise picks
+    /// 4:4:4, which is recorded but cannot be decoded for scene frames.
     #[command(verbatim_doc_comment)]
     Record(RecordArgs),
     /// Print tracks, frame counts and duration of a TS file, an MP4 file, a

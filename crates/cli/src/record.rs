@@ -125,7 +125,11 @@ fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<SocketAddr>)
         eprintln!("cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)");
     } else {
         eprintln!("cht: listening for MPEG-TS on tcp://{addr}  (Ctrl-C to stop)");
-        eprintln!("cht: send a stream with:  ffmpeg -re -i in.mp4 -c:v libx264 -c:a aac -f mpegts tcp://{addr}");
+        eprintln!("cht: send a stream with:  ffmpeg -re -i in.mp4 -c:v libx264 -pix_fmt yuv420p -c:a aac -f mpegts tcp://{addr}");
+        eprintln!(
+            "cht: or share this screen:  ffmpeg -f x11grab -framerate 30 -i :0 -f pulse -i default -c:v libx264 \
+             -preset veryfast -tune zerolatency -pix_fmt yuv420p -c:a aac -f mpegts tcp://{addr}"
+        );
         eprintln!("cht: no sender at hand?   cht record --demo");
     }
     match args.relay {

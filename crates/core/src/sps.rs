@@ -18,6 +18,26 @@ pub struct Sps {
     pub width: u32,
     /// Display height after cropping.
     pub height: u32,
+    /// Progressive frames only (no field or MBAFF coding).
+    pub frame_mbs_only: bool,
+}
+
+impl Sps {
+    /// The profile's name as the standard (and ffprobe) spells it.
+    pub fn profile_name(&self) -> &'static str {
+        match self.profile_idc {
+            66 if self.constraint_flags & 0x40 != 0 => "Constrained Baseline",
+            66 => "Baseline",
+            77 => "Main",
+            88 => "Extended",
+            100 => "High",
+            110 => "High 10",
+            122 => "High 4:2:2",
+            244 => "High 4:4:4 Predictive",
+            44 => "CAVLC 4:4:4 Intra",
+            _ => "unknown profile",
+        }
+    }
 }
 
 /// Profiles whose SPS carries chroma format, bit depth and scaling lists.
@@ -139,6 +159,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         chroma_format_idc: chroma_format_idc as u8,
         bit_depth_luma: bit_depth_luma as u8,
         bit_depth_chroma: bit_depth_chroma as u8,
+        frame_mbs_only,
         width: width as u32,
         height: height as u32,
     })
@@ -160,6 +181,24 @@ mod tests {
         assert_eq!((s.width, s.height), (1920, 1080));
         assert_eq!(s.chroma_format_idc, 1);
         assert_eq!(s.bit_depth_luma, 8);
+    }
+
+    #[test]
+    fn reads_interlaced_coding_and_names_the_profile() {
+        // x264 720x576 interlaced (tff), High@3.0: height counts both fields.
+        let sps = [
+            0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40, 0xb4, 0x24, 0xd8, 0x08, 0x80, 0x00, 0x00,
+            0x03, 0x00, 0x80, 0x00, 0x00, 0x19, 0x0f, 0x8a, 0x14, 0xcb,
+        ];
+        let s = parse_sps(&sps).expect("valid sps");
+        assert!(!s.frame_mbs_only);
+        assert_eq!((s.width, s.height), (720, 576));
+        assert_eq!(s.profile_name(), "High");
+        let progressive = [
+            0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78, 0x02, 0x27, 0xe5, 0xc0, 0x44, 0x00,
+            0x00, 0x03, 0x00, 0x04, 0x00, 0x00, 0x03, 0x00, 0xf0, 0x3c, 0x60, 0xc6, 0x58,
+        ];
+        assert!(parse_sps(&progressive).unwrap().frame_mbs_only);
     }
 
     #[test]

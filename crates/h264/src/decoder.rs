@@ -1,12 +1,14 @@
 //! The push-model decoder: access units in, timed pictures out.
 
 use cht_core::nal::{annexb_nals, nal_type, nal_unit_type};
+use cht_core::sps::{parse_sps, Sps};
 use cht_core::VideoAccessUnit;
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::OpenH264API;
 
 use crate::colour::{colour_info_from_sps, ColourInfo};
 use crate::error::H264Error;
+use crate::format::UnsupportedFormat;
 use crate::pending_pts::PendingPts;
 use crate::picture::Picture;
 
@@ -26,6 +28,9 @@ pub struct DecodeStats {
     /// Access units that went into the decoder but never came out as a
     /// picture (refused, or still held back when the decoder resynchronised).
     pub lost: u64,
+    /// Access units of a stream format openh264 cannot decode (see
+    /// [`VideoDecoder::unsupported_format`]); not decoded.
+    pub unsupported: u64,
 }
 
 impl std::ops::AddAssign for DecodeStats {
@@ -36,6 +41,7 @@ impl std::ops::AddAssign for DecodeStats {
         self.skipped_until_idr += b.skipped_until_idr;
         self.errors += b.errors;
         self.lost += b.lost;
+        self.unsupported += b.unsupported;
     }
 }
 
@@ -54,6 +60,9 @@ pub struct VideoDecoder {
     decoder: Option<Decoder>,
     output: PictureOutput,
     warned: bool,
+    /// Set by a keyframe whose SPS openh264 cannot decode; cleared by one
+    /// it can.
+    unsupported: Option<UnsupportedFormat>,
 }
 
 /// Everything that turns a raw openh264 picture into a [`Picture`]; kept
@@ -78,6 +87,7 @@ impl VideoDecoder {
             decoder: None,
             output: PictureOutput::default(),
             warned: false,
+            unsupported: None,
         })
     }
 
@@ -103,6 +113,13 @@ impl VideoDecoder {
         }
         if au.keyframe {
             self.output.update_colour(&au.data);
+            if let Some(sps) = first_sps(&au.data) {
+                self.check_format(&sps, out);
+            }
+        }
+        if self.unsupported.is_some() {
+            self.output.stats.unsupported += 1;
+            return Ok(());
         }
         let decoder = match (&mut self.decoder, au.keyframe) {
             (Some(decoder), _) => decoder,
@@ -148,6 +165,29 @@ impl VideoDecoder {
         self.output.stats
     }
 
+    /// Why the stream is not being decoded, if its last SPS describes a
+    /// format openh264 cannot decode (4:4:4, 4:2:2, 10-bit, interlaced).
+    /// Its `Display` says what the sender should change.
+    pub fn unsupported_format(&self) -> Option<UnsupportedFormat> {
+        self.unsupported
+    }
+
+    /// Follows the stream's format from each keyframe's SPS: a format
+    /// openh264 cannot decode stops decoding (the pictures already decoded
+    /// are handed out first) until a decodable one comes.
+    fn check_format(&mut self, sps: &Sps, out: &mut impl FnMut(Picture)) {
+        let verdict = UnsupportedFormat::check(sps);
+        if verdict == self.unsupported {
+            return;
+        }
+        // Not logged here: a caller with many decoders (one per GOP) would
+        // repeat it; callers report `unsupported_format` once.
+        if verdict.is_some() {
+            self.flush(out);
+        }
+        self.unsupported = verdict;
+    }
+
     fn retire_decoder(&mut self) {
         self.decoder = None;
         self.output.stats.lost += self.output.pending.clear() as u64;
@@ -160,6 +200,13 @@ impl VideoDecoder {
             self.warned = true;
         }
     }
+}
+
+/// The first SPS of an access unit that parses.
+fn first_sps(access_unit: &[u8]) -> Option<Sps> {
+    annexb_nals(access_unit)
+        .filter(|nal| nal_unit_type(nal) == nal_type::SPS)
+        .find_map(parse_sps)
 }
 
 /// True when the access unit carries at least one coded slice (NAL types

@@ -19,10 +19,12 @@
 mod colour;
 mod decoder;
 mod error;
+mod format;
 mod pending_pts;
 mod picture;
 
 pub use colour::{colour_info_from_sps, ColourInfo, MatrixCoefficients};
 pub use decoder::{DecodeStats, VideoDecoder};
 pub use error::H264Error;
+pub use format::UnsupportedFormat;
 pub use picture::Picture;

@@ -95,3 +95,46 @@ fn full_range_bt709_signalling_reaches_the_pictures() {
         pictures[0].colour
     );
 }
+
+/// libx264 fed an RGB screen grab encodes 4:4:4 unless told otherwise, and
+/// openh264 cannot decode it: the decoder must say so (once, with the fix)
+/// instead of counting endless errors, and pick up again when the sender
+/// reconnects with 4:2:0.
+#[test]
+fn a_444_stream_is_refused_with_a_reason_and_420_after_it_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s444 = encode(
+        dir.path(),
+        "444.ts",
+        "keyint=15",
+        &["-profile:v", "high444", "-pix_fmt", "yuv444p"],
+    );
+    let s420 = encode(dir.path(), "420.ts", "keyint=15", &[]);
+    let mut decoder = VideoDecoder::new().unwrap();
+    let mut pictures = Vec::new();
+    let aus444 = access_units_of(&s444);
+    for au in &aus444 {
+        decoder.decode(au, &mut |p| pictures.push(p)).unwrap();
+    }
+    let reason = decoder
+        .unsupported_format()
+        .expect("a 4:4:4 stream is reported");
+    let message = reason.to_string();
+    assert!(
+        message.contains("High 4:4:4 Predictive") && message.contains("4:4:4 8-bit"),
+        "{message}"
+    );
+    assert!(message.contains("-pix_fmt yuv420p"), "{message}");
+    assert_eq!(reason.sps().chroma_format_idc, 3);
+    let stats = decoder.stats();
+    assert_eq!((pictures.len(), stats.unsupported), (0, aus444.len() as u64));
+    assert_eq!((stats.errors, stats.lost), (0, 0), "{stats:?}");
+
+    for au in access_units_of(&s420) {
+        decoder.decode(&au, &mut |p| pictures.push(p)).unwrap();
+    }
+    decoder.flush(&mut |p| pictures.push(p));
+    assert_eq!(decoder.unsupported_format(), None);
+    assert_eq!(pictures.len(), 45);
+    assert_eq!(decoder.stats().unsupported, aus444.len() as u64);
+}
