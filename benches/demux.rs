@@ -46,9 +46,15 @@ fn bench_demux(c: &mut Criterion) {
     let data = fixture();
     let mut group = c.benchmark_group("demux");
     group.throughput(Throughput::Bytes(data.len() as u64));
-    group.bench_function("cht_ts/whole", |b| b.iter(|| demux(black_box(&data), data.len())));
-    group.bench_function("cht_ts/64KiB_reads", |b| b.iter(|| demux(black_box(&data), 64 << 10)));
-    group.bench_function("mpeg2ts_reader", |b| b.iter(|| mpeg2ts_reader(black_box(&data))));
+    group.bench_function("cht_ts/whole", |b| {
+        b.iter(|| demux(black_box(&data), data.len()))
+    });
+    group.bench_function("cht_ts/64KiB_reads", |b| {
+        b.iter(|| demux(black_box(&data), 64 << 10))
+    });
+    group.bench_function("mpeg2ts_reader", |b| {
+        b.iter(|| mpeg2ts_reader(black_box(&data)))
+    });
     group.finish();
 }
 

@@ -30,7 +30,12 @@ fn remux_in_memory(data: &[u8]) -> u64 {
             _ => {}
         }
         if writer.is_none() && video.is_some() && audio.is_some() {
-            let w = FragmentWriter::new(std::io::sink(), video.as_ref(), audio.as_ref(), FragmentOptions::default());
+            let w = FragmentWriter::new(
+                std::io::sink(),
+                video.as_ref(),
+                audio.as_ref(),
+                FragmentOptions::default(),
+            );
             writer = Some(w.expect("init segment"));
         }
         if let Some(w) = writer.as_mut() {
@@ -55,7 +60,9 @@ fn bench_remux(c: &mut Criterion) {
     let output = out_dir.path().join("out.mp4");
     let mut group = c.benchmark_group("remux");
     group.throughput(Throughput::Bytes(data.len() as u64));
-    group.bench_function("in_memory", |b| b.iter(|| remux_in_memory(black_box(&data))));
+    group.bench_function("in_memory", |b| {
+        b.iter(|| remux_in_memory(black_box(&data)))
+    });
     group.bench_function("file", |b| {
         b.iter(|| remux_file(&input, &output, SegmentOptions::default()).expect("remux"))
     });

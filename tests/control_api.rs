@@ -26,7 +26,10 @@ struct Api {
 
 impl Api {
     fn new(addr: &str) -> Api {
-        Api { base: format!("http://{addr}"), agent: agent(Some(Duration::from_secs(20))) }
+        Api {
+            base: format!("http://{addr}"),
+            agent: agent(Some(Duration::from_secs(20))),
+        }
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
@@ -34,11 +37,21 @@ impl Api {
     }
 
     fn post(&self, path: &str, body: &str) -> (u16, Value) {
-        answer(self.agent.post(format!("{}{path}", self.base)).content_type("application/json").send(body))
+        answer(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .content_type("application/json")
+                .send(body),
+        )
     }
 
     fn put(&self, path: &str, body: &str) -> (u16, Value) {
-        answer(self.agent.put(format!("{}{path}", self.base)).content_type("application/json").send(body))
+        answer(
+            self.agent
+                .put(format!("{}{path}", self.base))
+                .content_type("application/json")
+                .send(body),
+        )
     }
 
     fn status(&self) -> Value {
@@ -49,21 +62,29 @@ impl Api {
 }
 
 fn agent(timeout: Option<Duration>) -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).proxy(None).timeout_global(timeout).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(timeout)
+        .build()
+        .into()
 }
 
 fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
     let mut response = result.expect("the control API answers");
     let code = response.status().as_u16();
     let text = response.body_mut().read_to_string().expect("body");
-    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("HTTP {code}: body is not JSON ({e}): {text:?}"));
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("HTTP {code}: body is not JSON ({e}): {text:?}"));
     (code, value)
 }
 
 /// A 4xx answer whose body is `{"error": "<non-empty text>"}`.
 fn assert_json_error(code: u16, body: &Value, expected: u16) {
     assert_eq!(code, expected, "{body}");
-    let message = body["error"].as_str().unwrap_or_else(|| panic!("no error message: {body}"));
+    let message = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error message: {body}"));
     assert!(!message.is_empty());
 }
 
@@ -71,7 +92,10 @@ fn assert_json_error(code: u16, body: &Value, expected: u16) {
 /// the control address.
 fn start_recorder(sessions: &Path) -> (Recorder, String) {
     let control = format!("127.0.0.1:{}", free_tcp_port());
-    let rec = Recorder::start(sessions, &["--relay", "off", "--once", "--control", &control]);
+    let rec = Recorder::start(
+        sessions,
+        &["--relay", "off", "--once", "--control", &control],
+    );
     (rec, control)
 }
 
@@ -110,7 +134,11 @@ fn read_index(session: &Path) -> Vec<Value> {
 fn assert_jpeg(session: &Path, entry: &Value) {
     let path = session.join(entry["path"].as_str().expect("entry.path"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9]), "{} is not a JPEG", path.display());
+    assert!(
+        bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9]),
+        "{} is not a JPEG",
+        path.display()
+    );
 }
 
 fn exits_cleanly(rec: Recorder) {
@@ -133,7 +161,11 @@ fn the_api_under_a_real_client_while_streaming() {
         s["connected"] == true && s["video"]["pictures"].as_u64() > Some(0)
     });
     let status = api.status();
-    assert_eq!(status["peer"].as_str().map(|p| p.starts_with("127.0.0.1:")), Some(true), "{status}");
+    assert_eq!(
+        status["peer"].as_str().map(|p| p.starts_with("127.0.0.1:")),
+        Some(true),
+        "{status}"
+    );
     let session = session_dir(sessions.path(), &status);
 
     let (code, captured) = api.post("/capture", "");
@@ -148,11 +180,22 @@ fn the_api_under_a_real_client_while_streaming() {
     let (code, _) = api.put("/threshold", "0.35");
     assert_eq!(code, 200);
     assert_eq!(api.status()["threshold"], 0.35);
-    for bad in ["2.0", r#"{"threshold": -0.1}"#, "garbage", "", r#"{"threshold": "0.2"}"#, "[0.2]"] {
+    for bad in [
+        "2.0",
+        r#"{"threshold": -0.1}"#,
+        "garbage",
+        "",
+        r#"{"threshold": "0.2"}"#,
+        "[0.2]",
+    ] {
         let (code, body) = api.put("/threshold", bad);
         assert_json_error(code, &body, 400);
     }
-    assert_eq!(api.status()["threshold"], 0.35, "rejected bodies change nothing");
+    assert_eq!(
+        api.status()["threshold"],
+        0.35,
+        "rejected bodies change nothing"
+    );
 
     let (code, all) = api.get("/frames");
     assert_eq!(code, 200);
@@ -161,17 +204,32 @@ fn the_api_under_a_real_client_while_streaming() {
     let (code, body) = api.post("/frames/sent", &json!({ "ids": [id] }).to_string());
     assert_eq!((code, body), (200, json!({"updated": 1})));
     let (_, body) = api.post("/frames/sent", &json!({ "ids": [id, "F9999"] }).to_string());
-    assert_eq!(body, json!({"updated": 0}), "already sent, unknown id: nothing changes");
+    assert_eq!(
+        body,
+        json!({"updated": 0}),
+        "already sent, unknown id: nothing changes"
+    );
     let (code, unsent) = api.get("/frames?unsent=true");
     assert_eq!(code, 200);
     let unsent = unsent.as_array().unwrap();
-    assert!(unsent.iter().all(|e| e["sent_to_agent"] == false && e["id"] != id.as_str()), "{unsent:?}");
+    assert!(
+        unsent
+            .iter()
+            .all(|e| e["sent_to_agent"] == false && e["id"] != id.as_str()),
+        "{unsent:?}"
+    );
 
     sender.join().unwrap();
     exits_cleanly(rec);
     let index = read_index(&session);
-    let entry = index.iter().find(|e| e["id"] == id.as_str()).expect("captured frame in index.json");
-    assert_eq!((entry["manual"].clone(), entry["sent_to_agent"].clone()), (json!(true), json!(true)));
+    let entry = index
+        .iter()
+        .find(|e| e["id"] == id.as_str())
+        .expect("captured frame in index.json");
+    assert_eq!(
+        (entry["manual"].clone(), entry["sent_to_agent"].clone()),
+        (json!(true), json!(true))
+    );
 }
 
 #[test]
@@ -196,11 +254,16 @@ fn bad_requests_get_json_errors_and_the_server_keeps_working() {
             _ => api.put(path, body),
         };
         assert_json_error(code, &answer, expected);
-        assert_eq!(api.status()["connected"], false, "still answering after {method} {path}");
+        assert_eq!(
+            api.status()["connected"],
+            false,
+            "still answering after {method} {path}"
+        );
     }
     // A request cut off mid-body does not take the server down either.
     let mut raw = TcpStream::connect(&control).unwrap();
-    raw.write_all(b"POST /frames/sent HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ids\"").unwrap();
+    raw.write_all(b"POST /frames/sent HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ids\"")
+        .unwrap();
     drop(raw);
     let (code, frames) = api.get("/frames");
     assert_eq!((code, frames), (200, json!([])));
@@ -211,13 +274,27 @@ fn bad_requests_get_json_errors_and_the_server_keeps_working() {
 
 /// Reads SSE lines on a thread; the channel closes when the stream ends.
 fn read_sse(control: &str) -> mpsc::Receiver<String> {
-    let response = agent(None).get(format!("http://{control}/events")).call().expect("GET /events");
+    let response = agent(None)
+        .get(format!("http://{control}/events"))
+        .call()
+        .expect("GET /events");
     assert_eq!(response.status().as_u16(), 200);
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        content_type.starts_with("text/event-stream"),
+        "{content_type}"
+    );
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        for line in BufReader::new(response.into_body().into_reader()).lines().map_while(Result::ok) {
+        for line in BufReader::new(response.into_body().into_reader())
+            .lines()
+            .map_while(Result::ok)
+        {
             if tx.send(line).is_err() {
                 break;
             }
@@ -233,32 +310,47 @@ fn sse_delivers_frame_events_and_ends_at_shutdown() {
     let lines = read_sse(&control);
     // A client that never reads must not hold the recording up.
     let mut stalled = TcpStream::connect(&control).unwrap();
-    stalled.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    stalled
+        .write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let session = session_dir(sessions.path(), &Api::new(&control).status());
 
     let sender = send_fixture_paced(&rec.addr, 3.0);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut kind = String::new();
     let frame = loop {
-        let line = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("a frame event in time");
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a frame event in time");
         if let Some(k) = line.strip_prefix("event: ") {
             kind = k.to_string();
         } else if let Some(data) = line.strip_prefix("data: ") {
             let event: Value = serde_json::from_str(data).expect("data is JSON");
-            assert_eq!(event["event"].as_str(), Some(kind.as_str()), "event: line names the kind");
+            assert_eq!(
+                event["event"].as_str(),
+                Some(kind.as_str()),
+                "event: line names the kind"
+            );
             assert!(event["time"].as_f64() > Some(1.6e9), "{event}");
             if kind == "frame" {
                 break event;
             }
         }
     };
-    assert!(frame["id"].as_str().is_some_and(|id| id.starts_with('F')), "{frame}");
+    assert!(
+        frame["id"].as_str().is_some_and(|id| id.starts_with('F')),
+        "{frame}"
+    );
     assert_jpeg(&session, &frame);
 
     sender.join().unwrap();
     let started = Instant::now();
     exits_cleanly(rec);
-    assert!(started.elapsed() < Duration::from_secs(15), "shutdown with open SSE streams took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "shutdown with open SSE streams took {:?}",
+        started.elapsed()
+    );
     let stream_end = Instant::now() + Duration::from_secs(5);
     loop {
         match lines.recv_timeout(stream_end.saturating_duration_since(Instant::now())) {
@@ -277,11 +369,18 @@ fn marking_sent_while_frames_arrive_loses_no_entry() {
     let stop_demo = Arc::new(AtomicBool::new(false));
     let demo = {
         let (addr, stop) = (rec.addr.parse().unwrap(), stop_demo.clone());
-        let opts = cht_demo::DemoOptions { width: 640, height: 360, slide_secs: 1.0, ..Default::default() };
+        let opts = cht_demo::DemoOptions {
+            width: 640,
+            height: 360,
+            slide_secs: 1.0,
+            ..Default::default()
+        };
         thread::spawn(move || cht_demo::send_demo(addr, opts, &stop))
     };
     let api = Arc::new(Api::new(&control));
-    wait_until("a decoded picture", Duration::from_secs(20), || api.status()["video"]["pictures"].as_u64() > Some(0));
+    wait_until("a decoded picture", Duration::from_secs(20), || {
+        api.status()["video"]["pictures"].as_u64() > Some(0)
+    });
     let session = session_dir(sessions.path(), &api.status());
 
     let running = Arc::new(AtomicBool::new(true));
@@ -292,7 +391,10 @@ fn marking_sent_while_frames_arrive_loses_no_entry() {
             while running.load(Ordering::SeqCst) {
                 let (code, entry) = api.post("/capture", "");
                 assert_eq!(code, 201, "{entry}");
-                captured.lock().unwrap().push(entry["id"].as_str().unwrap().to_string());
+                captured
+                    .lock()
+                    .unwrap()
+                    .push(entry["id"].as_str().unwrap().to_string());
                 thread::sleep(Duration::from_millis(20));
             }
         })
@@ -334,15 +436,30 @@ fn marking_sent_while_frames_arrive_loses_no_entry() {
     let unique: HashSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "duplicate ids: {ids:?}");
     let numbers: Vec<u64> = ids.iter().map(|id| id[1..].parse().unwrap()).collect();
-    assert_eq!(numbers, (1..=ids.len() as u64).collect::<Vec<_>>(), "ids run on without gaps");
+    assert_eq!(
+        numbers,
+        (1..=ids.len() as u64).collect::<Vec<_>>(),
+        "ids run on without gaps"
+    );
     let captured = captured.lock().unwrap();
     assert!(captured.len() >= 20, "only {} captures", captured.len());
-    assert!(captured.iter().all(|id| unique.contains(id.as_str())), "a captured frame is missing from index.json");
+    assert!(
+        captured.iter().all(|id| unique.contains(id.as_str())),
+        "a captured frame is missing from index.json"
+    );
     assert!(marked.len() >= 10, "only {} frames marked", marked.len());
-    assert_eq!(updated, marked.len() as u64, "each marked id flipped exactly once");
+    assert_eq!(
+        updated,
+        marked.len() as u64,
+        "each marked id flipped exactly once"
+    );
     for entry in &index {
         let id = entry["id"].as_str().unwrap();
-        assert_eq!(entry["sent_to_agent"], json!(marked.contains(id)), "{entry}");
+        assert_eq!(
+            entry["sent_to_agent"],
+            json!(marked.contains(id)),
+            "{entry}"
+        );
         assert_jpeg(&session, entry);
     }
 }
@@ -357,7 +474,9 @@ fn thin_clients_talk_to_a_running_recorder() {
     let (rec, control) = start_recorder(sessions.path());
     let sender = send_fixture_paced(&rec.addr, 4.0);
     let api = Api::new(&control);
-    wait_until("a decoded picture", Duration::from_secs(20), || api.status()["video"]["pictures"].as_u64() > Some(0));
+    wait_until("a decoded picture", Duration::from_secs(20), || {
+        api.status()["video"]["pictures"].as_u64() > Some(0)
+    });
 
     let (ok, out, err) = cht(&["status", "--control", &control]);
     assert!(ok, "{err}");
@@ -367,7 +486,10 @@ fn thin_clients_talk_to_a_running_recorder() {
 
     let (ok, out, err) = cht(&["threshold", "0.2", "--control", &control]);
     assert!(ok, "{err}");
-    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!({"threshold": 0.2}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"threshold": 0.2})
+    );
     assert_eq!(api.status()["threshold"], 0.2);
     let (ok, _, err) = cht(&["threshold", "2", "--control", &control]);
     assert!(!ok && err.contains("outside 0..1"), "{err}");
@@ -381,7 +503,10 @@ fn thin_clients_talk_to_a_running_recorder() {
 
     let (ok, out, err) = cht(&["frames", "sent", id, "--control", &control]);
     assert!(ok, "{err}");
-    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!({"updated": 1}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"updated": 1})
+    );
     let (ok, out, err) = cht(&["frames", "--unsent", "--control", &control]);
     assert!(ok, "{err}");
     let unsent: Vec<Value> = serde_json::from_str(&out).unwrap();
@@ -397,7 +522,12 @@ fn thin_client_with_nothing_listening_says_so() {
     let (ok, out, err) = cht(&["status", "--control", &addr]);
     assert!(!ok);
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains(&format!("no cht record running with a control API on {addr}")), "{err}");
+    assert!(
+        err.contains(&format!(
+            "no cht record running with a control API on {addr}"
+        )),
+        "{err}"
+    );
 }
 
 /// Runs `cht record` expected to fail at start; returns its stderr.
@@ -405,7 +535,16 @@ fn record_fails_to_start(control: &str) -> String {
     let sessions = tempfile::tempdir().unwrap();
     let listen = format!("127.0.0.1:{}", free_tcp_port());
     let mut child = Command::new(cht_bin())
-        .args(["record", "--listen", &listen, "--relay", "off", "--control", control, "--sessions-dir"])
+        .args([
+            "record",
+            "--listen",
+            &listen,
+            "--relay",
+            "off",
+            "--control",
+            control,
+            "--sessions-dir",
+        ])
         .arg(sessions.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -430,7 +569,10 @@ fn record_refuses_a_taken_port_and_a_non_loopback_address() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let err = record_fails_to_start(&addr);
-    assert!(err.contains(&format!("cannot listen for the control API on {addr}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen for the control API on {addr}")),
+        "{err}"
+    );
 
     let err = record_fails_to_start(&format!("0.0.0.0:{}", free_tcp_port()));
     assert!(err.contains("only listens on loopback"), "{err}");

@@ -22,13 +22,25 @@ fn demo_over_tcp_demuxes_cleanly_with_cuts_at_slide_switches() {
         socket.read_to_end(&mut bytes).expect("read");
         bytes
     });
-    let opts = DemoOptions { slide_secs: 0.5, duration: Some(Duration::from_millis(1500)), ..DemoOptions::default() };
+    let opts = DemoOptions {
+        slide_secs: 0.5,
+        duration: Some(Duration::from_millis(1500)),
+        ..DemoOptions::default()
+    };
     let sent = send_demo(addr, opts, &AtomicBool::new(false)).expect("send_demo");
     let received = receiver.join().expect("receiver");
     assert_eq!(sent.bytes, received.len() as u64);
 
     let (items, stats) = demux_all(&received);
-    assert_eq!((stats.cc_errors, stats.pes_errors, stats.psi_errors, stats.skipped_bytes), (0, 0, 0, 0));
+    assert_eq!(
+        (
+            stats.cc_errors,
+            stats.pes_errors,
+            stats.psi_errors,
+            stats.skipped_bytes
+        ),
+        (0, 0, 0, 0)
+    );
     assert_eq!((stats.video_units, stats.audio_frames), (45, 71));
 
     let mut keyframes = Vec::new();

@@ -8,18 +8,26 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn only_session(sessions: &Path) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(sessions).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(sessions)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs.pop().unwrap()
 }
 
 fn json_array(path: &Path) -> Vec<serde_json::Value> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
 }
 
 fn sigterm(pid: u32) {
-    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -32,12 +40,25 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn scene_changes_are_on_disk_within_250_ms_of_arriving() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
-    let mut rec = Recorder::start(&sessions, &["--relay", "off", "--control", "off", "--events", "json", "--once", "--no-audio"]);
+    let mut rec = Recorder::start(
+        &sessions,
+        &[
+            "--relay",
+            "off",
+            "--control",
+            "off",
+            "--events",
+            "json",
+            "--once",
+            "--no-audio",
+        ],
+    );
     let stdout = rec.child.stdout.take().unwrap();
     let events = std::thread::spawn(move || {
         let mut frames = Vec::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let v: serde_json::Value = serde_json::from_str(&line).expect("each event line is JSON");
+            let v: serde_json::Value =
+                serde_json::from_str(&line).expect("each event line is JSON");
             if v["event"] == "frame" {
                 frames.push((Instant::now(), v));
             }
@@ -71,25 +92,52 @@ fn scene_changes_are_on_disk_within_250_ms_of_arriving() {
     for (seen, entry) in &frames {
         let ts = entry["timestamp"].as_f64().unwrap();
         let index = json_array(&only_session(&sessions).join("frames/index.json"));
-        assert!(index.iter().any(|e| e["id"] == entry["id"]), "event before index entry");
+        assert!(
+            index.iter().any(|e| e["id"] == entry["id"]),
+            "event before index entry"
+        );
         if ts < slide_secs / 2.0 {
             continue; // the first frame of the segment, not a scene change
         }
-        let (_, sent) = sent_at.iter().find(|(t, _)| (t - ts).abs() < 1e-3).expect("a chunk at the frame's time");
+        let (_, sent) = sent_at
+            .iter()
+            .find(|(t, _)| (t - ts).abs() < 1e-3)
+            .expect("a chunk at the frame's time");
         latencies.push(seen.duration_since(*sent).as_secs_f64() * 1e3);
     }
-    assert!(latencies.len() >= 7, "{} scene changes seen of 8: {frames:?}", latencies.len());
+    assert!(
+        latencies.len() >= 7,
+        "{} scene changes seen of 8: {frames:?}",
+        latencies.len()
+    );
     latencies.sort_by(f64::total_cmp);
     let (p50, p95) = (percentile(&latencies, 0.5), percentile(&latencies, 0.95));
-    eprintln!("scene change -> index.json latency over {} cuts: p50 {p50:.1} ms, p95 {p95:.1} ms", latencies.len());
-    assert!(p95 < 250.0, "p95 latency {p95:.1} ms (p50 {p50:.1}); all: {latencies:?}");
+    eprintln!(
+        "scene change -> index.json latency over {} cuts: p50 {p50:.1} ms, p95 {p95:.1} ms",
+        latencies.len()
+    );
+    assert!(
+        p95 < 250.0,
+        "p95 latency {p95:.1} ms (p50 {p50:.1}); all: {latencies:?}"
+    );
 }
 
 #[test]
 fn the_demo_records_frames_and_audio_chunks_in_20_seconds() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
-    let rec = Recorder::start(&sessions, &["--demo", "--demo-duration", "20s", "--relay", "off", "--control", "off"]);
+    let rec = Recorder::start(
+        &sessions,
+        &[
+            "--demo",
+            "--demo-duration",
+            "20s",
+            "--relay",
+            "off",
+            "--control",
+            "off",
+        ],
+    );
     let (status, log) = rec.wait(Duration::from_secs(60));
     assert!(status.success(), "{log}");
     let session = only_session(&sessions);
@@ -106,7 +154,18 @@ fn the_demo_records_frames_and_audio_chunks_in_20_seconds() {
 fn sigterm_leaves_every_output_complete_and_valid() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
-    let mut rec = Recorder::start(&sessions, &["--demo", "--relay", "off", "--control", "off", "--audio-chunk-secs", "4"]);
+    let mut rec = Recorder::start(
+        &sessions,
+        &[
+            "--demo",
+            "--relay",
+            "off",
+            "--control",
+            "off",
+            "--audio-chunk-secs",
+            "4",
+        ],
+    );
     rec.wait_for_line("recording", Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(6500));
     let pid = rec.child.id();
@@ -128,7 +187,10 @@ fn sigterm_leaves_every_output_complete_and_valid() {
         assert_eq!(ffmpeg_decode_errors(&jpeg), "", "{}", jpeg.display());
     }
     let chunks = json_array(&session.join("audio/index.json"));
-    assert!(chunks.len() >= 2, "the chunk in progress must be finished too: {chunks:?}");
+    assert!(
+        chunks.len() >= 2,
+        "the chunk in progress must be finished too: {chunks:?}"
+    );
     let mut total = 0.0;
     for c in &chunks {
         let wav = session.join(c["path"].as_str().unwrap());
@@ -136,10 +198,13 @@ fn sigterm_leaves_every_output_complete_and_valid() {
         total += c["duration"].as_f64().unwrap();
     }
     assert!(total > 5.0, "audio kept: {total} s");
-    let leftovers: Vec<_> = walk(&session).into_iter().filter(|p| {
-        let name = p.file_name().unwrap().to_string_lossy().to_string();
-        name.ends_with(".part") || name.starts_with('.') || name.ends_with(".tmp")
-    }).collect();
+    let leftovers: Vec<_> = walk(&session)
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            name.ends_with(".part") || name.starts_with('.') || name.ends_with(".tmp")
+        })
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
@@ -162,7 +227,18 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn recorded_audio_chunks_concatenate_to_the_whole_track() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
-    let rec = Recorder::start(&sessions, &["--relay", "off", "--control", "off", "--once", "--audio-chunk-secs", "3"]);
+    let rec = Recorder::start(
+        &sessions,
+        &[
+            "--relay",
+            "off",
+            "--control",
+            "off",
+            "--once",
+            "--audio-chunk-secs",
+            "3",
+        ],
+    );
     let ts = std::fs::read(fixture("av_high.ts")).unwrap();
     let mut conn = std::net::TcpStream::connect(&rec.addr).unwrap();
     for piece in ts.chunks(64 * 1024) {
@@ -177,7 +253,8 @@ fn recorded_audio_chunks_concatenate_to_the_whole_track() {
     assert!(chunks.len() >= 3, "{chunks:?}");
     let mut joined: Vec<i16> = Vec::new();
     for c in &chunks {
-        let reader = cht_audio::hound::WavReader::open(session.join(c["path"].as_str().unwrap())).unwrap();
+        let reader =
+            cht_audio::hound::WavReader::open(session.join(c["path"].as_str().unwrap())).unwrap();
         joined.extend(reader.into_samples::<i16>().map(Result::unwrap));
     }
     let (items, _) = cht_ts::demux_all(&ts);
@@ -188,9 +265,13 @@ fn recorded_audio_chunks_concatenate_to_the_whole_track() {
             _ => None,
         })
         .collect();
-    let whole = cht_audio::decode_whole_track(&frames, cht_audio::AudioFormat::Speech16kMono).unwrap();
+    let whole =
+        cht_audio::decode_whole_track(&frames, cht_audio::AudioFormat::Speech16kMono).unwrap();
     assert_eq!(joined.len(), whole.samples.len());
-    assert!(joined == whole.samples, "chunks differ from the one-pass decode");
+    assert!(
+        joined == whole.samples,
+        "chunks differ from the one-pass decode"
+    );
 }
 
 /// `--on-frame`, `--on-segment` and `--on-audio-chunk` run their commands
@@ -204,10 +285,17 @@ fn hooks_run_for_frames_segments_and_audio_chunks() {
     let rec = Recorder::start(
         &sessions,
         &[
-            "--relay", "off", "--once", "--audio-chunk-secs", "4",
-            "--on-frame", &append("frame"),
-            "--on-segment", &append("segment"),
-            "--on-audio-chunk", "sh -c 'echo heard $(basename \"$1\")' transcribe",
+            "--relay",
+            "off",
+            "--once",
+            "--audio-chunk-secs",
+            "4",
+            "--on-frame",
+            &append("frame"),
+            "--on-segment",
+            &append("segment"),
+            "--on-audio-chunk",
+            "sh -c 'echo heard $(basename \"$1\")' transcribe",
         ],
     );
     ffmpeg_send(&fixture("cuts_high.ts"), &rec.addr);
@@ -220,16 +308,29 @@ fn hooks_run_for_frames_segments_and_audio_chunks() {
     assert_eq!(frame_lines.len(), frames.len(), "{lines}");
     for (line, entry) in frame_lines.iter().zip(&frames) {
         let path = line.strip_prefix("frame ").unwrap();
-        assert_eq!(Path::new(path), session.join(entry["path"].as_str().unwrap()));
+        assert_eq!(
+            Path::new(path),
+            session.join(entry["path"].as_str().unwrap())
+        );
         assert!(Path::new(path).is_file());
     }
-    assert!(lines.lines().any(|l| l.starts_with("segment ") && l.ends_with("recording_000.mp4")), "{lines}");
+    assert!(
+        lines
+            .lines()
+            .any(|l| l.starts_with("segment ") && l.ends_with("recording_000.mp4")),
+        "{lines}"
+    );
     let chunks = json_array(&session.join("audio/index.json"));
     let transcripts = json_array(&session.join("transcript/index.json"));
     assert_eq!(transcripts.len(), chunks.len());
     for (t, c) in transcripts.iter().zip(&chunks) {
         let text = std::fs::read_to_string(session.join(t["path"].as_str().unwrap())).unwrap();
-        let wav = Path::new(c["path"].as_str().unwrap()).file_name().unwrap().to_str().unwrap().to_string();
+        let wav = Path::new(c["path"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         assert_eq!(text.trim(), format!("heard {wav}"));
     }
 }
@@ -243,14 +344,34 @@ fn a_444_stream_is_recorded_and_the_analysis_says_what_to_change() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("444.ts");
     let (ok, _, err) = run(Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-frames:v", "60"])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv444p", "-g", "30", "-f", "mpegts"])
+        .args([
+            "-nostdin",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=30",
+            "-frames:v",
+            "60",
+        ])
+        .args([
+            "-c:v", "libx264", "-pix_fmt", "yuv444p", "-g", "30", "-f", "mpegts",
+        ])
         .arg(&input));
     assert!(ok, "{err}");
     let sessions = tmp.path().join("sessions");
-    let mut rec = Recorder::start(&sessions, &["--relay", "off", "--events", "json", "--once", "--no-audio"]);
+    let mut rec = Recorder::start(
+        &sessions,
+        &["--relay", "off", "--events", "json", "--once", "--no-audio"],
+    );
     let stdout = rec.child.stdout.take().unwrap();
-    let events = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let events = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
     ffmpeg_send(&input, &rec.addr);
     let (status, log) = rec.wait(Duration::from_secs(60));
     assert!(status.success(), "{log}");
@@ -263,16 +384,36 @@ fn a_444_stream_is_recorded_and_the_analysis_says_what_to_change() {
         .collect();
     assert_eq!(warnings.len(), 1, "one warning per segment: {warnings:?}");
     let message = warnings[0]["message"].as_str().unwrap();
-    assert!(message.contains("4:4:4") && message.contains("-pix_fmt yuv420p"), "{message}");
-    assert!(!log.contains("skipping access units"), "no decoder-error flood: {log}");
+    assert!(
+        message.contains("4:4:4") && message.contains("-pix_fmt yuv420p"),
+        "{message}"
+    );
+    assert!(
+        !log.contains("skipping access units"),
+        "no decoder-error flood: {log}"
+    );
 
     let session = only_session(&sessions);
     let segment = session.join("stream/recording_000.mp4");
-    assert_eq!(ffprobe_packet_counts(&segment).0, 60, "the recording keeps every frame");
+    assert_eq!(
+        ffprobe_packet_counts(&segment).0,
+        60,
+        "the recording keeps every frame"
+    );
     let frames = session.join("frames/index.json");
-    assert!(!frames.exists() || json_array(&frames).is_empty(), "no frame can be taken");
+    assert!(
+        !frames.exists() || json_array(&frames).is_empty(),
+        "no frame can be taken"
+    );
 
-    let (ok, _, err) = run(Command::new(cht_bin()).arg("analyze").arg(&segment).arg("--out").arg(tmp.path().join("out")));
+    let (ok, _, err) = run(Command::new(cht_bin())
+        .arg("analyze")
+        .arg(&segment)
+        .arg("--out")
+        .arg(tmp.path().join("out")));
     assert!(!ok, "analysing an undecodable video must fail");
-    assert!(err.contains("cannot analyse") && err.contains("-pix_fmt yuv420p"), "{err}");
+    assert!(
+        err.contains("cannot analyse") && err.contains("-pix_fmt yuv420p"),
+        "{err}"
+    );
 }

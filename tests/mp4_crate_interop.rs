@@ -12,11 +12,15 @@ use std::process::Command;
 fn the_mp4_crate_reads_chts_fragmented_segments() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out.mp4");
-    let (ok, _, err) = run(Command::new(cht_bin()).arg("remux").arg(fixture("av_high.ts")).arg(&out));
+    let (ok, _, err) = run(Command::new(cht_bin())
+        .arg("remux")
+        .arg(fixture("av_high.ts"))
+        .arg(&out));
     assert!(ok, "{err}");
 
     let bytes = std::fs::read(&out).unwrap();
-    let reader = mp4::Mp4Reader::read_header(std::io::Cursor::new(&bytes), bytes.len() as u64).expect("mp4 crate parses it");
+    let reader = mp4::Mp4Reader::read_header(std::io::Cursor::new(&bytes), bytes.len() as u64)
+        .expect("mp4 crate parses it");
     assert_eq!(reader.tracks().len(), 2);
     assert!(!reader.moofs.is_empty(), "fragmented");
 
@@ -33,8 +37,14 @@ fn the_mp4_crate_reads_chts_fragmented_segments() {
         match track.media_type().unwrap() {
             mp4::MediaType::H264 => {
                 assert_eq!((track.width(), track.height()), (640, 360));
-                assert_eq!(track.sequence_parameter_set().unwrap(), &video_config.sps[..]);
-                assert_eq!(track.picture_parameter_set().unwrap(), &video_config.pps[..]);
+                assert_eq!(
+                    track.sequence_parameter_set().unwrap(),
+                    &video_config.sps[..]
+                );
+                assert_eq!(
+                    track.picture_parameter_set().unwrap(),
+                    &video_config.pps[..]
+                );
             }
             mp4::MediaType::AAC => {
                 assert_eq!(track.sample_freq_index().unwrap().freq(), 48000);
@@ -46,8 +56,16 @@ fn the_mp4_crate_reads_chts_fragmented_segments() {
     let ids: Vec<u32> = reader.tracks().keys().copied().collect();
     for id in ids {
         let count = reader.sample_count(id).unwrap();
-        let mine: Vec<&cht_fmp4::Mp4Sample> = our_samples.iter().filter(|s| s.track_id == id).collect();
+        let mine: Vec<&cht_fmp4::Mp4Sample> =
+            our_samples.iter().filter(|s| s.track_id == id).collect();
         assert_eq!(count as usize, mine.len(), "track {id} sample count");
-        assert_eq!(count, if mine[0].kind == cht_fmp4::TrackKind::Video { 300 } else { 470 });
+        assert_eq!(
+            count,
+            if mine[0].kind == cht_fmp4::TrackKind::Video {
+                300
+            } else {
+                470
+            }
+        );
     }
 }

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 const SOURCE: &str = "av_high.ts";
 
 fn only_session(sessions: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(sessions).unwrap().map(|e| e.unwrap().path()).collect();
+    let dirs: Vec<PathBuf> = std::fs::read_dir(sessions)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(dirs.len(), 1, "expected one session, found {dirs:?}");
     dirs.into_iter().next().unwrap()
 }
@@ -24,8 +27,14 @@ fn send_with_ffmpeg(input: &Path, addr: &str, realtime: bool) -> std::process::C
     if realtime {
         cmd.arg("-re");
     }
-    cmd.arg("-i").arg(input).args(["-c", "copy", "-f", "mpegts"]).arg(format!("tcp://{addr}"));
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn ffmpeg")
+    cmd.arg("-i")
+        .arg(input)
+        .args(["-c", "copy", "-f", "mpegts"])
+        .arg(format!("tcp://{addr}"));
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ffmpeg")
 }
 
 /// Collects relayed datagrams into a byte buffer until stopped; binds first
@@ -33,7 +42,8 @@ fn send_with_ffmpeg(input: &Path, addr: &str, realtime: bool) -> std::process::C
 fn relay_listener(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
     let sock = UdpSocket::bind(("127.0.0.1", 0)).unwrap();
     let port = sock.local_addr().unwrap().port();
-    sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let handle = std::thread::spawn(move || {
         let mut out = Vec::new();
         let mut buf = [0u8; 2048];
@@ -57,8 +67,14 @@ fn ffmpeg_sender_is_recorded_losslessly_and_relayed() {
     let rec = Recorder::start(&sessions, &["--once", "--relay", &relay_arg]);
 
     let source = fixture(SOURCE);
-    let sender = send_with_ffmpeg(&source, &rec.addr, false).wait_with_output().unwrap();
-    assert!(sender.status.success(), "ffmpeg sender failed: {}", String::from_utf8_lossy(&sender.stderr));
+    let sender = send_with_ffmpeg(&source, &rec.addr, false)
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        sender.status.success(),
+        "ffmpeg sender failed: {}",
+        String::from_utf8_lossy(&sender.stderr)
+    );
     let (status, log) = rec.wait(Duration::from_secs(60));
     assert!(status.success(), "cht record failed:\n{log}");
     std::thread::sleep(Duration::from_millis(300));
@@ -67,8 +83,16 @@ fn ffmpeg_sender_is_recorded_losslessly_and_relayed() {
 
     let segment = only_session(&sessions).join("stream/recording_000.mp4");
     assert!(segment.is_file(), "no segment; log:\n{log}");
-    assert_eq!(ffprobe_packet_counts(&segment), ffprobe_packet_counts(&source), "packet counts differ");
-    assert_eq!(ffmpeg_decode_errors(&segment), "", "ffmpeg reports decode errors");
+    assert_eq!(
+        ffprobe_packet_counts(&segment),
+        ffprobe_packet_counts(&source),
+        "packet counts differ"
+    );
+    assert_eq!(
+        ffmpeg_decode_errors(&segment),
+        "",
+        "ffmpeg reports decode errors"
+    );
     let (src_md5, rec_md5) = (video_frame_md5s(&source), video_frame_md5s(&segment));
     assert_eq!(src_md5.len(), 300);
     assert_eq!(rec_md5, src_md5, "decoded frames differ");
@@ -78,7 +102,11 @@ fn ffmpeg_sender_is_recorded_losslessly_and_relayed() {
     // The sender runs at full speed and UDP is lossy by design (the relay
     // never slows the recording), so what arrives must be readable, not whole.
     let (v, a) = ffprobe_packet_counts(&relay_file);
-    assert!(v > 0 && a > 0, "relay stream unreadable: {v} video, {a} audio packets ({} bytes)", relayed.len());
+    assert!(
+        v > 0 && a > 0,
+        "relay stream unreadable: {v} video, {a} audio packets ({} bytes)",
+        relayed.len()
+    );
 }
 
 #[test]
@@ -97,22 +125,39 @@ fn sigkilled_recorder_leaves_a_playable_segment() {
     let _ = sender.wait();
 
     let segment = only_session(&sessions).join("stream/recording_000.mp4");
-    assert_eq!(ffmpeg_decode_errors(&segment), "", "ffmpeg reports errors on the killed segment");
+    assert_eq!(
+        ffmpeg_decode_errors(&segment),
+        "",
+        "ffmpeg reports errors on the killed segment"
+    );
     let duration = ffprobe_duration(&segment);
-    assert!(duration >= sent_secs - 1.5, "only {duration:.2} s survived of {sent_secs:.2} s sent");
+    assert!(
+        duration >= sent_secs - 1.5,
+        "only {duration:.2} s survived of {sent_secs:.2} s sent"
+    );
     let (v, a) = ffprobe_packet_counts(&segment);
     assert!(v > 0 && a > 0);
 
     // The interrupted segment is analysed like any other.
     let out = tmp.path().join("analysis");
-    let (ok, _, err) = run(Command::new(cht_bin()).arg("analyze").arg(&segment).arg("--out").arg(&out));
+    let (ok, _, err) = run(Command::new(cht_bin())
+        .arg("analyze")
+        .arg(&segment)
+        .arg("--out")
+        .arg(&out));
     assert!(ok, "{err}");
-    let frames: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(out.join("frames/index.json")).unwrap()).unwrap();
+    let frames: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(out.join("frames/index.json")).unwrap()).unwrap();
     assert!(!frames.is_empty());
-    let (ok, probe, err) = run(Command::new(cht_bin()).args(["probe", "--json"]).arg(&segment));
+    let (ok, probe, err) = run(Command::new(cht_bin())
+        .args(["probe", "--json"])
+        .arg(&segment));
     assert!(ok, "{err}");
     let probe: serde_json::Value = serde_json::from_str(&probe).unwrap();
-    assert!(probe["duration_seconds"].as_f64().unwrap() >= sent_secs - 1.5, "{probe}");
+    assert!(
+        probe["duration_seconds"].as_f64().unwrap() >= sent_secs - 1.5,
+        "{probe}"
+    );
 }
 
 #[test]
@@ -122,7 +167,9 @@ fn a_reconnect_starts_the_next_segment_and_resume_continues_numbering() {
     let source = fixture(SOURCE);
     let mut rec = Recorder::start(&sessions, &["--relay", "off"]);
     for _ in 0..2 {
-        let out = send_with_ffmpeg(&source, &rec.addr, false).wait_with_output().unwrap();
+        let out = send_with_ffmpeg(&source, &rec.addr, false)
+            .wait_with_output()
+            .unwrap();
         assert!(out.status.success());
         rec.wait_for_line("segment", Duration::from_secs(30));
     }
@@ -137,16 +184,29 @@ fn a_reconnect_starts_the_next_segment_and_resume_continues_numbering() {
     }
 
     let rec = Recorder::start(&sessions, &["--relay", "off", "--once", "--session", &id]);
-    let out = send_with_ffmpeg(&source, &rec.addr, false).wait_with_output().unwrap();
+    let out = send_with_ffmpeg(&source, &rec.addr, false)
+        .wait_with_output()
+        .unwrap();
     assert!(out.status.success());
     let (status, log) = rec.wait(Duration::from_secs(30));
     assert!(status.success(), "{log}");
-    assert_eq!(ffprobe_packet_counts(&session.join("stream/recording_002.mp4")), (300, 470));
-    assert_eq!(std::fs::read_dir(&sessions).unwrap().count(), 1, "resume must not create a session");
+    assert_eq!(
+        ffprobe_packet_counts(&session.join("stream/recording_002.mp4")),
+        (300, 470)
+    );
+    assert_eq!(
+        std::fs::read_dir(&sessions).unwrap().count(),
+        1,
+        "resume must not create a session"
+    );
 }
 
 fn sigterm(child: &std::process::Child) {
-    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success();
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
     assert!(ok);
 }
 
@@ -158,7 +218,15 @@ fn garbage_around_the_stream_loses_nothing_and_does_not_stop_the_recorder() {
     let rec = Recorder::start(&sessions, &["--relay", "off", "--once"]);
     let ts = std::fs::read(fixture(SOURCE)).unwrap();
     // Deterministic junk, with stray sync bytes to tempt the framer.
-    let junk: Vec<u8> = (0..20_000u32).map(|i| if i % 97 == 0 { 0x47 } else { (i.wrapping_mul(2654435761) >> 13) as u8 }).collect();
+    let junk: Vec<u8> = (0..20_000u32)
+        .map(|i| {
+            if i % 97 == 0 {
+                0x47
+            } else {
+                (i.wrapping_mul(2654435761) >> 13) as u8
+            }
+        })
+        .collect();
     let mut conn = std::net::TcpStream::connect(&rec.addr).unwrap();
     conn.write_all(&junk).unwrap();
     for piece in ts.chunks(1000) {
@@ -171,5 +239,8 @@ fn garbage_around_the_stream_loses_nothing_and_does_not_stop_the_recorder() {
     let segment = only_session(&sessions).join("stream/recording_000.mp4");
     assert_eq!(ffprobe_packet_counts(&segment), (300, 470), "{log}");
     assert_eq!(ffmpeg_decode_errors(&segment), "");
-    assert!(log.contains("garbage bytes skipped"), "the junk should be reported:\n{log}");
+    assert!(
+        log.contains("garbage bytes skipped"),
+        "the junk should be reported:\n{log}"
+    );
 }

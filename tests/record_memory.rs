@@ -43,16 +43,32 @@ fn ten_minutes_at_full_speed_stay_under_64_mb() {
     rec.wait_for_line("segment", Duration::from_secs(60));
     peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
     assert!(sender.wait().unwrap().success());
-    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     let (status, log) = rec.wait(Duration::from_secs(20));
     assert!(status.success(), "{log}");
 
-    let segment = std::fs::read_dir(&sessions).unwrap().next().unwrap().unwrap().path().join("stream/recording_000.mp4");
+    let segment = std::fs::read_dir(&sessions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("stream/recording_000.mp4");
     assert!(sent.0 > 17_000 && sent.1 > 28_000, "{sent:?}");
-    assert_eq!(ffprobe_packet_counts(&segment), sent, "everything sent is recorded");
+    assert_eq!(
+        ffprobe_packet_counts(&segment),
+        sent,
+        "everything sent is recorded"
+    );
     let secs = ffprobe_duration(&segment);
     assert!((secs - 600.0).abs() < 2.0, "duration {secs}");
     assert!(peak > 0, "could not read the recorder's memory");
     assert!(peak < 64 * 1024, "peak RSS {} MB", peak / 1024);
-    eprintln!("peak RSS while recording 10 minutes at full speed: {:.1} MB", peak as f64 / 1024.0);
+    eprintln!(
+        "peak RSS while recording 10 minutes at full speed: {:.1} MB",
+        peak as f64 / 1024.0
+    );
 }

@@ -7,12 +7,23 @@ use std::process::Command;
 use std::time::Duration;
 
 fn cht(sessions: &Path, args: &[&str]) -> (bool, String, String) {
-    run(Command::new(cht_bin()).arg("--sessions-dir").arg(sessions).args(args))
+    run(Command::new(cht_bin())
+        .arg("--sessions-dir")
+        .arg(sessions)
+        .args(args))
 }
 
 /// Records the fixture once into a new session (or `resume`), returns its id.
 fn record(sessions: &Path, resume: Option<&str>) -> String {
-    let mut args = vec!["--relay", "off", "--control", "off", "--once", "--audio-chunk-secs", "4"];
+    let mut args = vec![
+        "--relay",
+        "off",
+        "--control",
+        "off",
+        "--once",
+        "--audio-chunk-secs",
+        "4",
+    ];
     if let Some(id) = resume {
         args.extend(["--session", id]);
     }
@@ -20,9 +31,14 @@ fn record(sessions: &Path, resume: Option<&str>) -> String {
     ffmpeg_send(&fixture("cuts_high.ts"), &rec.addr);
     let (status, log) = rec.wait(Duration::from_secs(30));
     assert!(status.success(), "{log}");
-    let mut ids: Vec<String> = std::fs::read_dir(sessions).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut ids: Vec<String> = std::fs::read_dir(sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     ids.sort();
-    resume.map(str::to_string).unwrap_or_else(|| ids.pop().unwrap())
+    resume
+        .map(str::to_string)
+        .unwrap_or_else(|| ids.pop().unwrap())
 }
 
 fn list(sessions: &Path) -> Vec<serde_json::Value> {
@@ -44,7 +60,10 @@ fn list_show_resume_and_delete_real_sessions() {
     assert_eq!(listed[0]["id"], second.as_str(), "newest first");
     let s = &listed[1];
     assert_eq!(s["segments"], 1);
-    assert!((s["duration_secs"].as_f64().unwrap() - 10.0).abs() < 0.5, "{s}");
+    assert!(
+        (s["duration_secs"].as_f64().unwrap() - 10.0).abs() < 0.5,
+        "{s}"
+    );
     assert!(s["frames"].as_u64().unwrap() >= 5, "{s}");
     assert!(s["audio_chunks"].as_u64().unwrap() >= 2, "{s}");
     assert!(s["bytes"].as_u64().unwrap() > 100_000);
@@ -53,7 +72,10 @@ fn list_show_resume_and_delete_real_sessions() {
     let before = snapshot(&sessions.join(&first));
     let (ok, out, err) = cht(&sessions, &["sessions", "show", &first]);
     assert!(ok, "{err}");
-    assert!(out.contains("recording_000.mp4") && out.contains(&first), "{out}");
+    assert!(
+        out.contains("recording_000.mp4") && out.contains(&first),
+        "{out}"
+    );
     assert_eq!(snapshot(&sessions.join(&first)), before);
 
     // resume: the next segment after the old one, frame numbers continue
@@ -63,9 +85,14 @@ fn list_show_resume_and_delete_real_sessions() {
     assert!(ok);
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["segments"], 2);
-    assert!(sessions.join(&first).join("stream/recording_001.mp4").is_file());
-    let index: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(sessions.join(&first).join("frames/index.json")).unwrap()).unwrap();
+    assert!(sessions
+        .join(&first)
+        .join("stream/recording_001.mp4")
+        .is_file());
+    let index: Vec<serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(sessions.join(&first).join("frames/index.json")).unwrap(),
+    )
+    .unwrap();
     let ids: Vec<&str> = index.iter().map(|e| e["id"].as_str().unwrap()).collect();
     let expected: Vec<String> = (1..=ids.len()).map(|n| format!("F{n:04}")).collect();
     assert_eq!(ids, expected, "frame ids continue without reuse");
@@ -106,15 +133,35 @@ fn ids_that_leave_the_sessions_directory_are_refused() {
     std::fs::write(outside.join("keep.txt"), b"keep").unwrap();
     std::os::unix::fs::symlink(&outside, sessions.join("link")).unwrap();
     for bad in ["../precious", "/etc", "..", "a/b", "link"] {
-        for args in [vec!["sessions", "show", bad], vec!["sessions", "delete", "--yes", bad]] {
+        for args in [
+            vec!["sessions", "show", bad],
+            vec!["sessions", "delete", "--yes", bad],
+        ] {
             let (ok, _, err) = cht(&sessions, &args);
             assert!(!ok, "{args:?} should fail");
-            assert!(err.contains("invalid session id") || err.contains("outside"), "{args:?}: {err}");
+            assert!(
+                err.contains("invalid session id") || err.contains("outside"),
+                "{args:?}: {err}"
+            );
         }
-        let (ok, _, err) = cht(&sessions, &["record", "--session", bad, "--relay", "off", "--control", "off"]);
+        let (ok, _, err) = cht(
+            &sessions,
+            &[
+                "record",
+                "--session",
+                bad,
+                "--relay",
+                "off",
+                "--control",
+                "off",
+            ],
+        );
         assert!(!ok && !err.is_empty(), "record --session {bad} should fail");
     }
-    assert!(outside.join("keep.txt").is_file(), "nothing outside was touched");
+    assert!(
+        outside.join("keep.txt").is_file(),
+        "nothing outside was touched"
+    );
     let (ok, _, err) = cht(&sessions, &["sessions", "show", "nope"]);
     assert!(!ok && err.contains("not found"), "{err}");
 }
@@ -124,7 +171,9 @@ fn env_var_sets_the_sessions_directory_for_every_subcommand() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("from-env");
     std::fs::create_dir_all(sessions.join("20260101_000000/stream")).unwrap();
-    let (ok, out, err) = run(Command::new(cht_bin()).env("CHT_SESSIONS_DIR", &sessions).args(["sessions", "list", "--json"]));
+    let (ok, out, err) = run(Command::new(cht_bin())
+        .env("CHT_SESSIONS_DIR", &sessions)
+        .args(["sessions", "list", "--json"]));
     assert!(ok, "{err}");
     let listed: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(listed.len(), 1);

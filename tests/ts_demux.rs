@@ -27,17 +27,37 @@ struct ProbedPackets {
 
 fn ffprobe_packets() -> ProbedPackets {
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "packet=codec_type,pts,dts,size", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=codec_type,pts,dts,size",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(fixture_path())
         .output()
         .expect("ffprobe must be installed: it is the oracle of this test");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let mut probed = ProbedPackets::default();
     // Side data adds a trailing field and an empty line per packet.
-    for line in String::from_utf8_lossy(&output.stdout).lines().filter(|l| !l.is_empty()) {
+    for line in String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+    {
         let fields: Vec<&str> = line.split(',').collect();
-        let [kind, pts, dts, size, ..] = fields[..] else { panic!("unexpected ffprobe line {line:?}") };
-        let entry = (pts.parse().unwrap(), dts.parse().unwrap(), size.parse().unwrap());
+        let [kind, pts, dts, size, ..] = fields[..] else {
+            panic!("unexpected ffprobe line {line:?}")
+        };
+        let entry = (
+            pts.parse().unwrap(),
+            dts.parse().unwrap(),
+            size.parse().unwrap(),
+        );
         match kind {
             "video" => probed.video.push(entry),
             "audio" => probed.audio.push(entry),
@@ -66,23 +86,53 @@ fn fixture_matches_ffprobe_packet_for_packet() {
     assert_eq!((ours.video.len(), ours.audio.len()), (300, 470));
     assert_eq!(ours, ffprobe_packets());
 
-    let first_video = items.iter().find_map(|i| if let DemuxItem::Video(v) = i { Some(v) } else { None });
+    let first_video = items.iter().find_map(|i| {
+        if let DemuxItem::Video(v) = i {
+            Some(v)
+        } else {
+            None
+        }
+    });
     assert!(first_video.is_some_and(|v| v.keyframe && !v.damaged));
-    let video_configs: Vec<_> =
-        items.iter().filter_map(|i| if let DemuxItem::VideoConfig(c) = i { Some(c) } else { None }).collect();
+    let video_configs: Vec<_> = items
+        .iter()
+        .filter_map(|i| {
+            if let DemuxItem::VideoConfig(c) = i {
+                Some(c)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(video_configs.len(), 1);
     let v = video_configs[0];
     assert_eq!(
-        (v.width, v.height, v.profile_idc, v.chroma_format_idc, v.bit_depth_luma),
+        (
+            v.width,
+            v.height,
+            v.profile_idc,
+            v.chroma_format_idc,
+            v.bit_depth_luma
+        ),
         (640, 360, 100, 1, 8)
     );
-    let audio_configs: Vec<_> =
-        items.iter().filter_map(|i| if let DemuxItem::AudioConfig(c) = i { Some(c) } else { None }).collect();
+    let audio_configs: Vec<_> = items
+        .iter()
+        .filter_map(|i| {
+            if let DemuxItem::AudioConfig(c) = i {
+                Some(c)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(audio_configs.len(), 1);
     let a = audio_configs[0];
     assert_eq!((a.sample_rate, a.channels(), a.object_type), (48000, 2, 2));
 
-    assert!(!items.iter().any(|i| matches!(i, DemuxItem::Discontinuity(_))));
+    assert!(!items
+        .iter()
+        .any(|i| matches!(i, DemuxItem::Discontinuity(_))));
     let clean = DemuxStats {
         cc_errors: 0,
         transport_errors: 0,
@@ -96,7 +146,10 @@ fn fixture_matches_ffprobe_packet_for_packet() {
         ..stats.clone()
     };
     assert_eq!(stats, clean);
-    assert_eq!((stats.video_units, stats.audio_frames, stats.packet_size), (300, 470, 188));
+    assert_eq!(
+        (stats.video_units, stats.audio_frames, stats.packet_size),
+        (300, 470, 188)
+    );
     assert_eq!(stats.bytes, fixture().len() as u64);
     assert_eq!(stats.packets * 188, stats.bytes);
 }
@@ -104,16 +157,35 @@ fn fixture_matches_ffprobe_packet_for_packet() {
 #[test]
 fn keyframes_are_the_idr_units_ffprobe_flags() {
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v", "-show_entries", "packet=flags", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=flags",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(fixture_path())
         .output()
         .expect("ffprobe");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let flagged: Vec<bool> = stdout.lines().filter(|l| !l.is_empty()).map(|l| l.starts_with('K')).collect();
+    let flagged: Vec<bool> = stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.starts_with('K'))
+        .collect();
     let (items, _) = demux_all(fixture());
     let ours: Vec<bool> = items
         .iter()
-        .filter_map(|i| if let DemuxItem::Video(v) = i { Some(v.keyframe) } else { None })
+        .filter_map(|i| {
+            if let DemuxItem::Video(v) = i {
+                Some(v.keyframe)
+            } else {
+                None
+            }
+        })
         .collect();
     assert_eq!(ours, flagged);
 }

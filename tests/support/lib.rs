@@ -28,14 +28,20 @@ pub fn cht_bin() -> PathBuf {
             .status()
             .expect("cargo build -p cht");
         assert!(status.success(), "building cht failed");
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"));
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace_root().join("target"));
         target.join("debug/cht")
     })
     .clone()
 }
 
 pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running `cht record`, with its stderr collected line by line.
@@ -54,7 +60,11 @@ impl Recorder {
         let addr = "127.0.0.1:0".to_string();
         // Tests run side by side: no two recorders may want the default
         // control port.
-        let control = if args.contains(&"--control") { vec![] } else { vec!["--control", "off"] };
+        let control = if args.contains(&"--control") {
+            vec![]
+        } else {
+            vec!["--control", "off"]
+        };
         let mut child = Command::new(cht_bin())
             .args(["record", "--listen", &addr, "--sessions-dir"])
             .arg(sessions)
@@ -74,10 +84,22 @@ impl Recorder {
                 }
             }
         });
-        let mut rec = Recorder { child, addr, lines: rx, log: Vec::new() };
+        let mut rec = Recorder {
+            child,
+            addr,
+            lines: rx,
+            log: Vec::new(),
+        };
         let line = rec.wait_for_line("listening", Duration::from_secs(60));
-        let after = line.split("tcp://").nth(1).expect("the listening line names tcp://ADDR");
-        rec.addr = after.split(|c: char| c.is_whitespace() || c == ';').next().unwrap().to_string();
+        let after = line
+            .split("tcp://")
+            .nth(1)
+            .expect("the listening line names tcp://ADDR");
+        rec.addr = after
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .next()
+            .unwrap()
+            .to_string();
         rec
     }
 
@@ -92,7 +114,10 @@ impl Recorder {
                         return line;
                     }
                 }
-                Err(_) => panic!("no line containing {needle:?} within {timeout:?}; log:\n{}", self.log.join("\n")),
+                Err(_) => panic!(
+                    "no line containing {needle:?} within {timeout:?}; log:\n{}",
+                    self.log.join("\n")
+                ),
             }
         }
     }
@@ -109,7 +134,10 @@ impl Recorder {
             }
             if std::time::Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("cht record did not exit within {timeout:?}; log:\n{}", self.log.join("\n"));
+                panic!(
+                    "cht record did not exit within {timeout:?}; log:\n{}",
+                    self.log.join("\n")
+                );
             }
             self.log.extend(self.lines.try_iter());
             std::thread::sleep(Duration::from_millis(50));
@@ -119,20 +147,37 @@ impl Recorder {
 
 /// Runs a command and returns (success, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (bool, String, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// (video packets, audio packets) as counted by ffprobe.
 pub fn ffprobe_packet_counts(path: &Path) -> (u64, u64) {
     let (ok, out, err) = run(Command::new("ffprobe")
-        .args(["-v", "error", "-count_packets", "-show_entries", "stream=codec_type,nb_read_packets", "-of", "json"])
+        .args([
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_entries",
+            "stream=codec_type,nb_read_packets",
+            "-of",
+            "json",
+        ])
         .arg(path));
     assert!(ok, "ffprobe failed on {}: {err}", path.display());
     let json: serde_json::Value = serde_json::from_str(&out).expect("ffprobe json");
     let (mut v, mut a) = (0, 0);
     for stream in json["streams"].as_array().into_iter().flatten() {
-        let n: u64 = stream["nb_read_packets"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let n: u64 = stream["nb_read_packets"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         match stream["codec_type"].as_str() {
             Some("video") => v += n,
             Some("audio") => a += n,
@@ -144,15 +189,28 @@ pub fn ffprobe_packet_counts(path: &Path) -> (u64, u64) {
 
 /// Container duration in seconds as ffprobe reports it.
 pub fn ffprobe_duration(path: &Path) -> f64 {
-    let (ok, out, err) =
-        run(Command::new("ffprobe").args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"]).arg(path));
+    let (ok, out, err) = run(Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path));
     assert!(ok, "ffprobe failed on {}: {err}", path.display());
-    out.trim().parse().unwrap_or_else(|_| panic!("no duration for {}: {out:?}", path.display()))
+    out.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no duration for {}: {out:?}", path.display()))
 }
 
 /// What `ffmpeg -v error -i FILE -f null -` prints (empty when the file decodes cleanly).
 pub fn ffmpeg_decode_errors(path: &Path) -> String {
-    let (_, _, err) = run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(path).args(["-f", "null", "-"]));
+    let (_, _, err) = run(Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "null", "-"]));
     err
 }
 
@@ -163,7 +221,11 @@ pub fn video_frame_md5s(path: &Path) -> Vec<String> {
         .arg(path)
         .args(["-map", "0:v:0", "-f", "framemd5", "-"]));
     assert!(ok, "ffmpeg framemd5 failed on {}: {err}", path.display());
-    out.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.rsplit(',').next()).map(|s| s.trim().to_string()).collect()
+    out.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(',').next())
+        .map(|s| s.trim().to_string())
+        .collect()
 }
 
 /// Sends a TS file to `addr` with `ffmpeg -c copy -f mpegts` at full speed
@@ -176,5 +238,9 @@ pub fn ffmpeg_send(input: &Path, addr: &str) {
         .arg(format!("tcp://{addr}"))
         .output()
         .expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg sender failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg sender failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -13,10 +13,20 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         None => 20,
     };
     let cht = crate::build_cht()?;
-    let sessions = std::env::var("CHT_SESSIONS_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("sessions"));
+    let sessions = std::env::var("CHT_SESSIONS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("sessions"));
     eprintln!("xtask demo: recording the built-in demo source for {secs} s (watch live: mpv udp://127.0.0.1:4445)");
     let status = Command::new(&cht)
-        .args(["record", "--demo", "--demo-duration", &format!("{secs}s"), "--control", "off", "--sessions-dir"])
+        .args([
+            "record",
+            "--demo",
+            "--demo-duration",
+            &format!("{secs}s"),
+            "--control",
+            "off",
+            "--sessions-dir",
+        ])
         .arg(&sessions)
         .status()
         .context("cannot start cht record")?;
@@ -24,9 +34,21 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         bail!("cht record exited with {status}");
     }
     let session = newest_session(&sessions)?;
-    let id = session.file_name().and_then(|n| n.to_str()).context("session name")?;
-    crate::run(Command::new(&cht).arg("--sessions-dir").arg(&sessions).args(["sessions", "show", id]))?;
-    eprintln!("xtask demo: frames in {}, audio chunks in {}", session.join("frames").display(), session.join("audio").display());
+    let id = session
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("session name")?;
+    crate::run(
+        Command::new(&cht)
+            .arg("--sessions-dir")
+            .arg(&sessions)
+            .args(["sessions", "show", id]),
+    )?;
+    eprintln!(
+        "xtask demo: frames in {}, audio chunks in {}",
+        session.join("frames").display(),
+        session.join("audio").display()
+    );
     Ok(())
 }
 

@@ -15,13 +15,46 @@ pub fn clip_1080p_60s() -> anyhow::Result<PathBuf> {
         return Ok(path);
     }
     eprintln!("xtask: making {} with ffmpeg (once)", path.display());
-    crate::run(Command::new("ffmpeg").args([
-        "-nostdin", "-v", "error", "-y",
-        "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-        "-t", "60", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "3",
-        "-g", "60", "-b:v", "8M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-f", "mpegts",
-    ]).arg(&path))?;
+    crate::run(
+        Command::new("ffmpeg")
+            .args([
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=1920x1080:rate=30",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:sample_rate=48000",
+                "-t",
+                "60",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-profile:v",
+                "high",
+                "-bf",
+                "3",
+                "-g",
+                "60",
+                "-b:v",
+                "8M",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "128k",
+                "-f",
+                "mpegts",
+            ])
+            .arg(&path),
+    )?;
     Ok(path)
 }
 
@@ -35,19 +68,62 @@ pub fn screen_1080p_60s() -> anyhow::Result<PathBuf> {
         return Ok(path);
     }
     let raw = dir.join("demo_1080p_60s.ts");
-    eprintln!("xtask: making {} from the demo source + x264 (once)", path.display());
-    crate::run(crate::cargo().args(["run", "--release", "--quiet", "-p", "cht-demo", "--example", "write_ts", "--"]).arg(&raw).args(["60", "1920x1080"]))?;
-    crate::run(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-y", "-i"]).arg(&raw).args([
-        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "3", "-g", "120",
-        "-b:v", "3M", "-pix_fmt", "yuv420p", "-c:a", "copy", "-f", "mpegts",
-    ]).arg(&path))?;
+    eprintln!(
+        "xtask: making {} from the demo source + x264 (once)",
+        path.display()
+    );
+    crate::run(
+        crate::cargo()
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "cht-demo",
+                "--example",
+                "write_ts",
+                "--",
+            ])
+            .arg(&raw)
+            .args(["60", "1920x1080"]),
+    )?;
+    crate::run(
+        Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-y", "-i"])
+            .arg(&raw)
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-profile:v",
+                "high",
+                "-bf",
+                "3",
+                "-g",
+                "120",
+                "-b:v",
+                "3M",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "copy",
+                "-f",
+                "mpegts",
+            ])
+            .arg(&path),
+    )?;
     Ok(path)
 }
 
 /// Wall time of one run of `cmd`, which must succeed.
 fn time_once(cmd: &mut Command) -> anyhow::Result<f64> {
     let start = Instant::now();
-    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().with_context(|| format!("{cmd:?}"))?;
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("{cmd:?}"))?;
     let secs = start.elapsed().as_secs_f64();
     if !out.status.success() {
         bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -106,18 +182,34 @@ pub fn bench_remux(args: &[String]) -> anyhow::Result<()> {
         },
         &mut || ffmpeg_remux(&input, &ff_out),
     )?;
-    println!("input: {} ({size_mb:.1} MB), median of {runs} runs each", input.display());
+    println!(
+        "input: {} ({size_mb:.1} MB), median of {runs} runs each",
+        input.display()
+    );
     println!("cht remux:    {t_cht:.3} s  ({:.0} MB/s)", size_mb / t_cht);
     println!("ffmpeg remux: {t_ff:.3} s  ({:.0} MB/s)", size_mb / t_ff);
-    println!("speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}", t_ff / t_cht);
+    println!(
+        "speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}",
+        t_ff / t_cht
+    );
     Ok(())
 }
 
 fn ffmpeg_remux(input: &Path, output: &Path) -> Command {
     let mut c = Command::new("ffmpeg");
-    c.args(["-nostdin", "-v", "error", "-y", "-i"]).arg(input).args([
-        "-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
-    ]).arg(output);
+    c.args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(input)
+        .args([
+            "-c",
+            "copy",
+            "-bsf:a",
+            "aac_adtstoasc",
+            "-f",
+            "mp4",
+            "-movflags",
+            "frag_keyframe+empty_moov+default_base_moof",
+        ])
+        .arg(output);
     c
 }
 
@@ -142,13 +234,23 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
         move || {
             let _ = std::fs::remove_dir_all(&out);
             let mut c = Command::new(&cht);
-            c.args(["-q", "analyze"]).arg(&input).arg("--out").arg(&out).args(["--jobs", jobs]);
+            c.args(["-q", "analyze"])
+                .arg(&input)
+                .arg("--out")
+                .arg(&out)
+                .args(["--jobs", jobs]);
             c
         }
     };
     let (t_cht, t_ff) = side_by_side(runs, &[], &mut analyze("0"), &mut || {
         let mut c = Command::new("ffmpeg");
-        c.args(["-nostdin", "-v", "error", "-i"]).arg(&input).args(["-vf", "select='gt(scene,0.3)',showinfo", "-f", "null", "-"]);
+        c.args(["-nostdin", "-v", "error", "-i"]).arg(&input).args([
+            "-vf",
+            "select='gt(scene,0.3)',showinfo",
+            "-f",
+            "null",
+            "-",
+        ]);
         c
     })?;
     let (t_par, t_one) = side_by_side(runs, &[], &mut analyze("0"), &mut analyze("1"))?;
@@ -159,19 +261,35 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
         &[],
         &mut || {
             let mut c = Command::new(&cht);
-            c.args(["-q", "scores"]).arg(&input).args(["--detector", "ffmpeg", "--jobs", "1"]);
+            c.args(["-q", "scores"])
+                .arg(&input)
+                .args(["--detector", "ffmpeg", "--jobs", "1"]);
             c
         },
         &mut || {
             let mut c = Command::new("ffmpeg");
-            c.args(["-nostdin", "-v", "error", "-threads", "1", "-i"]).arg(&input).args(["-an", "-f", "null", "-"]);
+            c.args(["-nostdin", "-v", "error", "-threads", "1", "-i"])
+                .arg(&input)
+                .args(["-an", "-f", "null", "-"]);
             c
         },
     )?;
-    println!("\ninput: {} (1800 frames), median of {runs} runs each", input.display());
-    println!("cht analyze (all cores):  {t_cht:.3} s  ({:.0} frames/s)", frames / t_cht);
-    println!("ffmpeg select+showinfo:   {t_ff:.3} s  ({:.0} frames/s)", frames / t_ff);
-    println!("speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}", t_ff / t_cht);
+    println!(
+        "\ninput: {} (1800 frames), median of {runs} runs each",
+        input.display()
+    );
+    println!(
+        "cht analyze (all cores):  {t_cht:.3} s  ({:.0} frames/s)",
+        frames / t_cht
+    );
+    println!(
+        "ffmpeg select+showinfo:   {t_ff:.3} s  ({:.0} frames/s)",
+        frames / t_ff
+    );
+    println!(
+        "speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}",
+        t_ff / t_cht
+    );
     println!("cht analyze --jobs 1:     {t_one:.3} s; all cores {t_par:.3} s: GOP-parallel speed-up {:.2}x", t_one / t_par);
     println!(
         "one thread, decode (+ ffmpeg-mode score): cht scores {t_dec:.3} s, ffmpeg -threads 1 -f null {t_ff_dec:.3} s: openh264 at {:.2}x libavcodec's speed",

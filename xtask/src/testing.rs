@@ -29,13 +29,21 @@ pub fn fuzz(secs: u32) -> anyhow::Result<()> {
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "run", "--sanitizer", "none", target])
             .arg(&corpus)
-            .args(["--", &format!("-max_total_time={secs}"), "-max_len=65536", "-print_final_stats=1"]))?;
+            .args([
+                "--",
+                &format!("-max_total_time={secs}"),
+                "-max_len=65536",
+                "-print_final_stats=1",
+            ]))?;
     }
     Ok(())
 }
 
 fn ensure_cargo_fuzz() -> anyhow::Result<()> {
-    let have = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
+    let have = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !have {
         eprintln!("xtask: installing cargo-fuzz (cargo install cargo-fuzz)");
         run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked", "--quiet"]))?;

@@ -31,7 +31,11 @@ impl AudioAnalyzer {
             Some(cmd) => {
                 let events = bus.clone();
                 let on_done = Box::new(move |id: &str, path: &str, chunk: &str| {
-                    events.emit(Event::Transcript { id: id.into(), path: path.into(), chunk: chunk.into() })
+                    events.emit(Event::Transcript {
+                        id: id.into(),
+                        path: path.into(),
+                        chunk: chunk.into(),
+                    })
                 });
                 Some(TranscriptHook::with_callback(cmd, transcript_dir, on_done)?)
             }
@@ -58,18 +62,26 @@ impl AudioAnalyzer {
 
     pub fn start_segment(&mut self, segment: u32, origin_pts: i64) -> Result<(), AnalyzeError> {
         self.finish_segment()?;
-        self.pipeline = Some(AudioPipeline::new(&self.audio_dir, segment, origin_pts, self.opts)?);
+        self.pipeline = Some(AudioPipeline::new(
+            &self.audio_dir,
+            segment,
+            origin_pts,
+            self.opts,
+        )?);
         Ok(())
     }
 
     pub fn push(&mut self, frame: &AudioFrame) -> Result<(), AnalyzeError> {
-        let Some(pipeline) = self.pipeline.as_mut() else { return Ok(()) };
+        let Some(pipeline) = self.pipeline.as_mut() else {
+            return Ok(());
+        };
         match pipeline.push(frame) {
             Ok(chunks) => self.report(&chunks),
             Err(cht_audio::AudioError::UnsupportedCodec { .. }) if self.unsupported_reported => {}
             Err(e @ cht_audio::AudioError::UnsupportedCodec { .. }) => {
                 self.unsupported_reported = true;
-                self.bus.warn("audio_unsupported", format!("{e}; video analysis goes on"));
+                self.bus
+                    .warn("audio_unsupported", format!("{e}; video analysis goes on"));
             }
             Err(e) => return Err(e.into()),
         }
@@ -91,7 +103,12 @@ impl AudioAnalyzer {
         if let Some(hook) = self.hook.take() {
             let h = hook.finish();
             if h.failed + h.timed_out + h.dropped > 0 {
-                tracing::warn!("transcription: {} failed, {} timed out, {} dropped", h.failed, h.timed_out, h.dropped);
+                tracing::warn!(
+                    "transcription: {} failed, {} timed out, {} dropped",
+                    h.failed,
+                    h.timed_out,
+                    h.dropped
+                );
             }
         }
         Ok(self.stats)
@@ -112,4 +129,3 @@ impl AudioAnalyzer {
         }
     }
 }
-

@@ -10,10 +10,24 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    SenderConnected { peer: String },
-    SenderDisconnected { peer: String, reason: String },
-    SegmentStarted { segment: u32, path: String },
-    SegmentFinished { segment: u32, path: String, duration: f64, video_samples: u64, audio_samples: u64 },
+    SenderConnected {
+        peer: String,
+    },
+    SenderDisconnected {
+        peer: String,
+        reason: String,
+    },
+    SegmentStarted {
+        segment: u32,
+        path: String,
+    },
+    SegmentFinished {
+        segment: u32,
+        path: String,
+        duration: f64,
+        video_samples: u64,
+        audio_samples: u64,
+    },
     /// A frame written to `frames/` (the `index.json` entry).
     Frame {
         #[serde(flatten)]
@@ -22,9 +36,22 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         latency_ms: Option<f64>,
     },
-    AudioChunk { id: String, path: String, start: f64, duration: f64, segment: u32 },
-    Transcript { id: String, path: String, chunk: String },
-    Warning { kind: String, message: String },
+    AudioChunk {
+        id: String,
+        path: String,
+        start: f64,
+        duration: f64,
+        segment: u32,
+    },
+    Transcript {
+        id: String,
+        path: String,
+        chunk: String,
+    },
+    Warning {
+        kind: String,
+        message: String,
+    },
     Stats(serde_json::Value),
 }
 
@@ -39,7 +66,8 @@ pub struct EventRecord {
 
 impl EventRecord {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"event\":\"warning\",\"message\":\"{e}\"}}"))
+        serde_json::to_string(self)
+            .unwrap_or_else(|e| format!("{{\"event\":\"warning\",\"message\":\"{e}\"}}"))
     }
 }
 
@@ -76,15 +104,22 @@ impl EventBus {
         let (tx, events) = sync_channel(capacity.max(1));
         let missed = Arc::new(std::sync::atomic::AtomicU64::new(0));
         if let Ok(mut subs) = self.subscribers.lock() {
-            subs.push(SubscriberSlot { tx, missed: missed.clone() });
+            subs.push(SubscriberSlot {
+                tx,
+                missed: missed.clone(),
+            });
         }
         Subscription { events, missed }
     }
 
     pub fn emit(&self, event: Event) {
-        let time = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        let time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
         let record = Arc::new(EventRecord { time, event });
-        let Ok(mut subs) = self.subscribers.lock() else { return };
+        let Ok(mut subs) = self.subscribers.lock() else {
+            return;
+        };
         subs.retain(|s| match s.tx.try_send(record.clone()) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {
@@ -98,7 +133,10 @@ impl EventBus {
     pub fn warn(&self, kind: &str, message: impl Into<String>) {
         let message = message.into();
         tracing::warn!("{kind}: {message}");
-        self.emit(Event::Warning { kind: kind.to_string(), message });
+        self.emit(Event::Warning {
+            kind: kind.to_string(),
+            message,
+        });
     }
 }
 
@@ -112,7 +150,10 @@ mod tests {
         let fast = bus.subscribe(100);
         let slow = bus.subscribe(1);
         for i in 0..3 {
-            bus.emit(Event::Warning { kind: "test".into(), message: format!("{i}") });
+            bus.emit(Event::Warning {
+                kind: "test".into(),
+                message: format!("{i}"),
+            });
         }
         let got: Vec<_> = fast.events.try_iter().collect();
         assert_eq!(got.len(), 3);
@@ -123,7 +164,14 @@ mod tests {
         assert_eq!(json["message"], "0");
         assert!(json["time"].as_f64().unwrap() > 1.6e9);
         drop(fast);
-        bus.emit(Event::Warning { kind: "x".into(), message: "y".into() });
-        assert_eq!(bus.subscribers.lock().unwrap().len(), 1, "closed subscribers are dropped");
+        bus.emit(Event::Warning {
+            kind: "x".into(),
+            message: "y".into(),
+        });
+        assert_eq!(
+            bus.subscribers.lock().unwrap().len(),
+            1,
+            "closed subscribers are dropped"
+        );
     }
 }

@@ -123,21 +123,34 @@ impl LiveControl {
     /// Scene threshold for the frames still to come (0..=1).
     pub fn set_threshold(&self, threshold: f64) -> Result<(), String> {
         if !(0.0..=1.0).contains(&threshold) || threshold.is_nan() {
-            return Err(format!("threshold must be between 0 and 1, not {threshold}"));
+            return Err(format!(
+                "threshold must be between 0 and 1, not {threshold}"
+            ));
         }
         if let Ok(mut s) = self.0.status.lock() {
             s.threshold = threshold;
         }
-        self.0.video_q.push_control(VideoWork::SetThreshold(threshold));
+        self.0
+            .video_q
+            .push_control(VideoWork::SetThreshold(threshold));
         Ok(())
     }
 
     /// Writes the most recent decoded picture now, marked `"manual": true`.
     pub fn capture(&self) -> Result<Option<FrameEntry>, AnalyzeError> {
         let latest = self.0.latest.lock().ok().and_then(|l| l.clone());
-        let Some(latest) = latest else { return Ok(None) };
-        let meta = FrameMeta { timestamp: latest.timestamp, segment: latest.segment, score: 0.0, manual: true };
-        Ok(Some(self.0.sink.write_now((*latest.picture).clone(), meta)?))
+        let Some(latest) = latest else {
+            return Ok(None);
+        };
+        let meta = FrameMeta {
+            timestamp: latest.timestamp,
+            segment: latest.segment,
+            score: 0.0,
+            manual: true,
+        };
+        Ok(Some(
+            self.0.sink.write_now((*latest.picture).clone(), meta)?,
+        ))
     }
 
     pub fn frames(&self, unsent_only: bool) -> Result<Vec<FrameEntry>, AnalyzeError> {
@@ -185,10 +198,16 @@ pub struct LiveAnalysis {
 }
 
 impl LiveAnalysis {
-    pub fn start(session_dir: &Path, session_id: &str, opts: AnalysisOptions, bus: EventBus) -> Result<Self, AnalyzeError> {
+    pub fn start(
+        session_dir: &Path,
+        session_id: &str,
+        opts: AnalysisOptions,
+        bus: EventBus,
+    ) -> Result<Self, AnalyzeError> {
         let store = FrameStore::open(session_dir.join("frames"))?;
         let sink = FrameSink::spawn(store, bus.clone())?;
-        let mut video = VideoAnalyzer::new(sink.clone(), bus.clone(), opts.detector, opts.threshold)?;
+        let mut video =
+            VideoAnalyzer::new(sink.clone(), bus.clone(), opts.detector, opts.threshold)?;
         let video_q = Arc::new(WorkQueue::new(opts.video_queue_bytes));
         let abandon = Arc::new(AtomicBool::new(false));
         let audio_q = Arc::new(WorkQueue::new(opts.audio_queue_bytes));
@@ -218,7 +237,9 @@ impl LiveAnalysis {
                 bus,
             )?;
             let (q, control, abandon) = (audio_q.clone(), control.clone(), abandon.clone());
-            workers.push(spawn("cht-audio", move || audio_worker(audio, &q, &control, &abandon))?);
+            workers.push(spawn("cht-audio", move || {
+                audio_worker(audio, &q, &control, &abandon)
+            })?);
         } else {
             audio_q.close();
         }
@@ -274,7 +295,9 @@ impl LiveAnalysis {
     }
 
     fn on_video(&mut self, au: &VideoAccessUnit) {
-        let Some(conn) = self.conn.as_mut() else { return };
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
         if conn.origin.is_none() {
             if !au.keyframe {
                 return;
@@ -291,7 +314,10 @@ impl LiveAnalysis {
                 q.push_control(VideoWork::Gap(conn.skipped));
                 self.control.0.bus.warn(
                     "analysis_lag",
-                    format!("analysis fell behind: skipped {} access units to the next keyframe", conn.skipped),
+                    format!(
+                        "analysis fell behind: skipped {} access units to the next keyframe",
+                        conn.skipped
+                    ),
                 );
                 conn.skipped = 0;
             }
@@ -302,12 +328,15 @@ impl LiveAnalysis {
     }
 
     fn on_audio(&mut self, frame: &AudioFrame) {
-        let Some(conn) = self.conn.as_mut() else { return };
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
         match conn.origin {
             Some(origin) if frame.pts >= origin - AUDIO_LEAD => {
                 // A full queue loses this frame; the pipeline fills the PTS
                 // gap with silence, so the timeline stays aligned.
-                self.audio_q.try_push(AudioWork::Frame(frame.clone()), frame.data.len());
+                self.audio_q
+                    .try_push(AudioWork::Frame(frame.clone()), frame.data.len());
             }
             Some(_) => {}
             None => {
@@ -338,7 +367,9 @@ impl LiveAnalysis {
         });
         self.last_stats = Instant::now();
         let status = self.control.status();
-        self.control.0.bus.emit(Event::Stats(serde_json::to_value(&status).unwrap_or_default()));
+        self.control.0.bus.emit(Event::Stats(
+            serde_json::to_value(&status).unwrap_or_default(),
+        ));
     }
 }
 
@@ -352,8 +383,14 @@ fn start_streams(
     with_video: bool,
 ) {
     conn.origin = Some(origin);
-    video_q.push_control(VideoWork::Start { segment: conn.segment, origin });
-    audio_q.push_control(AudioWork::Start { segment: conn.segment, origin });
+    video_q.push_control(VideoWork::Start {
+        segment: conn.segment,
+        origin,
+    });
+    audio_q.push_control(AudioWork::Start {
+        segment: conn.segment,
+        origin,
+    });
     for f in conn.pending_audio.drain(..) {
         if !with_video || f.pts >= origin - AUDIO_LEAD {
             let len = f.data.len();
@@ -365,26 +402,38 @@ fn start_streams(
 impl ItemTap for LiveAnalysis {
     fn connection_started(&mut self, segment: u32, peer: SocketAddr) {
         self.end_connection();
-        self.conn = Some(Connection { segment, origin: None, pending_audio: VecDeque::new(), skipped: 0, skipping: false });
+        self.conn = Some(Connection {
+            segment,
+            origin: None,
+            pending_audio: VecDeque::new(),
+            skipped: 0,
+            skipping: false,
+        });
         self.control.update(|s| {
             s.connected = true;
             s.peer = Some(peer.to_string());
             s.segment = Some(segment);
         });
-        self.control.0.bus.emit(Event::SenderConnected { peer: peer.to_string() });
+        self.control.0.bus.emit(Event::SenderConnected {
+            peer: peer.to_string(),
+        });
     }
 
     fn segment_started(&mut self, segment: u32, path: &Path) {
-        self.control.0.bus.emit(Event::SegmentStarted { segment, path: display(path) });
+        self.control.0.bus.emit(Event::SegmentStarted {
+            segment,
+            path: display(path),
+        });
     }
 
     fn item(&mut self, _segment: u32, item: &DemuxItem) {
         match item {
             DemuxItem::Video(au) => self.on_video(au),
             DemuxItem::Audio(f) => self.on_audio(f),
-            DemuxItem::Discontinuity(d) => {
-                self.control.0.bus.emit(Event::Warning { kind: "discontinuity".into(), message: format!("{:?} on PID {:#x}", d.kind, d.pid) })
-            }
+            DemuxItem::Discontinuity(d) => self.control.0.bus.emit(Event::Warning {
+                kind: "discontinuity".into(),
+                message: format!("{:?} on PID {:#x}", d.kind, d.pid),
+            }),
             _ => {}
         }
     }
@@ -408,7 +457,10 @@ impl ItemTap for LiveAnalysis {
             s.peer = None;
             s.segment = None;
         });
-        self.control.0.bus.emit(Event::SenderDisconnected { peer: peer.to_string(), reason: reason.to_string() });
+        self.control.0.bus.emit(Event::SenderDisconnected {
+            peer: peer.to_string(),
+            reason: reason.to_string(),
+        });
     }
 
     fn tick(&mut self, totals: &LiveStats) {
@@ -424,7 +476,10 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
     std::thread::Builder::new()
         .name(name.into())
         .spawn(f)
-        .map_err(|source| AnalyzeError::Io { path: PathBuf::from(name), source })
+        .map_err(|source| AnalyzeError::Io {
+            path: PathBuf::from(name),
+            source,
+        })
 }
 
 fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &LiveControl) {
@@ -455,7 +510,12 @@ fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &L
     }
 }
 
-fn audio_worker(mut audio: AudioAnalyzer, q: &WorkQueue<AudioWork>, control: &LiveControl, abandon: &AtomicBool) {
+fn audio_worker(
+    mut audio: AudioAnalyzer,
+    q: &WorkQueue<AudioWork>,
+    control: &LiveControl,
+    abandon: &AtomicBool,
+) {
     let bus = control.bus().clone();
     while let Some(work) = q.pop() {
         let result = match work {
@@ -471,7 +531,11 @@ fn audio_worker(mut audio: AudioAnalyzer, q: &WorkQueue<AudioWork>, control: &Li
     }
     // A normal end waits for the transcriptions still running; a prompt
     // stop finishes the chunk in progress and cuts them short.
-    let result = if abandon.load(Ordering::SeqCst) { audio.finish_segment() } else { audio.finish().map(|_| ()) };
+    let result = if abandon.load(Ordering::SeqCst) {
+        audio.finish_segment()
+    } else {
+        audio.finish().map(|_| ())
+    };
     if let Err(e) = result {
         bus.warn("audio_analysis", e.to_string());
     }

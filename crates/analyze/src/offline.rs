@@ -20,8 +20,8 @@ use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
 use cht_scene::{Detector, FrameScore, Kernel, LumaPlane, SceneDetector};
 use cht_ts::DemuxItem;
 use serde::Serialize;
-use std::path::Path;
 use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
@@ -51,7 +51,12 @@ pub struct OfflineOptions {
 
 impl Default for OfflineOptions {
     fn default() -> Self {
-        OfflineOptions { detector: Detector::Default, threshold: 0.3, audio: Some(AudioOptions::default()), threads: 0 }
+        OfflineOptions {
+            detector: Detector::Default,
+            threshold: 0.3,
+            audio: Some(AudioOptions::default()),
+            threads: 0,
+        }
     }
 }
 
@@ -99,7 +104,13 @@ pub fn analyze(
 ) -> Result<AnalyzeSummary, AnalyzeError> {
     let store = FrameStore::open(out.join("frames"))?;
     let audio = match opts.audio {
-        Some(a) => Some(AudioAnalyzer::new(out.join("audio"), out.join("transcript"), a, None, bus.clone())?),
+        Some(a) => Some(AudioAnalyzer::new(
+            out.join("audio"),
+            out.join("transcript"),
+            a,
+            None,
+            bus.clone(),
+        )?),
         None => None,
     };
     let mut run = Run::new(opts, Some(store), audio, bus.clone())?;
@@ -151,16 +162,28 @@ struct Run {
 }
 
 impl Run {
-    fn new(opts: &OfflineOptions, store: Option<FrameStore>, audio: Option<AudioAnalyzer>, bus: EventBus) -> Result<Self, AnalyzeError> {
+    fn new(
+        opts: &OfflineOptions,
+        store: Option<FrameStore>,
+        audio: Option<AudioAnalyzer>,
+        bus: EventBus,
+    ) -> Result<Self, AnalyzeError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
             .thread_name(|i| format!("cht-gop-{i}"))
             .build()
-            .map_err(|e| AnalyzeError::Io { path: "<thread pool>".into(), source: std::io::Error::other(e) })?;
-        let summary = AnalyzeSummary { threads: pool.current_num_threads(), ..AnalyzeSummary::default() };
+            .map_err(|e| AnalyzeError::Io {
+                path: "<thread pool>".into(),
+                source: std::io::Error::other(e),
+            })?;
+        let summary = AnalyzeSummary {
+            threads: pool.current_num_threads(),
+            ..AnalyzeSummary::default()
+        };
         Ok(Run {
             detector: SceneDetector::new(opts.detector, opts.threshold)?,
-            scanner: FrameScanner::new(Kernel::best()).measuring(Measures::for_detector(opts.detector)),
+            scanner: FrameScanner::new(Kernel::best())
+                .measuring(Measures::for_detector(opts.detector)),
             pool,
             store,
             audio,
@@ -179,7 +202,12 @@ impl Run {
         })
     }
 
-    fn input(&mut self, input: &AnalyzeInput, on_frame: &mut dyn FnMut(&FrameScoreLine), progress: Progress<'_>) -> Result<(), AnalyzeError> {
+    fn input(
+        &mut self,
+        input: &AnalyzeInput,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+        progress: Progress<'_>,
+    ) -> Result<(), AnalyzeError> {
         let total = input.total_bytes();
         let mut done_before = 0;
         for (segment, path, is_mp4) in input.segments()? {
@@ -224,7 +252,10 @@ impl Run {
         self.detector.reset();
     }
 
-    fn end_segment(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+    fn end_segment(
+        &mut self,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
         self.close_gop(on_frame)?;
         while !self.in_flight.is_empty() {
             self.conclude_oldest(on_frame)?;
@@ -241,7 +272,11 @@ impl Run {
         Ok(())
     }
 
-    fn on_video(&mut self, au: VideoAccessUnit, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+    fn on_video(
+        &mut self,
+        au: VideoAccessUnit,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
         if self.origin.is_none() {
             if !au.keyframe {
                 return Ok(());
@@ -299,35 +334,59 @@ impl Run {
         });
         let bytes = gop.iter().map(|au| au.data.len()).sum::<usize>();
         self.in_flight_bytes += bytes;
-        self.in_flight.push_back(InFlight { gop, bytes, result: rx });
-        while self.in_flight.len() > GOPS_IN_FLIGHT_PER_THREAD * self.summary.threads || self.in_flight_bytes > IN_FLIGHT_BYTES {
+        self.in_flight.push_back(InFlight {
+            gop,
+            bytes,
+            result: rx,
+        });
+        while self.in_flight.len() > GOPS_IN_FLIGHT_PER_THREAD * self.summary.threads
+            || self.in_flight_bytes > IN_FLIGHT_BYTES
+        {
             self.conclude_oldest(on_frame)?;
         }
         Ok(())
     }
 
-    fn conclude_oldest(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
-        let Some(next) = self.in_flight.pop_front() else { return Ok(()) };
+    fn conclude_oldest(
+        &mut self,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
+        let Some(next) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
         self.in_flight_bytes -= next.bytes;
         let result = next.result.recv().map_err(|_| AnalyzeError::WorkerGone)?;
         self.conclude_gop(&next.gop, result?, on_frame)
     }
 
-    fn conclude_gop(&mut self, gop: &[VideoAccessUnit], result: GopResult, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+    fn conclude_gop(
+        &mut self,
+        gop: &[VideoAccessUnit],
+        result: GopResult,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
         self.summary.gops += 1;
         self.summary.decode += result.stats;
         if let (Some(format), None) = (result.unsupported, &self.summary.unsupported_video) {
             self.summary.unsupported_video = Some(format.to_string());
         }
-        let Some(first) = result.first.clone() else { return Ok(()) };
+        let Some(first) = result.first.clone() else {
+            return Ok(());
+        };
         let boundary = match &self.prev_last {
-            Some(prev) if prev.width == first.width && prev.height == first.height => {
-                Some(self.scanner.scan_after(&luma(prev)?, &luma(&first)?)?.clone())
-            }
+            Some(prev) if prev.width == first.width && prev.height == first.height => Some(
+                self.scanner
+                    .scan_after(&luma(prev)?, &luma(&first)?)?
+                    .clone(),
+            ),
             _ => None,
         };
         for (i, pts) in result.pts.iter().enumerate() {
-            let diff = if i == 0 { boundary.as_ref() } else { result.diffs.get(i - 1) };
+            let diff = if i == 0 {
+                boundary.as_ref()
+            } else {
+                result.diffs.get(i - 1)
+            };
             let score = self.detector.push_diff(diff);
             self.summary.pictures += 1;
             self.summary.cuts += score.is_cut as u64;
@@ -350,21 +409,41 @@ impl Run {
         Ok(())
     }
 
-    fn write_frame(&mut self, gop: &[VideoAccessUnit], result: &GopResult, i: usize, line: &FrameScoreLine, score: &FrameScore) -> Result<(), AnalyzeError> {
-        let Some(store) = self.store.as_mut() else { return Ok(()) };
+    fn write_frame(
+        &mut self,
+        gop: &[VideoAccessUnit],
+        result: &GopResult,
+        i: usize,
+        line: &FrameScoreLine,
+        score: &FrameScore,
+    ) -> Result<(), AnalyzeError> {
+        let Some(store) = self.store.as_mut() else {
+            return Ok(());
+        };
         let picture = match i {
             0 => result.first.clone(),
             i if i + 1 == result.pts.len() => result.last.clone(),
             _ => redecode(gop, result.pts[i])?.map(Arc::new),
         };
         let Some(picture) = picture else {
-            self.bus.warn("frame_lost", format!("picture at {:.3} s did not decode again", line.pts_time));
+            self.bus.warn(
+                "frame_lost",
+                format!("picture at {:.3} s did not decode again", line.pts_time),
+            );
             return Ok(());
         };
-        let meta = FrameMeta { timestamp: line.pts_time, segment: line.segment, score: score.score, manual: false };
+        let meta = FrameMeta {
+            timestamp: line.pts_time,
+            segment: line.segment,
+            score: score.score,
+            manual: false,
+        };
         let entry = store.write(&picture, meta)?;
         self.summary.frames_written += 1;
-        self.bus.emit(Event::Frame { entry, latency_ms: None });
+        self.bus.emit(Event::Frame {
+            entry,
+            latency_ms: None,
+        });
         Ok(())
     }
 }
@@ -373,7 +452,14 @@ impl Run {
 fn decode_gop(gop: &[VideoAccessUnit], measures: Measures) -> Result<GopResult, AnalyzeError> {
     let mut decoder = VideoDecoder::new()?;
     let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
-    let mut out = GopResult { pts: Vec::new(), diffs: Vec::new(), first: None, last: None, stats: DecodeStats::default(), unsupported: None };
+    let mut out = GopResult {
+        pts: Vec::new(),
+        diffs: Vec::new(),
+        first: None,
+        last: None,
+        stats: DecodeStats::default(),
+        unsupported: None,
+    };
     let mut error = None;
     let mut on_picture = |p: Picture| {
         let p = Arc::new(p);
@@ -431,4 +517,3 @@ fn redecode(gop: &[VideoAccessUnit], pts: i64) -> Result<Option<Picture>, Analyz
 fn luma(p: &Picture) -> Result<LumaPlane<'_>, AnalyzeError> {
     Ok(LumaPlane::new(&p.y, p.width, p.height, p.y_stride)?)
 }
-

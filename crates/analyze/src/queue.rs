@@ -19,7 +19,11 @@ pub(crate) struct WorkQueue<T> {
 impl<T> WorkQueue<T> {
     pub fn new(budget_bytes: usize) -> Self {
         WorkQueue {
-            state: Mutex::new(State { items: VecDeque::new(), bytes: 0, closed: false }),
+            state: Mutex::new(State {
+                items: VecDeque::new(),
+                bytes: 0,
+                closed: false,
+            }),
             ready: Condvar::new(),
             budget: budget_bytes,
         }
@@ -28,7 +32,9 @@ impl<T> WorkQueue<T> {
     /// Queues media if it fits the byte budget; `false` when it does not
     /// (the caller decides what to skip).
     pub fn try_push(&self, item: T, bytes: usize) -> bool {
-        let Ok(mut s) = self.state.lock() else { return false };
+        let Ok(mut s) = self.state.lock() else {
+            return false;
+        };
         if s.closed || s.bytes + bytes > self.budget {
             return false;
         }
@@ -65,7 +71,9 @@ impl<T> WorkQueue<T> {
     /// Drops every queued media item (control messages stay); returns how
     /// many were dropped.
     pub fn discard_media(&self) -> usize {
-        let Ok(mut s) = self.state.lock() else { return 0 };
+        let Ok(mut s) = self.state.lock() else {
+            return 0;
+        };
         let before = s.items.len();
         s.items.retain(|(_, bytes)| *bytes == 0);
         s.bytes = 0;
@@ -97,7 +105,10 @@ mod tests {
         q.push_control(3);
         assert!(q.try_push(4, 4));
         q.close();
-        assert_eq!((q.pop(), q.pop(), q.pop(), q.pop()), (Some(1), Some(3), Some(4), None));
+        assert_eq!(
+            (q.pop(), q.pop(), q.pop(), q.pop()),
+            (Some(1), Some(3), Some(4), None)
+        );
     }
 
     #[test]

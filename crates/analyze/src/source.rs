@@ -26,11 +26,24 @@ impl AnalyzeInput {
         if path.is_dir() {
             return Ok(AnalyzeInput::Session(path.to_path_buf()));
         }
-        let io = |source| AnalyzeError::Io { path: path.to_path_buf(), source };
+        let io = |source| AnalyzeError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut head = [0u8; 8];
-        let n = File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
-        let is_mp4 = n == 8 && matches!(&head[4..8], b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"skip" | b"wide");
-        Ok(if is_mp4 { AnalyzeInput::Mp4(path.to_path_buf()) } else { AnalyzeInput::Ts(path.to_path_buf()) })
+        let n = File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(io)?;
+        let is_mp4 = n == 8
+            && matches!(
+                &head[4..8],
+                b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"skip" | b"wide"
+            );
+        Ok(if is_mp4 {
+            AnalyzeInput::Mp4(path.to_path_buf())
+        } else {
+            AnalyzeInput::Ts(path.to_path_buf())
+        })
     }
 
     /// (segment number, path) of each piece, in order.
@@ -39,14 +52,25 @@ impl AnalyzeInput {
             AnalyzeInput::Ts(p) => Ok(vec![(0, p.clone(), false)]),
             AnalyzeInput::Mp4(p) => Ok(vec![(0, p.clone(), true)]),
             AnalyzeInput::Session(dir) => {
-                let stream = if dir.join("stream").is_dir() { dir.join("stream") } else { dir.clone() };
-                let io = |source| AnalyzeError::Io { path: stream.clone(), source };
+                let stream = if dir.join("stream").is_dir() {
+                    dir.join("stream")
+                } else {
+                    dir.clone()
+                };
+                let io = |source| AnalyzeError::Io {
+                    path: stream.clone(),
+                    source,
+                };
                 let mut segs: Vec<(u32, PathBuf, bool)> = std::fs::read_dir(&stream)
                     .map_err(io)?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter_map(|p| {
                         let name = p.file_name()?.to_str()?;
-                        let n = name.strip_prefix("recording_")?.strip_suffix(".mp4")?.parse().ok()?;
+                        let n = name
+                            .strip_prefix("recording_")?
+                            .strip_suffix(".mp4")?
+                            .parse()
+                            .ok()?;
                         Some((n, p, true))
                     })
                     .collect();
@@ -72,7 +96,11 @@ pub(crate) trait ItemSource: Iterator<Item = Result<DemuxItem, AnalyzeError>> {
 }
 
 pub(crate) fn open(path: &Path, is_mp4: bool) -> Result<Box<dyn ItemSource>, AnalyzeError> {
-    Ok(if is_mp4 { Box::new(Mp4Items::open(path)?) } else { Box::new(TsItems::open(path)?) })
+    Ok(if is_mp4 {
+        Box::new(Mp4Items::open(path)?)
+    } else {
+        Box::new(TsItems::open(path)?)
+    })
 }
 
 struct TsItems {
@@ -86,8 +114,18 @@ struct TsItems {
 
 impl TsItems {
     fn open(path: &Path) -> Result<Self, AnalyzeError> {
-        let file = File::open(path).map_err(|source| AnalyzeError::Io { path: path.to_path_buf(), source })?;
-        Ok(TsItems { path: path.to_path_buf(), file: Some(file), demuxer: TsDemuxer::new(), buf: vec![0; 1 << 20], queue: VecDeque::new(), read: 0 })
+        let file = File::open(path).map_err(|source| AnalyzeError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(TsItems {
+            path: path.to_path_buf(),
+            file: Some(file),
+            demuxer: TsDemuxer::new(),
+            buf: vec![0; 1 << 20],
+            queue: VecDeque::new(),
+            read: 0,
+        })
     }
 }
 
@@ -113,7 +151,10 @@ impl Iterator for TsItems {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(source) => {
                     self.file = None;
-                    return Some(Err(AnalyzeError::Io { path: self.path.clone(), source }));
+                    return Some(Err(AnalyzeError::Io {
+                        path: self.path.clone(),
+                        source,
+                    }));
                 }
             }
             self.queue.extend(sink);
@@ -142,7 +183,10 @@ struct Mp4Items {
 
 impl Mp4Items {
     fn open(path: &Path) -> Result<Self, AnalyzeError> {
-        let mp4_err = |source| AnalyzeError::Mp4 { path: path.to_path_buf(), source };
+        let mp4_err = |source| AnalyzeError::Mp4 {
+            path: path.to_path_buf(),
+            source,
+        };
         let samples = Mp4Samples::open(path).map_err(mp4_err)?;
         let avc = samples.avc_config().cloned();
         let audio = samples.tracks().iter().find_map(|t| t.audio);
@@ -153,8 +197,19 @@ impl Mp4Items {
         if let Some(cfg) = audio {
             queue.push_back(DemuxItem::AudioConfig(cfg));
         }
-        let parameter_sets = avc.as_ref().map(|a| a.parameter_sets_annexb()).unwrap_or_default();
-        Ok(Mp4Items { path: path.to_path_buf(), samples, queue, parameter_sets, avc, audio, read: 0 })
+        let parameter_sets = avc
+            .as_ref()
+            .map(|a| a.parameter_sets_annexb())
+            .unwrap_or_default();
+        Ok(Mp4Items {
+            path: path.to_path_buf(),
+            samples,
+            queue,
+            parameter_sets,
+            avc,
+            audio,
+            read: 0,
+        })
     }
 }
 
@@ -172,13 +227,19 @@ impl Iterator for Mp4Items {
         loop {
             let sample = match self.samples.next()? {
                 Ok(s) => s,
-                Err(source) => return Some(Err(AnalyzeError::Mp4 { path: self.path.clone(), source })),
+                Err(source) => {
+                    return Some(Err(AnalyzeError::Mp4 {
+                        path: self.path.clone(),
+                        source,
+                    }))
+                }
             };
             self.read = self.read.max(sample.offset + sample.data.len() as u64);
             match sample.kind {
                 TrackKind::Video => {
                     let Some(avc) = &self.avc else { continue };
-                    let mut data = Vec::with_capacity(sample.data.len() + self.parameter_sets.len() + 16);
+                    let mut data =
+                        Vec::with_capacity(sample.data.len() + self.parameter_sets.len() + 16);
                     if sample.keyframe {
                         data.extend_from_slice(&self.parameter_sets);
                     }

@@ -40,27 +40,49 @@ pub struct FrameSink {
 }
 
 impl FrameSink {
-    pub fn spawn(store: cht_frames::FrameStore, bus: EventBus) -> Result<Arc<FrameSink>, AnalyzeError> {
+    pub fn spawn(
+        store: cht_frames::FrameStore,
+        bus: EventBus,
+    ) -> Result<Arc<FrameSink>, AnalyzeError> {
         let pending: Arc<Mutex<VecDeque<Pending>>> = Arc::default();
         let queue = pending.clone();
         let on_written = move |result: Result<FrameEntry, FramesError>| {
             let done = queue.lock().ok().and_then(|mut q| q.pop_front());
-            let latency_ms = done.as_ref().and_then(|p| p.arrived).map(|t| t.elapsed().as_secs_f64() * 1e3);
+            let latency_ms = done
+                .as_ref()
+                .and_then(|p| p.arrived)
+                .map(|t| t.elapsed().as_secs_f64() * 1e3);
             match &result {
-                Ok(entry) => bus.emit(Event::Frame { entry: entry.clone(), latency_ms }),
+                Ok(entry) => bus.emit(Event::Frame {
+                    entry: entry.clone(),
+                    latency_ms,
+                }),
                 Err(e) => bus.warn("frame_write_failed", e.to_string()),
             }
             if let Some(reply) = done.and_then(|p| p.reply) {
                 let _ = reply.send(result);
             }
         };
-        let writer = FrameWriterThread::spawn(store, FrameWriterThread::DEFAULT_QUEUE_LEN, on_written)?;
-        Ok(Arc::new(FrameSink { writer, pending, submit_order: Mutex::new(()) }))
+        let writer =
+            FrameWriterThread::spawn(store, FrameWriterThread::DEFAULT_QUEUE_LEN, on_written)?;
+        Ok(Arc::new(FrameSink {
+            writer,
+            pending,
+            submit_order: Mutex::new(()),
+        }))
     }
 
     /// Queues a frame (blocks while the writer's short queue is full).
-    fn submit(&self, picture: Picture, meta: FrameMeta, pending: Pending) -> Result<(), FramesError> {
-        let _order = self.submit_order.lock().map_err(|_| FramesError::WriterGone)?;
+    fn submit(
+        &self,
+        picture: Picture,
+        meta: FrameMeta,
+        pending: Pending,
+    ) -> Result<(), FramesError> {
+        let _order = self
+            .submit_order
+            .lock()
+            .map_err(|_| FramesError::WriterGone)?;
         if let Ok(mut q) = self.pending.lock() {
             q.push_back(pending);
         }
@@ -76,7 +98,14 @@ impl FrameSink {
     /// Writes a frame now and waits for its index entry.
     pub fn write_now(&self, picture: Picture, meta: FrameMeta) -> Result<FrameEntry, FramesError> {
         let (reply, answer) = mpsc::channel();
-        self.submit(picture, meta, Pending { arrived: None, reply: Some(reply) })?;
+        self.submit(
+            picture,
+            meta,
+            Pending {
+                arrived: None,
+                reply: Some(reply),
+            },
+        )?;
         answer.recv().map_err(|_| FramesError::WriterGone)?
     }
 
@@ -117,7 +146,12 @@ pub struct VideoAnalyzer {
 }
 
 impl VideoAnalyzer {
-    pub fn new(sink: Arc<FrameSink>, bus: EventBus, detector: Detector, threshold: f64) -> Result<Self, AnalyzeError> {
+    pub fn new(
+        sink: Arc<FrameSink>,
+        bus: EventBus,
+        detector: Detector,
+        threshold: f64,
+    ) -> Result<Self, AnalyzeError> {
         Ok(VideoAnalyzer {
             decoder: None,
             detector: SceneDetector::new(detector, threshold)?,
@@ -170,7 +204,11 @@ impl VideoAnalyzer {
         Ok(())
     }
 
-    pub fn push(&mut self, au: &VideoAccessUnit, arrived: Option<Instant>) -> Result<(), AnalyzeError> {
+    pub fn push(
+        &mut self,
+        au: &VideoAccessUnit,
+        arrived: Option<Instant>,
+    ) -> Result<(), AnalyzeError> {
         self.stats.access_units += 1;
         if let Some(t) = arrived {
             self.arrivals.push_back((au.pts, t));
@@ -178,7 +216,9 @@ impl VideoAnalyzer {
                 self.arrivals.pop_front();
             }
         }
-        let Some(decoder) = self.decoder.as_mut() else { return Ok(()) };
+        let Some(decoder) = self.decoder.as_mut() else {
+            return Ok(());
+        };
         let mut pictures = Vec::new();
         decoder.decode(au, &mut |p| pictures.push(p))?;
         let format = decoder.unsupported_format();
@@ -235,8 +275,20 @@ impl VideoAnalyzer {
         if score.is_cut || !self.wrote_first {
             self.wrote_first = true;
             let arrived = self.arrival_of(picture.pts);
-            let meta = FrameMeta { timestamp, segment: self.segment, score: score.score, manual: false };
-            match self.sink.submit(picture.clone(), meta, Pending { arrived, reply: None }) {
+            let meta = FrameMeta {
+                timestamp,
+                segment: self.segment,
+                score: score.score,
+                manual: false,
+            };
+            match self.sink.submit(
+                picture.clone(),
+                meta,
+                Pending {
+                    arrived,
+                    reply: None,
+                },
+            ) {
                 Ok(()) => self.stats.frames_written += 1,
                 Err(e) => {
                     self.stats.frames_failed += 1;
@@ -246,18 +298,24 @@ impl VideoAnalyzer {
         }
         let picture = Arc::new(picture);
         if let Ok(mut latest) = self.latest.lock() {
-            *latest = Some(LatestPicture { picture: picture.clone(), segment: self.segment, timestamp });
+            *latest = Some(LatestPicture {
+                picture: picture.clone(),
+                segment: self.segment,
+                timestamp,
+            });
         }
         self.prev = Some(picture);
         Ok(())
     }
 
     fn arrival_of(&self, pts: i64) -> Option<Instant> {
-        self.arrivals.iter().find(|(p, _)| *p == pts).map(|(_, t)| *t)
+        self.arrivals
+            .iter()
+            .find(|(p, _)| *p == pts)
+            .map(|(_, t)| *t)
     }
 }
 
 fn luma(p: &Picture) -> Result<LumaPlane<'_>, AnalyzeError> {
     Ok(LumaPlane::new(&p.y, p.width, p.height, p.y_stride)?)
 }
-

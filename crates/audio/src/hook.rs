@@ -115,8 +115,18 @@ impl TranscriptHook {
 
     /// Like [`new`](Self::new), calling `on_done` on the worker thread after
     /// each transcript is stored.
-    pub fn with_callback(cmd: String, transcript_dir: impl Into<PathBuf>, on_done: TranscriptDone) -> Result<Self> {
-        Self::spawn(cmd, transcript_dir.into(), Self::DEFAULT_TIMEOUT, Self::DEFAULT_QUEUE, Some(on_done))
+    pub fn with_callback(
+        cmd: String,
+        transcript_dir: impl Into<PathBuf>,
+        on_done: TranscriptDone,
+    ) -> Result<Self> {
+        Self::spawn(
+            cmd,
+            transcript_dir.into(),
+            Self::DEFAULT_TIMEOUT,
+            Self::DEFAULT_QUEUE,
+            Some(on_done),
+        )
     }
 
     fn spawn(

@@ -36,7 +36,8 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give an INPUT or --session ID"),
     };
     let out = args.out.clone().unwrap_or(default_out);
-    let input = AnalyzeInput::detect(&input_path).with_context(|| format!("cannot read {}", input_path.display()))?;
+    let input = AnalyzeInput::detect(&input_path)
+        .with_context(|| format!("cannot read {}", input_path.display()))?;
     let opts = OfflineOptions {
         detector: detector(args.analysis.detector),
         threshold: args.analysis.scene_threshold,
@@ -69,7 +70,9 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         let _ = p.join();
     }
     if args.json {
-        crate::stdout_line(&serde_json::to_string(&serde_json::json!({ "event": "summary", "summary": summary }))?)?;
+        crate::stdout_line(&serde_json::to_string(
+            &serde_json::json!({ "event": "summary", "summary": summary }),
+        )?)?;
     } else {
         let fps = summary.pictures as f64 / summary.seconds.max(1e-9);
         crate::stdout_line(&format!(
@@ -90,7 +93,10 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
 
 /// Warns about gaps in decoding; fails when the video could not be decoded
 /// at all because of its format (the message says what to change).
-fn report_decoding(summary: &cht_analyze::AnalyzeSummary, input: &std::path::Path) -> anyhow::Result<()> {
+fn report_decoding(
+    summary: &cht_analyze::AnalyzeSummary,
+    input: &std::path::Path,
+) -> anyhow::Result<()> {
     let d = summary.decode;
     if d.skipped_damaged + d.skipped_until_idr + d.errors > 0 {
         tracing::warn!(
@@ -115,15 +121,18 @@ fn progress_bar(wanted: bool) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} analysing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} analysing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     Some(bar)
 }
 
 pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
-    let input = AnalyzeInput::detect(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
+    let input = AnalyzeInput::detect(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
     let opts = OfflineOptions {
         detector: detector(args.detector),
         threshold: args.scene_threshold,
@@ -138,9 +147,17 @@ pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
             return;
         }
         let r = if args.cuts {
-            writeln!(out, "{},{:.6},{:.6},{}", line.frame_index, line.pts_time, line.score, line.cut as u8)
+            writeln!(
+                out,
+                "{},{:.6},{:.6},{}",
+                line.frame_index, line.pts_time, line.score, line.cut as u8
+            )
         } else {
-            writeln!(out, "{},{:.6},{:.6}", line.frame_index, line.pts_time, line.score)
+            writeln!(
+                out,
+                "{},{:.6},{:.6}",
+                line.frame_index, line.pts_time, line.score
+            )
         };
         failed = r.err();
     })

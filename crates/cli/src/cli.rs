@@ -12,7 +12,12 @@ use std::time::Duration;
 #[command(name = "cht", version, propagate_version = true)]
 pub struct Cli {
     /// Directory holding the sessions.
-    #[arg(long, global = true, env = "CHT_SESSIONS_DIR", default_value = "sessions")]
+    #[arg(
+        long,
+        global = true,
+        env = "CHT_SESSIONS_DIR",
+        default_value = "sessions"
+    )]
     pub sessions_dir: PathBuf,
     /// More logging (-v debug, -vv trace). CHT_LOG=<filter> overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -65,7 +70,13 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct ControlArgs {
     /// Control API address of the running `cht record`.
-    #[arg(long, global = true, value_name = "ADDR", env = "CHT_CONTROL", default_value = "127.0.0.1:4446")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ADDR",
+        env = "CHT_CONTROL",
+        default_value = "127.0.0.1:4446"
+    )]
     pub control: SocketAddr,
 }
 
@@ -267,7 +278,9 @@ pub fn parse_threshold(s: &str) -> Result<f64, String> {
     if (0.0..=1.0).contains(&t) {
         Ok(t)
     } else {
-        Err(format!("{t} is outside 0..1 (it means what ffmpeg's select='gt(scene,T)' means)"))
+        Err(format!(
+            "{t} is outside 0..1 (it means what ffmpeg's select='gt(scene,T)' means)"
+        ))
     }
 }
 
@@ -301,15 +314,21 @@ fn parse_relay(s: &str) -> Result<Relay, String> {
     if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
         return Ok(Relay::Off);
     }
-    s.parse().map(Relay::To).map_err(|e| format!("{e}: expected HOST:PORT or `off`"))
+    s.parse()
+        .map(Relay::To)
+        .map_err(|e| format!("{e}: expected HOST:PORT or `off`"))
 }
 
 /// `10`, `10s`, `500ms`, `2m`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let value: f64 = num.parse().map_err(|_| format!("{s:?}: expected a duration like 10s or 500ms"))?;
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a duration like 10s or 500ms"))?;
     let secs = match unit.trim() {
         "" | "s" => value,
         "ms" => value / 1000.0,

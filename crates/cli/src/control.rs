@@ -98,22 +98,38 @@ impl Drop for ControlServer {
 
 /// Binds `addr` now (so a taken port fails `cht record` at start) and serves
 /// on a thread of its own until shut down or until `stop` is set.
-pub fn serve(addr: SocketAddr, control: LiveControl, stop: Arc<AtomicBool>) -> Result<ControlServer, ControlError> {
+pub fn serve(
+    addr: SocketAddr,
+    control: LiveControl,
+    stop: Arc<AtomicBool>,
+) -> Result<ControlServer, ControlError> {
     if !addr.ip().is_loopback() {
         return Err(ControlError::NotLoopback(addr));
     }
     let listener = TcpListener::bind(addr).map_err(|source| ControlError::Bind { addr, source })?;
     let bound = listener.local_addr().map_err(ControlError::Start)?;
-    listener.set_nonblocking(true).map_err(ControlError::Start)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ControlError::Start)?;
+    listener
+        .set_nonblocking(true)
+        .map_err(ControlError::Start)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ControlError::Start)?;
     let (shutdown, _) = watch::channel(false);
-    let app = router(ApiState { control, shutdown: shutdown.subscribe() });
+    let app = router(ApiState {
+        control,
+        shutdown: shutdown.subscribe(),
+    });
     let signal = shutdown.clone();
     let thread = std::thread::Builder::new()
         .name("cht-control".into())
         .spawn(move || run_server(runtime, listener, app, signal, stop))
         .map_err(ControlError::Start)?;
-    Ok(ControlServer { addr: bound, shutdown, thread: Some(thread) })
+    Ok(ControlServer {
+        addr: bound,
+        shutdown,
+        thread: Some(thread),
+    })
 }
 
 fn run_server(
@@ -190,7 +206,10 @@ struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 
     fn bad_request(message: impl Into<String>) -> Self {
@@ -227,9 +246,15 @@ async fn errors_as_json(response: Response) -> Response {
         return response;
     }
     let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, MAX_ERROR_BODY).await.unwrap_or_default();
+    let text = axum::body::to_bytes(body, MAX_ERROR_BODY)
+        .await
+        .unwrap_or_default();
     let text = String::from_utf8_lossy(&text).trim().to_string();
-    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_lowercase() } else { text };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
     let mut json = ApiError::new(status, message).into_response();
     if let Some(allow) = parts.headers.get(header::ALLOW) {
         json.headers_mut().insert(header::ALLOW, allow.clone());
@@ -241,34 +266,52 @@ async fn errors_as_json(response: Response) -> Response {
 async fn blocking<T: Send + 'static>(
     call: impl FnOnce() -> Result<T, AnalyzeError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(call).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+    tokio::task::spawn_blocking(call)
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
 }
 
 async fn status(State(state): State<ApiState>) -> Json<LiveStatus> {
     Json(state.control.status())
 }
 
-async fn capture(State(state): State<ApiState>) -> Result<(StatusCode, Json<FrameEntry>), ApiError> {
+async fn capture(
+    State(state): State<ApiState>,
+) -> Result<(StatusCode, Json<FrameEntry>), ApiError> {
     let control = state.control.clone();
     match blocking(move || control.capture()).await? {
         Some(entry) => Ok((StatusCode::CREATED, Json(entry))),
-        None => Err(ApiError::new(StatusCode::CONFLICT, "no frame has been decoded yet: nothing to capture")),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no frame has been decoded yet: nothing to capture",
+        )),
     }
 }
 
-async fn set_threshold(State(state): State<ApiState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn set_threshold(
+    State(state): State<ApiState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let threshold = parse_threshold_body(&body).map_err(ApiError::bad_request)?;
-    state.control.set_threshold(threshold).map_err(ApiError::bad_request)?;
+    state
+        .control
+        .set_threshold(threshold)
+        .map_err(ApiError::bad_request)?;
     Ok(Json(json!({ "threshold": threshold })))
 }
 
 /// `{"threshold": 0.2}` or a bare `0.2`.
 fn parse_threshold_body(body: &[u8]) -> Result<f64, String> {
-    const EXPECTED: &str = r#"expected {"threshold": T} or a bare number T, with T between 0 and 1"#;
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("body is not JSON ({e}); {EXPECTED}"))?;
+    const EXPECTED: &str =
+        r#"expected {"threshold": T} or a bare number T, with T between 0 and 1"#;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("body is not JSON ({e}); {EXPECTED}"))?;
     let threshold = match &value {
         Value::Number(n) => n.as_f64(),
-        Value::Object(fields) if fields.len() == 1 => fields.get("threshold").and_then(Value::as_f64),
+        Value::Object(fields) if fields.len() == 1 => {
+            fields.get("threshold").and_then(Value::as_f64)
+        }
         _ => None,
     };
     threshold.ok_or_else(|| EXPECTED.to_string())
@@ -285,7 +328,9 @@ async fn frames(
     State(state): State<ApiState>,
     query: Result<Query<FramesQuery>, QueryRejection>,
 ) -> Result<Json<Vec<FrameEntry>>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request(format!("{e}; expected ?unsent=true or ?unsent=false")))?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::bad_request(format!("{e}; expected ?unsent=true or ?unsent=false"))
+    })?;
     let control = state.control.clone();
     Ok(Json(blocking(move || control.frames(query.unsent)).await?))
 }
@@ -297,15 +342,22 @@ struct MarkSent {
 }
 
 async fn mark_sent(State(state): State<ApiState>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let MarkSent { ids } = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!(r#"{e}; expected {{"ids": ["F0001", ...]}}"#)))?;
+    let MarkSent { ids } = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(r#"{e}; expected {{"ids": ["F0001", ...]}}"#))
+    })?;
     let control = state.control.clone();
     let updated = blocking(move || control.mark_sent(ids)).await?;
     Ok(Json(json!({ "updated": updated })))
 }
 
-async fn events(State(state): State<ApiState>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let feed = SseFeed { subscription: state.control.bus().subscribe(SSE_QUEUE), shutdown: state.shutdown, missed: 0 };
+async fn events(
+    State(state): State<ApiState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let feed = SseFeed {
+        subscription: state.control.bus().subscribe(SSE_QUEUE),
+        shutdown: state.shutdown,
+        missed: 0,
+    };
     let stream = futures_util::stream::unfold(feed, |mut feed| async move {
         let event = feed.next().await?;
         Some((Ok(event), feed))
@@ -348,7 +400,10 @@ impl SseFeed {
         if missed == self.missed {
             return None;
         }
-        let note = SseEvent::default().comment(format!("missed {} events (client too slow)", missed - self.missed));
+        let note = SseEvent::default().comment(format!(
+            "missed {} events (client too slow)",
+            missed - self.missed
+        ));
         self.missed = missed;
         Some(note)
     }

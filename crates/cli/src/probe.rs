@@ -16,7 +16,8 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<()> {
     }
     match sniff(path)? {
         Kind::Mp4 => {
-            let info = cht_fmp4::probe(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let info =
+                cht_fmp4::probe(path).with_context(|| format!("cannot read {}", path.display()))?;
             print(&info, args.json, || mp4_text(path, &info))
         }
         Kind::Ts => {
@@ -38,7 +39,11 @@ fn sniff(path: &Path) -> anyhow::Result<Kind> {
     if n == 0 {
         bail!("{} is empty", path.display());
     }
-    let is_box = n == 8 && matches!(&head[4..8], b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"skip" | b"wide");
+    let is_box = n == 8
+        && matches!(
+            &head[4..8],
+            b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"skip" | b"wide"
+        );
     Ok(if is_box { Kind::Mp4 } else { Kind::Ts })
 }
 
@@ -51,8 +56,16 @@ fn print<T: Serialize>(value: &T, json: bool, text: impl FnOnce() -> String) -> 
 }
 
 fn mp4_text(path: &Path, info: &cht_fmp4::Mp4Info) -> String {
-    let kind = if info.fragmented { format!("fragmented MP4, {} fragments", info.fragments) } else { "MP4".into() };
-    let mut out = format!("{}: {kind}, {:.3} s\n", path.display(), info.duration_seconds);
+    let kind = if info.fragmented {
+        format!("fragmented MP4, {} fragments", info.fragments)
+    } else {
+        "MP4".into()
+    };
+    let mut out = format!(
+        "{}: {kind}, {:.3} s\n",
+        path.display(),
+        info.duration_seconds
+    );
     for t in &info.tracks {
         let detail = match (t.width, t.height, t.sample_rate, t.channels) {
             (Some(w), Some(h), _, _) => format!("{w}x{h}, {} keyframes", t.keyframe_count),
@@ -67,7 +80,10 @@ fn mp4_text(path: &Path, info: &cht_fmp4::Mp4Info) -> String {
     if info.truncated_tail {
         out += &format!(
             "  truncated tail (interrupted recording): everything before it is readable{}\n",
-            info.tail_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+            info.tail_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
         );
     }
     out.trim_end().to_string()
@@ -94,7 +110,14 @@ pub struct TsInfo {
 
 impl<C> Default for TsTrack<C> {
     fn default() -> Self {
-        TsTrack { config: None, frames: 0, keyframes: 0, first_pts: None, last_pts: None, duration_secs: 0.0 }
+        TsTrack {
+            config: None,
+            frames: 0,
+            keyframes: 0,
+            first_pts: None,
+            last_pts: None,
+            duration_secs: 0.0,
+        }
     }
 }
 
@@ -128,7 +151,9 @@ fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
     };
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).with_context(|| format!("reading {}", path.display()))?;
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -136,7 +161,10 @@ fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
     }
     demuxer.finish(&mut sink);
     if video.frames == 0 && audio.frames == 0 {
-        bail!("{}: no H.264 video or AAC audio found (not an MPEG-TS file?)", path.display());
+        bail!(
+            "{}: no H.264 video or AAC audio found (not an MPEG-TS file?)",
+            path.display()
+        );
     }
     let video_frame = match (video.frames, video.first_pts, video.last_pts) {
         (n, Some(a), Some(b)) if n > 1 => (b - a) as f64 / (n - 1) as f64,
@@ -146,7 +174,13 @@ fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
     let audio_frame = audio.config.map_or(0.0, |c| c.frame_duration_90k());
     audio.finish(audio_frame);
     let duration_secs = video.duration_secs.max(audio.duration_secs);
-    Ok(TsInfo { format: "mpegts", video, audio, duration_secs, demux: demuxer.stats().clone() })
+    Ok(TsInfo {
+        format: "mpegts",
+        video,
+        audio,
+        duration_secs,
+        demux: demuxer.stats().clone(),
+    })
 }
 
 impl TsInfo {
@@ -190,7 +224,11 @@ struct SessionProbe {
 }
 
 fn probe_session(dir: &Path, json: bool) -> anyhow::Result<()> {
-    let stream = if dir.join("stream").is_dir() { dir.join("stream") } else { dir.to_path_buf() };
+    let stream = if dir.join("stream").is_dir() {
+        dir.join("stream")
+    } else {
+        dir.to_path_buf()
+    };
     let mut names: Vec<PathBuf> = std::fs::read_dir(&stream)
         .with_context(|| format!("cannot list {}", stream.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -207,7 +245,16 @@ fn probe_session(dir: &Path, json: bool) -> anyhow::Result<()> {
         match cht_fmp4::probe(p) {
             Ok(info) => {
                 total += info.duration_seconds;
-                text += &format!("  {}: {:.3} s{}\n", p.display(), info.duration_seconds, if info.truncated_tail { " (truncated tail)" } else { "" });
+                text += &format!(
+                    "  {}: {:.3} s{}\n",
+                    p.display(),
+                    info.duration_seconds,
+                    if info.truncated_tail {
+                        " (truncated tail)"
+                    } else {
+                        ""
+                    }
+                );
                 segments.push(serde_json::json!({ "path": p, "info": info }));
             }
             Err(e) => {
@@ -217,6 +264,10 @@ fn probe_session(dir: &Path, json: bool) -> anyhow::Result<()> {
         }
     }
     text += &format!("  total: {total:.3} s");
-    let probe = SessionProbe { session: dir.to_path_buf(), segments, duration_secs: total };
+    let probe = SessionProbe {
+        session: dir.to_path_buf(),
+        segments,
+        duration_secs: total,
+    };
     print(&probe, json, || text)
 }

@@ -24,7 +24,10 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
     // A new session that ends up with no file at all (nobody sent anything,
     // or the start failed) leaves no trace.
     if args.session.is_none() && remove_if_empty(&session.path) && result.is_ok() {
-        eprintln!("cht: nothing was recorded; the empty session {} was removed", session.id);
+        eprintln!(
+            "cht: nothing was recorded; the empty session {} was removed",
+            session.id
+        );
     }
     result
 }
@@ -33,7 +36,9 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
 fn remove_if_empty(dir: &Path) -> bool {
     fn has_files(dir: &Path) -> bool {
         std::fs::read_dir(dir).map_or(true, |entries| {
-            entries.filter_map(|e| e.ok()).any(|e| !e.path().is_dir() || has_files(&e.path()))
+            entries
+                .filter_map(|e| e.ok())
+                .any(|e| !e.path().is_dir() || has_files(&e.path()))
         })
     }
     !has_files(dir) && std::fs::remove_dir_all(dir).is_ok()
@@ -56,22 +61,48 @@ fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Res
     let printer = args.events.map(|_| spawn_event_printer(&bus));
     let mut hooks = Vec::new();
     if let Some(cmd) = &args.on_frame {
-        hooks.push(crate::hooks::spawn("on-frame", cmd, &bus, &session.path, crate::hooks::frame_path)?);
+        hooks.push(crate::hooks::spawn(
+            "on-frame",
+            cmd,
+            &bus,
+            &session.path,
+            crate::hooks::frame_path,
+        )?);
     }
     if let Some(cmd) = &args.on_segment {
-        hooks.push(crate::hooks::spawn("on-segment", cmd, &bus, Path::new(""), crate::hooks::segment_path)?);
+        hooks.push(crate::hooks::spawn(
+            "on-segment",
+            cmd,
+            &bus,
+            Path::new(""),
+            crate::hooks::segment_path,
+        )?);
     }
-    let mut analysis = LiveAnalysis::start(&session.path, session.id.as_str(), analysis_options(&args), bus.clone())
-        .context("cannot start the analysis")?;
+    let mut analysis = LiveAnalysis::start(
+        &session.path,
+        session.id.as_str(),
+        analysis_options(&args),
+        bus.clone(),
+    )
+    .context("cannot start the analysis")?;
     let control = match args.control {
-        Relay::To(control_addr) => Some(crate::control::serve(control_addr, analysis.control(), stop.clone())?),
+        Relay::To(control_addr) => Some(crate::control::serve(
+            control_addr,
+            analysis.control(),
+            stop.clone(),
+        )?),
         Relay::Off => None,
     };
     tracing::info!("session {} in {}", session.id, session.path.display());
     print_hints(&args, addr, control.as_ref().map(|c| c.addr));
-    let demo = args.demo.then(|| spawn_demo(addr, args.demo_duration, stop.clone()));
+    let demo = args
+        .demo
+        .then(|| spawn_demo(addr, args.demo_duration, stop.clone()));
     let opts = LiveOptions {
-        segment: SegmentOptions { fragment_ms: args.fragment_ms, fsync: args.fsync },
+        segment: SegmentOptions {
+            fragment_ms: args.fragment_ms,
+            fsync: args.fsync,
+        },
         stats_every: Some(Duration::from_secs(5)),
     };
     let mut recorder = LiveRecorder::new(session.clone(), opts, relay).with_tap(&mut analysis);
@@ -95,7 +126,11 @@ fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Res
     }
     result?;
     if stats.segments > 0 {
-        eprintln!("cht: stopped; {} segment(s) in {}", stats.segments, session.path.display());
+        eprintln!(
+            "cht: stopped; {} segment(s) in {}",
+            stats.segments,
+            session.path.display()
+        );
     }
     Ok(())
 }
@@ -122,7 +157,9 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
 
 fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<SocketAddr>) {
     if args.demo {
-        eprintln!("cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)");
+        eprintln!(
+            "cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)"
+        );
     } else {
         eprintln!("cht: listening for MPEG-TS on tcp://{addr}  (Ctrl-C to stop)");
         eprintln!("cht: send a stream with:  ffmpeg -re -i in.mp4 -c:v libx264 -pix_fmt yuv420p -c:a aac -f mpegts tcp://{addr}");
@@ -133,7 +170,9 @@ fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<SocketAddr>)
         eprintln!("cht: no sender at hand?   cht record --demo");
     }
     match args.relay {
-        Relay::To(relay) => eprintln!("cht: watch it live with:   mpv udp://{relay}   (or ffplay udp://{relay})"),
+        Relay::To(relay) => {
+            eprintln!("cht: watch it live with:   mpv udp://{relay}   (or ffplay udp://{relay})")
+        }
         Relay::Off => eprintln!("cht: UDP relay off"),
     }
     if let Some(c) = control {
@@ -148,7 +187,10 @@ fn spawn_event_printer(bus: &EventBus) -> std::thread::JoinHandle<()> {
         use std::io::Write;
         for record in sub.events.iter() {
             let mut out = std::io::stdout().lock();
-            if writeln!(out, "{}", record.to_json()).and_then(|_| out.flush()).is_err() {
+            if writeln!(out, "{}", record.to_json())
+                .and_then(|_| out.flush())
+                .is_err()
+            {
                 break;
             }
         }
@@ -158,9 +200,16 @@ fn spawn_event_printer(bus: &EventBus) -> std::thread::JoinHandle<()> {
     })
 }
 
-fn spawn_demo(addr: SocketAddr, duration: Option<Duration>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn spawn_demo(
+    addr: SocketAddr,
+    duration: Option<Duration>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let opts = cht_demo::DemoOptions { duration, ..cht_demo::DemoOptions::default() };
+        let opts = cht_demo::DemoOptions {
+            duration,
+            ..cht_demo::DemoOptions::default()
+        };
         match cht_demo::send_demo(addr, opts, &stop) {
             Ok(stats) => tracing::info!("demo source finished: {:.1} s sent", stats.media_secs),
             Err(e) if stop.load(Ordering::SeqCst) => tracing::debug!("demo source stopped: {e}"),
@@ -187,7 +236,10 @@ fn install_stop_handler() -> anyhow::Result<Arc<AtomicBool>> {
 
 pub fn remux(args: RemuxArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let opts = SegmentOptions { fragment_ms: args.fragment_ms, fsync: false };
+    let opts = SegmentOptions {
+        fragment_ms: args.fragment_ms,
+        fsync: false,
+    };
     let summary = remux_file(&args.input, &args.output, opts)
         .with_context(|| format!("cannot remux {}", args.input.display()))?;
     let secs = started.elapsed().as_secs_f64();

@@ -35,7 +35,9 @@ pub fn run(args: SessionsArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
 }
 
 fn list(dir: &SessionsDir, json: bool) -> anyhow::Result<()> {
-    let sessions = dir.list().with_context(|| format!("cannot list {}", dir.root().display()))?;
+    let sessions = dir
+        .list()
+        .with_context(|| format!("cannot list {}", dir.root().display()))?;
     let summaries: Vec<SessionSummary> = sessions.iter().map(summarize).collect();
     if json {
         return crate::stdout_line(&serde_json::to_string_pretty(&summaries)?);
@@ -44,9 +46,14 @@ fn list(dir: &SessionsDir, json: bool) -> anyhow::Result<()> {
         return crate::stdout_line(&format!("no sessions in {}", dir.root().display()));
     }
     let mut out = String::new();
-    writeln!(out, "{:<24} {:>8} {:>10} {:>7} {:>7} {:>10}", "ID", "SEGMENTS", "DURATION", "FRAMES", "CHUNKS", "SIZE")?;
+    writeln!(
+        out,
+        "{:<24} {:>8} {:>10} {:>7} {:>7} {:>10}",
+        "ID", "SEGMENTS", "DURATION", "FRAMES", "CHUNKS", "SIZE"
+    )?;
     for s in &summaries {
-        writeln!(out, 
+        writeln!(
+            out,
             "{:<24} {:>8} {:>10} {:>7} {:>7} {:>10}",
             s.id,
             s.segments,
@@ -68,7 +75,12 @@ fn show(dir: &SessionsDir, id: &str, json: bool) -> anyhow::Result<()> {
     let mut out = String::new();
     writeln!(out, "session   {}", summary.id)?;
     writeln!(out, "path      {}", summary.path.display())?;
-    writeln!(out, "segments  {} ({})", summary.segments, format_duration(summary.duration_secs))?;
+    writeln!(
+        out,
+        "segments  {} ({})",
+        summary.segments,
+        format_duration(summary.duration_secs)
+    )?;
     for (n, path) in session.segments().unwrap_or_default() {
         match cht_fmp4::probe(&path) {
             Ok(info) => writeln!(
@@ -76,7 +88,11 @@ fn show(dir: &SessionsDir, id: &str, json: bool) -> anyhow::Result<()> {
                 "  {n:03}  {:>10}  {}{}",
                 format_duration(info.duration_seconds),
                 path.display(),
-                if info.truncated_tail { "  (truncated tail: recording was interrupted)" } else { "" }
+                if info.truncated_tail {
+                    "  (truncated tail: recording was interrupted)"
+                } else {
+                    ""
+                }
             )?,
             Err(e) => writeln!(out, "  {n:03}  unreadable: {e}")?,
         }
@@ -90,13 +106,20 @@ fn show(dir: &SessionsDir, id: &str, json: bool) -> anyhow::Result<()> {
 
 fn delete(dir: &SessionsDir, ids: &[String], yes: bool) -> anyhow::Result<()> {
     // Validate every id before deleting anything.
-    let sessions: Vec<Session> = ids.iter().map(|id| dir.open(id)).collect::<Result<_, _>>()?;
+    let sessions: Vec<Session> = ids
+        .iter()
+        .map(|id| dir.open(id))
+        .collect::<Result<_, _>>()?;
     if !yes {
         if !std::io::stdin().is_terminal() {
             bail!("refusing to delete without confirmation: pass --yes");
         }
         let names: Vec<&str> = sessions.iter().map(|s| s.id.as_str()).collect();
-        eprint!("delete {} session(s): {}? [y/N] ", names.len(), names.join(", "));
+        eprint!(
+            "delete {} session(s): {}? [y/N] ",
+            names.len(),
+            names.join(", ")
+        );
         std::io::stderr().flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -150,7 +173,9 @@ fn json_array_len(path: &Path) -> usize {
 }
 
 fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
     entries
         .filter_map(|e| e.ok())
         .map(|e| match e.file_type() {

@@ -48,8 +48,9 @@ impl AdtsHeader {
         let profile = data[2] >> 6;
         let sampling_index = (data[2] >> 2) & 0x0f;
         let channel_config = ((data[2] & 1) << 2) | (data[3] >> 6);
-        let frame_len =
-            (((data[3] & 0x03) as usize) << 11) | ((data[4] as usize) << 3) | (data[5] >> 5) as usize;
+        let frame_len = (((data[3] & 0x03) as usize) << 11)
+            | ((data[4] as usize) << 3)
+            | (data[5] >> 5) as usize;
         let raw_blocks = (data[6] & 0x03) + 1;
         let header_len = if protection_absent { 7 } else { 9 };
         let sample_rate = *SAMPLE_RATES
@@ -96,7 +97,12 @@ mod tests {
 
     #[test]
     fn round_trips_a_header() {
-        let config = AudioConfig { object_type: 2, sampling_index: 3, sample_rate: 48000, channel_config: 2 };
+        let config = AudioConfig {
+            object_type: 2,
+            sampling_index: 3,
+            sample_rate: 48000,
+            channel_config: 2,
+        };
         let mut buf = Vec::new();
         write_header(&config, 300, &mut buf);
         let h = AdtsHeader::parse(&buf).unwrap();
@@ -108,7 +114,10 @@ mod tests {
     #[test]
     fn rejects_bad_headers() {
         assert_eq!(AdtsHeader::parse(&[0xff]), Err(AdtsError::Incomplete));
-        assert_eq!(AdtsHeader::parse(&[0x12, 0x34, 0, 0, 0, 0, 0]), Err(AdtsError::NoSync));
+        assert_eq!(
+            AdtsHeader::parse(&[0x12, 0x34, 0, 0, 0, 0, 0]),
+            Err(AdtsError::NoSync)
+        );
         // sampling index 15
         assert!(matches!(
             AdtsHeader::parse(&[0xff, 0xf1, 0x3c, 0x80, 0x20, 0x1f, 0xfc]),

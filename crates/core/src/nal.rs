@@ -89,7 +89,9 @@ pub fn avcc_to_annexb(data: &[u8], len_size: usize, out: &mut Vec<u8>) {
             .iter()
             .fold(0usize, |a, &b| (a << 8) | b as usize);
         pos += len_size;
-        let Some(nal) = data.get(pos..pos + len) else { break };
+        let Some(nal) = data.get(pos..pos + len) else {
+            break;
+        };
         out.extend_from_slice(&[0, 0, 0, 1]);
         out.extend_from_slice(nal);
         pos += len;
@@ -122,7 +124,9 @@ mod tests {
 
     #[test]
     fn splits_three_and_four_byte_start_codes() {
-        let au = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 0, 1, 0x65, 9];
+        let au = [
+            0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 0, 1, 0x65, 9,
+        ];
         let nals: Vec<_> = annexb_nals(&au).collect();
         assert_eq!(nals, vec![&[0x09, 0xf0][..], &[0x67, 1, 2], &[0x65, 9]]);
         assert!(is_idr_access_unit(&au));
@@ -138,7 +142,10 @@ mod tests {
     fn start_codes_at_every_position_are_found() {
         // A start code right at the start, back to back, and at the very end.
         let data = [0, 0, 1, 0, 0, 1, 0x41, 0, 0, 1, 0x65, 1, 1, 0, 0, 1];
-        assert_eq!(annexb_nals(&data).collect::<Vec<_>>(), vec![&[0x41][..], &[0x65, 1, 1]]);
+        assert_eq!(
+            annexb_nals(&data).collect::<Vec<_>>(),
+            vec![&[0x41][..], &[0x65, 1, 1]]
+        );
         assert_eq!(find_start_code(&data, 1), Some((3, 6)));
         assert_eq!(find_start_code(&[0, 1, 0, 0], 0), None);
     }
@@ -151,6 +158,9 @@ mod tests {
 
     #[test]
     fn rbsp_removes_emulation_prevention() {
-        assert_eq!(nal_to_rbsp(&[0x67, 0, 0, 3, 1, 0, 0, 3]), vec![0x67, 0, 0, 1, 0, 0]);
+        assert_eq!(
+            nal_to_rbsp(&[0x67, 0, 0, 3, 1, 0, 0, 3]),
+            vec![0x67, 0, 0, 1, 0, 0]
+        );
     }
 }

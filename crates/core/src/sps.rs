@@ -42,7 +42,10 @@ impl Sps {
 
 /// Profiles whose SPS carries chroma format, bit depth and scaling lists.
 fn has_high_profile_fields(profile_idc: u8) -> bool {
-    matches!(profile_idc, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135)
+    matches!(
+        profile_idc,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    )
 }
 
 fn skip_scaling_list(r: &mut BitReader, size: usize) -> Option<()> {

@@ -10,7 +10,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| "demo.ts".into());
     let secs: f64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(10.0);
-    let mut opts = DemoOptions { duration: Some(Duration::from_secs_f64(secs)), ..DemoOptions::default() };
+    let mut opts = DemoOptions {
+        duration: Some(Duration::from_secs_f64(secs)),
+        ..DemoOptions::default()
+    };
     if let Some(size) = args.next() {
         let (w, h) = size.split_once('x').ok_or("size must be WxH")?;
         (opts.width, opts.height) = (w.parse()?, h.parse()?);

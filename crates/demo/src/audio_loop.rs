@@ -47,13 +47,17 @@ impl AacLoop {
         let mut config = None;
         let mut pos = 0;
         while pos < data.len() {
-            let header = AdtsHeader::parse(&data[pos..]).map_err(|e| bad(format!("at byte {pos}: {e}")))?;
+            let header =
+                AdtsHeader::parse(&data[pos..]).map_err(|e| bad(format!("at byte {pos}: {e}")))?;
             let end = pos + header.frame_len;
             if end > data.len() {
                 return Err(bad(format!("frame at byte {pos} is truncated")));
             }
             if header.raw_blocks != 1 {
-                return Err(bad(format!("frame at byte {pos} holds {} raw blocks", header.raw_blocks)));
+                return Err(bad(format!(
+                    "frame at byte {pos} holds {} raw blocks",
+                    header.raw_blocks
+                )));
             }
             if *config.get_or_insert(header.config) != header.config {
                 return Err(bad(format!("configuration changes at byte {pos}")));
@@ -62,7 +66,12 @@ impl AacLoop {
             pos = end;
         }
         let config = config.ok_or_else(|| bad("no ADTS frames".into()))?;
-        Ok(AacLoop { data, frames, config, emitted: 0 })
+        Ok(AacLoop {
+            data,
+            frames,
+            config,
+            emitted: 0,
+        })
     }
 
     #[cfg(test)]
@@ -112,14 +121,24 @@ mod tests {
             aac.next_frame();
         }
         assert_eq!(aac.next_offset_ticks(), n as u64 * 1920);
-        assert_eq!(aac.next_frame(), first, "second pass starts with the first frame");
+        assert_eq!(
+            aac.next_frame(),
+            first,
+            "second pass starts with the first frame"
+        );
     }
 
     #[test]
     fn rejects_a_truncated_clip() {
         let cut: &'static [u8] = &LOOP_AAC[..LOOP_AAC.len() - 3];
-        assert!(matches!(AacLoop::from_adts(cut), Err(DemoError::AudioLoop(_))));
-        assert!(matches!(AacLoop::from_adts(&[]), Err(DemoError::AudioLoop(_))));
+        assert!(matches!(
+            AacLoop::from_adts(cut),
+            Err(DemoError::AudioLoop(_))
+        ));
+        assert!(matches!(
+            AacLoop::from_adts(&[]),
+            Err(DemoError::AudioLoop(_))
+        ));
     }
 
     #[test]

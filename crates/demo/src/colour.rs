@@ -21,7 +21,11 @@ impl Rgb {
         let luma = 16.0 + y * (219.0 / 255.0);
         let cb = 128.0 + (b - y) / 1.8556 * (224.0 / 255.0);
         let cr = 128.0 + (r - y) / 1.5748 * (224.0 / 255.0);
-        Yuv { y: to_u8(luma), u: to_u8(cb), v: to_u8(cr) }
+        Yuv {
+            y: to_u8(luma),
+            u: to_u8(cb),
+            v: to_u8(cr),
+        }
     }
 }
 
@@ -35,9 +39,30 @@ mod tests {
 
     #[test]
     fn black_white_and_red_map_to_studio_range() {
-        assert_eq!(Rgb(0, 0, 0).to_yuv(), Yuv { y: 16, u: 128, v: 128 });
-        assert_eq!(Rgb(255, 255, 255).to_yuv(), Yuv { y: 235, u: 128, v: 128 });
+        assert_eq!(
+            Rgb(0, 0, 0).to_yuv(),
+            Yuv {
+                y: 16,
+                u: 128,
+                v: 128
+            }
+        );
+        assert_eq!(
+            Rgb(255, 255, 255).to_yuv(),
+            Yuv {
+                y: 235,
+                u: 128,
+                v: 128
+            }
+        );
         // BT.709 red: Y 63, Cb 102, Cr 240 (ITU-R BT.709 colour bars).
-        assert_eq!(Rgb(255, 0, 0).to_yuv(), Yuv { y: 63, u: 102, v: 240 });
+        assert_eq!(
+            Rgb(255, 0, 0).to_yuv(),
+            Yuv {
+                y: 63,
+                u: 102,
+                v: 240
+            }
+        );
     }
 }

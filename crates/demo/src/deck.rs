@@ -131,7 +131,9 @@ mod tests {
 
     #[test]
     fn text_is_ascii_and_some_slides_are_typed() {
-        assert!(DECK.iter().all(|s| s.title.is_ascii() && s.body.iter().all(|l| l.is_ascii())));
+        assert!(DECK
+            .iter()
+            .all(|s| s.title.is_ascii() && s.body.iter().all(|l| l.is_ascii())));
         assert!(DECK.iter().any(|s| s.typed) && DECK.iter().any(|s| !s.typed));
         assert!(DECK.iter().all(|s| s.body_chars() > 0));
     }

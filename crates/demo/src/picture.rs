@@ -18,7 +18,13 @@ impl Picture {
     /// (`DemoOptions::validate`).
     pub fn new(width: usize, height: usize) -> Picture {
         let chroma = (width / 2) * (height / 2);
-        Picture { width, height, y: vec![16; width * height], u: vec![128; chroma], v: vec![128; chroma] }
+        Picture {
+            width,
+            height,
+            y: vec![16; width * height],
+            u: vec![128; chroma],
+            v: vec![128; chroma],
+        }
     }
 
     pub fn width(&self) -> usize {

@@ -49,7 +49,13 @@ pub fn draw_pointer(pic: &mut Picture, x: i64, y: i64, scale: i64) {
                 b'o' => fill,
                 _ => continue,
             };
-            pic.fill_rect(x + col as i64 * scale, y + row as i64 * scale, scale, scale, colour);
+            pic.fill_rect(
+                x + col as i64 * scale,
+                y + row as i64 * scale,
+                scale,
+                scale,
+                colour,
+            );
         }
     }
 }
@@ -85,7 +91,10 @@ mod tests {
         let luma = pic.luma();
         let lit = |x: usize, y: usize| luma[y * 64 + x] != 16;
         assert!(lit(10 + 2, 20 + 5), "fill inside the arrow");
-        assert!(!lit(9, 20) && !lit(10 + sw as usize * 2, 20), "nothing outside");
+        assert!(
+            !lit(9, 20) && !lit(10 + sw as usize * 2, 20),
+            "nothing outside"
+        );
         assert!(!lit(10, 20 + sh as usize * 2));
         assert_eq!(luma[(20 + 4) * 64 + 10 + 2], 235, "white fill");
     }

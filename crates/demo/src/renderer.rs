@@ -74,7 +74,11 @@ impl SlideRenderer {
         } else {
             slide.body_chars()
         };
-        FrameLayout { slide_index, visible_chars, time: n as f64 / self.fps as f64 }
+        FrameLayout {
+            slide_index,
+            visible_chars,
+            time: n as f64 / self.fps as f64,
+        }
     }
 
     /// Renders frame `n` and returns the picture.
@@ -95,7 +99,14 @@ impl SlideRenderer {
         pic.fill(slide.background.to_yuv());
         let band = GLYPH * m.title_scale + 2 * m.margin;
         pic.fill_rect(0, 0, pic.width() as i64, band, slide.accent.to_yuv());
-        draw_text(pic, 2 * m.margin, m.margin, slide.title, m.title_scale, slide.title_colour.to_yuv());
+        draw_text(
+            pic,
+            2 * m.margin,
+            m.margin,
+            slide.title,
+            m.title_scale,
+            slide.title_colour.to_yuv(),
+        );
 
         let pitch = GLYPH * m.body_scale * 3 / 2;
         let top = band + 2 * m.margin;
@@ -109,7 +120,13 @@ impl SlideRenderer {
             if budget < line_len {
                 // The typing cursor sits after the last typed character.
                 let cursor_x = 2 * m.margin + width;
-                pic.fill_rect(cursor_x, y, GLYPH * m.body_scale / 2, GLYPH * m.body_scale, colour);
+                pic.fill_rect(
+                    cursor_x,
+                    y,
+                    GLYPH * m.body_scale / 2,
+                    GLYPH * m.body_scale,
+                    colour,
+                );
                 break;
             }
             budget -= line_len;
@@ -132,7 +149,14 @@ impl SlideRenderer {
         let pic = &mut self.picture;
         let y = pic.height() as i64 - GLYPH * m.footer_scale - m.margin;
         let x = pic.width() as i64 - 2 * m.margin - text_width(clock.len(), m.footer_scale);
-        draw_text(pic, x, y, &clock, m.footer_scale, slide.body_colour.to_yuv());
+        draw_text(
+            pic,
+            x,
+            y,
+            &clock,
+            m.footer_scale,
+            slide.body_colour.to_yuv(),
+        );
     }
 }
 
@@ -141,7 +165,12 @@ mod tests {
     use super::*;
 
     fn changed_fraction(a: &Picture, b: &Picture) -> f64 {
-        let changed = a.luma().iter().zip(b.luma()).filter(|(x, y)| x != y).count();
+        let changed = a
+            .luma()
+            .iter()
+            .zip(b.luma())
+            .filter(|(x, y)| x != y)
+            .count();
         changed as f64 / a.luma().len() as f64
     }
 
@@ -167,7 +196,10 @@ mod tests {
         assert!(r.layout(first + 30).visible_chars <= mid, "never untypes");
         assert_eq!(r.layout(first + 119).visible_chars, total);
         let plain = DECK.iter().position(|s| !s.typed).expect("a plain slide") as u64;
-        assert_eq!(r.layout(plain * 120).visible_chars, DECK[plain as usize].body_chars());
+        assert_eq!(
+            r.layout(plain * 120).visible_chars,
+            DECK[plain as usize].body_chars()
+        );
     }
 
     #[test]

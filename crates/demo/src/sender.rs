@@ -15,7 +15,11 @@ const STOP_POLL: Duration = Duration::from_millis(20);
 /// wall clock reaches its media time) until `duration` is reached or `stop`
 /// is set. A chunk that is late is sent at once; lateness is reported in the
 /// returned stats, never caught up by dropping data.
-pub fn send_demo(addr: SocketAddr, opts: DemoOptions, stop: &AtomicBool) -> Result<DemoStats, DemoError> {
+pub fn send_demo(
+    addr: SocketAddr,
+    opts: DemoOptions,
+    stop: &AtomicBool,
+) -> Result<DemoStats, DemoError> {
     let mut source = DemoSource::new(opts)?;
     let mut socket = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
     socket.set_nodelay(true)?;
@@ -25,7 +29,9 @@ pub fn send_demo(addr: SocketAddr, opts: DemoOptions, stop: &AtomicBool) -> Resu
     let mut stats = DemoStats::default();
     while !stop.load(Ordering::Relaxed) {
         // The chunk is made before the wait, so encoding overlaps it.
-        let Some((media_time, chunk)) = source.next_chunk()? else { break };
+        let Some((media_time, chunk)) = source.next_chunk()? else {
+            break;
+        };
         let due = start + Duration::from_secs_f64(media_time);
         if !sleep_until(due, stop) {
             break;

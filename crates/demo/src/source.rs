@@ -36,7 +36,12 @@ pub struct DemoSource {
 impl DemoSource {
     pub fn new(opts: DemoOptions) -> Result<DemoSource, DemoError> {
         opts.validate()?;
-        let renderer = SlideRenderer::new(opts.width as usize, opts.height as usize, opts.fps, opts.frames_per_slide());
+        let renderer = SlideRenderer::new(
+            opts.width as usize,
+            opts.height as usize,
+            opts.fps,
+            opts.frames_per_slide(),
+        );
         let encoder = VideoEncoder::new(opts.width, opts.height, opts.fps)?;
         Ok(DemoSource {
             renderer,
@@ -61,7 +66,10 @@ impl DemoSource {
         }
         let pts = self.video_pts(n);
         let mut out = Vec::with_capacity(64 * 1024);
-        if self.last_tables.is_none_or(|last| pts - last >= TABLE_INTERVAL) {
+        if self
+            .last_tables
+            .is_none_or(|last| pts - last >= TABLE_INTERVAL)
+        {
             self.mux.write_tables(&mut out)?;
             self.last_tables = Some(pts);
         }
@@ -98,7 +106,12 @@ impl DemoSource {
             self.last_idr = n;
             self.stats.keyframes += 1;
         }
-        let pes = VideoPes { pts, pcr: pts.saturating_sub(PCR_LEAD), keyframe: frame.keyframe, data: &frame.access_unit };
+        let pes = VideoPes {
+            pts,
+            pcr: pts.saturating_sub(PCR_LEAD),
+            keyframe: frame.keyframe,
+            data: &frame.access_unit,
+        };
         self.mux.write_video(pes, out)?;
         self.stats.video_frames += 1;
         Ok(())
@@ -127,7 +140,13 @@ mod tests {
     use std::time::Duration;
 
     fn small(secs: u64) -> DemoOptions {
-        DemoOptions { width: 320, height: 180, fps: 30, slide_secs: 0.5, duration: Some(Duration::from_secs(secs)) }
+        DemoOptions {
+            width: 320,
+            height: 180,
+            fps: 30,
+            slide_secs: 0.5,
+            duration: Some(Duration::from_secs(secs)),
+        }
     }
 
     #[test]
@@ -139,10 +158,17 @@ mod tests {
             times.push(t);
         }
         assert_eq!(times.len(), 30);
-        assert!(times.iter().enumerate().all(|(i, &t)| (t - i as f64 / 30.0).abs() < 1e-9));
+        assert!(times
+            .iter()
+            .enumerate()
+            .all(|(i, &t)| (t - i as f64 / 30.0).abs() < 1e-9));
         assert!(source.next_chunk().unwrap().is_none(), "stays finished");
         let stats = source.stats();
-        assert_eq!((stats.video_frames, stats.keyframes), (30, 2), "IDR at 0 and at the 0.5 s switch");
+        assert_eq!(
+            (stats.video_frames, stats.keyframes),
+            (30, 2),
+            "IDR at 0 and at the 0.5 s switch"
+        );
         assert_eq!(stats.audio_frames, 47, "ceil(1 s * 48000 / 1024)");
     }
 
@@ -167,10 +193,14 @@ mod tests {
                 (VIDEO_PID, Some(TsPayload::PesStart(pes))) => {
                     let dts = pes.header.dts.expect("video DTS").as_u64();
                     assert!(pcrs.last().is_some_and(|&pcr| pcr < dts), "PCR before DTS");
-                    let random_access = p.adaptation_field.is_some_and(|f| f.random_access_indicator);
+                    let random_access = p
+                        .adaptation_field
+                        .is_some_and(|f| f.random_access_indicator);
                     units.push((random_access, pes.data.to_vec()));
                 }
-                (VIDEO_PID, Some(TsPayload::PesContinuation(b))) => units.last_mut().unwrap().1.extend_from_slice(&b),
+                (VIDEO_PID, Some(TsPayload::PesContinuation(b))) => {
+                    units.last_mut().unwrap().1.extend_from_slice(&b)
+                }
                 _ => {}
             }
         }
@@ -178,12 +208,19 @@ mod tests {
         assert_eq!(pcrs.len(), 30, "a PCR with every picture");
         assert!(pcrs.windows(2).all(|w| w[0] < w[1]));
         for (i, (random_access, au)) in units.iter().enumerate() {
-            assert!(au.starts_with(&ACCESS_UNIT_DELIMITER), "AU {i} starts with an AUD");
+            assert!(
+                au.starts_with(&ACCESS_UNIT_DELIMITER),
+                "AU {i} starts with an AUD"
+            );
             let types: Vec<u8> = annexb_nals(au).map(nal_unit_type).collect();
             let idr = types.contains(&nal_type::IDR);
             assert_eq!(*random_access, idr, "AU {i}");
             if idr {
-                assert_eq!(&types[..3], &[nal_type::AUD, nal_type::SPS, nal_type::PPS], "AU {i}");
+                assert_eq!(
+                    &types[..3],
+                    &[nal_type::AUD, nal_type::SPS, nal_type::PPS],
+                    "AU {i}"
+                );
             }
         }
     }
@@ -196,7 +233,14 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused_before_any_work() {
-        let opts = DemoOptions { width: 100, height: 101, ..DemoOptions::default() };
-        assert!(matches!(DemoSource::new(opts), Err(DemoError::InvalidOptions(_))));
+        let opts = DemoOptions {
+            width: 100,
+            height: 101,
+            ..DemoOptions::default()
+        };
+        assert!(matches!(
+            DemoSource::new(opts),
+            Err(DemoError::InvalidOptions(_))
+        ));
     }
 }

@@ -13,7 +13,11 @@ pub const GLYPH: i64 = 8;
 /// The 8 rows of a character's bitmap (bit 0 = leftmost pixel). Characters
 /// outside ASCII are drawn as `?`.
 fn glyph(c: char) -> [u8; 8] {
-    let index = if c.is_ascii() { c as usize } else { '?' as usize };
+    let index = if c.is_ascii() {
+        c as usize
+    } else {
+        '?' as usize
+    };
     BASIC_LEGACY[index]
 }
 
@@ -75,7 +79,9 @@ mod tests {
             }
         }
         // Nothing right of the glyph cell.
-        assert!((0..16).all(|py| p.luma()[py * 32 + 16..py * 32 + 32].iter().all(|&y| y == 16)));
+        assert!((0..16).all(|py| p.luma()[py * 32 + 16..py * 32 + 32]
+            .iter()
+            .all(|&y| y == 16)));
     }
 
     #[test]

@@ -11,8 +11,9 @@ use mpeg2ts::pes::PesHeader;
 use mpeg2ts::time::{ClockReference, Timestamp};
 use mpeg2ts::ts::payload::{Bytes, Pat, Pes, Pmt};
 use mpeg2ts::ts::{
-    AdaptationField, ContinuityCounter, EsInfo, Pid, ProgramAssociation, TransportScramblingControl, TsHeader,
-    TsPacket, TsPacketWriter, TsPayload, VersionNumber, WriteTsPacket,
+    AdaptationField, ContinuityCounter, EsInfo, Pid, ProgramAssociation,
+    TransportScramblingControl, TsHeader, TsPacket, TsPacketWriter, TsPayload, VersionNumber,
+    WriteTsPacket,
 };
 
 use crate::DemoError;
@@ -60,7 +61,10 @@ impl TsMuxer {
         let pat = Pat {
             transport_stream_id: 1,
             version_number: VersionNumber::new(),
-            table: vec![ProgramAssociation { program_num: PROGRAM_NUMBER, program_map_pid: pid(PMT_PID)? }],
+            table: vec![ProgramAssociation {
+                program_num: PROGRAM_NUMBER,
+                program_map_pid: pid(PMT_PID)?,
+            }],
         };
         let pmt = Pmt {
             program_num: PROGRAM_NUMBER,
@@ -68,14 +72,36 @@ impl TsMuxer {
             version_number: VersionNumber::new(),
             program_info: vec![],
             es_info: vec![
-                EsInfo { stream_type: StreamType::H264, elementary_pid: pid(VIDEO_PID)?, descriptors: vec![] },
-                EsInfo { stream_type: StreamType::AdtsAac, elementary_pid: pid(AUDIO_PID)?, descriptors: vec![] },
+                EsInfo {
+                    stream_type: StreamType::H264,
+                    elementary_pid: pid(VIDEO_PID)?,
+                    descriptors: vec![],
+                },
+                EsInfo {
+                    stream_type: StreamType::AdtsAac,
+                    elementary_pid: pid(AUDIO_PID)?,
+                    descriptors: vec![],
+                },
             ],
         };
         let pat_header = header(0, &mut self.pat_cc)?;
-        write(out, TsPacket { header: pat_header, adaptation_field: None, payload: Some(TsPayload::Pat(pat)) })?;
+        write(
+            out,
+            TsPacket {
+                header: pat_header,
+                adaptation_field: None,
+                payload: Some(TsPayload::Pat(pat)),
+            },
+        )?;
         let pmt_header = header(PMT_PID, &mut self.pmt_cc)?;
-        write(out, TsPacket { header: pmt_header, adaptation_field: None, payload: Some(TsPayload::Pmt(pmt)) })
+        write(
+            out,
+            TsPacket {
+                header: pmt_header,
+                adaptation_field: None,
+                payload: Some(TsPayload::Pmt(pmt)),
+            },
+        )
     }
 
     /// Appends one video PES (PTS and DTS, unbounded length as ffmpeg does
@@ -98,12 +124,18 @@ impl TsMuxer {
 
     /// Appends one audio PES (PTS only, exact length) holding `data`, one or
     /// more whole ADTS frames.
-    pub fn write_audio(&mut self, pts: u64, data: &[u8], out: &mut Vec<u8>) -> Result<(), DemoError> {
+    pub fn write_audio(
+        &mut self,
+        pts: u64,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), DemoError> {
         let pes_header = pes_header(StreamId::AUDIO_MIN, pts, false)?;
         // PES_packet_length counts what follows the 6-byte start of the header.
         let after_length_field = pes_header_bytes(&pes_header) - 6 + data.len();
-        let pes_len = u16::try_from(after_length_field)
-            .map_err(|_| DemoError::Mux(format!("audio PES of {} bytes is too long", data.len())))?;
+        let pes_len = u16::try_from(after_length_field).map_err(|_| {
+            DemoError::Mux(format!("audio PES of {} bytes is too long", data.len()))
+        })?;
         let room = PACKET_PAYLOAD - pes_header_bytes(&pes_header);
         self.write_pes(AUDIO_PID, pes_header, pes_len, None, room, data, out)
     }
@@ -124,13 +156,28 @@ impl TsMuxer {
             _ => &mut self.audio_cc,
         };
         let (first, rest) = data.split_at(first_room.min(data.len()));
-        let pes = Pes { header: pes_header, pes_packet_len: pes_len, data: Bytes::new(first)? };
-        let start = TsPacket { header: header(pid_value, cc)?, adaptation_field: field, payload: Some(TsPayload::PesStart(pes)) };
+        let pes = Pes {
+            header: pes_header,
+            pes_packet_len: pes_len,
+            data: Bytes::new(first)?,
+        };
+        let start = TsPacket {
+            header: header(pid_value, cc)?,
+            adaptation_field: field,
+            payload: Some(TsPayload::PesStart(pes)),
+        };
         write(out, start)?;
         for piece in rest.chunks(PACKET_PAYLOAD) {
             // A short last piece gets stuffing from the writer's adaptation field.
             let payload = Some(TsPayload::PesContinuation(Bytes::new(piece)?));
-            write(out, TsPacket { header: header(pid_value, cc)?, adaptation_field: None, payload })?;
+            write(
+                out,
+                TsPacket {
+                    header: header(pid_value, cc)?,
+                    adaptation_field: None,
+                    payload,
+                },
+            )?;
         }
         Ok(())
     }
@@ -194,7 +241,9 @@ mod tests {
     /// Reads every packet back with the `mpeg2ts` reader.
     fn read_back(stream: &[u8]) -> Vec<TsPacket> {
         assert_eq!(stream.len() % TsPacket::SIZE, 0);
-        assert!(stream.chunks(TsPacket::SIZE).all(|p| p[0] == TsPacket::SYNC_BYTE));
+        assert!(stream
+            .chunks(TsPacket::SIZE)
+            .all(|p| p[0] == TsPacket::SYNC_BYTE));
         let mut reader = TsPacketReader::new(stream);
         let mut packets = Vec::new();
         while let Some(p) = reader.read_ts_packet().expect("valid packet") {
@@ -210,7 +259,11 @@ mod tests {
             let list = by_pid.entry(p.header.pid.as_u16()).or_default();
             match &p.payload {
                 Some(TsPayload::PesStart(pes)) => list.push((pes.clone(), pes.data.to_vec())),
-                Some(TsPayload::PesContinuation(bytes)) => list.last_mut().expect("start first").1.extend_from_slice(bytes),
+                Some(TsPayload::PesContinuation(bytes)) => list
+                    .last_mut()
+                    .expect("start first")
+                    .1
+                    .extend_from_slice(bytes),
                 _ => {}
             }
         }
@@ -218,7 +271,9 @@ mod tests {
     }
 
     fn pattern(len: usize, seed: u8) -> Vec<u8> {
-        (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
     }
 
     #[test]
@@ -228,14 +283,29 @@ mod tests {
         let video = pattern(1000, 7);
         let audio = pattern(300, 9);
         mux.write_tables(&mut out).unwrap();
-        mux.write_video(VideoPes { pts: 126_000, pcr: 63_000, keyframe: true, data: &video }, &mut out).unwrap();
+        mux.write_video(
+            VideoPes {
+                pts: 126_000,
+                pcr: 63_000,
+                keyframe: true,
+                data: &video,
+            },
+            &mut out,
+        )
+        .unwrap();
         mux.write_audio(126_000, &audio, &mut out).unwrap();
         let packets = read_back(&out);
 
         assert!(matches!(packets[0].payload, Some(TsPayload::Pat(_))));
-        let Some(TsPayload::Pmt(pmt)) = &packets[1].payload else { panic!("PMT second") };
+        let Some(TsPayload::Pmt(pmt)) = &packets[1].payload else {
+            panic!("PMT second")
+        };
         assert_eq!(pmt.pcr_pid, Some(Pid::new(VIDEO_PID).unwrap()));
-        let types: Vec<_> = pmt.es_info.iter().map(|e| (e.stream_type as u8, e.elementary_pid.as_u16())).collect();
+        let types: Vec<_> = pmt
+            .es_info
+            .iter()
+            .map(|e| (e.stream_type as u8, e.elementary_pid.as_u16()))
+            .collect();
         assert_eq!(types, vec![(0x1b, VIDEO_PID), (0x0f, AUDIO_PID)]);
 
         let first_video = &packets[2];
@@ -263,9 +333,18 @@ mod tests {
         let sizes = [0, 1, 156, 157, 158, 157 + 183, 157 + 184, 157 + 185, 5000];
         for (i, &len) in sizes.iter().enumerate() {
             let pts = 126_000 + i as u64 * 3000;
-            mux.write_video(VideoPes { pts, pcr: pts - 63_000, keyframe: false, data: &pattern(len, i as u8) }, &mut out)
+            mux.write_video(
+                VideoPes {
+                    pts,
+                    pcr: pts - 63_000,
+                    keyframe: false,
+                    data: &pattern(len, i as u8),
+                },
+                &mut out,
+            )
+            .unwrap();
+            mux.write_audio(pts, &pattern(len % 700, 3), &mut out)
                 .unwrap();
-            mux.write_audio(pts, &pattern(len % 700, 3), &mut out).unwrap();
         }
         let mut reader_input = Vec::new();
         TsMuxer::new().write_tables(&mut reader_input).unwrap();
@@ -275,13 +354,27 @@ mod tests {
         let mut next_cc: HashMap<u16, u8> = HashMap::new();
         for p in &packets {
             let expected = next_cc.entry(p.header.pid.as_u16()).or_insert(0);
-            assert_eq!(p.header.continuity_counter.as_u8(), *expected, "PID {:#x}", p.header.pid.as_u16());
+            assert_eq!(
+                p.header.continuity_counter.as_u8(),
+                *expected,
+                "PID {:#x}",
+                p.header.pid.as_u16()
+            );
             *expected = (*expected + 1) % 16;
         }
         let pes = reassemble(&packets);
         for (i, &len) in sizes.iter().enumerate() {
-            assert_eq!(pes[&VIDEO_PID][i].1, pattern(len, i as u8), "video PES of {len} bytes");
-            assert_eq!(pes[&AUDIO_PID][i].1, pattern(len % 700, 3), "audio PES of {} bytes", len % 700);
+            assert_eq!(
+                pes[&VIDEO_PID][i].1,
+                pattern(len, i as u8),
+                "video PES of {len} bytes"
+            );
+            assert_eq!(
+                pes[&AUDIO_PID][i].1,
+                pattern(len % 700, 3),
+                "audio PES of {} bytes",
+                len % 700
+            );
         }
     }
 
@@ -291,7 +384,16 @@ mod tests {
         let mut out = Vec::new();
         mux.write_tables(&mut out).unwrap();
         let pts = (1u64 << 33) + 5;
-        mux.write_video(VideoPes { pts, pcr: pts, keyframe: false, data: &[1, 2, 3] }, &mut out).unwrap();
+        mux.write_video(
+            VideoPes {
+                pts,
+                pcr: pts,
+                keyframe: false,
+                data: &[1, 2, 3],
+            },
+            &mut out,
+        )
+        .unwrap();
         let pes = reassemble(&read_back(&out));
         assert_eq!(pes[&VIDEO_PID][0].0.header.pts.map(|t| t.as_u64()), Some(5));
     }

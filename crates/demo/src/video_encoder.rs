@@ -3,7 +3,8 @@
 //! unit delimiter first, SPS/PPS before every IDR, IDRs where we ask.
 
 use openh264::encoder::{
-    BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode, UsageType, VuiConfig,
+    BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode,
+    UsageType, VuiConfig,
 };
 use openh264::OpenH264API;
 
@@ -32,7 +33,8 @@ impl VideoEncoder {
     /// Bitrate scaled from 1.5 Mb/s at 1280x720, 30 fps.
     pub fn new(width: u32, height: u32, fps: u32) -> Result<VideoEncoder, DemoError> {
         let pixels_per_sec = width as u64 * height as u64 * fps as u64;
-        let bps = (1_500_000 * pixels_per_sec / (1280 * 720 * 30)).clamp(200_000, 12_000_000) as u32;
+        let bps =
+            (1_500_000 * pixels_per_sec / (1280 * 720 * 30)).clamp(200_000, 12_000_000) as u32;
         let config = EncoderConfig::new()
             .bitrate(BitRate::from_bps(bps))
             .max_frame_rate(FrameRate::from_hz(fps as f32))
@@ -52,7 +54,11 @@ impl VideoEncoder {
     }
 
     /// Encodes one picture; `force_idr` makes it an IDR access unit.
-    pub fn encode(&mut self, picture: &Picture, force_idr: bool) -> Result<EncodedFrame, DemoError> {
+    pub fn encode(
+        &mut self,
+        picture: &Picture,
+        force_idr: bool,
+    ) -> Result<EncodedFrame, DemoError> {
         // The first picture is an IDR anyway, and openh264 only accepts
         // requests once its first `encode` has initialised it.
         if force_idr && self.frames > 0 {
@@ -63,12 +69,18 @@ impl VideoEncoder {
             FrameType::IDR => true,
             FrameType::I | FrameType::P | FrameType::IPMixed => false,
             other => {
-                return Err(DemoError::EncoderOutput(format!("frame {} came out as {other:?}", self.frames)));
+                return Err(DemoError::EncoderOutput(format!(
+                    "frame {} came out as {other:?}",
+                    self.frames
+                )));
             }
         };
         let mut access_unit = ACCESS_UNIT_DELIMITER.to_vec();
         bitstream.write_vec(&mut access_unit);
         self.frames += 1;
-        Ok(EncodedFrame { access_unit, keyframe })
+        Ok(EncodedFrame {
+            access_unit,
+            keyframe,
+        })
     }
 }

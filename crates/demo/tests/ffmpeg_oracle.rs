@@ -28,7 +28,10 @@ fn write_demo(name: &str, opts: DemoOptions) -> PathBuf {
 fn default_stream() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let opts = DemoOptions { duration: Some(Duration::from_secs(5)), ..DemoOptions::default() };
+        let opts = DemoOptions {
+            duration: Some(Duration::from_secs(5)),
+            ..DemoOptions::default()
+        };
         write_demo("demo-default.ts", opts)
     })
 }
@@ -37,15 +40,29 @@ fn default_stream() -> &'static Path {
 fn quick_slides_stream() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let opts = DemoOptions { slide_secs: 1.5, duration: Some(Duration::from_secs(5)), ..DemoOptions::default() };
+        let opts = DemoOptions {
+            slide_secs: 1.5,
+            duration: Some(Duration::from_secs(5)),
+            ..DemoOptions::default()
+        };
         write_demo("demo-quick-slides.ts", opts)
     })
 }
 
 fn run(program: &str, args: &[&str]) -> (String, String) {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("running {program}: {e}"));
-    assert!(out.status.success(), "{program} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// `key=value` lines of one ffprobe stream section.
@@ -54,15 +71,30 @@ fn probe_stream(path: &Path, selector: &str) -> Vec<(String, String)> {
     let (out, _) = run(
         "ffprobe",
         &[
-            "-v", "error", "-count_packets", "-select_streams", selector, "-show_entries",
-            "stream=codec_name,profile,width,height,sample_rate,nb_read_packets", "-of", "default=nw=1", p,
+            "-v",
+            "error",
+            "-count_packets",
+            "-select_streams",
+            selector,
+            "-show_entries",
+            "stream=codec_name,profile,width,height,sample_rate,nb_read_packets",
+            "-of",
+            "default=nw=1",
+            p,
         ],
     );
-    out.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    out.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn field<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
-    fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no {key} in {fields:?}"))
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {key} in {fields:?}"))
 }
 
 /// (pts in 90 kHz ticks, keyframe) of every packet of one stream.
@@ -70,7 +102,17 @@ fn packets(path: &Path, selector: &str) -> Vec<(i64, bool)> {
     let p = path.to_str().expect("utf-8 path");
     let (out, _) = run(
         "ffprobe",
-        &["-v", "error", "-select_streams", selector, "-show_entries", "packet=pts,flags", "-of", "csv=p=0", p],
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            selector,
+            "-show_entries",
+            "packet=pts,flags",
+            "-of",
+            "csv=p=0",
+            p,
+        ],
     );
     // ffprobe puts blank lines between some packets; they carry nothing.
     out.lines()
@@ -83,7 +125,12 @@ fn packets(path: &Path, selector: &str) -> Vec<(i64, bool)> {
 }
 
 fn keyframe_indices(path: &Path) -> Vec<usize> {
-    packets(path, "v").iter().enumerate().filter(|(_, (_, key))| *key).map(|(i, _)| i).collect()
+    packets(path, "v")
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, key))| *key)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 #[test]
@@ -92,7 +139,10 @@ fn probes_as_constrained_baseline_720p_and_aac_with_right_counts() {
     let video = probe_stream(path, "v");
     assert_eq!(field(&video, "codec_name"), "h264");
     assert_eq!(field(&video, "profile"), "Constrained Baseline");
-    assert_eq!((field(&video, "width"), field(&video, "height")), ("1280", "720"));
+    assert_eq!(
+        (field(&video, "width"), field(&video, "height")),
+        ("1280", "720")
+    );
     assert_eq!(field(&video, "nb_read_packets"), "150");
 
     let audio = probe_stream(path, "a");
@@ -109,14 +159,31 @@ fn timestamps_start_at_1_4_s_and_advance_steadily() {
     let audio = packets(path, "a");
     assert_eq!(video[0].0, START_PTS as i64);
     assert_eq!(audio[0].0, START_PTS as i64);
-    assert!(video.windows(2).all(|w| w[1].0 - w[0].0 == 3000), "video steps of 1/30 s");
-    assert!(audio.windows(2).all(|w| w[1].0 - w[0].0 == 1920), "audio steps of 1024 samples");
+    assert!(
+        video.windows(2).all(|w| w[1].0 - w[0].0 == 3000),
+        "video steps of 1/30 s"
+    );
+    assert!(
+        audio.windows(2).all(|w| w[1].0 - w[0].0 == 1920),
+        "audio steps of 1024 samples"
+    );
 }
 
 #[test]
 fn ffmpeg_decodes_everything_without_a_word() {
     for path in [default_stream(), quick_slides_stream()] {
-        let (_, stderr) = run("ffmpeg", &["-v", "error", "-i", path.to_str().expect("utf-8"), "-f", "null", "-"]);
+        let (_, stderr) = run(
+            "ffmpeg",
+            &[
+                "-v",
+                "error",
+                "-i",
+                path.to_str().expect("utf-8"),
+                "-f",
+                "null",
+                "-",
+            ],
+        );
         assert_eq!(stderr, "", "{}", path.display());
     }
 }
@@ -124,14 +191,29 @@ fn ffmpeg_decodes_everything_without_a_word() {
 #[test]
 fn idr_at_every_slide_switch_and_at_least_every_two_seconds() {
     assert_eq!(keyframe_indices(default_stream()), vec![0, 60, 120]);
-    assert_eq!(keyframe_indices(quick_slides_stream()), vec![0, 45, 90, 135]);
+    assert_eq!(
+        keyframe_indices(quick_slides_stream()),
+        vec![0, 45, 90, 135]
+    );
 }
 
 /// Frame numbers where ffmpeg's scene detector scores above 0.1.
 fn scene_cuts(path: &Path) -> Vec<i64> {
     let p = path.to_str().expect("utf-8");
-    let (_, stderr) =
-        run("ffmpeg", &["-hide_banner", "-i", p, "-an", "-vf", "select='gt(scene,0.1)',showinfo", "-f", "null", "-"]);
+    let (_, stderr) = run(
+        "ffmpeg",
+        &[
+            "-hide_banner",
+            "-i",
+            p,
+            "-an",
+            "-vf",
+            "select='gt(scene,0.1)',showinfo",
+            "-f",
+            "null",
+            "-",
+        ],
+    );
     stderr
         .lines()
         .filter(|l| l.contains("Parsed_showinfo"))
@@ -143,30 +225,59 @@ fn scene_cuts(path: &Path) -> Vec<i64> {
 
 #[test]
 fn slide_switches_are_the_only_scene_cuts() {
-    for (path, switches) in [(default_stream(), vec![120]), (quick_slides_stream(), vec![45, 90, 135])] {
+    for (path, switches) in [
+        (default_stream(), vec![120]),
+        (quick_slides_stream(), vec![45, 90, 135]),
+    ] {
         let cuts = scene_cuts(path);
-        assert_eq!(cuts.len(), switches.len(), "cuts {cuts:?}, switches {switches:?}");
+        assert_eq!(
+            cuts.len(),
+            switches.len(),
+            "cuts {cuts:?}, switches {switches:?}"
+        );
         for (cut, switch) in cuts.iter().zip(&switches) {
-            assert!((cut - switch).abs() <= 1, "cut at {cut}, switch at {switch}");
+            assert!(
+                (cut - switch).abs() <= 1,
+                "cut at {cut}, switch at {switch}"
+            );
         }
     }
 }
 
 /// Decoded luma of the listed frames, via ffmpeg.
 fn decoded_luma(path: &Path, frames: &[u32], width: usize, height: usize) -> Vec<Vec<u8>> {
-    let select = frames.iter().map(|n| format!("eq(n\\,{n})")).collect::<Vec<_>>().join("+");
+    let select = frames
+        .iter()
+        .map(|n| format!("eq(n\\,{n})"))
+        .collect::<Vec<_>>()
+        .join("+");
     let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i", path.to_str().expect("utf-8"), "-an", "-vf", &format!("select='{select}'")])
+        .args([
+            "-v",
+            "error",
+            "-i",
+            path.to_str().expect("utf-8"),
+            "-an",
+            "-vf",
+            &format!("select='{select}'"),
+        ])
         .args(["-vsync", "0", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
         .output()
         .expect("ffmpeg");
     assert!(out.status.success());
     assert_eq!(out.stdout.len(), frames.len() * width * height);
-    out.stdout.chunks(width * height).map(<[u8]>::to_vec).collect()
+    out.stdout
+        .chunks(width * height)
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 fn changed_fraction(a: &[u8], b: &[u8]) -> f64 {
-    let changed = a.iter().zip(b).filter(|(x, y)| x.abs_diff(**y) > 24).count();
+    let changed = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.abs_diff(**y) > 24)
+        .count();
     changed as f64 / a.len() as f64
 }
 
@@ -179,18 +290,36 @@ fn pointer_and_typing_frames_differ_from_their_predecessors_only_slightly() {
     let pointer_only = changed_fraction(&luma[0], &luma[1]);
     let typing = changed_fraction(&luma[2], &luma[3]);
     let switch = changed_fraction(&luma[4], &luma[5]);
-    assert!(pointer_only > 0.0 && pointer_only < 0.01, "pointer frame changed {pointer_only:.4}");
-    assert!(typing > 0.0 && typing < 0.01, "typing frame changed {typing:.4}");
+    assert!(
+        pointer_only > 0.0 && pointer_only < 0.01,
+        "pointer frame changed {pointer_only:.4}"
+    );
+    assert!(
+        typing > 0.0 && typing < 0.01,
+        "typing frame changed {typing:.4}"
+    );
     assert!(switch > 0.5, "slide switch changed only {switch:.4}");
 }
 
 #[test]
 fn other_sizes_and_rates_probe_as_asked() {
-    let opts = DemoOptions { width: 640, height: 360, fps: 25, slide_secs: 2.0, duration: Some(Duration::from_secs(2)) };
+    let opts = DemoOptions {
+        width: 640,
+        height: 360,
+        fps: 25,
+        slide_secs: 2.0,
+        duration: Some(Duration::from_secs(2)),
+    };
     let path = write_demo("demo-640x360-25.ts", opts);
     let video = probe_stream(&path, "v");
-    assert_eq!((field(&video, "width"), field(&video, "height")), ("640", "360"));
+    assert_eq!(
+        (field(&video, "width"), field(&video, "height")),
+        ("640", "360")
+    );
     assert_eq!(field(&video, "nb_read_packets"), "50");
-    let steps: Vec<i64> = packets(&path, "v").windows(2).map(|w| w[1].0 - w[0].0).collect();
+    let steps: Vec<i64> = packets(&path, "v")
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .collect();
     assert!(steps.iter().all(|&s| s == 3600), "25 fps steps: {steps:?}");
 }

@@ -404,7 +404,10 @@ impl<W: Write> FragmentWriter<W> {
         write_fragment(&mut self.fragment, self.next_sequence, &runs);
         let mut slices: Vec<IoSlice> = Vec::with_capacity(1 + runs.len());
         slices.push(IoSlice::new(&self.fragment));
-        slices.extend(runs.iter().map(|(run, _)| IoSlice::new(run.committed_payload())));
+        slices.extend(
+            runs.iter()
+                .map(|(run, _)| IoSlice::new(run.committed_payload())),
+        );
         let fragment_bytes: usize = slices.iter().map(|s| s.len()).sum();
         write_all_vectored(&mut self.out, &mut slices)?;
         self.out.flush()?;
@@ -448,7 +451,10 @@ impl<W: Write> FragmentWriter<W> {
 mod tests;
 
 /// `Write::write_all_vectored` is not stable yet: the same loop.
-fn write_all_vectored<W: Write>(out: &mut W, mut slices: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+fn write_all_vectored<W: Write>(
+    out: &mut W,
+    mut slices: &mut [IoSlice<'_>],
+) -> std::io::Result<()> {
     IoSlice::advance_slices(&mut slices, 0);
     while !slices.is_empty() {
         match out.write_vectored(slices) {

@@ -285,8 +285,20 @@ fn short_writes_lose_nothing() {
         }
     }
     let opts = FragmentOptions::default();
-    let mut a = FragmentWriter::new(Dribble(Vec::new()), Some(&video_config()), Some(&audio_config()), opts.clone()).unwrap();
-    let mut b = FragmentWriter::new(Vec::new(), Some(&video_config()), Some(&audio_config()), opts).unwrap();
+    let mut a = FragmentWriter::new(
+        Dribble(Vec::new()),
+        Some(&video_config()),
+        Some(&audio_config()),
+        opts.clone(),
+    )
+    .unwrap();
+    let mut b = FragmentWriter::new(
+        Vec::new(),
+        Some(&video_config()),
+        Some(&audio_config()),
+        opts,
+    )
+    .unwrap();
     record(&mut a, 3, 30);
     record(&mut b, 3, 30);
     let (a, _) = a.finish().unwrap();

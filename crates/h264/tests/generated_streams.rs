@@ -127,7 +127,10 @@ fn a_444_stream_is_refused_with_a_reason_and_420_after_it_decodes() {
     assert!(message.contains("-pix_fmt yuv420p"), "{message}");
     assert_eq!(reason.sps().chroma_format_idc, 3);
     let stats = decoder.stats();
-    assert_eq!((pictures.len(), stats.unsupported), (0, aus444.len() as u64));
+    assert_eq!(
+        (pictures.len(), stats.unsupported),
+        (0, aus444.len() as u64)
+    );
     assert_eq!((stats.errors, stats.lost), (0, 0), "{stats:?}");
 
     for au in access_units_of(&s420) {

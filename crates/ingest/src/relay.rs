@@ -26,13 +26,25 @@ pub struct UdpRelay {
 
 impl UdpRelay {
     pub fn new(target: SocketAddr) -> Result<Self, IngestError> {
-        let bind: SocketAddr = if target.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
-            .parse()
-            .expect("literal address");
+        let bind: SocketAddr = if target.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .expect("literal address");
         let socket = UdpSocket::bind(bind)
             .and_then(|s| s.set_nonblocking(true).map(|_| s))
-            .map_err(|source| IngestError::Relay { addr: target, source })?;
-        Ok(UdpRelay { socket, target, pending: Vec::with_capacity(RELAY_DATAGRAM), stats: RelayStats::default() })
+            .map_err(|source| IngestError::Relay {
+                addr: target,
+                source,
+            })?;
+        Ok(UdpRelay {
+            socket,
+            target,
+            pending: Vec::with_capacity(RELAY_DATAGRAM),
+            stats: RelayStats::default(),
+        })
     }
 
     pub fn target(&self) -> SocketAddr {
@@ -70,7 +82,12 @@ impl UdpRelay {
             }
             // Nobody listening (ICMP refused) or a full buffer: the live view
             // is best effort, the recording must not wait for it.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::ConnectionRefused) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::ConnectionRefused
+                ) =>
+            {
                 self.stats.dropped += 1
             }
             Err(e) => {
@@ -89,9 +106,12 @@ mod tests {
     #[test]
     fn sends_whole_datagrams_in_order() {
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
-        rx.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
         let mut relay = UdpRelay::new(rx.local_addr().unwrap()).unwrap();
-        let data: Vec<u8> = (0..RELAY_DATAGRAM * 2 + 100).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..RELAY_DATAGRAM * 2 + 100)
+            .map(|i| (i % 251) as u8)
+            .collect();
         for chunk in data.chunks(333) {
             relay.send(chunk);
         }

@@ -61,11 +61,17 @@ pub struct IngestServer {
 
 impl IngestServer {
     pub fn bind(opts: IngestOptions) -> Result<Self, IngestError> {
-        let bind_err = |source| IngestError::Bind { addr: opts.listen, source };
+        let bind_err = |source| IngestError::Bind {
+            addr: opts.listen,
+            source,
+        };
         let listener = TcpListener::bind(opts.listen).map_err(bind_err)?;
         listener.set_nonblocking(true).map_err(bind_err)?;
         if !opts.listen.ip().is_loopback() {
-            tracing::warn!("listening on non-loopback address {}: any host that reaches it can send", opts.listen);
+            tracing::warn!(
+                "listening on non-loopback address {}: any host that reaches it can send",
+                opts.listen
+            );
         }
         Ok(IngestServer { listener, opts })
     }
@@ -76,7 +82,12 @@ impl IngestServer {
 
     /// Serves senders one after another until `stop` is set, or, with
     /// `once`, until the first sender has disconnected.
-    pub fn run(&self, sink: &mut impl IngestSink, stop: &AtomicBool, once: bool) -> Result<(), IngestError> {
+    pub fn run(
+        &self,
+        sink: &mut impl IngestSink,
+        stop: &AtomicBool,
+        once: bool,
+    ) -> Result<(), IngestError> {
         while !stop.load(Ordering::Relaxed) {
             match self.listener.accept() {
                 Ok((stream, peer)) => {
@@ -96,9 +107,18 @@ impl IngestServer {
         Ok(())
     }
 
-    fn serve(&self, mut stream: TcpStream, peer: SocketAddr, sink: &mut impl IngestSink, stop: &AtomicBool) {
+    fn serve(
+        &self,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        sink: &mut impl IngestSink,
+        stop: &AtomicBool,
+    ) {
         tracing::info!("sender connected from {peer}");
-        if let Err(e) = stream.set_nonblocking(false).and_then(|_| stream.set_read_timeout(Some(POLL))) {
+        if let Err(e) = stream
+            .set_nonblocking(false)
+            .and_then(|_| stream.set_read_timeout(Some(POLL)))
+        {
             tracing::warn!("cannot configure connection from {peer}: {e}");
         }
         sink.connected(peer);
@@ -127,7 +147,10 @@ impl IngestServer {
         };
         match &reason {
             DisconnectReason::Idle => {
-                tracing::warn!("sender {peer} idle for {:?}: dropped", self.opts.idle_timeout)
+                tracing::warn!(
+                    "sender {peer} idle for {:?}: dropped",
+                    self.opts.idle_timeout
+                )
             }
             DisconnectReason::Error(e) => tracing::warn!("sender {peer} connection failed: {e}"),
             _ => tracing::info!("sender {peer} disconnected"),
@@ -210,7 +233,10 @@ mod tests {
         srv.run(&mut sink, &AtomicBool::new(false), true).unwrap();
         assert!(sender.join().unwrap());
         assert_eq!(sink.bytes, data);
-        assert_eq!(sink.events, vec!["connected", "refused", "disconnected Closed"]);
+        assert_eq!(
+            sink.events,
+            vec!["connected", "refused", "disconnected Closed"]
+        );
     }
 
     #[test]
@@ -220,7 +246,10 @@ mod tests {
         let _conn = TcpStream::connect(addr).unwrap();
         let mut sink = Recorded::default();
         srv.run(&mut sink, &AtomicBool::new(false), true).unwrap();
-        assert_eq!(sink.events, vec!["connected".to_string(), "disconnected Idle".into()]);
+        assert_eq!(
+            sink.events,
+            vec!["connected".to_string(), "disconnected Idle".into()]
+        );
 
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = stop.clone();

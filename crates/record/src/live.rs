@@ -24,7 +24,8 @@ pub trait ItemTap {
     fn connection_started(&mut self, _segment: u32, _peer: SocketAddr) {}
     fn segment_started(&mut self, _segment: u32, _path: &Path) {}
     fn item(&mut self, _segment: u32, _item: &DemuxItem) {}
-    fn segment_finished(&mut self, _segment: u32, _path: &Path, _summary: Option<&SegmentSummary>) {}
+    fn segment_finished(&mut self, _segment: u32, _path: &Path, _summary: Option<&SegmentSummary>) {
+    }
     fn connection_ended(&mut self, _segment: u32, _peer: SocketAddr, _reason: &str) {}
     /// Called at least every 100 ms with the recording's totals so far.
     fn tick(&mut self, _stats: &LiveStats) {}
@@ -101,7 +102,13 @@ impl<'t> LiveRecorder<'t> {
     fn open_segment(&mut self, peer: SocketAddr) -> Result<(), RecordError> {
         let number = self.session.next_segment_number()?;
         let recorder = SegmentRecorder::new(self.session.segment_path(number), self.opts.segment);
-        self.current = Some(Current { number, peer, demuxer: TsDemuxer::new(), recorder, started_logged: false });
+        self.current = Some(Current {
+            number,
+            peer,
+            demuxer: TsDemuxer::new(),
+            recorder,
+            started_logged: false,
+        });
         if let Some(tap) = self.tap.as_deref_mut() {
             tap.connection_started(number, peer);
         }
@@ -109,7 +116,9 @@ impl<'t> LiveRecorder<'t> {
     }
 
     fn close_segment(&mut self, reason: &str) {
-        let Some(mut cur) = self.current.take() else { return };
+        let Some(mut cur) = self.current.take() else {
+            return;
+        };
         let mut items = Vec::new();
         cur.demuxer.finish(&mut items);
         for item in &items {
@@ -148,7 +157,9 @@ impl<'t> LiveRecorder<'t> {
                     stats
                 );
             }
-            Ok(None) => tracing::warn!("connection ended before any playable media: no segment written"),
+            Ok(None) => {
+                tracing::warn!("connection ended before any playable media: no segment written")
+            }
             Err(e) => {
                 self.stats.write_errors += 1;
                 tracing::error!("finishing {}: {e}", path.display());
@@ -163,8 +174,14 @@ impl<'t> LiveRecorder<'t> {
     /// Damage comes in bursts: one line per second at most, with a count.
     fn warn_limited(&mut self, what: String) {
         self.suppressed += 1;
-        if self.last_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            tracing::warn!("stream discontinuity: {what} ({} in the last burst)", self.suppressed);
+        if self
+            .last_warning
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            tracing::warn!(
+                "stream discontinuity: {what} ({} in the last burst)",
+                self.suppressed
+            );
             self.suppressed = 0;
             self.last_warning = Some(Instant::now());
         }
@@ -174,7 +191,9 @@ impl<'t> LiveRecorder<'t> {
         match item {
             DemuxItem::Video(_) => self.stats.video_units += 1,
             DemuxItem::Audio(_) => self.stats.audio_frames += 1,
-            DemuxItem::Discontinuity(d) => self.warn_limited(format!("{:?} on PID {:#x}", d.kind, d.pid)),
+            DemuxItem::Discontinuity(d) => {
+                self.warn_limited(format!("{:?} on PID {:#x}", d.kind, d.pid))
+            }
             _ => {}
         }
         if let Err(e) = cur.recorder.push(item) {
@@ -207,7 +226,9 @@ impl IngestSink for LiveRecorder<'_> {
         if let Some(relay) = self.relay.as_mut() {
             relay.send(bytes);
         }
-        let Some(mut cur) = self.current.take() else { return };
+        let Some(mut cur) = self.current.take() else {
+            return;
+        };
         let mut items = Vec::new();
         cur.demuxer.push(bytes, &mut items);
         for item in &items {
@@ -234,13 +255,19 @@ impl IngestSink for LiveRecorder<'_> {
     }
 
     fn tick(&mut self) {
-        let current = self.current.as_ref().and_then(|c| c.recorder.summary()).map_or(0, |s| s.bytes_written);
+        let current = self
+            .current
+            .as_ref()
+            .and_then(|c| c.recorder.summary())
+            .map_or(0, |s| s.bytes_written);
         let mut snapshot = self.stats.clone();
         snapshot.bytes_written += current;
         if let Some(tap) = self.tap.as_deref_mut() {
             tap.tick(&snapshot);
         }
-        let Some(every) = self.opts.stats_every else { return };
+        let Some(every) = self.opts.stats_every else {
+            return;
+        };
         // Nothing to say while no sender is connected.
         if self.last_stats.elapsed() >= every && self.current.is_some() {
             self.last_stats = Instant::now();

@@ -17,8 +17,15 @@ pub struct RemuxSummary {
 
 const READ_SIZE: usize = 1 << 20;
 
-pub fn remux_file(input: &Path, output: &Path, opts: SegmentOptions) -> Result<RemuxSummary, RecordError> {
-    let io_err = |source| RecordError::Io { path: input.to_path_buf(), source };
+pub fn remux_file(
+    input: &Path,
+    output: &Path,
+    opts: SegmentOptions,
+) -> Result<RemuxSummary, RecordError> {
+    let io_err = |source| RecordError::Io {
+        path: input.to_path_buf(),
+        source,
+    };
     let mut file = File::open(input).map_err(io_err)?;
     let mut demuxer = TsDemuxer::new();
     let mut recorder = SegmentRecorder::new(output, opts);
@@ -31,7 +38,9 @@ pub fn remux_file(input: &Path, output: &Path, opts: SegmentOptions) -> Result<R
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(io_err(e)),
         };
-        demuxer.push(&buf[..n], &mut |item: DemuxItem| push(&mut recorder, &item, &mut failure));
+        demuxer.push(&buf[..n], &mut |item: DemuxItem| {
+            push(&mut recorder, &item, &mut failure)
+        });
         if let Some(e) = failure.take() {
             return Err(e);
         }
@@ -42,7 +51,11 @@ pub fn remux_file(input: &Path, output: &Path, opts: SegmentOptions) -> Result<R
     }
     let demux = demuxer.stats().clone();
     match recorder.finish()? {
-        Some((segment, recorder)) => Ok(RemuxSummary { demux, segment, recorder }),
+        Some((segment, recorder)) => Ok(RemuxSummary {
+            demux,
+            segment,
+            recorder,
+        }),
         None => Err(RecordError::NoMedia(input.to_path_buf())),
     }
 }

@@ -28,7 +28,10 @@ pub struct SegmentOptions {
 
 impl Default for SegmentOptions {
     fn default() -> Self {
-        SegmentOptions { fragment_ms: 1000, fsync: false }
+        SegmentOptions {
+            fragment_ms: 1000,
+            fsync: false,
+        }
     }
 }
 
@@ -100,15 +103,15 @@ impl SegmentRecorder {
 
     pub fn push(&mut self, item: &DemuxItem) -> Result<(), RecordError> {
         if self.failed {
-            self.stats.dropped_after_error += matches!(item, DemuxItem::Video(_) | DemuxItem::Audio(_)) as u64;
+            self.stats.dropped_after_error +=
+                matches!(item, DemuxItem::Video(_) | DemuxItem::Audio(_)) as u64;
             return Ok(());
         }
         match item {
             DemuxItem::VideoConfig(cfg) => self.on_video_config(cfg),
-            DemuxItem::AudioConfig(cfg)
-                if self.audio.is_none() => {
-                    self.audio = Some(*cfg);
-                }
+            DemuxItem::AudioConfig(cfg) if self.audio.is_none() => {
+                self.audio = Some(*cfg);
+            }
             DemuxItem::Video(au) if self.writer.is_none() => {
                 if self.first_key.is_none() {
                     if !au.keyframe || self.video.is_none() {
@@ -134,7 +137,10 @@ impl SegmentRecorder {
             Some(w) => {
                 let (file, summary) = w.finish().map_err(|source| self.mp4_err(source))?;
                 if self.opts.fsync {
-                    file.sync_all().map_err(|source| RecordError::Io { path: self.path.clone(), source })?;
+                    file.sync_all().map_err(|source| RecordError::Io {
+                        path: self.path.clone(),
+                        source,
+                    })?;
                 }
                 Ok(Some((summary, stats)))
             }
@@ -157,7 +163,9 @@ impl SegmentRecorder {
                 );
                 self.video = Some(cfg.clone());
             }
-            Some(_) if self.writer.is_none() && self.first_key.is_none() => self.video = Some(cfg.clone()),
+            Some(_) if self.writer.is_none() && self.first_key.is_none() => {
+                self.video = Some(cfg.clone())
+            }
             Some(_) => {}
         }
     }
@@ -219,17 +227,29 @@ impl SegmentRecorder {
         if !ready {
             return Ok(());
         }
-        let video = if has_picture { self.video.clone() } else { None };
-        let opts = FragmentOptions { fragment_ms: self.opts.fragment_ms, ..FragmentOptions::default() };
+        let video = if has_picture {
+            self.video.clone()
+        } else {
+            None
+        };
+        let opts = FragmentOptions {
+            fragment_ms: self.opts.fragment_ms,
+            ..FragmentOptions::default()
+        };
         self.tracks = (video.is_some(), self.audio.is_some());
-        let file = File::create(&self.path).map_err(|source| RecordError::Io { path: self.path.clone(), source })?;
+        let file = File::create(&self.path).map_err(|source| RecordError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         let writer = FragmentWriter::new(file, video.as_ref(), self.audio.as_ref(), opts);
         self.writer = Some(writer.map_err(|source| self.mp4_err(source))?);
         tracing::info!("recording {}", self.path.display());
         let earliest_audio = self.first_key.map(|(pts, _)| pts - AUDIO_LEAD);
         for item in std::mem::take(&mut self.pending) {
             match (&item, earliest_audio) {
-                (DemuxItem::Audio(f), Some(min)) if f.pts < min => self.stats.dropped_early_audio += 1,
+                (DemuxItem::Audio(f), Some(min)) if f.pts < min => {
+                    self.stats.dropped_early_audio += 1
+                }
                 _ => self.write(&item)?,
             }
         }
@@ -238,11 +258,15 @@ impl SegmentRecorder {
     }
 
     fn write(&mut self, item: &DemuxItem) -> Result<(), RecordError> {
-        let Some(writer) = self.writer.as_mut() else { return Ok(()) };
+        let Some(writer) = self.writer.as_mut() else {
+            return Ok(());
+        };
         let (has_video, has_audio) = self.tracks;
         let result = match item {
             DemuxItem::Video(au) if has_video => writer.push_video(au),
-            DemuxItem::Audio(f) if has_audio && Some(f.config) == self.audio => writer.push_audio(f),
+            DemuxItem::Audio(f) if has_audio && Some(f.config) == self.audio => {
+                writer.push_audio(f)
+            }
             DemuxItem::Video(_) | DemuxItem::Audio(_) => {
                 self.stats.dropped_mismatched += 1;
                 return Ok(());
@@ -250,10 +274,15 @@ impl SegmentRecorder {
             _ => return Ok(()),
         };
         match result {
-            Ok(Some(_fragment)) if self.opts.fsync => writer
-                .get_ref()
-                .sync_data()
-                .map_err(|source| RecordError::Io { path: self.path.clone(), source }),
+            Ok(Some(_fragment)) if self.opts.fsync => {
+                writer
+                    .get_ref()
+                    .sync_data()
+                    .map_err(|source| RecordError::Io {
+                        path: self.path.clone(),
+                        source,
+                    })
+            }
             Ok(_) => Ok(()),
             Err(source) => {
                 self.failed = true;
@@ -263,7 +292,10 @@ impl SegmentRecorder {
     }
 
     fn mp4_err(&self, source: cht_fmp4::Fmp4Error) -> RecordError {
-        RecordError::Mp4 { path: self.path.clone(), source }
+        RecordError::Mp4 {
+            path: self.path.clone(),
+            source,
+        }
     }
 }
 

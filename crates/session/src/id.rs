@@ -32,7 +32,10 @@ impl fmt::Display for SessionId {
 
 /// Refuses anything that is not a plain, short name.
 pub fn validate_session_id(id: &str) -> Result<(), SessionError> {
-    let invalid = |reason| SessionError::InvalidId { id: id.to_string(), reason };
+    let invalid = |reason| SessionError::InvalidId {
+        id: id.to_string(),
+        reason,
+    };
     if id.is_empty() {
         return Err(invalid("empty"));
     }
@@ -42,7 +45,10 @@ pub fn validate_session_id(id: &str) -> Result<(), SessionError> {
     if id == "." || id == ".." || id.contains('/') || id.contains('\\') {
         return Err(invalid("path components are not allowed"));
     }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(invalid("only letters, digits, '_' and '-' are allowed"));
     }
     Ok(())
@@ -62,7 +68,19 @@ mod tests {
 
     #[test]
     fn refuses_traversal_and_odd_names() {
-        for bad in ["", "..", ".", "../x", "/etc", "a/b", "a\\b", "a b", "é", &"x".repeat(65), "x\0"] {
+        for bad in [
+            "",
+            "..",
+            ".",
+            "../x",
+            "/etc",
+            "a/b",
+            "a\\b",
+            "a b",
+            "é",
+            &"x".repeat(65),
+            "x\0",
+        ] {
             assert!(validate_session_id(bad).is_err(), "{bad:?}");
         }
     }

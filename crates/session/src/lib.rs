@@ -37,6 +37,9 @@ pub enum SessionError {
 
 impl SessionError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        SessionError::Io { path: path.into(), source }
+        SessionError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -28,7 +28,11 @@ impl SessionsDir {
         fs::create_dir_all(&self.root).map_err(|e| SessionError::io(&self.root, e))?;
         let base = SessionId::now();
         for n in 1..1000 {
-            let id = if n == 1 { base.clone() } else { SessionId::parse(&format!("{base}_{n}"))? };
+            let id = if n == 1 {
+                base.clone()
+            } else {
+                SessionId::parse(&format!("{base}_{n}"))?
+            };
             let path = self.root.join(id.as_str());
             match fs::create_dir(&path) {
                 Ok(()) => {
@@ -40,7 +44,10 @@ impl SessionsDir {
                 Err(e) => return Err(SessionError::io(path, e)),
             }
         }
-        Err(SessionError::InvalidId { id: base.to_string(), reason: "too many sessions in one second" })
+        Err(SessionError::InvalidId {
+            id: base.to_string(),
+            reason: "too many sessions in one second",
+        })
     }
 
     /// Opens an existing session without creating or writing anything.
@@ -48,7 +55,10 @@ impl SessionsDir {
         let id = SessionId::parse(id)?;
         let path = self.root.join(id.as_str());
         if !path.is_dir() {
-            return Err(SessionError::NotFound { id: id.to_string(), dir: self.root.clone() });
+            return Err(SessionError::NotFound {
+                id: id.to_string(),
+                dir: self.root.clone(),
+            });
         }
         self.check_inside(&id, &path)?;
         Ok(Session { id, path })
@@ -80,10 +90,16 @@ impl SessionsDir {
 
     /// A symlinked session may not point outside the sessions directory.
     fn check_inside(&self, id: &SessionId, path: &Path) -> Result<(), SessionError> {
-        let root = self.root.canonicalize().map_err(|e| SessionError::io(&self.root, e))?;
+        let root = self
+            .root
+            .canonicalize()
+            .map_err(|e| SessionError::io(&self.root, e))?;
         let real = path.canonicalize().map_err(|e| SessionError::io(path, e))?;
         if real.parent() != Some(root.as_path()) {
-            return Err(SessionError::Escapes { id: id.to_string(), dir: self.root.clone() });
+            return Err(SessionError::Escapes {
+                id: id.to_string(),
+                dir: self.root.clone(),
+            });
         }
         Ok(())
     }
@@ -203,9 +219,18 @@ mod tests {
         fs::create_dir_all(&outside).unwrap();
         std::os::unix::fs::symlink(&outside, root.join("evil")).unwrap();
         let dir = SessionsDir::new(&root);
-        assert!(matches!(dir.open("evil"), Err(SessionError::Escapes { .. })));
-        assert!(matches!(dir.open("../outside"), Err(SessionError::InvalidId { .. })));
-        assert!(matches!(dir.open("nope"), Err(SessionError::NotFound { .. })));
+        assert!(matches!(
+            dir.open("evil"),
+            Err(SessionError::Escapes { .. })
+        ));
+        assert!(matches!(
+            dir.open("../outside"),
+            Err(SessionError::InvalidId { .. })
+        ));
+        assert!(matches!(
+            dir.open("nope"),
+            Err(SessionError::NotFound { .. })
+        ));
         assert!(dir.list().unwrap().is_empty());
     }
 }

@@ -33,12 +33,16 @@ impl Anchor {
     fn pts_for(&self, sample_rate: u32) -> i64 {
         let rate = u64::from(sample_rate.max(1));
         let ticks = (self.samples * u64::from(CLOCK_HZ) * 2 + rate) / (2 * rate);
-        self.pts.saturating_add(i64::try_from(ticks).unwrap_or(i64::MAX))
+        self.pts
+            .saturating_add(i64::try_from(ticks).unwrap_or(i64::MAX))
     }
 
     fn after(self, header: &AdtsHeader) -> Anchor {
         let samples = u64::from(header.config.samples_per_frame()) * u64::from(header.raw_blocks);
-        Anchor { samples: self.samples + samples, ..self }
+        Anchor {
+            samples: self.samples + samples,
+            ..self
+        }
     }
 }
 
@@ -55,7 +59,11 @@ pub(crate) struct AdtsSplitter {
 impl AdtsSplitter {
     /// Splits the elementary-stream bytes of one PES.
     pub fn push(&mut self, es: Bytes, pts: Option<i64>, out: &mut impl FnMut(AudioOutput)) {
-        let mut pos = if self.carry.is_empty() { 0 } else { self.complete_carry(&es, out) };
+        let mut pos = if self.carry.is_empty() {
+            0
+        } else {
+            self.complete_carry(&es, out)
+        };
         if let Some(pts) = pts {
             self.clock = Some(Anchor { pts, samples: 0 });
         }
@@ -105,7 +113,10 @@ impl AdtsSplitter {
             }
         };
         let used = header_part;
-        let take = header.frame_len.saturating_sub(self.carry.len()).min(es.len() - used);
+        let take = header
+            .frame_len
+            .saturating_sub(self.carry.len())
+            .min(es.len() - used);
         self.carry.extend_from_slice(&es[used..used + take]);
         if self.carry.len() >= header.frame_len {
             let frame = Bytes::from(std::mem::take(&mut self.carry));
@@ -147,7 +158,10 @@ fn next_header_offset(data: &[u8]) -> usize {
     let mut i = 1;
     while let Some(offset) = data.get(i..).and_then(|rest| memchr::memchr(0xff, rest)) {
         let at = i + offset;
-        if matches!(AdtsHeader::parse(&data[at..]), Ok(_) | Err(AdtsError::Incomplete)) {
+        if matches!(
+            AdtsHeader::parse(&data[at..]),
+            Ok(_) | Err(AdtsError::Incomplete)
+        ) {
             return at;
         }
         i = at + 1;
@@ -190,7 +204,11 @@ mod tests {
             let (b, dropped) = split(&mut s, &es[cut..], None);
             let all: Vec<_> = a.into_iter().chain(b).collect();
             assert_eq!(dropped, 0, "cut {cut}");
-            assert_eq!(all.iter().map(|f| f.pts).collect::<Vec<_>>(), vec![0, 1920], "cut {cut}");
+            assert_eq!(
+                all.iter().map(|f| f.pts).collect::<Vec<_>>(),
+                vec![0, 1920],
+                "cut {cut}"
+            );
             assert_eq!(all[1].data, es[57..], "cut {cut}");
         }
     }

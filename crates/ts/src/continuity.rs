@@ -26,14 +26,22 @@ pub(crate) struct ContinuityTracker {
 
 impl Default for ContinuityTracker {
     fn default() -> Self {
-        ContinuityTracker { last: vec![UNKNOWN; PID_COUNT].into_boxed_slice() }
+        ContinuityTracker {
+            last: vec![UNKNOWN; PID_COUNT].into_boxed_slice(),
+        }
     }
 }
 
 impl ContinuityTracker {
     /// Checks a packet and records its counter. Packets without payload do not
     /// advance the counter; a discontinuity indicator restarts the sequence.
-    pub fn check(&mut self, pid: u16, counter: u8, has_payload: bool, discontinuity: bool) -> Continuity {
+    pub fn check(
+        &mut self,
+        pid: u16,
+        counter: u8,
+        has_payload: bool,
+        discontinuity: bool,
+    ) -> Continuity {
         let Some(state) = self.last.get_mut(pid as usize) else {
             return Continuity::InOrder;
         };

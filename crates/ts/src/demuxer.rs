@@ -30,7 +30,8 @@ impl TsDemuxer {
     /// Consumes `data`; items that became complete go to `sink` before return.
     pub fn push(&mut self, data: &[u8], sink: &mut impl DemuxSink) {
         let router = &mut self.router;
-        self.framer.push(data, &mut |packet| router.packet(packet, sink));
+        self.framer
+            .push(data, &mut |packet| router.packet(packet, sink));
         self.sync_framing_stats();
     }
 
@@ -40,7 +41,8 @@ impl TsDemuxer {
     /// demuxer may take the sender's next connection.
     pub fn finish(&mut self, sink: &mut impl DemuxSink) {
         let router = &mut self.router;
-        self.framer.finish(&mut |packet| router.packet(packet, sink));
+        self.framer
+            .finish(&mut |packet| router.packet(packet, sink));
         self.router.finish(sink);
         self.sync_framing_stats();
     }
@@ -88,7 +90,11 @@ mod tests {
         s.filler(0x11);
         for i in 0..n {
             let dts = (start_pts + i * 3000) % WRAP;
-            s.video((dts + 3000) % WRAP, dts, &video_au(i == 0, 500 + 37 * i as usize));
+            s.video(
+                (dts + 3000) % WRAP,
+                dts,
+                &video_au(i == 0, 500 + 37 * i as usize),
+            );
             let audio: Vec<u8> = (0..2).flat_map(|_| adts_frame(48000, 300)).collect();
             s.audio((start_pts + i * 3840) % WRAP, &audio);
             s.filler(0x1fff);
@@ -97,17 +103,41 @@ mod tests {
     }
 
     fn videos(items: &[DemuxItem]) -> Vec<&cht_core::VideoAccessUnit> {
-        items.iter().filter_map(|i| if let DemuxItem::Video(v) = i { Some(v) } else { None }).collect()
+        items
+            .iter()
+            .filter_map(|i| {
+                if let DemuxItem::Video(v) = i {
+                    Some(v)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     fn audios(items: &[DemuxItem]) -> Vec<&cht_core::AudioFrame> {
-        items.iter().filter_map(|i| if let DemuxItem::Audio(a) = i { Some(a) } else { None }).collect()
+        items
+            .iter()
+            .filter_map(|i| {
+                if let DemuxItem::Audio(a) = i {
+                    Some(a)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     fn discontinuities(items: &[DemuxItem]) -> Vec<Discontinuity> {
         items
             .iter()
-            .filter_map(|i| if let DemuxItem::Discontinuity(d) = i { Some(*d) } else { None })
+            .filter_map(|i| {
+                if let DemuxItem::Discontinuity(d) = i {
+                    Some(*d)
+                } else {
+                    None
+                }
+            })
             .collect()
     }
 
@@ -128,10 +158,15 @@ mod tests {
             |i| matches!(i, DemuxItem::AudioConfig(c) if c.sample_rate == 48000 && c.channels() == 2),
         );
         assert!(video_config < position(&items, |i| matches!(i, DemuxItem::Video(_))));
-        assert_eq!(audio_config, 0, "audio PES are bounded: complete before the unbounded video PES");
+        assert_eq!(
+            audio_config, 0,
+            "audio PES are bounded: complete before the unbounded video PES"
+        );
         let v = videos(&items);
         assert_eq!(
-            v.iter().map(|v| (v.dts, v.pts, v.keyframe)).collect::<Vec<_>>(),
+            v.iter()
+                .map(|v| (v.dts, v.pts, v.keyframe))
+                .collect::<Vec<_>>(),
             vec![
                 (90_000, 93_000, true),
                 (93_000, 96_000, false),
@@ -147,7 +182,15 @@ mod tests {
         assert!(discontinuities(&items).is_empty());
         assert_eq!((stats.video_units, stats.audio_frames), (4, 8));
         assert_eq!(stats.ignored_packets, 5, "one SDT and four null packets");
-        assert_eq!((stats.cc_errors, stats.skipped_bytes, stats.resyncs, stats.psi_errors), (0, 0, 0, 0));
+        assert_eq!(
+            (
+                stats.cc_errors,
+                stats.skipped_bytes,
+                stats.resyncs,
+                stats.psi_errors
+            ),
+            (0, 0, 0, 0)
+        );
         assert_eq!(stats.packets as usize, s.packets.len());
     }
 
@@ -180,7 +223,10 @@ mod tests {
         assert_eq!(stats.resyncs, 1);
         assert_eq!(stats.skipped_bytes, 105);
         assert_eq!(stats.cc_errors, 1);
-        assert_eq!(videos(&items).iter().map(|v| v.damaged).collect::<Vec<_>>(), vec![true, false, false]);
+        assert_eq!(
+            videos(&items).iter().map(|v| v.damaged).collect::<Vec<_>>(),
+            vec![true, false, false]
+        );
         assert_eq!(videos(&items)[1..], videos(&clean)[1..]);
         assert_eq!(audios(&items), audios(&clean));
     }
@@ -215,18 +261,26 @@ mod tests {
             .packets
             .iter()
             .enumerate()
-            .filter(|(_, p)| p[1] & 0x40 != 0 && u16::from(p[1] & 0x1f) << 8 | u16::from(p[2]) == VIDEO_PID)
+            .filter(|(_, p)| {
+                p[1] & 0x40 != 0 && u16::from(p[1] & 0x1f) << 8 | u16::from(p[2]) == VIDEO_PID
+            })
             .nth(1)
             .map(|(i, _)| i)
             .unwrap();
         s.packets.remove(first_of_second + 1);
         let (items, stats) = demux_all(&s.bytes());
         let v = videos(&items);
-        assert_eq!(v.iter().map(|v| v.damaged).collect::<Vec<_>>(), vec![false, true, false]);
+        assert_eq!(
+            v.iter().map(|v| v.damaged).collect::<Vec<_>>(),
+            vec![false, true, false]
+        );
         assert_eq!((stats.cc_errors, stats.damaged_video_units), (1, 1));
         assert!(matches!(
             discontinuities(&items)[..],
-            [Discontinuity { pid: VIDEO_PID, kind: DiscontinuityKind::ContinuityError { .. } }]
+            [Discontinuity {
+                pid: VIDEO_PID,
+                kind: DiscontinuityKind::ContinuityError { .. }
+            }]
         ));
     }
 
@@ -270,9 +324,14 @@ mod tests {
         s.audio(3000, &adts_frame(44100, 100));
         let (items, stats) = demux_all(&s.bytes());
         assert_eq!(videos(&items).len(), 2);
-        assert_eq!(audios(&items).iter().map(|a| a.pts).collect::<Vec<_>>(), vec![3000]);
+        assert_eq!(
+            audios(&items).iter().map(|a| a.pts).collect::<Vec<_>>(),
+            vec![3000]
+        );
         assert_eq!(stats.ignored_packets, 1);
-        assert!(items.iter().any(|i| matches!(i, DemuxItem::AudioConfig(c) if c.sample_rate == 44100)));
+        assert!(items
+            .iter()
+            .any(|i| matches!(i, DemuxItem::AudioConfig(c) if c.sample_rate == 44100)));
     }
 
     #[test]
@@ -297,7 +356,12 @@ mod tests {
         let start = WRAP - 2 * 3000;
         let (items, _) = demux_all(&av_stream(5, start).bytes());
         let v: Vec<i64> = videos(&items).iter().map(|v| v.dts).collect();
-        assert_eq!(v, (0..5).map(|i| (start + i * 3000) as i64).collect::<Vec<_>>());
+        assert_eq!(
+            v,
+            (0..5)
+                .map(|i| (start + i * 3000) as i64)
+                .collect::<Vec<_>>()
+        );
         let a: Vec<i64> = audios(&items).iter().map(|a| a.pts).collect();
         let expected: Vec<i64> = (0..10).map(|k| start as i64 + k * 1920).collect();
         assert_eq!(a, expected);
@@ -312,14 +376,21 @@ mod tests {
         s.pmt(0, &[(AAC, AUDIO_PID)]);
         s.audio(0, &adts_frame(48000, 100));
         s.packets.last_mut().unwrap()[3] ^= 0x05; // counter jumps...
-        let pes = crate::test_stream::pes_bytes(0xc0, Some(900_000), None, &adts_frame(48000, 100), true);
+        let pes =
+            crate::test_stream::pes_bytes(0xc0, Some(900_000), None, &adts_frame(48000, 100), true);
         s.packetize(AUDIO_PID, &pes, true); // ...and the next packet says so
         let (items, stats) = demux_all(&s.bytes());
         assert_eq!(stats.cc_errors, 0);
         let kinds: Vec<_> = discontinuities(&items).iter().map(|d| d.kind).collect();
         assert_eq!(
             kinds,
-            vec![DiscontinuityKind::Indicator, DiscontinuityKind::PtsJump { from: 0, to: 900_000 }]
+            vec![
+                DiscontinuityKind::Indicator,
+                DiscontinuityKind::PtsJump {
+                    from: 0,
+                    to: 900_000
+                }
+            ]
         );
         assert_eq!(audios(&items).len(), 2);
     }
@@ -329,8 +400,11 @@ mod tests {
         let mut s = StreamBuilder::default();
         s.pat();
         // Valid CRC, but program_info_length (1023) runs past the section.
-        let section = [0x02, 0xb0, 13, 0x00, 0x01, 0xc1, 0, 0, 0xe1, 0x00, 0xf3, 0xff];
-        s.packets.push(crate::test_stream::raw_pmt_packet(&section, 15));
+        let section = [
+            0x02, 0xb0, 13, 0x00, 0x01, 0xc1, 0, 0, 0xe1, 0x00, 0xf3, 0xff,
+        ];
+        s.packets
+            .push(crate::test_stream::raw_pmt_packet(&section, 15));
         // Followed by a good PMT, which still takes effect.
         s.pmt(1, &[(AAC, AUDIO_PID), (0x06, 0x102)]);
         s.audio(0, &adts_frame(48000, 64));
@@ -339,7 +413,10 @@ mod tests {
         let (items, stats) = demux_all(&s.bytes());
         assert_eq!(stats.psi_errors, 1);
         assert_eq!(audios(&items).len(), 1);
-        assert_eq!(stats.ignored_packets, 1, "the private-data stream is not followed");
+        assert_eq!(
+            stats.ignored_packets, 1,
+            "the private-data stream is not followed"
+        );
     }
 
     #[test]
@@ -349,11 +426,31 @@ mod tests {
         // 0x1c (MPEG-4 text) on 0x102, then AAC on AUDIO_PID.
         let a = AUDIO_PID.to_be_bytes();
         let section = [
-            0x02, 0xb0, 23, 0x00, 0x01, 0xc1, 0, 0, 0xe1, 0x00, 0xf0, 0x00, //
-            0x1c, 0xe1, 0x02, 0xf0, 0x00, //
-            0x0f, 0xe0 | a[0], a[1], 0xf0, 0x00,
+            0x02,
+            0xb0,
+            23,
+            0x00,
+            0x01,
+            0xc1,
+            0,
+            0,
+            0xe1,
+            0x00,
+            0xf0,
+            0x00, //
+            0x1c,
+            0xe1,
+            0x02,
+            0xf0,
+            0x00, //
+            0x0f,
+            0xe0 | a[0],
+            a[1],
+            0xf0,
+            0x00,
         ];
-        s.packets.push(crate::test_stream::raw_pmt_packet(&section, 0));
+        s.packets
+            .push(crate::test_stream::raw_pmt_packet(&section, 0));
         s.audio(0, &adts_frame(48000, 64));
         let (items, stats) = demux_all(&s.bytes());
         assert_eq!(stats.psi_errors, 0);

@@ -21,9 +21,18 @@ struct Layout {
 
 /// Plain TS, M2TS/BDAV (4-byte timestamp first), TS with 16 Reed-Solomon bytes.
 const LAYOUTS: [Layout; 3] = [
-    Layout { spacing: 188, prefix: 0 },
-    Layout { spacing: 192, prefix: 4 },
-    Layout { spacing: 204, prefix: 0 },
+    Layout {
+        spacing: 188,
+        prefix: 0,
+    },
+    Layout {
+        spacing: 192,
+        prefix: 4,
+    },
+    Layout {
+        spacing: 204,
+        prefix: 0,
+    },
 ];
 
 /// Bytes past a candidate start needed to judge every layout at it.
@@ -104,7 +113,12 @@ impl PacketFramer {
     }
 
     /// Emits every packet that can be decided in `buf`; returns bytes consumed.
-    fn scan(&mut self, buf: &[u8], at_end: bool, on_packet: &mut impl FnMut(&[u8; TS_PACKET_LEN])) -> usize {
+    fn scan(
+        &mut self,
+        buf: &[u8],
+        at_end: bool,
+        on_packet: &mut impl FnMut(&[u8; TS_PACKET_LEN]),
+    ) -> usize {
         let mut pos = 0;
         loop {
             let Some(layout) = self.lock else {
@@ -191,7 +205,10 @@ fn starts_packets(buf: &[u8], start: usize, layout: &Layout) -> bool {
     if sync + TS_PACKET_LEN > buf.len() {
         return false;
     }
-    (0..3).all(|k| buf.get(sync + k * layout.spacing).is_none_or(|&b| b == SYNC_BYTE))
+    (0..3).all(|k| {
+        buf.get(sync + k * layout.spacing)
+            .is_none_or(|&b| b == SYNC_BYTE)
+    })
 }
 
 #[cfg(test)]
@@ -205,7 +222,10 @@ mod tests {
             let mut p = [i as u8; TS_PACKET_LEN];
             p[0] = SYNC_BYTE;
             out.extend_from_slice(&p);
-            out.extend(std::iter::repeat_n(0xbb, layout.spacing - layout.prefix - TS_PACKET_LEN));
+            out.extend(std::iter::repeat_n(
+                0xbb,
+                layout.spacing - layout.prefix - TS_PACKET_LEN,
+            ));
         }
         out
     }

@@ -51,7 +51,11 @@ impl<'a> TsPacket<'a> {
             has_payload,
             continuity_counter: bytes[3] & 0x0f,
             discontinuity,
-            payload: if has_payload { &bytes[payload_start..] } else { &[] },
+            payload: if has_payload {
+                &bytes[payload_start..]
+            } else {
+                &[]
+            },
         })
     }
 }
@@ -70,7 +74,10 @@ mod tests {
     fn reads_header_fields() {
         let p = packet([0x47, 0x41, 0x00, 0x1a]);
         let t = TsPacket::parse(&p).unwrap();
-        assert_eq!((t.pid, t.payload_unit_start, t.continuity_counter), (0x100, true, 0xa));
+        assert_eq!(
+            (t.pid, t.payload_unit_start, t.continuity_counter),
+            (0x100, true, 0xa)
+        );
         assert!(t.has_payload && !t.transport_error && !t.scrambled && !t.discontinuity);
         assert_eq!(t.payload.len(), 184);
     }
@@ -94,8 +101,14 @@ mod tests {
     fn rejects_impossible_layouts() {
         let mut p = packet([0x47, 0x01, 0x00, 0x33]);
         p[4] = 183;
-        assert_eq!(TsPacket::parse(&p).unwrap_err(), PacketError::AdaptationFieldTooLong(183));
+        assert_eq!(
+            TsPacket::parse(&p).unwrap_err(),
+            PacketError::AdaptationFieldTooLong(183)
+        );
         let p = packet([0x47, 0x01, 0x00, 0x03]);
-        assert_eq!(TsPacket::parse(&p).unwrap_err(), PacketError::ReservedAdaptationControl);
+        assert_eq!(
+            TsPacket::parse(&p).unwrap_err(),
+            PacketError::ReservedAdaptationControl
+        );
     }
 }

@@ -72,7 +72,12 @@ pub(crate) struct PesAssembler {
 
 impl Default for PesAssembler {
     fn default() -> Self {
-        PesAssembler { buf: Vec::new(), state: Assembly::Idle, size_hint: MIN_CAPACITY, started_at: 0 }
+        PesAssembler {
+            buf: Vec::new(),
+            state: Assembly::Idle,
+            size_hint: MIN_CAPACITY,
+            started_at: 0,
+        }
     }
 }
 
@@ -83,14 +88,23 @@ impl PesAssembler {
         if unit_start {
             self.flush(out);
             self.buf = Vec::with_capacity(self.size_hint.max(payload.len()));
-            self.state = Assembly::Collecting { length: DeclaredLength::NotYetKnown, intact: None };
+            self.state = Assembly::Collecting {
+                length: DeclaredLength::NotYetKnown,
+                intact: None,
+            };
         }
         match self.state {
             Assembly::Idle => {
                 self.state = Assembly::Discarding;
-                out(PesOutput::Orphan { bytes: payload.len(), first_of_run: true })
+                out(PesOutput::Orphan {
+                    bytes: payload.len(),
+                    first_of_run: true,
+                })
             }
-            Assembly::Discarding => out(PesOutput::Orphan { bytes: payload.len(), first_of_run: false }),
+            Assembly::Discarding => out(PesOutput::Orphan {
+                bytes: payload.len(),
+                first_of_run: false,
+            }),
             Assembly::Collecting { .. } => self.collect(payload, out),
         }
     }
@@ -158,7 +172,11 @@ impl PesAssembler {
         let bytes = std::mem::take(&mut self.buf);
         self.size_hint = (bytes.len() + bytes.len() / 4).clamp(MIN_CAPACITY, MAX_PES_BYTES);
         let intact_len = intact.unwrap_or(bytes.len()).min(bytes.len());
-        out(PesOutput::Complete(CompletePes { bytes, damaged: intact.is_some(), intact_len }));
+        out(PesOutput::Complete(CompletePes {
+            bytes,
+            damaged: intact.is_some(),
+            intact_len,
+        }));
     }
 
     fn discard(&mut self) {
@@ -185,7 +203,11 @@ impl PesHeader {
             return Err(PesError::NoStartCode);
         }
         if !has_optional_header(pes[3]) {
-            return Ok(PesHeader { pts: None, dts: None, payload_offset: 6 });
+            return Ok(PesHeader {
+                pts: None,
+                dts: None,
+                payload_offset: 6,
+            });
         }
         if pes.len() < 9 {
             return Err(PesError::Truncated);
@@ -196,21 +218,39 @@ impl PesHeader {
         let flags = pes[7] >> 6;
         let payload_offset = 9 + pes[8] as usize;
         let fields = pes.get(9..payload_offset).ok_or(PesError::Truncated)?;
-        let pts = if flags & 0b10 != 0 { Some(read_timestamp(fields)?) } else { None };
-        let dts = if flags == 0b11 { Some(read_timestamp(fields.get(5..).unwrap_or(&[]))?) } else { None };
-        Ok(PesHeader { pts, dts, payload_offset })
+        let pts = if flags & 0b10 != 0 {
+            Some(read_timestamp(fields)?)
+        } else {
+            None
+        };
+        let dts = if flags == 0b11 {
+            Some(read_timestamp(fields.get(5..).unwrap_or(&[]))?)
+        } else {
+            None
+        };
+        Ok(PesHeader {
+            pts,
+            dts,
+            payload_offset,
+        })
     }
 }
 
 /// Stream ids whose PES has no optional header (13818-1 Table 2-21).
 fn has_optional_header(stream_id: u8) -> bool {
-    !matches!(stream_id, 0xbc | 0xbe | 0xbf | 0xf0 | 0xf1 | 0xf2 | 0xf8 | 0xff)
+    !matches!(
+        stream_id,
+        0xbc | 0xbe | 0xbf | 0xf0 | 0xf1 | 0xf2 | 0xf8 | 0xff
+    )
 }
 
 /// A 33-bit timestamp in its 5-byte PES form; marker bits are not checked,
 /// as other demuxers do not either.
 fn read_timestamp(b: &[u8]) -> Result<u64, PesError> {
-    let b: &[u8; 5] = b.get(..5).and_then(|s| s.try_into().ok()).ok_or(PesError::Truncated)?;
+    let b: &[u8; 5] = b
+        .get(..5)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(PesError::Truncated)?;
     Ok((u64::from(b[0] >> 1) & 0x07) << 30
         | u64::from(b[1]) << 22
         | u64::from(b[2] >> 1) << 15
@@ -257,7 +297,10 @@ mod tests {
         p2.extend_from_slice(&encode_ts(3, 9000));
         p2.extend_from_slice(&encode_ts(1, 6000));
         let h = PesHeader::parse(&p2).unwrap();
-        assert_eq!((h.pts, h.dts, h.payload_offset), (Some(9000), Some(6000), 19));
+        assert_eq!(
+            (h.pts, h.dts, h.payload_offset),
+            (Some(9000), Some(6000), 19)
+        );
         assert_eq!(PesHeader::parse(&p2[..12]), Err(PesError::Truncated));
     }
 
@@ -288,7 +331,10 @@ mod tests {
     fn short_bounded_pes_is_damaged_and_orphans_are_reported() {
         let p = pes(8 + 300, 1, &[7; 300]);
         let mut asm = PesAssembler::default();
-        assert!(matches!(collect(&mut asm, false, &[1; 10])[..], [PesOutput::Orphan { bytes: 10, .. }]));
+        assert!(matches!(
+            collect(&mut asm, false, &[1; 10])[..],
+            [PesOutput::Orphan { bytes: 10, .. }]
+        ));
         collect(&mut asm, true, &p[..184]);
         let out = collect(&mut asm, true, &p[..184]);
         assert!(matches!(&out[..], [PesOutput::Complete(c)] if c.damaged));
@@ -301,7 +347,10 @@ mod tests {
         assert!(matches!(out[..], [PesOutput::Dropped { bytes: 184 }]));
         assert!(matches!(
             collect(&mut asm, false, &[9; 184])[..],
-            [PesOutput::Orphan { first_of_run: false, .. }]
+            [PesOutput::Orphan {
+                first_of_run: false,
+                ..
+            }]
         ));
     }
 }

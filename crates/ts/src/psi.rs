@@ -66,8 +66,15 @@ pub(crate) struct PsiParser {
 
 impl Default for PsiParser {
     fn default() -> Self {
-        let slot = PacketSlot { bytes: Cell::new([0; TS_PACKET_LEN]), pos: Cell::new(0) };
-        PsiParser { reader: TsPacketReader::new(slot), last_pat: Vec::new(), last_pmt: Vec::new() }
+        let slot = PacketSlot {
+            bytes: Cell::new([0; TS_PACKET_LEN]),
+            pos: Cell::new(0),
+        };
+        PsiParser {
+            reader: TsPacketReader::new(slot),
+            last_pat: Vec::new(),
+            last_pmt: Vec::new(),
+        }
     }
 }
 
@@ -89,7 +96,11 @@ impl PsiParser {
         let TsPayload::Pat(pat) = self.read(packet)? else {
             return Err(PsiError::UnexpectedPayload("PAT"));
         };
-        let program = pat.table.iter().find(|p| p.program_num != 0).ok_or(PsiError::NoProgram)?;
+        let program = pat
+            .table
+            .iter()
+            .find(|p| p.program_num != 0)
+            .ok_or(PsiError::NoProgram)?;
         remember(&mut self.last_pat, payload);
         Ok(Some(program.program_map_pid.as_u16()))
     }
@@ -112,9 +123,11 @@ impl PsiParser {
             return Err(PsiError::ProgramInfoOverrun);
         }
         let streams: Vec<(u8, u16)> = match self.read(packet) {
-            Ok(TsPayload::Pmt(pmt)) => {
-                pmt.es_info.iter().map(|es| (es.stream_type as u8, es.elementary_pid.as_u16())).collect()
-            }
+            Ok(TsPayload::Pmt(pmt)) => pmt
+                .es_info
+                .iter()
+                .map(|es| (es.stream_type as u8, es.elementary_pid.as_u16()))
+                .collect(),
             Ok(_) => return Err(PsiError::UnexpectedPayload("PMT")),
             Err(e) => parse_pmt_streams(payload).ok_or(e)?,
         };
@@ -139,7 +152,9 @@ impl PsiParser {
     fn read(&mut self, packet: &[u8; TS_PACKET_LEN]) -> Result<TsPayload, PsiError> {
         self.reader.stream().load(packet);
         let packet = self.reader.read_ts_packet()?;
-        packet.and_then(|p| p.payload).ok_or(PsiError::UnexpectedPayload("payload"))
+        packet
+            .and_then(|p| p.payload)
+            .ok_or(PsiError::UnexpectedPayload("payload"))
     }
 }
 
@@ -149,13 +164,17 @@ impl PsiParser {
 fn program_info_fits(payload: &[u8]) -> bool {
     // pointer_field, table_id, section_length, then 5 bytes of table syntax.
     const TABLE_DATA: usize = 1 + 3 + 5;
-    let Some(&[hi, lo]) = payload.get(2..4) else { return true };
+    let Some(&[hi, lo]) = payload.get(2..4) else {
+        return true;
+    };
     let section_len = usize::from(u16::from_be_bytes([hi, lo]) & 0x03ff);
     // What mpeg2ts reads as table data: the section less its header and CRC.
     let end = (1 + 3 + section_len).saturating_sub(4).min(payload.len());
     let table_data = payload.get(TABLE_DATA..end).unwrap_or(&[]);
     match table_data.get(2..4) {
-        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo]) & 0x03ff) <= table_data.len() - 4,
+        Some(&[hi, lo]) => {
+            usize::from(u16::from_be_bytes([hi, lo]) & 0x03ff) <= table_data.len() - 4
+        }
         _ => true, // too short: mpeg2ts reports it without panicking
     }
 }
@@ -168,7 +187,8 @@ fn parse_pmt_streams(payload: &[u8]) -> Option<Vec<(u8, u16)>> {
     if *section.first()? != 0x02 {
         return None;
     }
-    let section_len = usize::from(u16::from_be_bytes([*section.get(1)?, *section.get(2)?]) & 0x03ff);
+    let section_len =
+        usize::from(u16::from_be_bytes([*section.get(1)?, *section.get(2)?]) & 0x03ff);
     let section = section.get(..3 + section_len)?;
     if section_len < 13 || crc32_mpeg2(section) != 0 {
         return None;
@@ -191,7 +211,11 @@ pub(crate) fn crc32_mpeg2(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b) << 24;
         for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04c1_1db7 } else { crc << 1 };
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
         }
     }
     crc

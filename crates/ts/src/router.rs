@@ -36,7 +36,11 @@ struct EsTrack {
 
 impl EsTrack {
     fn new(pid: u16) -> Self {
-        EsTrack { pid, pes: PesAssembler::default(), last_time: None }
+        EsTrack {
+            pid,
+            pes: PesAssembler::default(),
+            last_time: None,
+        }
     }
 }
 
@@ -108,8 +112,11 @@ impl PacketRouter {
             (Some(v), Some(a)) => v.pes.started_at <= a.pes.started_at,
             _ => true,
         };
-        let order =
-            if video_first { [PidRole::Video, PidRole::Audio] } else { [PidRole::Audio, PidRole::Video] };
+        let order = if video_first {
+            [PidRole::Video, PidRole::Audio]
+        } else {
+            [PidRole::Audio, PidRole::Video]
+        };
         for role in order {
             self.flush_track(role, sink);
         }
@@ -118,18 +125,29 @@ impl PacketRouter {
     }
 
     /// Returns false when the packet must not be used (a duplicate).
-    fn check_continuity(&mut self, packet: &TsPacket, role: PidRole, sink: &mut impl DemuxSink) -> bool {
+    fn check_continuity(
+        &mut self,
+        packet: &TsPacket,
+        role: PidRole,
+        sink: &mut impl DemuxSink,
+    ) -> bool {
         let pid = packet.pid;
         if packet.discontinuity {
             sink.item(discontinuity(pid, DiscontinuityKind::Indicator));
         }
         let found = packet.continuity_counter;
-        match self.continuity.check(pid, found, packet.has_payload, packet.discontinuity) {
+        match self
+            .continuity
+            .check(pid, found, packet.has_payload, packet.discontinuity)
+        {
             Continuity::InOrder => true,
             Continuity::Duplicate => false,
             Continuity::Gap { expected } => {
                 self.stats.cc_errors += 1;
-                sink.item(discontinuity(pid, DiscontinuityKind::ContinuityError { expected, found }));
+                sink.item(discontinuity(
+                    pid,
+                    DiscontinuityKind::ContinuityError { expected, found },
+                ));
                 self.packets_lost(role);
                 true
             }
@@ -155,7 +173,10 @@ impl PacketRouter {
     }
 
     fn pat(&mut self, bytes: &[u8; TS_PACKET_LEN], packet: &TsPacket, sink: &mut impl DemuxSink) {
-        match self.psi.pat(bytes, packet.payload, packet.payload_unit_start) {
+        match self
+            .psi
+            .pat(bytes, packet.payload, packet.payload_unit_start)
+        {
             Ok(Some(pmt_pid)) if Some(pmt_pid) != self.pmt_pid => {
                 if let Some(old) = self.pmt_pid.take() {
                     self.set_role(old, PidRole::Ignored);
@@ -173,7 +194,10 @@ impl PacketRouter {
     }
 
     fn pmt(&mut self, bytes: &[u8; TS_PACKET_LEN], packet: &TsPacket, sink: &mut impl DemuxSink) {
-        match self.psi.pmt(bytes, packet.payload, packet.payload_unit_start) {
+        match self
+            .psi
+            .pmt(bytes, packet.payload, packet.payload_unit_start)
+        {
             Ok(Some(map)) => self.apply_program_map(map, sink),
             Ok(None) => {}
             Err(_) => self.stats.psi_errors += 1,
@@ -186,15 +210,25 @@ impl PacketRouter {
         // A stream on a table PID would shadow the table: not followed.
         let pmt_pid = self.pmt_pid;
         let usable = |pid: &u16| *pid != PAT_PID && *pid != NULL_PID && Some(*pid) != pmt_pid;
-        let streams =
-            [(PidRole::Video, map.video_pid.filter(usable)), (PidRole::Audio, map.audio_pid.filter(usable))];
+        let streams = [
+            (PidRole::Video, map.video_pid.filter(usable)),
+            (PidRole::Audio, map.audio_pid.filter(usable)),
+        ];
         for (role, pid) in streams {
-            let track = if role == PidRole::Video { &self.video } else { &self.audio };
+            let track = if role == PidRole::Video {
+                &self.video
+            } else {
+                &self.audio
+            };
             if track.as_ref().map(|t| t.pid) == pid {
                 continue;
             }
             self.flush_track(role, sink);
-            let slot = if role == PidRole::Video { &mut self.video } else { &mut self.audio };
+            let slot = if role == PidRole::Video {
+                &mut self.video
+            } else {
+                &mut self.audio
+            };
             let old = std::mem::replace(slot, pid.map(EsTrack::new));
             if let Some(old) = old {
                 self.set_role(old.pid, PidRole::Ignored);
@@ -213,7 +247,11 @@ impl PacketRouter {
     }
 
     fn flush_track(&mut self, role: PidRole, sink: &mut impl DemuxSink) {
-        let track = if role == PidRole::Video { &mut self.video } else { &mut self.audio };
+        let track = if role == PidRole::Video {
+            &mut self.video
+        } else {
+            &mut self.audio
+        };
         let Some(track) = track else { return };
         let mut done = None;
         track.pes.flush(&mut |out| done = Some(out));
@@ -223,7 +261,11 @@ impl PacketRouter {
     }
 
     fn es_payload(&mut self, role: PidRole, packet: &TsPacket, sink: &mut impl DemuxSink) {
-        let track = if role == PidRole::Video { &mut self.video } else { &mut self.audio };
+        let track = if role == PidRole::Video {
+            &mut self.video
+        } else {
+            &mut self.audio
+        };
         let Some(track) = track else { return };
         if packet.payload_unit_start {
             track.pes.started_at = self.packet_seq;
@@ -231,11 +273,13 @@ impl PacketRouter {
         // At most two outputs: the PES a unit start ends, and a PES that
         // fits in this one packet.
         let mut outputs: [Option<PesOutput>; 2] = [None, None];
-        track.pes.push(packet.payload_unit_start, packet.payload, &mut |out| {
-            if let Some(slot) = outputs.iter_mut().find(|s| s.is_none()) {
-                *slot = Some(out);
-            }
-        });
+        track
+            .pes
+            .push(packet.payload_unit_start, packet.payload, &mut |out| {
+                if let Some(slot) = outputs.iter_mut().find(|s| s.is_none()) {
+                    *slot = Some(out);
+                }
+            });
         for out in outputs.into_iter().flatten() {
             self.pes_output(role, out, sink);
         }
@@ -246,8 +290,12 @@ impl PacketRouter {
         match out {
             PesOutput::Complete(pes) if is_audio => self.audio_pes(pes, sink),
             PesOutput::Complete(pes) => self.video_pes(pes, sink),
-            PesOutput::Orphan { bytes, .. } if is_audio => self.stats.dropped_audio_bytes += bytes as u64,
-            PesOutput::Orphan { first_of_run, .. } => self.stats.pes_errors += u64::from(first_of_run),
+            PesOutput::Orphan { bytes, .. } if is_audio => {
+                self.stats.dropped_audio_bytes += bytes as u64
+            }
+            PesOutput::Orphan { first_of_run, .. } => {
+                self.stats.pes_errors += u64::from(first_of_run)
+            }
             PesOutput::Dropped { bytes, .. } => {
                 self.stats.pes_errors += 1;
                 if is_audio {
@@ -319,11 +367,18 @@ impl PacketRouter {
 
     /// Reports a jump of a track's timeline.
     fn note_time(&mut self, role: PidRole, time: i64, sink: &mut impl DemuxSink) {
-        let track = if role == PidRole::Video { &mut self.video } else { &mut self.audio };
+        let track = if role == PidRole::Video {
+            &mut self.video
+        } else {
+            &mut self.audio
+        };
         let Some(track) = track else { return };
         if let Some(from) = track.last_time.replace(time) {
             if (time - from).abs() > PTS_JUMP_TICKS {
-                sink.item(discontinuity(track.pid, DiscontinuityKind::PtsJump { from, to: time }));
+                sink.item(discontinuity(
+                    track.pid,
+                    DiscontinuityKind::PtsJump { from, to: time },
+                ));
             }
         }
     }
@@ -333,7 +388,9 @@ impl PacketRouter {
 fn split_pes(bytes: Vec<u8>) -> Option<(PesHeader, Bytes)> {
     let header = PesHeader::parse(&bytes).ok()?;
     let data = Bytes::from(bytes);
-    let es = data.get(header.payload_offset..).map(|_| data.slice(header.payload_offset..))?;
+    let es = data
+        .get(header.payload_offset..)
+        .map(|_| data.slice(header.payload_offset..))?;
     Some((header, es))
 }
 

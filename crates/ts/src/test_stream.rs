@@ -6,16 +6,16 @@ use std::collections::HashMap;
 use mpeg2ts::es::StreamType;
 use mpeg2ts::ts::payload::{Pat, Pmt};
 use mpeg2ts::ts::{
-    ContinuityCounter, EsInfo, Pid, ProgramAssociation, TransportScramblingControl, TsHeader, TsPacket,
-    TsPacketWriter, TsPayload, VersionNumber, WriteTsPacket,
+    ContinuityCounter, EsInfo, Pid, ProgramAssociation, TransportScramblingControl, TsHeader,
+    TsPacket, TsPacketWriter, TsPayload, VersionNumber, WriteTsPacket,
 };
 
 use crate::packet::TS_PACKET_LEN;
 
 /// SPS of an x264 1920x1080 High@4.0 stream.
 pub(crate) const SPS_1080P: &[u8] = &[
-    0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78, 0x02, 0x27, 0xe5, 0xc0, 0x44, 0x00, 0x00, 0x03, 0x00,
-    0x04, 0x00, 0x00, 0x03, 0x00, 0xf0, 0x3c, 0x60, 0xc6, 0x58,
+    0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78, 0x02, 0x27, 0xe5, 0xc0, 0x44, 0x00, 0x00, 0x03,
+    0x00, 0x04, 0x00, 0x00, 0x03, 0x00, 0xf0, 0x3c, 0x60, 0xc6, 0x58,
 ];
 pub(crate) const PPS: &[u8] = &[0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0];
 
@@ -25,9 +25,16 @@ pub(crate) const AUDIO_PID: u16 = 0x101;
 
 /// An ADTS frame (AAC-LC stereo) with a payload that never looks like sync.
 pub(crate) fn adts_frame(sample_rate: u32, payload_len: usize) -> Vec<u8> {
-    let index = cht_core::adts::SAMPLE_RATES.iter().position(|&r| r == sample_rate).unwrap_or(3);
-    let config =
-        cht_core::AudioConfig { object_type: 2, sampling_index: index as u8, sample_rate, channel_config: 2 };
+    let index = cht_core::adts::SAMPLE_RATES
+        .iter()
+        .position(|&r| r == sample_rate)
+        .unwrap_or(3);
+    let config = cht_core::AudioConfig {
+        object_type: 2,
+        sampling_index: index as u8,
+        sample_rate,
+        channel_config: 2,
+    };
     let mut frame = Vec::new();
     cht_core::adts::write_header(&config, payload_len, &mut frame);
     frame.extend((0..payload_len).map(|i| (i % 200) as u8 + 1));
@@ -84,10 +91,17 @@ impl StreamBuilder {
     }
 
     pub fn pat(&mut self) {
-        let table = vec![ProgramAssociation { program_num: 1, program_map_pid: Pid::new(PMT_PID).unwrap() }];
+        let table = vec![ProgramAssociation {
+            program_num: 1,
+            program_map_pid: Pid::new(PMT_PID).unwrap(),
+        }];
         self.psi(
             0,
-            TsPayload::Pat(Pat { transport_stream_id: 1, version_number: VersionNumber::new(), table }),
+            TsPayload::Pat(Pat {
+                transport_stream_id: 1,
+                version_number: VersionNumber::new(),
+                table,
+            }),
         );
     }
 
@@ -192,8 +206,22 @@ pub(crate) fn pes_bytes(
         }
         _ => 0,
     };
-    let len = if bounded { 3 + fields.len() + es.len() } else { 0 };
-    let mut pes = vec![0, 0, 1, stream_id, (len >> 8) as u8, len as u8, 0x80, flags, fields.len() as u8];
+    let len = if bounded {
+        3 + fields.len() + es.len()
+    } else {
+        0
+    };
+    let mut pes = vec![
+        0,
+        0,
+        1,
+        stream_id,
+        (len >> 8) as u8,
+        len as u8,
+        0x80,
+        flags,
+        fields.len() as u8,
+    ];
     pes.extend(fields);
     pes.extend_from_slice(es);
     pes

@@ -35,7 +35,11 @@ impl AccessUnitHead {
             if kind == nal_type::SPS || kind == nal_type::PPS {
                 let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
                 let range = start..trim_trailing_zeros(au, start, end);
-                let slot = if kind == nal_type::SPS { &mut head.sps } else { &mut head.pps };
+                let slot = if kind == nal_type::SPS {
+                    &mut head.sps
+                } else {
+                    &mut head.pps
+                };
                 slot.get_or_insert(range);
             }
         }
@@ -78,7 +82,12 @@ impl VideoParams {
 
     /// Takes in the parameter sets found in the first `intact` bytes of an
     /// access unit; returns the config to announce when it changed.
-    pub fn update(&mut self, au: &Bytes, head: &AccessUnitHead, intact: usize) -> Option<VideoConfig> {
+    pub fn update(
+        &mut self,
+        au: &Bytes,
+        head: &AccessUnitHead,
+        intact: usize,
+    ) -> Option<VideoConfig> {
         let mut changed = false;
         for (range, slot) in [(&head.sps, &mut self.sps), (&head.pps, &mut self.pps)] {
             if let Some(range) = range.as_ref().filter(|r| r.end <= intact) {
@@ -139,7 +148,14 @@ mod tests {
         assert_eq!(&data[head.sps.clone().unwrap()], SPS_1080P);
         assert_eq!(&data[head.pps.clone().unwrap()], PPS);
         let p = AccessUnitHead::scan(&au(&[&[0x09, 0xf0], &[0x41, 0x9a]]));
-        assert_eq!(p, AccessUnitHead { keyframe: false, sps: None, pps: None });
+        assert_eq!(
+            p,
+            AccessUnitHead {
+                keyframe: false,
+                sps: None,
+                pps: None
+            }
+        );
     }
 
     #[test]
@@ -147,12 +163,21 @@ mod tests {
         let mut params = VideoParams::default();
         let first = au(&[SPS_1080P, PPS, &[0x65, 1]]);
         let head = AccessUnitHead::scan(&first);
-        assert_eq!(params.update(&first, &head, head.pps.clone().unwrap().end - 1), None, "PPS not intact");
+        assert_eq!(
+            params.update(&first, &head, head.pps.clone().unwrap().end - 1),
+            None,
+            "PPS not intact"
+        );
         let config = params.update(&first, &head, first.len()).unwrap();
-        assert_eq!((config.width, config.height, config.profile_idc), (1920, 1080, 100));
+        assert_eq!(
+            (config.width, config.height, config.profile_idc),
+            (1920, 1080, 100)
+        );
         assert_eq!(params.update(&first, &head, first.len()), None);
         let other_pps = au(&[SPS_1080P, &[0x68, 0xeb, 0xe3, 0xcb], &[0x65, 1]]);
-        let changed = params.update(&other_pps, &AccessUnitHead::scan(&other_pps), usize::MAX).unwrap();
+        let changed = params
+            .update(&other_pps, &AccessUnitHead::scan(&other_pps), usize::MAX)
+            .unwrap();
         assert_eq!(&changed.pps[..], &[0x68, 0xeb, 0xe3, 0xcb]);
     }
 }
