@@ -10,40 +10,9 @@
 use std::hint::black_box;
 
 use cht_scene::histogram::{LumaHistogram, SampleGrid};
+use cht_scene::synthetic::{screen_frame, SIZES};
 use cht_scene::{scalar, Detector, Kernel, LumaPlane, SceneDetector};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-
-const SIZES: [(&str, usize, usize); 3] = [
-    ("720p", 1280, 720),
-    ("1080p", 1920, 1080),
-    ("4k", 3840, 2160),
-];
-
-/// A screen-like picture: gradients, rows of "text" strokes and sensor-ish
-/// noise, moved `t` steps to the right; not a flat field that SIMD loves.
-/// Rows are padded like a decoder's (1984 for 1920).
-fn frame(width: usize, height: usize, t: usize) -> (Vec<u8>, usize) {
-    let stride = width + 64;
-    let mut data = vec![0u8; stride * height];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ t as u64;
-    for y in 0..height {
-        for x in 0..width {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let xs = x + t * 3;
-            let gradient = (xs * 160 / width + y * 60 / height) as i32;
-            let text = if (y % 24) < 14 && (xs % 11) < 3 && !(xs / 200 + y / 24).is_multiple_of(3) {
-                90
-            } else {
-                0
-            };
-            let noise = (seed & 7) as i32 - 4;
-            data[y * stride + x] = (30 + gradient + text + noise).clamp(0, 255) as u8;
-        }
-    }
-    (data, stride)
-}
 
 fn planes(frames: &[(Vec<u8>, usize)], w: usize, h: usize) -> Vec<LumaPlane<'_>> {
     frames
@@ -55,7 +24,7 @@ fn planes(frames: &[(Vec<u8>, usize)], w: usize, h: usize) -> Vec<LumaPlane<'_>>
 fn bench_sad(c: &mut Criterion) {
     let mut group = c.benchmark_group("sad");
     for (name, w, h) in SIZES {
-        let frames = [frame(w, h, 0), frame(w, h, 1)];
+        let frames = [screen_frame(w, h, 0), screen_frame(w, h, 1)];
         let p = planes(&frames, w, h);
         group.throughput(Throughput::Elements((w * h) as u64));
         group.bench_function(BenchmarkId::new("scalar-reference", name), |b| {
@@ -73,7 +42,7 @@ fn bench_sad(c: &mut Criterion) {
 fn bench_histogram(c: &mut Criterion) {
     let mut group = c.benchmark_group("histogram");
     for (name, w, h) in SIZES {
-        let frames = [frame(w, h, 0)];
+        let frames = [screen_frame(w, h, 0)];
         let p = planes(&frames, w, h);
         let (every, grid) = (SampleGrid::with_step(1), SampleGrid::for_size(w, h));
         group.bench_function(BenchmarkId::new("every-pixel", name), |b| {
@@ -101,7 +70,7 @@ fn bench_histogram(c: &mut Criterion) {
 fn bench_score(c: &mut Criterion) {
     let mut group = c.benchmark_group("score");
     for (name, w, h) in SIZES {
-        let frames = [frame(w, h, 0), frame(w, h, 1)];
+        let frames = [screen_frame(w, h, 0), screen_frame(w, h, 1)];
         let p = planes(&frames, w, h);
         let mut runs = vec![
             (Kernel::Scalar, false),

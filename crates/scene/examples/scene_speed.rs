@@ -8,37 +8,8 @@ use std::time::{Duration, Instant};
 
 use cht_scene::histogram::{LumaHistogram, SampleGrid};
 use cht_scene::scan::FrameScanner;
+use cht_scene::synthetic::{screen_frame, SIZES};
 use cht_scene::{scalar, Detector, Kernel, LumaPlane, SceneDetector};
-
-const SIZES: [(&str, usize, usize); 3] = [
-    ("720p", 1280, 720),
-    ("1080p", 1920, 1080),
-    ("4k", 3840, 2160),
-];
-
-/// Same synthetic screen-like content as `benches/scene.rs`.
-fn frame(width: usize, height: usize, t: usize) -> (Vec<u8>, usize) {
-    let stride = width + 64;
-    let mut data = vec![0u8; stride * height];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ t as u64;
-    for y in 0..height {
-        for x in 0..width {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let xs = x + t * 3;
-            let gradient = (xs * 160 / width + y * 60 / height) as i32;
-            let text = if (y % 24) < 14 && (xs % 11) < 3 && !(xs / 200 + y / 24).is_multiple_of(3) {
-                90
-            } else {
-                0
-            };
-            let noise = (seed & 7) as i32 - 4;
-            data[y * stride + x] = (30 + gradient + text + noise).clamp(0, 255) as u8;
-        }
-    }
-    (data, stride)
-}
 
 fn min_time(runs: usize, mut f: impl FnMut()) -> Duration {
     (0..runs)
@@ -64,7 +35,7 @@ fn main() {
             .collect::<Vec<_>>()
     );
     for (name, w, h) in SIZES {
-        let frames = [frame(w, h, 0), frame(w, h, 1)];
+        let frames = [screen_frame(w, h, 0), screen_frame(w, h, 1)];
         let planes: Vec<LumaPlane<'_>> = frames
             .iter()
             .map(|(d, s)| LumaPlane::new(d, w, h, *s).unwrap())

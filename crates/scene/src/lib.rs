@@ -45,6 +45,7 @@ pub mod scroll;
 mod simd_wide;
 #[cfg(target_arch = "x86_64")]
 mod simd_x86;
+pub mod synthetic;
 
 pub use adaptive::{AdaptiveTuning, Cues};
 pub use blocks::BLOCK;
