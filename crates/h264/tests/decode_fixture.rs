@@ -57,6 +57,14 @@ fn idr_indices(aus: &[VideoAccessUnit]) -> Vec<usize> {
         .collect()
 }
 
+/// Decode index of the first IDR after `at`.
+fn next_idr_after(aus: &[VideoAccessUnit], at: usize) -> usize {
+    idr_indices(aus)
+        .into_iter()
+        .find(|&i| i > at)
+        .expect("an IDR after it")
+}
+
 /// PTS values shown from the IDR at decode index `idr` onwards.
 fn pts_from(aus: &[VideoAccessUnit], idr: usize) -> Vec<i64> {
     let mut pts: Vec<i64> = aus[idr..].iter().map(|a| a.pts).collect();
@@ -156,10 +164,7 @@ fn assert_recovers(fixture: &Fixture, pictures: &[Picture], damaged_at: usize) {
 fn damaged_access_unit_is_skipped_until_the_next_idr() {
     let fixture = av_high();
     let at = reference_au_mid_gop(fixture);
-    let next_idr = idr_indices(&fixture.aus)
-        .into_iter()
-        .find(|&i| i > at)
-        .unwrap();
+    let next_idr = next_idr_after(&fixture.aus, at);
     let mut aus = fixture.aus.clone();
     aus[at].damaged = true;
     let (pictures, stats) = decode_all(&aus);
@@ -179,10 +184,7 @@ fn lost_reference_picture_is_a_counted_skip() {
     let (pictures, stats) = decode_all(&aus);
     // The next picture finds its reference missing; the rest of the GOP is
     // skipped.
-    let next_idr = idr_indices(&fixture.aus)
-        .into_iter()
-        .find(|&i| i > at)
-        .unwrap();
+    let next_idr = next_idr_after(&fixture.aus, at);
     assert_eq!(stats.errors, 1, "{stats:?}");
     assert_eq!(
         stats.skipped_until_idr,
@@ -210,10 +212,7 @@ fn flipped_bytes_never_panic_and_decoding_resumes_at_the_next_idr() {
         stats.decoded < 300 && stats.errors + stats.skipped_until_idr > 0,
         "{stats:?}"
     );
-    let next_idr = idr_indices(&fixture.aus)
-        .into_iter()
-        .find(|&i| i > at)
-        .unwrap();
+    let next_idr = next_idr_after(&fixture.aus, at);
     let shown: Vec<i64> = pictures.iter().map(|p| p.pts).collect();
     let after: Vec<i64> = shown
         .iter()

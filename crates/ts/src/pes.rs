@@ -261,24 +261,15 @@ fn read_timestamp(b: &[u8]) -> Result<u64, PesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_stream::timestamp;
 
     fn pes(len_field: u16, pts: u64, body: &[u8]) -> Vec<u8> {
         let mut v = vec![0, 0, 1, 0xe0];
         v.extend_from_slice(&len_field.to_be_bytes());
         v.extend_from_slice(&[0x80, 0x80, 5]);
-        v.extend_from_slice(&encode_ts(0x2, pts));
+        v.extend_from_slice(&timestamp(0x2, pts));
         v.extend_from_slice(body);
         v
-    }
-
-    fn encode_ts(prefix: u8, t: u64) -> [u8; 5] {
-        [
-            prefix << 4 | ((t >> 29) & 0x0e) as u8 | 1,
-            (t >> 22) as u8,
-            ((t >> 14) & 0xfe) as u8 | 1,
-            (t >> 7) as u8,
-            ((t << 1) & 0xfe) as u8 | 1,
-        ]
     }
 
     fn collect(asm: &mut PesAssembler, unit_start: bool, payload: &[u8]) -> Vec<PesOutput> {
@@ -294,8 +285,8 @@ mod tests {
         assert_eq!(h.pts, Some((1 << 33) - 5));
         assert_eq!(&p[h.payload_offset..], b"xy");
         let mut p2 = vec![0, 0, 1, 0xe0, 0, 0, 0x80, 0xc0, 10];
-        p2.extend_from_slice(&encode_ts(3, 9000));
-        p2.extend_from_slice(&encode_ts(1, 6000));
+        p2.extend_from_slice(&timestamp(3, 9000));
+        p2.extend_from_slice(&timestamp(1, 6000));
         let h = PesHeader::parse(&p2).unwrap();
         assert_eq!(
             (h.pts, h.dts, h.payload_offset),

@@ -227,7 +227,8 @@ pub(crate) fn pes_bytes(
     pes
 }
 
-fn timestamp(prefix: u8, t: u64) -> [u8; 5] {
+/// A PES PTS/DTS field: 4-bit `prefix`, 33-bit `t`, marker bits.
+pub(crate) fn timestamp(prefix: u8, t: u64) -> [u8; 5] {
     [
         prefix << 4 | ((t >> 29) & 0x0e) as u8 | 1,
         (t >> 22) as u8,
