@@ -222,11 +222,9 @@ impl VideoAnalyzer {
         let mut pictures = Vec::new();
         decoder.decode(au, &mut |p| pictures.push(p))?;
         let format = decoder.unsupported_format();
-        if format.is_some() && format != self.reported_format {
-            if let Some(f) = format {
-                let message = format!("no scene frames until the sender changes format ({f}); the recording is unaffected");
-                self.bus.warn("unsupported_video", message);
-            }
+        if let Some(f) = format.filter(|_| format != self.reported_format) {
+            let message = format!("no scene frames until the sender changes format ({f}); the recording is unaffected");
+            self.bus.warn("unsupported_video", message);
         }
         self.reported_format = format;
         for p in pictures {
