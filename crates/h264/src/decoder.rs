@@ -111,10 +111,14 @@ impl VideoDecoder {
             self.output.stats.errors += 1;
             return Ok(());
         }
-        if au.keyframe {
-            self.output.update_colour(&au.data);
-            if let Some(sps) = first_sps(&au.data) {
-                self.check_format(&sps, out);
+        let keyframe_sps = au
+            .keyframe
+            .then(|| annexb_nals(&au.data).find(|n| nal_unit_type(n) == nal_type::SPS))
+            .flatten();
+        if let Some(sps) = keyframe_sps {
+            self.output.update_colour(sps);
+            if let Some(parsed) = parse_sps(sps) {
+                self.check_format(&parsed, out);
             }
         }
         if self.unsupported.is_some() {
@@ -202,13 +206,6 @@ impl VideoDecoder {
     }
 }
 
-/// The first SPS of an access unit that parses.
-fn first_sps(access_unit: &[u8]) -> Option<Sps> {
-    annexb_nals(access_unit)
-        .filter(|nal| nal_unit_type(nal) == nal_type::SPS)
-        .find_map(parse_sps)
-}
-
 /// True when the access unit carries at least one coded slice (NAL types
 /// 1..=5), i.e. can produce a picture.
 fn has_coded_slice(access_unit: &[u8]) -> bool {
@@ -247,9 +244,9 @@ impl PictureOutput {
         }
     }
 
-    fn update_colour(&mut self, access_unit: &[u8]) {
-        let sps = annexb_nals(access_unit).find(|n| nal_unit_type(n) == nal_type::SPS);
-        if let Some(info) = sps.and_then(colour_info_from_sps) {
+    /// Takes the colour description of a keyframe's SPS NAL unit.
+    fn update_colour(&mut self, sps: &[u8]) {
+        if let Some(info) = colour_info_from_sps(sps) {
             self.colour = info;
         }
     }
