@@ -111,6 +111,29 @@ impl Kernel {
         })
     }
 
+    /// Cell sums (`cell_sums[i]`: 8-pixel column group `i` summed over
+    /// `rows`) and band row sums (`band_sums[b * rows.len() + r]`) of the
+    /// columns `0..128 * blocks` of up to 8 rows (the signature's pass).
+    pub(crate) fn cell_row(
+        self,
+        rows: &[&[u8]],
+        blocks: usize,
+        cell_sums: &mut [u16],
+        band_sums: &mut [u16],
+    ) {
+        let width = blocks * crate::signature::BAND;
+        assert!(rows.len() <= crate::signature::CELL && rows.iter().all(|r| r.len() >= width));
+        assert!(cell_sums.len() >= 16 * blocks && band_sums.len() >= blocks * rows.len());
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the feature was detected at run time; lengths were checked.
+            Kernel::Avx2 | Kernel::Avx512 if has_avx2() => unsafe {
+                crate::simd_x86::cell_row_avx2(rows, blocks, cell_sums, band_sums)
+            },
+            _ => crate::signature::cell_row_scalar(rows, blocks, cell_sums, band_sums),
+        }
+    }
+
     /// The detector's row pass; same contract as `scalar::scan_row`.
     pub fn scan_row(
         self,

@@ -41,7 +41,9 @@ pub mod measures;
 pub mod plane;
 pub mod scalar;
 pub mod scan;
+pub mod screen;
 pub mod scroll;
+pub mod signature;
 mod simd_wide;
 #[cfg(target_arch = "x86_64")]
 mod simd_x86;
@@ -54,3 +56,5 @@ pub use error::SceneError;
 pub use kernel::Kernel;
 pub use measures::ChangeMeasures;
 pub use plane::{LumaPlane, OwnedLumaPlane};
+pub use screen::{Cause, PictureSource, ScreenEvents, ScreenOptions, ScreenPicture, ScreenStep};
+pub use signature::FrameSignature;

@@ -321,3 +321,65 @@ unsafe fn take_blocks_avx2(groups: &mut [u64], blocks: &mut [u32]) -> u64 {
     }
     total + blocks::take_blocks_scalar(&mut groups[k..], &mut blocks[k / 2..])
 }
+
+/// The cell sums and band row sums of one row of cells, for the columns
+/// `0..128 * blocks` (see `signature::CellRow`): per 128-byte block, four
+/// `psadbw` against zero give sixteen 8-pixel sums per row, accumulated over
+/// the cell's rows in registers; their total is the row's band sum.
+///
+/// # Safety
+/// The CPU must support AVX2; every row holds at least `128 * blocks` bytes,
+/// `cell_sums.len() >= 16 * blocks`, `band_sums.len() >= blocks * rows.len()`.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn cell_row_avx2(
+    rows: &[&[u8]],
+    blocks: usize,
+    cell_sums: &mut [u16],
+    band_sums: &mut [u16],
+) {
+    let zero = _mm256_setzero_si256();
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    let n = rows.len();
+    for b in 0..blocks {
+        let x = b * 128;
+        let (mut c0, mut c1, mut c2, mut c3) = (zero, zero, zero, zero);
+        let mut totals = [zero; 8];
+        for (r, row) in rows.iter().enumerate() {
+            let p = row.as_ptr().add(x);
+            let s0 = _mm256_sad_epu8(_mm256_loadu_si256(p.cast()), zero);
+            let s1 = _mm256_sad_epu8(_mm256_loadu_si256(p.add(32).cast()), zero);
+            let s2 = _mm256_sad_epu8(_mm256_loadu_si256(p.add(64).cast()), zero);
+            let s3 = _mm256_sad_epu8(_mm256_loadu_si256(p.add(96).cast()), zero);
+            c0 = _mm256_add_epi64(c0, s0);
+            c1 = _mm256_add_epi64(c1, s1);
+            c2 = _mm256_add_epi64(c2, s2);
+            c3 = _mm256_add_epi64(c3, s3);
+            totals[r] = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
+        }
+        // Row totals, four rows per transposing reduction.
+        let mut row_sums = [0u64; 8];
+        for q in 0..2 {
+            let t = &totals[q * 4..q * 4 + 4];
+            let ab = _mm256_add_epi64(
+                _mm256_unpacklo_epi64(t[0], t[1]),
+                _mm256_unpackhi_epi64(t[0], t[1]),
+            );
+            let cd = _mm256_add_epi64(
+                _mm256_unpacklo_epi64(t[2], t[3]),
+                _mm256_unpackhi_epi64(t[2], t[3]),
+            );
+            let sum = _mm256_add_epi64(
+                _mm256_permute2x128_si256::<0x20>(ab, cd),
+                _mm256_permute2x128_si256::<0x31>(ab, cd),
+            );
+            _mm256_storeu_si256(row_sums.as_mut_ptr().add(q * 4).cast(), sum);
+        }
+        for (r, &sum) in row_sums[..n].iter().enumerate() {
+            *band_sums.get_unchecked_mut(b * n + r) = sum as u16;
+        }
+        // Per 128-bit lane: [c0 c1 c4 c5 c8 c9 c12 c13 | c2 c3 c6 c7 ...].
+        let packed = _mm256_packus_epi32(_mm256_packus_epi32(c0, c1), _mm256_packus_epi32(c2, c3));
+        let ordered = _mm256_permutevar8x32_epi32(packed, order);
+        _mm256_storeu_si256(cell_sums.as_mut_ptr().add(b * 16).cast(), ordered);
+    }
+}

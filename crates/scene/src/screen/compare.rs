@@ -1,0 +1,249 @@
+//! What changed between two screens: how much, where, and of what kind.
+//!
+//! The kind matters more than the size (see the crate docs): a same-template
+//! slide switch replaces text, a build adds text on empty background, a
+//! scroll moves the same text. Cells are classified against the background
+//! of the earlier screen (its most common cell value): a cell is *ink* when
+//! it differs from that background. Ink replaced by other ink or removed is
+//! content that went away; ink on former background is content added.
+
+use crate::signature::{FrameSignature, BAND, CELL};
+
+/// A cell changed between two screens when its mean moved this much. Cell
+/// means average 64 pixels, so encoder noise stays well below it.
+pub(crate) const CELL_CHANGE: u8 = 6;
+/// A cell is ink when it differs from the background by more than this.
+const INK: u8 = 10;
+/// Coarse blocks (for "how much of the screen"), in cells per side: 64 px.
+const COARSE: usize = 8;
+
+/// How the later screen differs from the earlier one.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Comparison {
+    /// Cells changed (outside active regions).
+    pub changed: usize,
+    /// ...of which: ink replaced by other ink, or by background.
+    pub replaced: usize,
+    pub removed: usize,
+    /// ...background that became ink.
+    pub added: usize,
+    /// Coarse 64x64 blocks holding at least one changed cell.
+    pub coarse_blocks: usize,
+    /// Cells compared (outside active regions).
+    pub compared: usize,
+    /// Bounding box of the changed cells, in cells: x0, y0, x1, y1 (exclusive).
+    pub bounds: Option<(usize, usize, usize, usize)>,
+    /// The change is the earlier screen scrolled by this many pixel rows
+    /// (positive: content moved up).
+    pub scroll: Option<isize>,
+    /// Height of the scrolled region, in pixels.
+    pub scroll_region: usize,
+}
+
+impl Comparison {
+    /// Share of the compared cells that changed.
+    pub fn changed_share(&self) -> f64 {
+        self.changed as f64 / self.compared.max(1) as f64
+    }
+
+    /// Share of the compared cells whose content went away or was replaced.
+    pub fn replaced_share(&self) -> f64 {
+        (self.replaced + self.removed) as f64 / self.compared.max(1) as f64
+    }
+
+    /// Share of the compared cells where content appeared on background.
+    pub fn added_share(&self) -> f64 {
+        self.added as f64 / self.compared.max(1) as f64
+    }
+
+    /// Share of the scrolled region brought into view by the scroll.
+    pub fn exposed_share(&self) -> f64 {
+        match self.scroll {
+            Some(dy) if self.scroll_region > 0 => {
+                (dy.unsigned_abs() as f64 / self.scroll_region as f64).min(1.0)
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// The most common cell value: the screen's background.
+pub(crate) fn background(cells: &[u8]) -> u8 {
+    let mut histogram = [0u32; 256];
+    for &c in cells {
+        histogram[c as usize] += 1;
+    }
+    // Neighbouring levels count together: a gradient or noise splits a flat
+    // background over two or three values.
+    (0..256usize)
+        .max_by_key(|&v| {
+            let lo = v.saturating_sub(2);
+            let hi = (v + 2).min(255);
+            histogram[lo..=hi].iter().sum::<u32>()
+        })
+        .unwrap_or(0) as u8
+}
+
+/// Compares `later` with `earlier` outside the `active` cells (same sizes).
+pub(crate) fn compare(
+    earlier: &FrameSignature,
+    later: &FrameSignature,
+    active: &[bool],
+    find_scroll: bool,
+) -> Comparison {
+    let (a, b) = (earlier.cells(), later.cells());
+    let bg = background(a);
+    let cells_x = earlier.cells_x();
+    let coarse_x = cells_x.div_ceil(COARSE);
+    let mut coarse = vec![false; coarse_x * earlier.cells_y().div_ceil(COARSE)];
+    let mut out = Comparison::default();
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for (i, ((&p, &q), &act)) in a.iter().zip(b).zip(active).enumerate() {
+        if act {
+            continue;
+        }
+        out.compared += 1;
+        if p.abs_diff(q) < CELL_CHANGE {
+            continue;
+        }
+        out.changed += 1;
+        let (ink_before, ink_after) = (p.abs_diff(bg) > INK, q.abs_diff(bg) > INK);
+        match (ink_before, ink_after) {
+            (true, true) => out.replaced += 1,
+            (true, false) => out.removed += 1,
+            (false, true) => out.added += 1,
+            // Background shade changes (a recoloured or dimmed background).
+            (false, false) => out.replaced += 1,
+        }
+        let (x, y) = (i % cells_x, i / cells_x);
+        coarse[(y / COARSE) * coarse_x + x / COARSE] = true;
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
+    }
+    out.coarse_blocks = coarse.iter().filter(|&&c| c).count();
+    if out.changed > 0 {
+        out.bounds = Some((x0, y0, x1, y1));
+        if find_scroll {
+            find_vertical_shift(earlier, later, &mut out);
+        }
+    }
+    out
+}
+
+/// Looks for a vertical scroll of the changed region: its band profiles
+/// (row sums over the bands it covers) match the earlier ones shifted.
+fn find_vertical_shift(earlier: &FrameSignature, later: &FrameSignature, out: &mut Comparison) {
+    let Some((x0, y0, x1, y1)) = out.bounds else {
+        return;
+    };
+    let (top, bottom) = (y0 * CELL, (y1 * CELL).min(later.height()));
+    let rows = bottom - top;
+    // Too small a region to tell a scroll from an edit.
+    if rows < 4 * CELL {
+        return;
+    }
+    let bands: Vec<usize> =
+        ((x0 * CELL) / BAND..(x1 * CELL).div_ceil(BAND).min(later.bands())).collect();
+    let profile = |sig: &FrameSignature, y: usize| -> u32 {
+        bands.iter().map(|&b| sig.band_profile(b)[y] as u32).sum()
+    };
+    let before: Vec<u32> = (top..bottom).map(|y| profile(earlier, y)).collect();
+    let after: Vec<u32> = (top..bottom).map(|y| profile(later, y)).collect();
+    let width = bands.len() * BAND;
+    let mismatch = |shift: isize| -> Option<f64> {
+        // after[y] ~ before[y + shift]
+        let n = rows as isize;
+        let (from, to) = (0.max(-shift), n.min(n - shift));
+        // At least a quarter of the region must overlap to judge.
+        if to - from < n / 4 {
+            return None;
+        }
+        let total: u64 = (from..to)
+            .map(|y| after[y as usize].abs_diff(before[(y + shift) as usize]) as u64)
+            .sum();
+        Some(total as f64 / ((to - from) as f64 * width as f64))
+    };
+    let Some(unshifted) = mismatch(0) else {
+        return;
+    };
+    let max_shift = (rows as isize * 3) / 4;
+    let best = (-max_shift..=max_shift)
+        .filter(|&s| s != 0)
+        .filter_map(|s| mismatch(s).map(|m| (s, m)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((shift, residual)) = best {
+        // Aligned rows must match far better than unaligned ones, and well.
+        if residual <= 0.25 * unshifted && residual < 1.5 {
+            out.scroll = Some(shift);
+            out.scroll_region = rows;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plane::OwnedLumaPlane;
+
+    /// A white page with dark text lines of 12 px every 24 px; `text(line)`
+    /// says which lines exist, `seed` varies their glyphs and lengths.
+    fn page(
+        width: usize,
+        height: usize,
+        scroll: usize,
+        seed: usize,
+        text: impl Fn(usize) -> bool,
+    ) -> FrameSignature {
+        let data = (0..width * height)
+            .map(|i| {
+                let (x, y) = (i % width, i / width + scroll);
+                let line = y / 24;
+                let end = width - 40 - (line * 7919 + seed * 31) % 250;
+                let in_text = y % 24 < 12 && x > 40 && x < end && text(line);
+                if in_text && (x / 3 * 7 + line * 13 + seed) % 11 < 5 {
+                    20
+                } else {
+                    235
+                }
+            })
+            .collect();
+        let p = OwnedLumaPlane::from_packed(data, width, height).unwrap();
+        FrameSignature::of(&p.as_plane()).unwrap()
+    }
+
+    #[test]
+    fn identical_screens_do_not_differ() {
+        let a = page(640, 360, 0, 1, |_| true);
+        let c = compare(&a, &a, &vec![false; a.cells().len()], true);
+        assert_eq!(c.changed, 0);
+        assert_eq!(c.bounds, None);
+    }
+
+    #[test]
+    fn text_added_on_background_is_added_and_replaced_text_is_replaced() {
+        let before = page(640, 360, 0, 1, |line| line < 5);
+        let added = page(640, 360, 0, 1, |line| line < 8);
+        let c = compare(&before, &added, &vec![false; before.cells().len()], false);
+        assert!(c.added > 0 && c.replaced + c.removed == 0, "{c:?}");
+        let other = page(640, 360, 0, 2, |line| line < 6);
+        let c = compare(&before, &other, &vec![false; before.cells().len()], false);
+        assert!(c.replaced > c.added, "{c:?}");
+    }
+
+    #[test]
+    fn a_scrolled_page_is_recognised_with_its_shift() {
+        let before = page(640, 480, 0, 1, |_| true);
+        let after = page(640, 480, 48, 1, |_| true);
+        let c = compare(&before, &after, &vec![false; before.cells().len()], true);
+        assert_eq!(c.scroll, Some(48), "{c:?}");
+        assert!(c.exposed_share() < 0.2);
+    }
+
+    #[test]
+    fn active_cells_are_not_compared() {
+        let before = page(640, 360, 0, 1, |_| true);
+        let after = page(640, 360, 100, 1, |line| line % 2 == 0);
+        let all = vec![true; before.cells().len()];
+        let c = compare(&before, &after, &all, true);
+        assert_eq!((c.changed, c.compared), (0, 0));
+    }
+}

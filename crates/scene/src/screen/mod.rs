@@ -1,0 +1,750 @@
+//! The default detector: new screens, not frame differences.
+//!
+//! An agent watching a screen share needs one picture each time the screen
+//! shows content it has not seen, showing that content finished. This
+//! detector turns a stream of [`FrameSignature`]s into such pictures:
+//!
+//! - **Episodes.** A change begins when cells outside the active regions
+//!   move (or slowly drift away from the settled screen). It ends when the
+//!   screen has been still for [`ScreenOptions::settle`], or at
+//!   [`ScreenOptions::bound`] in continuous motion; the picture is the frame
+//!   at that point (`picture_time`), the event time is when the change
+//!   began. A fade or a push transition is one episode, so one event.
+//! - **Kinds of change.** The settled screen is compared with the screen
+//!   before the change: replaced or removed content (a slide switch, even of
+//!   the same template, a window or tab switch, navigation, a pager opening)
+//!   is an *event*; content added on background (bullets appearing, typed
+//!   code, command output) is not, and a scroll is not unless it brings most
+//!   of the view new (Page Down). See `compare`.
+//! - **Updates.** When the settled screen differs enough from the last
+//!   picture written, an *update* picture is written, so that the last
+//!   picture of every scene shows its final content.
+//! - **Activity.** Regions that keep changing (a video in a page, a chart,
+//!   a clock, a caret) are learned over time and ignored, so their own
+//!   changes (a video's shot cuts) are not events while a change around them
+//!   still is. See `activity`.
+//! - **Footage.** When most of the picture moves all the time (a film, a
+//!   full-screen game), nothing settles: shot cuts are found as spikes of
+//!   change against the neighbouring frames, and each gets its picture a
+//!   moment after the cut.
+//!
+//! Time is the caller's presentation time in seconds, not a frame count, so
+//! the detector works at any frame rate and when frames are skipped.
+
+mod activity;
+mod compare;
+
+use std::collections::VecDeque;
+
+use activity::Activity;
+use compare::{compare, Comparison, CELL_CHANGE};
+
+use crate::signature::FrameSignature;
+
+/// Settings of the screen-event detector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreenOptions {
+    /// Seconds the screen must be still before a change is judged and its
+    /// picture taken.
+    pub settle: f64,
+    /// Seconds after the start of a change when its picture is taken even
+    /// if the screen still moves.
+    pub bound: f64,
+    /// Seconds of complete stillness before an update picture is taken.
+    pub update_settle: f64,
+    /// Sensitivity on ffmpeg's 0..=1 scale: 0.3 is the default, lower finds
+    /// smaller changes (the area thresholds scale with it).
+    pub threshold: f64,
+}
+
+impl Default for ScreenOptions {
+    fn default() -> Self {
+        ScreenOptions {
+            settle: 0.4,
+            bound: 1.5,
+            update_settle: 1.0,
+            threshold: 0.3,
+        }
+    }
+}
+
+/// Why a picture was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The first picture of a stream.
+    Start,
+    /// The picture size changed.
+    ResolutionChange,
+    /// Content was replaced: a slide, window, tab or page switch.
+    ScreenChange,
+    /// A scroll brought most of the view new (Page Down, Ctrl+End).
+    ScrollJump,
+    /// A shot cut in full-frame footage.
+    ShotCut,
+    /// The screen built up (added text, output, a scroll) since the last
+    /// picture.
+    Update,
+}
+
+impl Cause {
+    /// A short lower-case description, e.g. for a log line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Cause::Start => "first picture",
+            Cause::ResolutionChange => "resolution change",
+            Cause::ScreenChange => "screen change",
+            Cause::ScrollJump => "scroll jump",
+            Cause::ShotCut => "shot cut",
+            Cause::Update => "update",
+        }
+    }
+
+    /// Whether this is a new screen (`true`) or an update of the last one.
+    pub fn is_event(self) -> bool {
+        self != Cause::Update
+    }
+}
+
+/// Which frame a picture shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PictureSource {
+    /// The frame just pushed.
+    Current,
+    /// The frame pushed before it.
+    Previous,
+    /// The last frame the detector asked to keep ([`ScreenStep::keep_current`]):
+    /// the settled screen before the change now being reported.
+    Kept,
+}
+
+/// A picture to write.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScreenPicture {
+    pub cause: Cause,
+    /// When the change began (the event's time); for an update, the time
+    /// of the picture.
+    pub event_time: f64,
+    pub source: PictureSource,
+    /// The time of the frame shown.
+    pub picture_time: f64,
+    /// Strength of the change, 0..=1 (share of the screen changed).
+    pub score: f64,
+}
+
+/// What one pushed frame produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScreenStep {
+    /// Pictures to write, in order (at most two: an update of the screen
+    /// before a change, then the change's own picture).
+    pub pictures: Vec<ScreenPicture>,
+    /// Keep this frame: a later picture may show it as
+    /// [`PictureSource::Kept`]. (It replaces the frame kept before.)
+    pub keep_current: bool,
+    /// Share of the screen that moved in this frame (0..=1), for scores.
+    pub motion: f64,
+}
+
+/// Cells changed by this much between consecutive frames count as motion.
+const MOTION_CHANGE: u8 = 3;
+/// Changes of at most this share of the screen (a pointer, a caret, a
+/// typed character) do not break stillness nor begin a change.
+const SMALL_SHARE: f64 = 0.0015;
+/// Motion is also measured against the frame this long ago, so that a slow
+/// fade (a small step per frame) still counts as motion.
+const LOOKBACK: f64 = 0.2;
+/// Slow changes (fades, drifts below the motion step) are looked for this
+/// often by comparing with the settled screen.
+const DRIFT_EVERY: f64 = 0.25;
+/// Footage: most of the picture moves; entered when the mean moving share
+/// over `FOOTAGE_WINDOW` exceeds `FOOTAGE_ENTER`, left below `FOOTAGE_LEAVE`.
+const FOOTAGE_WINDOW: f64 = 1.0;
+const FOOTAGE_ENTER: f64 = 0.3;
+const FOOTAGE_LEAVE: f64 = 0.12;
+/// A shot cut's picture is taken this long after the cut.
+const CUT_PICTURE_DELAY: f64 = 0.3;
+
+/// Thresholds at the default sensitivity (0.3), as shares of the screen.
+mod at_default {
+    /// Replaced or removed content that makes a new screen.
+    pub const REPLACED: f64 = 0.006;
+    /// Added content that alone makes a new screen (a new window on an
+    /// empty desktop, a page drawn on a blank one).
+    pub const ADDED: f64 = 0.2;
+    /// Scrolled: share of the region brought into view for a jump.
+    pub const SCROLL_EXPOSED: f64 = 0.5;
+    /// Coarse 64x64 blocks that must differ from the last picture for an
+    /// update.
+    pub const UPDATE_BLOCKS: usize = 2;
+    /// Shot cut: mean cell change, and its ratio to the neighbours'.
+    pub const CUT_MEAN: f64 = 10.0;
+    pub const CUT_RATIO: f64 = 2.5;
+}
+
+/// A screen the detector remembers: its signature and when it was seen.
+#[derive(Debug, Clone)]
+struct Seen {
+    signature: FrameSignature,
+    time: f64,
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    /// The screen is settled (matches `reference`).
+    Settled {
+        last_drift_check: f64,
+        /// Time of the last frame with motion (for update pictures).
+        last_motion: f64,
+        /// Some motion happened since the last update check.
+        dirty: bool,
+    },
+    /// A change is under way.
+    Changing(Episode),
+}
+
+#[derive(Debug, Clone)]
+struct Episode {
+    start: f64,
+    /// Time of the last frame with motion.
+    last_motion: f64,
+    /// The start of the stream or a new size: always an event.
+    forced: Option<Cause>,
+    /// For each cell, when it first differed from the reference.
+    first_change: Vec<f64>,
+}
+
+/// Footage-regime state.
+#[derive(Debug, Clone, Default)]
+struct Footage {
+    active: bool,
+    /// (time, moving share) of recent frames.
+    window: VecDeque<(f64, f64)>,
+    /// Mean cell change of recent frames (for cut spikes).
+    recent_means: VecDeque<f64>,
+    /// A candidate cut at the previous frame: (time, mean change).
+    candidate: Option<(f64, f64)>,
+    /// A cut waiting for its picture.
+    pending: Option<f64>,
+}
+
+/// The screen-event detector (see the module docs). Push one signature per
+/// decoded frame, in presentation order.
+#[derive(Debug, Clone)]
+pub struct ScreenEvents {
+    options: ScreenOptions,
+    prev: Option<Seen>,
+    activity: Activity,
+    /// The settled screen before the current change (kept by the caller).
+    reference: Option<Seen>,
+    /// The last screen a picture was written of.
+    published: Option<Seen>,
+    state: State,
+    footage: Footage,
+    changed: Vec<bool>,
+    /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
+    recent: VecDeque<(f64, Vec<u8>)>,
+}
+
+impl ScreenEvents {
+    /// A detector with `options`.
+    pub fn new(options: ScreenOptions) -> Self {
+        ScreenEvents {
+            options,
+            prev: None,
+            activity: Activity::default(),
+            reference: None,
+            published: None,
+            state: State::Settled {
+                last_drift_check: 0.0,
+                last_motion: 0.0,
+                dirty: false,
+            },
+            footage: Footage::default(),
+            changed: Vec::new(),
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// The settings in use.
+    pub fn options(&self) -> &ScreenOptions {
+        &self.options
+    }
+
+    /// Changes the sensitivity for the frames to come.
+    pub fn set_threshold(&mut self, threshold: f64) {
+        self.options.threshold = threshold;
+    }
+
+    /// Forgets everything: the next frame starts a stream.
+    pub fn restart(&mut self) {
+        *self = ScreenEvents::new(self.options.clone());
+    }
+
+    /// Scale of the area thresholds: 1 at the default sensitivity.
+    fn scale(&self) -> f64 {
+        (self.options.threshold / 0.3).clamp(0.05, 3.0)
+    }
+
+    /// Takes in the next frame, shown at `time` seconds.
+    pub fn push(&mut self, signature: &FrameSignature, time: f64) -> ScreenStep {
+        let mut step = ScreenStep::default();
+        let Some(prev) = self
+            .prev
+            .take()
+            .filter(|p| p.signature.same_size(signature))
+        else {
+            self.begin_stream(signature, time);
+            return step;
+        };
+        let dt = (time - prev.time).max(0.0);
+        let frame = self.frame_change(&prev.signature, signature, time, dt);
+        step.motion = frame.moving_share;
+        self.track_footage(time, &frame, &mut step, signature);
+        if !self.footage.active {
+            self.screen_step(signature, time, &frame, &mut step);
+        }
+        self.prev = Some(Seen {
+            signature: signature.clone(),
+            time,
+        });
+        step
+    }
+
+    /// Ends the stream: a change still under way is judged on the last
+    /// frame pushed, which the step's pictures show as
+    /// [`PictureSource::Current`].
+    pub fn finish(&mut self) -> ScreenStep {
+        let mut step = ScreenStep::default();
+        let Some(last) = self.prev.take() else {
+            return step;
+        };
+        if let Some(cut) = self.footage.pending.take() {
+            step.pictures
+                .push(self.cut_picture(cut, PictureSource::Current, &last));
+        }
+        if let State::Changing(episode) = self.state.clone() {
+            self.decide(&episode, &last, &mut step);
+        }
+        self.restart();
+        step
+    }
+
+    fn begin_stream(&mut self, signature: &FrameSignature, time: f64) {
+        let cause = if self.prev.is_some() || self.published.is_some() {
+            Cause::ResolutionChange
+        } else {
+            Cause::Start
+        };
+        let options = self.options.clone();
+        *self = ScreenEvents::new(options);
+        let cells = signature.cells().len();
+        self.activity = Activity::new(cells);
+        self.changed = vec![false; cells];
+        self.state = State::Changing(Episode {
+            start: time,
+            last_motion: time,
+            forced: Some(cause),
+            first_change: Vec::new(),
+        });
+        self.prev = Some(Seen {
+            signature: signature.clone(),
+            time,
+        });
+        self.recent.push_back((time, signature.cells().to_vec()));
+    }
+}
+
+/// How a frame differs from the one before it.
+#[derive(Debug, Clone, Copy, Default)]
+struct FrameChange {
+    /// Share of all cells that moved.
+    moving_share: f64,
+    /// Share of the cells outside active regions that moved.
+    novel_share: f64,
+    /// Mean absolute cell change over the whole picture.
+    mean_change: f64,
+}
+
+impl ScreenEvents {
+    fn frame_change(
+        &mut self,
+        prev: &FrameSignature,
+        cur: &FrameSignature,
+        time: f64,
+        dt: f64,
+    ) -> FrameChange {
+        let (a, b) = (prev.cells(), cur.cells());
+        let mut moving = 0usize;
+        let mut total = 0u64;
+        for ((c, &p), &q) in self.changed.iter_mut().zip(a).zip(b) {
+            let d = p.abs_diff(q);
+            total += d as u64;
+            *c = d >= MOTION_CHANGE;
+            moving += *c as usize;
+        }
+        self.activity.learn(&self.changed, moving, dt);
+        let novel = self
+            .changed
+            .iter()
+            .zip(self.activity.mask())
+            .filter(|(&c, &act)| c && !act)
+            .count();
+        let slow = self.novel_since_lookback(cur, time);
+        let n = a.len().max(1) as f64;
+        FrameChange {
+            moving_share: moving as f64 / n,
+            novel_share: novel.max(slow) as f64 / n,
+            mean_change: total as f64 / n,
+        }
+    }
+
+    /// Cells outside active regions that moved since the frame `LOOKBACK`
+    /// ago; keeps this frame's cells for later frames.
+    fn novel_since_lookback(&mut self, cur: &FrameSignature, now: f64) -> usize {
+        while self.recent.len() > 1 && self.recent[1].0 <= now - LOOKBACK {
+            self.recent.pop_front();
+        }
+        let novel = self.recent.front().map_or(0, |(_, old)| {
+            old.iter()
+                .zip(cur.cells())
+                .zip(self.activity.mask())
+                .filter(|((&p, &q), &act)| !act && p.abs_diff(q) >= MOTION_CHANGE)
+                .count()
+        });
+        let mut cells = if self.recent.len() > 16 {
+            self.recent.pop_front().map(|r| r.1).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        cells.clear();
+        cells.extend_from_slice(cur.cells());
+        self.recent.push_back((now, cells));
+        novel
+    }
+
+    /// Footage regime: entering, leaving, and its shot cuts.
+    fn track_footage(
+        &mut self,
+        time: f64,
+        frame: &FrameChange,
+        step: &mut ScreenStep,
+        cur: &FrameSignature,
+    ) {
+        let f = &mut self.footage;
+        f.window.push_back((time, frame.moving_share));
+        while f
+            .window
+            .front()
+            .is_some_and(|&(t, _)| t < time - FOOTAGE_WINDOW)
+        {
+            f.window.pop_front();
+        }
+        let span = f.window.back().map_or(0.0, |b| b.0) - f.window.front().map_or(0.0, |a| a.0);
+        let mean = f.window.iter().map(|w| w.1).sum::<f64>() / f.window.len().max(1) as f64;
+        let was_active = f.active;
+        if !f.active && span >= 0.8 * FOOTAGE_WINDOW && mean >= FOOTAGE_ENTER {
+            f.active = true;
+        } else if f.active && mean < FOOTAGE_LEAVE {
+            f.active = false;
+        }
+        let cut = self.cut_at_previous_frame(time, frame);
+        if !self.footage.active {
+            if was_active {
+                // Back to a screen: it is settled from here on.
+                self.settle_here(cur, time, step);
+            }
+            return;
+        }
+        if !was_active {
+            // Footage began: a change under way is judged now.
+            if let State::Changing(episode) = self.state.clone() {
+                let seen = Seen {
+                    signature: cur.clone(),
+                    time,
+                };
+                self.decide(&episode, &seen, step);
+            }
+        }
+        if let Some(cut_time) = cut {
+            if let Some(pending) = self.footage.pending.take() {
+                // The shot before the cut ended at the previous frame.
+                let prev = self.prev.clone();
+                if let Some(prev) = prev {
+                    step.pictures
+                        .push(self.cut_picture(pending, PictureSource::Previous, &prev));
+                }
+            }
+            self.footage.pending = Some(cut_time);
+        }
+        if let Some(pending) = self.footage.pending {
+            if time - pending >= CUT_PICTURE_DELAY {
+                self.footage.pending = None;
+                let seen = Seen {
+                    signature: cur.clone(),
+                    time,
+                };
+                step.pictures
+                    .push(self.cut_picture(pending, PictureSource::Current, &seen));
+            }
+        }
+    }
+
+    /// A spike of change at the previous frame, confirmed by this frame
+    /// changing much less (a cut, not the start of fast motion).
+    fn cut_at_previous_frame(&mut self, time: f64, frame: &FrameChange) -> Option<f64> {
+        let f = &mut self.footage;
+        let confirmed = f
+            .candidate
+            .take()
+            .and_then(|(t, m)| (frame.mean_change <= 0.6 * m).then_some(t));
+        let baseline = if f.recent_means.is_empty() {
+            f64::INFINITY
+        } else {
+            f.recent_means.iter().sum::<f64>() / f.recent_means.len() as f64
+        };
+        let scale = (self.options.threshold / 0.3).clamp(0.05, 3.0);
+        if frame.mean_change >= at_default::CUT_MEAN * scale
+            && frame.mean_change >= at_default::CUT_RATIO * baseline.max(1.0)
+        {
+            f.candidate = Some((time, frame.mean_change));
+        }
+        f.recent_means.push_back(frame.mean_change);
+        if f.recent_means.len() > 5 {
+            f.recent_means.pop_front();
+        }
+        confirmed
+    }
+
+    fn cut_picture(&mut self, cut: f64, source: PictureSource, seen: &Seen) -> ScreenPicture {
+        self.published = Some(seen.clone());
+        ScreenPicture {
+            cause: Cause::ShotCut,
+            event_time: cut,
+            source,
+            picture_time: seen.time,
+            score: 1.0,
+        }
+    }
+
+    /// Screen regime: episodes, their pictures, and update pictures.
+    fn screen_step(
+        &mut self,
+        cur: &FrameSignature,
+        time: f64,
+        frame: &FrameChange,
+        step: &mut ScreenStep,
+    ) {
+        let moving = frame.novel_share > SMALL_SHARE;
+        let seen = Seen {
+            signature: cur.clone(),
+            time,
+        };
+        match &mut self.state {
+            State::Settled {
+                last_drift_check,
+                last_motion,
+                dirty,
+            } => {
+                if frame.novel_share > 0.0 {
+                    *last_motion = time;
+                    *dirty = true;
+                }
+                let drift_due = time - *last_drift_check >= DRIFT_EVERY;
+                if drift_due {
+                    *last_drift_check = time;
+                }
+                let (quiet_for, was_dirty) = (time - *last_motion, *dirty);
+                if moving || (drift_due && self.drifted(cur)) {
+                    self.state = State::Changing(Episode {
+                        start: time,
+                        last_motion: time,
+                        forced: None,
+                        first_change: vec![f64::INFINITY; cur.cells().len()],
+                    });
+                    self.note_first_changes(cur, time);
+                } else if was_dirty && quiet_for >= self.options.update_settle {
+                    if let State::Settled { dirty, .. } = &mut self.state {
+                        *dirty = false;
+                    }
+                    self.update_check(&seen, PictureSource::Current, step);
+                }
+            }
+            State::Changing(episode) => {
+                if moving {
+                    episode.last_motion = time;
+                }
+                let settled = time - episode.last_motion >= self.options.settle;
+                let bounded = time - episode.start >= self.options.bound;
+                self.note_first_changes(cur, time);
+                if settled || bounded {
+                    if let State::Changing(episode) = self.state.clone() {
+                        self.decide(&episode, &seen, step);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the screen drifted from the settled one (a slow fade).
+    fn drifted(&self, cur: &FrameSignature) -> bool {
+        let Some(reference) = &self.reference else {
+            return false;
+        };
+        let c = compare(&reference.signature, cur, self.activity.mask(), false);
+        c.changed_share() > SMALL_SHARE
+    }
+
+    fn note_first_changes(&mut self, cur: &FrameSignature, time: f64) {
+        let State::Changing(episode) = &mut self.state else {
+            return;
+        };
+        let Some(reference) = &self.reference else {
+            return;
+        };
+        for ((first, &r), &c) in episode
+            .first_change
+            .iter_mut()
+            .zip(reference.signature.cells())
+            .zip(cur.cells())
+        {
+            if first.is_infinite() && r.abs_diff(c) >= CELL_CHANGE {
+                *first = time;
+            }
+        }
+    }
+
+    /// Judges a finished change on the settled screen `seen`.
+    fn decide(&mut self, episode: &Episode, seen: &Seen, step: &mut ScreenStep) {
+        if let Some(cause) = episode.forced {
+            self.publish(
+                ScreenPicture {
+                    cause,
+                    event_time: episode.start,
+                    source: PictureSource::Current,
+                    picture_time: seen.time,
+                    score: 1.0,
+                },
+                seen,
+                step,
+            );
+            self.settle_here(&seen.signature, seen.time, step);
+            return;
+        }
+        let Some(reference) = self.reference.clone() else {
+            self.settle_here(&seen.signature, seen.time, step);
+            return;
+        };
+        let change = compare(
+            &reference.signature,
+            &seen.signature,
+            self.activity.mask(),
+            true,
+        );
+        if let Some(cause) = self.event_cause(&change) {
+            // The screen before the change may hold content the agent has
+            // not seen (a build finished just before a switch).
+            self.update_check(&reference, PictureSource::Kept, step);
+            let event_time = match cause {
+                Cause::ScrollJump => episode.start,
+                _ => event_time(&episode.first_change, episode.start),
+            };
+            self.publish(
+                ScreenPicture {
+                    cause,
+                    event_time,
+                    source: PictureSource::Current,
+                    picture_time: seen.time,
+                    score: change.changed_share().min(1.0),
+                },
+                seen,
+                step,
+            );
+        } else {
+            self.update_check(seen, PictureSource::Current, step);
+        }
+        self.settle_here(&seen.signature, seen.time, step);
+    }
+
+    /// Whether a settled change makes a new screen, and why.
+    fn event_cause(&self, change: &Comparison) -> Option<Cause> {
+        let scale = self.scale();
+        if change.scroll.is_some() {
+            return (change.exposed_share() >= at_default::SCROLL_EXPOSED
+                && change.changed_share() >= 10.0 * at_default::REPLACED * scale)
+                .then_some(Cause::ScrollJump);
+        }
+        let replaced = change.replaced_share() >= at_default::REPLACED * scale;
+        let added = change.added_share() >= at_default::ADDED * scale;
+        (replaced || added).then_some(Cause::ScreenChange)
+    }
+
+    /// Writes an update picture of `seen` if it differs enough from the last
+    /// picture written.
+    fn update_check(&mut self, seen: &Seen, source: PictureSource, step: &mut ScreenStep) {
+        let Some(published) = &self.published else {
+            return;
+        };
+        if !published.signature.same_size(&seen.signature) {
+            return;
+        }
+        let c = compare(
+            &published.signature,
+            &seen.signature,
+            self.activity.mask(),
+            false,
+        );
+        let needed = ((at_default::UPDATE_BLOCKS as f64) * self.scale())
+            .round()
+            .max(1.0) as usize;
+        if c.coarse_blocks >= needed {
+            self.publish(
+                ScreenPicture {
+                    cause: Cause::Update,
+                    event_time: seen.time,
+                    source,
+                    picture_time: seen.time,
+                    score: c.changed_share().min(1.0),
+                },
+                seen,
+                step,
+            );
+        }
+    }
+
+    fn publish(&mut self, picture: ScreenPicture, seen: &Seen, step: &mut ScreenStep) {
+        self.published = Some(seen.clone());
+        step.pictures.push(picture);
+    }
+
+    /// The screen is settled at `cur`: it becomes the reference, kept.
+    fn settle_here(&mut self, cur: &FrameSignature, time: f64, step: &mut ScreenStep) {
+        self.reference = Some(Seen {
+            signature: cur.clone(),
+            time,
+        });
+        step.keep_current = true;
+        self.state = State::Settled {
+            last_drift_check: time,
+            last_motion: time,
+            dirty: false,
+        };
+    }
+}
+
+/// When a change began: the time by which a fifth of its cells had changed
+/// (a pointer crossing the region earlier does not count as the start).
+fn event_time(first_change: &[f64], fallback: f64) -> f64 {
+    let mut times: Vec<f64> = first_change
+        .iter()
+        .copied()
+        .filter(|t| t.is_finite())
+        .collect();
+    if times.is_empty() {
+        return fallback;
+    }
+    let k = times.len() / 5;
+    let (_, t, _) = times.select_nth_unstable_by(k, f64::total_cmp);
+    *t
+}
+
+#[cfg(test)]
+mod tests;

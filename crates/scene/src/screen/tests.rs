@@ -1,0 +1,408 @@
+//! Behaviour of the screen-event detector on drawn screens.
+//!
+//! The screens here are simple drawings (text-like stripes on a page); the
+//! real-program clips in `tests/fixtures/screen/` test the same classes end
+//! to end through the decoder.
+
+use super::*;
+use crate::plane::OwnedLumaPlane;
+
+const W: usize = 960;
+const H: usize = 540;
+const FPS: f64 = 30.0;
+
+/// A drawing: background, then filled rectangles of "text" (a pattern
+/// whose phase is `seed`, so two texts differ) or of a flat shade.
+#[derive(Clone)]
+struct Screen {
+    background: u8,
+    items: Vec<Item>,
+}
+
+#[derive(Clone, Copy)]
+enum Item {
+    Text {
+        x: usize,
+        y: usize,
+        w: usize,
+        h: usize,
+        seed: usize,
+    },
+    Box {
+        x: usize,
+        y: usize,
+        w: usize,
+        h: usize,
+        shade: u8,
+    },
+    Noise {
+        x: usize,
+        y: usize,
+        w: usize,
+        h: usize,
+        seed: usize,
+    },
+}
+
+impl Screen {
+    fn page() -> Self {
+        Screen {
+            background: 235,
+            items: Vec::new(),
+        }
+    }
+
+    fn with(mut self, item: Item) -> Self {
+        self.items.push(item);
+        self
+    }
+
+    /// A slide: a title line and `bullets` lines of text, all from `seed`.
+    fn slide(seed: usize, bullets: usize) -> Self {
+        let mut s = Screen::page().with(Item::Text {
+            x: 80,
+            y: 40,
+            w: 700,
+            h: 40,
+            seed,
+        });
+        for i in 0..bullets {
+            s = s.with(Item::Text {
+                x: 120,
+                y: 130 + i * 50,
+                w: 600,
+                h: 22,
+                seed: seed * 31 + i,
+            });
+        }
+        s
+    }
+
+    fn render(&self, shift: usize) -> OwnedLumaPlane {
+        let mut data = vec![self.background; W * H];
+        for item in &self.items {
+            match *item {
+                Item::Text { x, y, w, h, seed } => {
+                    for yy in y..(y + h).min(H) {
+                        for xx in x..(x + w).min(W) {
+                            let (gx, gy) = (xx / 9, (yy + shift) / 3);
+                            if (gx * 2654435761 + gy * 40503 + seed * 9973) % 7 < 3 {
+                                data[yy * W + xx] = 30;
+                            }
+                        }
+                    }
+                }
+                Item::Box { x, y, w, h, shade } => {
+                    for yy in y..(y + h).min(H) {
+                        data[yy * W + x..yy * W + (x + w).min(W)].fill(shade);
+                    }
+                }
+                Item::Noise { x, y, w, h, seed } => {
+                    for yy in y..(y + h).min(H) {
+                        for xx in x..(x + w).min(W) {
+                            let v = (xx / 6 * 7919 + yy / 6 * 104729 + seed * 1299709) % 251;
+                            data[yy * W + xx] = v as u8;
+                        }
+                    }
+                }
+            }
+        }
+        OwnedLumaPlane::from_packed(data, W, H).unwrap()
+    }
+
+    fn signature(&self) -> FrameSignature {
+        FrameSignature::of(&self.render(0).as_plane()).unwrap()
+    }
+}
+
+/// Runs frames through a detector; returns every picture with the index of
+/// the frame it was produced at.
+fn run(frames: &[FrameSignature]) -> Vec<(usize, ScreenPicture)> {
+    let mut detector = ScreenEvents::new(ScreenOptions::default());
+    let mut out = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let step = detector.push(f, i as f64 / FPS);
+        out.extend(step.pictures.into_iter().map(|p| (i, p)));
+    }
+    out.extend(
+        detector
+            .finish()
+            .pictures
+            .into_iter()
+            .map(|p| (frames.len(), p)),
+    );
+    out
+}
+
+fn events(pictures: &[(usize, ScreenPicture)]) -> Vec<ScreenPicture> {
+    pictures
+        .iter()
+        .map(|p| p.1)
+        .filter(|p| p.cause.is_event() && p.cause != Cause::Start)
+        .collect()
+}
+
+fn hold(screen: &Screen, seconds: f64) -> Vec<FrameSignature> {
+    let sig = screen.signature();
+    vec![sig; (seconds * FPS) as usize]
+}
+
+#[test]
+fn first_picture_waits_for_the_screen_to_settle() {
+    let frames = hold(&Screen::slide(1, 3), 2.0);
+    let pictures = run(&frames);
+    assert_eq!(pictures.len(), 1, "{pictures:?}");
+    let p = pictures[0].1;
+    assert_eq!(p.cause, Cause::Start);
+    assert_eq!(p.event_time, 0.0);
+    assert!((p.picture_time - 0.4).abs() < 0.05, "{p:?}");
+}
+
+#[test]
+fn same_template_slide_switch_is_one_event_at_its_first_frame() {
+    let mut frames = hold(&Screen::slide(1, 4), 2.0);
+    frames.extend(hold(&Screen::slide(2, 4), 2.0));
+    let pictures = run(&frames);
+    let ev = events(&pictures);
+    assert_eq!(ev.len(), 1, "{pictures:?}");
+    assert_eq!(ev[0].cause, Cause::ScreenChange);
+    assert!((ev[0].event_time - 2.0).abs() < 0.01, "{:?}", ev[0]);
+    assert!(ev[0].picture_time >= 2.0 + 0.4 - 0.01 && ev[0].picture_time < 2.6);
+}
+
+#[test]
+fn bullets_appearing_one_by_one_are_updates_not_events() {
+    let mut frames = hold(&Screen::slide(3, 0), 1.5);
+    for bullets in 1..=4 {
+        frames.extend(hold(&Screen::slide(3, bullets), 1.5));
+    }
+    let pictures = run(&frames);
+    assert!(events(&pictures).is_empty(), "{pictures:?}");
+    let last = pictures.last().unwrap().1;
+    assert_eq!(last.cause, Cause::Update);
+    // The last picture shows all four bullets (taken after they appeared).
+    assert!(last.picture_time > 6.0, "{last:?}");
+}
+
+#[test]
+fn a_blinking_caret_and_typing_make_no_event() {
+    let base = Screen::slide(4, 2);
+    let mut frames = hold(&base, 1.0);
+    for i in 0..90 {
+        // Typing: one more character every 4 frames; the caret after it
+        // blinks every 15 frames.
+        let chars = i / 4;
+        let mut s = base.clone().with(Item::Text {
+            x: 120,
+            y: 300,
+            w: chars * 9 + 1,
+            h: 22,
+            seed: 77,
+        });
+        if (i / 15) % 2 == 0 {
+            s = s.with(Item::Box {
+                x: 122 + chars * 9,
+                y: 300,
+                w: 2,
+                h: 22,
+                shade: 20,
+            });
+        }
+        frames.push(s.signature());
+    }
+    frames.extend(hold(
+        &base.clone().with(Item::Text {
+            x: 120,
+            y: 300,
+            w: 22 * 9 + 1,
+            h: 22,
+            seed: 77,
+        }),
+        1.5,
+    ));
+    let pictures = run(&frames);
+    assert!(events(&pictures).is_empty(), "{pictures:?}");
+}
+
+#[test]
+fn a_video_playing_in_part_of_the_page_is_activity() {
+    let base = Screen::slide(5, 3);
+    let mut frames = hold(&base, 1.0);
+    for i in 0..240 {
+        // A 320x180 video whose "shots" cut every 40 frames.
+        let shot = i / 40;
+        let s = base.clone().with(Item::Noise {
+            x: 600,
+            y: 300,
+            w: 320,
+            h: 180,
+            seed: shot * 1000 + i,
+        });
+        frames.push(s.signature());
+    }
+    let pictures = run(&frames);
+    assert!(events(&pictures).is_empty(), "{pictures:?}");
+}
+
+#[test]
+fn a_switch_around_a_playing_video_is_still_an_event() {
+    let video = |i: usize| Item::Noise {
+        x: 600,
+        y: 300,
+        w: 320,
+        h: 180,
+        seed: i,
+    };
+    let mut frames = Vec::new();
+    for i in 0..120 {
+        frames.push(Screen::slide(6, 3).with(video(i)).signature());
+    }
+    for i in 120..240 {
+        frames.push(Screen::slide(7, 3).with(video(i)).signature());
+    }
+    let pictures = run(&frames);
+    let ev = events(&pictures);
+    assert_eq!(ev.len(), 1, "{pictures:?}");
+    assert!((ev[0].event_time - 4.0).abs() < 0.05, "{:?}", ev[0]);
+}
+
+#[test]
+fn a_resolution_change_is_one_event() {
+    let mut frames = hold(&Screen::slide(8, 2), 1.0);
+    let small = OwnedLumaPlane::from_packed(vec![100; 480 * 270], 480, 270).unwrap();
+    let small = FrameSignature::of(&small.as_plane()).unwrap();
+    frames.extend(std::iter::repeat_n(small, 30));
+    let pictures = run(&frames);
+    let causes: Vec<Cause> = pictures.iter().map(|p| p.1.cause).collect();
+    assert_eq!(
+        causes,
+        [Cause::Start, Cause::ResolutionChange],
+        "{pictures:?}"
+    );
+}
+
+#[test]
+fn a_fade_between_slides_is_one_event() {
+    let (a, b) = (
+        Screen::slide(9, 4).render(0),
+        Screen::slide(10, 4).render(0),
+    );
+    let mut frames = hold(&Screen::slide(9, 4), 1.0);
+    for i in 1..=20 {
+        let t = i as f64 / 20.0;
+        let data = a
+            .data
+            .iter()
+            .zip(&b.data)
+            .map(|(&x, &y)| (x as f64 * (1.0 - t) + y as f64 * t).round() as u8)
+            .collect();
+        let p = OwnedLumaPlane::from_packed(data, W, H).unwrap();
+        frames.push(FrameSignature::of(&p.as_plane()).unwrap());
+    }
+    frames.extend(hold(&Screen::slide(10, 4), 1.5));
+    let pictures = run(&frames);
+    let ev = events(&pictures);
+    assert_eq!(ev.len(), 1, "{pictures:?}");
+    // Within the fade's span, and the picture after it.
+    assert!(
+        ev[0].event_time >= 1.0 && ev[0].event_time <= 1.0 + 20.0 / FPS,
+        "{:?}",
+        ev[0]
+    );
+    assert!(
+        ev[0].picture_time >= 1.0 + 20.0 / FPS + 0.4 - 0.01,
+        "{pictures:?}"
+    );
+}
+
+/// A long document scrolled by `shift` pixels: lines of text of varying
+/// length, 14 px tall every 24 px, on white.
+fn document(shift: usize) -> FrameSignature {
+    let data: Vec<u8> = (0..W * H)
+        .map(|p| {
+            let (x, y) = (p % W, p / W + shift);
+            let line = y / 24;
+            let end = 900 - (line * 7919) % 400;
+            let glyph = (x / 9 * 2654435761 + (y / 3) * 40503) % 7 < 3;
+            if y % 24 < 14 && x > 60 && x < end && glyph {
+                30
+            } else {
+                235
+            }
+        })
+        .collect();
+    let p = OwnedLumaPlane::from_packed(data, W, H).unwrap();
+    FrameSignature::of(&p.as_plane()).unwrap()
+}
+
+#[test]
+fn a_small_scroll_is_not_an_event_and_a_page_down_is() {
+    let mut frames: Vec<FrameSignature> = vec![document(0); 30];
+    // One wheel notch: 60 px over 4 frames.
+    for k in 1..=4 {
+        frames.push(document(k * 15));
+    }
+    frames.extend(vec![document(60); 45]);
+    let notch_only = run(&frames);
+    assert!(events(&notch_only).is_empty(), "{notch_only:?}");
+    // Page Down: 480 px over 6 frames.
+    for k in 1..=6 {
+        frames.push(document(60 + k * 80));
+    }
+    frames.extend(vec![document(540); 45]);
+    let pictures = run(&frames);
+    let ev = events(&pictures);
+    assert_eq!(ev.len(), 1, "{pictures:?}");
+    // Too little of the page stays in view to see the scroll: a new screen.
+    assert!(matches!(
+        ev[0].cause,
+        Cause::ScrollJump | Cause::ScreenChange
+    ));
+    assert!((ev[0].event_time - 80.0 / FPS).abs() < 0.05, "{:?}", ev[0]);
+}
+
+#[test]
+fn a_half_page_scroll_is_a_scroll_jump() {
+    let mut frames: Vec<FrameSignature> = vec![document(0); 30];
+    for k in 1..=6 {
+        frames.push(document(k * 50));
+    }
+    frames.extend(vec![document(300); 45]);
+    let ev = events(&run(&frames));
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].cause, Cause::ScrollJump);
+}
+
+#[test]
+fn shot_cuts_in_full_frame_footage_are_events() {
+    let mut frames = Vec::new();
+    let mut cuts = Vec::new();
+    for shot in 0..4 {
+        cuts.push(frames.len());
+        for i in 0..60 {
+            // Moving footage: the pattern drifts every frame; each shot has
+            // its own brightness and texture.
+            let data: Vec<u8> = (0..W * H)
+                .map(|p| {
+                    let (x, y) = (p % W + i * 3, p / W + i);
+                    let base = 40 + shot * 45;
+                    (base + ((x / (4 + shot)) * 7 + (y / 5) * 13 + shot * 17) % 40) as u8
+                })
+                .collect();
+            let p = OwnedLumaPlane::from_packed(data, W, H).unwrap();
+            frames.push(FrameSignature::of(&p.as_plane()).unwrap());
+        }
+    }
+    let pictures = run(&frames);
+    let ev: Vec<f64> = events(&pictures)
+        .iter()
+        .filter(|p| p.cause == Cause::ShotCut)
+        .map(|p| p.event_time)
+        .collect();
+    // The first cut is the stream start; the other three are found.
+    let want: Vec<f64> = cuts[1..].iter().map(|&c| c as f64 / FPS).collect();
+    assert_eq!(ev.len(), want.len(), "{pictures:?}");
+    for (got, want) in ev.iter().zip(&want) {
+        assert!((got - want).abs() < 1.5 / FPS, "{got} vs {want}");
+    }
+}
