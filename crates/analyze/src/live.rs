@@ -9,7 +9,7 @@ use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
 use cht_fmp4::SegmentSummary;
 use cht_frames::{FrameEntry, FrameMeta, FrameStore};
 use cht_record::{ItemTap, LiveStats};
-use cht_scene::Detector;
+use cht_scene::{Detector, ScreenOptions};
 use cht_ts::DemuxItem;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -31,6 +31,9 @@ pub struct AnalysisOptions {
     pub detector: Detector,
     /// On ffmpeg's `scene` scale, 0..=1.
     pub threshold: f64,
+    /// Seconds the screen must be still before the default detector takes
+    /// a change's picture.
+    pub settle: f64,
     /// `None`: no audio chunks.
     pub audio: Option<AudioOptions>,
     /// Command run on each finished audio chunk.
@@ -48,6 +51,7 @@ impl Default for AnalysisOptions {
         AnalysisOptions {
             detector: Detector::Default,
             threshold: 0.3,
+            settle: ScreenOptions::default().settle,
             audio: Some(AudioOptions::default()),
             transcribe: None,
             // Bounded so a long recording at full speed stays small: a
@@ -142,12 +146,7 @@ impl LiveControl {
         let Some(latest) = latest else {
             return Ok(None);
         };
-        let meta = FrameMeta {
-            timestamp: latest.timestamp,
-            segment: latest.segment,
-            score: 0.0,
-            manual: true,
-        };
+        let meta = FrameMeta::manual(latest.timestamp, latest.segment);
         Ok(Some(
             self.0.sink.write_now((*latest.picture).clone(), meta)?,
         ))
@@ -206,8 +205,12 @@ impl LiveAnalysis {
     ) -> Result<Self, AnalyzeError> {
         let store = FrameStore::open(session_dir.join("frames"))?;
         let sink = FrameSink::spawn(store, bus.clone())?;
-        let mut video =
-            VideoAnalyzer::new(sink.clone(), bus.clone(), opts.detector, opts.threshold)?;
+        let screen = ScreenOptions {
+            threshold: opts.threshold,
+            settle: opts.settle,
+            ..ScreenOptions::default()
+        };
+        let mut video = VideoAnalyzer::new(sink.clone(), bus.clone(), opts.detector, screen)?;
         let video_q = Arc::new(WorkQueue::new(opts.video_queue_bytes));
         let abandon = Arc::new(AtomicBool::new(false));
         let audio_q = Arc::new(WorkQueue::new(opts.audio_queue_bytes));

@@ -14,10 +14,13 @@ use crate::source::{self, AnalyzeInput};
 use crate::{AnalyzeError, Event, EventBus};
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
-use cht_frames::{FrameMeta, FrameStore};
+use cht_frames::{FrameKind, FrameMeta, FrameStore};
 use cht_h264::{DecodeStats, Picture, UnsupportedFormat, VideoDecoder};
 use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
-use cht_scene::{Detector, FrameScore, Kernel, LumaPlane, SceneDetector};
+use cht_scene::{
+    Detector, FrameSignature, Kernel, LumaPlane, PictureSource, SceneDetector, ScreenEvents,
+    ScreenOptions, ScreenPicture,
+};
 use cht_ts::DemuxItem;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -43,6 +46,8 @@ struct InFlight {
 pub struct OfflineOptions {
     pub detector: Detector,
     pub threshold: f64,
+    /// Seconds of stillness before the default detector takes a picture.
+    pub settle: f64,
     /// `None`: no audio chunks.
     pub audio: Option<AudioOptions>,
     /// Decoding threads (0: one per core).
@@ -54,6 +59,7 @@ impl Default for OfflineOptions {
         OfflineOptions {
             detector: Detector::Default,
             threshold: 0.3,
+            settle: ScreenOptions::default().settle,
             audio: Some(AudioOptions::default()),
             threads: 0,
         }
@@ -66,6 +72,8 @@ pub struct AnalyzeSummary {
     pub gops: u64,
     pub pictures: u64,
     pub cuts: u64,
+    /// Event pictures written (new screens); the rest are updates.
+    pub events: u64,
     pub frames_written: u64,
     pub audio_chunks: u64,
     pub threads: usize,
@@ -132,8 +140,11 @@ pub fn scores(
 /// The decoded and compared pictures of one GOP.
 struct GopResult {
     pts: Vec<i64>,
-    /// `diffs[i]`: picture `i + 1` against picture `i`.
+    /// ffmpeg mode: `diffs[i]` is picture `i + 1` against picture `i`.
     diffs: Vec<FrameDiff>,
+    /// Default detector: each picture's signature (an unchanged screen
+    /// shares one).
+    signatures: Vec<Arc<FrameSignature>>,
     first: Option<Arc<Picture>>,
     last: Option<Arc<Picture>>,
     stats: DecodeStats,
@@ -146,7 +157,15 @@ struct Run {
     audio: Option<AudioAnalyzer>,
     bus: EventBus,
     detector: SceneDetector,
+    /// The default detector (`None` in ffmpeg mode).
+    screen: Option<ScreenEvents>,
     scanner: FrameScanner,
+    /// Concluded GOPs whose pictures a later decision may still show.
+    recent: VecDeque<RecentGop>,
+    gop_seq: u64,
+    /// The last frame concluded, and the frame the screen detector kept.
+    prev_frame: Option<FrameRef>,
+    kept_frame: Option<FrameRef>,
     summary: AnalyzeSummary,
     started: Instant,
     frame_index: u64,
@@ -182,8 +201,19 @@ impl Run {
         };
         Ok(Run {
             detector: SceneDetector::new(opts.detector, opts.threshold)?,
+            screen: (opts.detector == Detector::Default).then(|| {
+                ScreenEvents::new(ScreenOptions {
+                    threshold: opts.threshold,
+                    settle: opts.settle,
+                    ..ScreenOptions::default()
+                })
+            }),
             scanner: FrameScanner::new(Kernel::best())
                 .measuring(Measures::for_detector(opts.detector)),
+            recent: VecDeque::new(),
+            gop_seq: 0,
+            prev_frame: None,
+            kept_frame: None,
             pool,
             store,
             audio,
@@ -250,6 +280,9 @@ impl Run {
         self.prev_last = None;
         self.pending_audio.clear();
         self.detector.reset();
+        self.recent.clear();
+        self.prev_frame = None;
+        self.kept_frame = None;
     }
 
     fn end_segment(
@@ -260,6 +293,7 @@ impl Run {
         while !self.in_flight.is_empty() {
             self.conclude_oldest(on_frame)?;
         }
+        self.finish_screen()?;
         if self.origin.is_none() {
             // Audio only: the clock starts at the first audio frame.
             if let Some(first) = self.pending_audio.first().map(|f| f.pts) {
@@ -324,13 +358,13 @@ impl Run {
         }
         let gop = Arc::new(std::mem::take(&mut self.gop));
         if self.summary.threads <= 1 {
-            let result = decode_gop(&gop, self.scanner.measures());
+            let result = decode_gop(&gop, self.scan_mode());
             return self.conclude_gop(&gop, result?, on_frame);
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        let (work, measures) = (gop.clone(), self.scanner.measures());
+        let (work, mode) = (gop.clone(), self.scan_mode());
         self.pool.spawn(move || {
-            let _ = tx.send(decode_gop(&work, measures));
+            let _ = tx.send(decode_gop(&work, mode));
         });
         let bytes = gop.iter().map(|au| au.data.len()).sum::<usize>();
         self.in_flight_bytes += bytes;
@@ -359,9 +393,16 @@ impl Run {
         self.conclude_gop(&next.gop, result?, on_frame)
     }
 
+    fn scan_mode(&self) -> ScanMode {
+        match self.screen {
+            Some(_) => ScanMode::Signatures,
+            None => ScanMode::Diffs(self.scanner.measures()),
+        }
+    }
+
     fn conclude_gop(
         &mut self,
-        gop: &[VideoAccessUnit],
+        gop: &Arc<Vec<VideoAccessUnit>>,
         result: GopResult,
         on_frame: &mut dyn FnMut(&FrameScoreLine),
     ) -> Result<(), AnalyzeError> {
@@ -370,6 +411,22 @@ impl Run {
         if let (Some(format), None) = (result.unsupported, &self.summary.unsupported_video) {
             self.summary.unsupported_video = Some(format.to_string());
         }
+        if result.first.is_none() {
+            return Ok(());
+        }
+        if self.screen.is_some() {
+            self.conclude_screen_gop(gop, result, on_frame)
+        } else {
+            self.conclude_ffmpeg_gop(gop, result, on_frame)
+        }
+    }
+
+    fn conclude_ffmpeg_gop(
+        &mut self,
+        gop: &[VideoAccessUnit],
+        result: GopResult,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
         let Some(first) = result.first.clone() else {
             return Ok(());
         };
@@ -390,54 +447,177 @@ impl Run {
             let score = self.detector.push_diff(diff);
             self.summary.pictures += 1;
             self.summary.cuts += score.is_cut as u64;
-            let origin = self.origin.unwrap_or(*pts);
-            let line = FrameScoreLine {
-                frame_index: self.frame_index,
-                segment: self.segment,
-                pts_time: (*pts - origin) as f64 / CLOCK_HZ as f64,
-                score: score.score,
-                cut: score.is_cut,
-            };
-            self.frame_index += 1;
+            let line = self.score_line(*pts, score.score, score.is_cut);
             on_frame(&line);
             if score.is_cut || !self.wrote_first {
+                let cause = if self.wrote_first {
+                    "scene_cut"
+                } else {
+                    "start"
+                };
                 self.wrote_first = true;
-                self.write_frame(gop, &result, i, &line, &score)?;
+                let mut meta = FrameMeta::event(line.pts_time, line.segment, score.score);
+                meta.cause = Some(cause);
+                let picture = match i {
+                    0 => result.first.clone(),
+                    i if i + 1 == result.pts.len() => result.last.clone(),
+                    _ => redecode(gop, result.pts[i])?.map(Arc::new),
+                };
+                self.write_picture(picture, meta)?;
             }
         }
         self.prev_last = result.last;
         Ok(())
     }
 
-    fn write_frame(
+    fn score_line(&mut self, pts: i64, score: f64, cut: bool) -> FrameScoreLine {
+        let origin = self.origin.unwrap_or(pts);
+        let line = FrameScoreLine {
+            frame_index: self.frame_index,
+            segment: self.segment,
+            pts_time: (pts - origin) as f64 / CLOCK_HZ as f64,
+            score,
+            cut,
+        };
+        self.frame_index += 1;
+        line
+    }
+
+    /// Runs the default detector over a GOP's signatures, in order, and
+    /// writes the pictures it asks for.
+    fn conclude_screen_gop(
         &mut self,
-        gop: &[VideoAccessUnit],
-        result: &GopResult,
-        i: usize,
-        line: &FrameScoreLine,
-        score: &FrameScore,
+        gop: &Arc<Vec<VideoAccessUnit>>,
+        result: GopResult,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
+        self.gop_seq += 1;
+        let seq = self.gop_seq;
+        self.recent.push_back(RecentGop {
+            seq,
+            gop: gop.clone(),
+            pts: result.pts.clone(),
+            first: result.first.clone(),
+            last: result.last.clone(),
+        });
+        for (i, (pts, signature)) in result.pts.iter().zip(&result.signatures).enumerate() {
+            let Some(screen) = self.screen.as_mut() else {
+                break;
+            };
+            let line = {
+                let origin = self.origin.unwrap_or(*pts);
+                (*pts - origin) as f64 / CLOCK_HZ as f64
+            };
+            let step = screen.push(signature.clone(), line);
+            self.summary.pictures += 1;
+            let score_line = self.score_line(*pts, step.motion, false);
+            on_frame(&score_line);
+            let current = FrameRef { gop: seq, index: i };
+            for picture in &step.pictures {
+                let frame = match picture.source {
+                    PictureSource::Current => Some(current),
+                    PictureSource::Previous => self.prev_frame,
+                    PictureSource::Kept => self.kept_frame,
+                };
+                self.write_screen_picture(picture, frame, &result.signatures)?;
+            }
+            if step.keep_previous {
+                self.kept_frame = self.prev_frame;
+            }
+            self.prev_frame = Some(current);
+        }
+        self.forget_old_gops();
+        Ok(())
+    }
+
+    /// Drops concluded GOPs no decision can refer to any more (older than
+    /// the kept frame and the previous one), keeping a few for safety.
+    fn forget_old_gops(&mut self) {
+        let oldest_needed = [self.kept_frame, self.prev_frame]
+            .iter()
+            .flatten()
+            .map(|f| f.gop)
+            .min()
+            .unwrap_or(self.gop_seq);
+        while self.recent.len() > 2 && self.recent.front().is_some_and(|g| g.seq < oldest_needed) {
+            self.recent.pop_front();
+        }
+    }
+
+    /// The end of a segment: a change still under way gets its picture.
+    fn finish_screen(&mut self) -> Result<(), AnalyzeError> {
+        let Some(screen) = self.screen.as_mut() else {
+            return Ok(());
+        };
+        let step = screen.finish();
+        for picture in &step.pictures {
+            let frame = match picture.source {
+                PictureSource::Current | PictureSource::Previous => self.prev_frame,
+                PictureSource::Kept => self.kept_frame,
+            };
+            self.write_screen_picture(picture, frame, &[])?;
+        }
+        Ok(())
+    }
+
+    /// Writes the picture of `frame` for a detector decision. A settled
+    /// screen that stays unchanged to the end of its GOP is shown by the
+    /// GOP's last picture, which is at hand, instead of decoding the GOP
+    /// again; `signatures` are those of the GOP being concluded.
+    fn write_screen_picture(
+        &mut self,
+        chosen: &ScreenPicture,
+        frame: Option<FrameRef>,
+        signatures: &[Arc<FrameSignature>],
+    ) -> Result<(), AnalyzeError> {
+        let mut meta = crate::video::screen_meta(chosen, self.segment);
+        let Some(frame) = frame else {
+            return self.write_picture(None, meta);
+        };
+        let Some(recent) = self.recent.iter().find(|g| g.seq == frame.gop) else {
+            return self.write_picture(None, meta);
+        };
+        let last = recent.pts.len().saturating_sub(1);
+        let unchanged_to_end = frame.gop == self.gop_seq
+            && signatures.get(frame.index).is_some_and(|s| {
+                signatures[frame.index..]
+                    .iter()
+                    .all(|later| later.changed_share(s) <= SAME_SCREEN)
+            });
+        let index = if unchanged_to_end { last } else { frame.index };
+        let picture = match index {
+            0 => recent.first.clone(),
+            i if i == last => recent.last.clone(),
+            i => redecode(&recent.gop, recent.pts[i])?.map(Arc::new),
+        };
+        if index != frame.index {
+            let origin = self.origin.unwrap_or(recent.pts[index]);
+            meta.picture_time = Some((recent.pts[index] - origin) as f64 / CLOCK_HZ as f64);
+        }
+        self.write_picture(picture, meta)
+    }
+
+    fn write_picture(
+        &mut self,
+        picture: Option<Arc<Picture>>,
+        meta: FrameMeta,
     ) -> Result<(), AnalyzeError> {
         let Some(store) = self.store.as_mut() else {
             return Ok(());
         };
-        let picture = match i {
-            0 => result.first.clone(),
-            i if i + 1 == result.pts.len() => result.last.clone(),
-            _ => redecode(gop, result.pts[i])?.map(Arc::new),
-        };
         let Some(picture) = picture else {
             self.bus.warn(
                 "frame_lost",
-                format!("picture at {:.3} s did not decode again", line.pts_time),
+                format!(
+                    "picture at {:.3} s did not decode again",
+                    meta.picture_time.unwrap_or(meta.timestamp)
+                ),
             );
             return Ok(());
         };
-        let meta = FrameMeta {
-            timestamp: line.pts_time,
-            segment: line.segment,
-            score: score.score,
-            manual: false,
-        };
+        if meta.kind == FrameKind::Event {
+            self.summary.events += 1;
+        }
         let entry = store.write(&picture, meta)?;
         self.summary.frames_written += 1;
         self.bus.emit(Event::Frame {
@@ -448,13 +628,50 @@ impl Run {
     }
 }
 
-/// Decodes a GOP with its own decoder and compares consecutive pictures.
-fn decode_gop(gop: &[VideoAccessUnit], measures: Measures) -> Result<GopResult, AnalyzeError> {
+/// A picture of a concluded GOP: the GOP's sequence number and the
+/// picture's index in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FrameRef {
+    gop: u64,
+    index: usize,
+}
+
+/// A concluded GOP, kept while a decision may still show one of its
+/// pictures: compressed, with its first and last pictures decoded.
+struct RecentGop {
+    seq: u64,
+    gop: Arc<Vec<VideoAccessUnit>>,
+    pts: Vec<i64>,
+    first: Option<Arc<Picture>>,
+    last: Option<Arc<Picture>>,
+}
+
+/// Two frames show the same screen when at most this share of their cells
+/// differ (a pointer, a caret).
+const SAME_SCREEN: f64 = 0.0015;
+
+/// What the decoding threads compute for each picture.
+#[derive(Debug, Clone, Copy)]
+enum ScanMode {
+    /// ffmpeg mode: the difference with the previous picture.
+    Diffs(Measures),
+    /// The default detector: the picture's signature.
+    Signatures,
+}
+
+/// Decodes a GOP with its own decoder and compares consecutive pictures
+/// (ffmpeg mode) or takes each picture's signature (default detector).
+fn decode_gop(gop: &[VideoAccessUnit], mode: ScanMode) -> Result<GopResult, AnalyzeError> {
     let mut decoder = VideoDecoder::new()?;
+    let measures = match mode {
+        ScanMode::Diffs(m) => m,
+        ScanMode::Signatures => Measures::SadOnly,
+    };
     let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
     let mut out = GopResult {
         pts: Vec::new(),
         diffs: Vec::new(),
+        signatures: Vec::new(),
         first: None,
         last: None,
         stats: DecodeStats::default(),
@@ -463,16 +680,36 @@ fn decode_gop(gop: &[VideoAccessUnit], measures: Measures) -> Result<GopResult, 
     let mut error = None;
     let mut on_picture = |p: Picture| {
         let p = Arc::new(p);
-        if let Some(prev) = &out.last {
-            let diff = match (luma(prev), luma(&p)) {
-                (Ok(a), Ok(b)) if a.same_size(&b) => scanner.scan_after(&a, &b).cloned().ok(),
-                _ => None,
-            };
-            match diff {
-                Some(d) => out.diffs.push(d),
-                None => {
-                    error.get_or_insert("picture size changed inside a GOP");
+        match mode {
+            ScanMode::Signatures => match luma(&p).and_then(|l| Ok(FrameSignature::of(&l)?)) {
+                Ok(signature) => {
+                    // An unchanged screen shares the previous signature.
+                    let signature = match out.signatures.last() {
+                        Some(last) if **last == signature => last.clone(),
+                        _ => Arc::new(signature),
+                    };
+                    out.signatures.push(signature);
+                }
+                Err(_) => {
+                    error.get_or_insert("a picture could not be measured");
                     return;
+                }
+            },
+            ScanMode::Diffs(_) => {
+                if let Some(prev) = &out.last {
+                    let diff = match (luma(prev), luma(&p)) {
+                        (Ok(a), Ok(b)) if a.same_size(&b) => {
+                            scanner.scan_after(&a, &b).cloned().ok()
+                        }
+                        _ => None,
+                    };
+                    match diff {
+                        Some(d) => out.diffs.push(d),
+                        None => {
+                            error.get_or_insert("picture size changed inside a GOP");
+                            return;
+                        }
+                    }
                 }
             }
         }

@@ -2,9 +2,12 @@
 
 use crate::{AnalyzeError, Event, EventBus};
 use cht_core::{VideoAccessUnit, CLOCK_HZ};
-use cht_frames::{FrameEntry, FrameMeta, FrameWriterThread, FramesError};
+use cht_frames::{FrameEntry, FrameKind, FrameMeta, FrameWriterThread, FramesError};
 use cht_h264::{DecodeStats, Picture, VideoDecoder};
-use cht_scene::{Detector, LumaPlane, SceneDetector};
+use cht_scene::{
+    Detector, FrameSignature, LumaPlane, PictureSource, SceneDetector, ScreenEvents, ScreenOptions,
+    ScreenPicture, ScreenStep,
+};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::mpsc;
@@ -126,17 +129,23 @@ pub struct LatestPicture {
     pub timestamp: f64,
 }
 
-/// Decodes one stream, scores every picture and writes the first picture of
-/// each segment and every scene cut. Driven by pushes of access units.
+/// Decodes one stream, scores every picture and writes the pictures its
+/// detector asks for: with the default detector, the settled picture of each
+/// new screen and update pictures (see `cht_scene::screen`); in ffmpeg mode,
+/// the first picture of each segment and every frame whose score passes the
+/// threshold. Driven by pushes of access units.
 pub struct VideoAnalyzer {
     decoder: Option<VideoDecoder>,
-    detector: SceneDetector,
+    scorer: Scorer,
     sink: Arc<FrameSink>,
     bus: EventBus,
     segment: u32,
     origin: i64,
     wrote_first: bool,
     prev: Option<Arc<Picture>>,
+    /// The frame the screen detector asked to keep (the screen before a
+    /// change under way).
+    kept: Option<Arc<Picture>>,
     arrivals: VecDeque<(i64, Instant)>,
     latest: Arc<Mutex<Option<LatestPicture>>>,
     stats: VideoStats,
@@ -145,22 +154,53 @@ pub struct VideoAnalyzer {
     reported_format: Option<cht_h264::UnsupportedFormat>,
 }
 
+/// The rule that picks pictures.
+enum Scorer {
+    /// ffmpeg's `select` score: the frame at each cut.
+    Ffmpeg(SceneDetector),
+    /// New screens with settled pictures, and updates.
+    Screen(ScreenEvents),
+}
+
+impl Scorer {
+    fn new(detector: Detector, screen: &ScreenOptions) -> Result<Self, AnalyzeError> {
+        Ok(match detector {
+            Detector::Ffmpeg => Scorer::Ffmpeg(SceneDetector::new(detector, screen.threshold)?),
+            Detector::Default => {
+                if !(0.0..=1.0).contains(&screen.threshold) {
+                    return Err(cht_scene::SceneError::BadThreshold(screen.threshold).into());
+                }
+                Scorer::Screen(ScreenEvents::new(screen.clone()))
+            }
+        })
+    }
+}
+
+/// A picture chosen by a detector, about to be written.
+struct Chosen {
+    picture: Arc<Picture>,
+    meta: FrameMeta,
+}
+
 impl VideoAnalyzer {
+    /// An analyzer writing to `sink`; `screen.threshold` is the threshold of
+    /// either detector, the rest applies to the default one.
     pub fn new(
         sink: Arc<FrameSink>,
         bus: EventBus,
         detector: Detector,
-        threshold: f64,
+        screen: ScreenOptions,
     ) -> Result<Self, AnalyzeError> {
         Ok(VideoAnalyzer {
             decoder: None,
-            detector: SceneDetector::new(detector, threshold)?,
+            scorer: Scorer::new(detector, &screen)?,
             sink,
             bus,
             segment: 0,
             origin: 0,
             wrote_first: false,
             prev: None,
+            kept: None,
             arrivals: VecDeque::new(),
             latest: Arc::default(),
             stats: VideoStats::default(),
@@ -193,12 +233,21 @@ impl VideoAnalyzer {
 
     /// Changes the threshold for the frames still to come.
     pub fn set_threshold(&mut self, threshold: f64) -> Result<(), AnalyzeError> {
-        if (threshold - self.detector.threshold()).abs() > f64::EPSILON {
-            let detector = self.detector.detector();
-            self.detector = SceneDetector::new(detector, threshold)?;
-            // The new detector has no history: seed it with the last picture.
-            if let Some(prev) = &self.prev {
-                self.detector.push(&luma(prev)?)?;
+        match &mut self.scorer {
+            Scorer::Screen(screen) => {
+                if !(0.0..=1.0).contains(&threshold) {
+                    return Err(cht_scene::SceneError::BadThreshold(threshold).into());
+                }
+                screen.set_threshold(threshold);
+            }
+            Scorer::Ffmpeg(detector) => {
+                if (threshold - detector.threshold()).abs() > f64::EPSILON {
+                    *detector = SceneDetector::new(Detector::Ffmpeg, threshold)?;
+                    // The new detector has no history: seed it with the last picture.
+                    if let Some(prev) = &self.prev {
+                        detector.push(&luma(prev)?)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -243,10 +292,20 @@ impl VideoAnalyzer {
         Ok(())
     }
 
-    /// End of the segment: the pictures still in the decoder are scored.
+    /// End of the segment: the pictures still in the decoder are scored and
+    /// a change still under way gets its picture.
     pub fn finish_segment(&mut self) -> Result<(), AnalyzeError> {
         self.drain()?;
         self.decoder = None;
+        if let Scorer::Screen(screen) = &mut self.scorer {
+            let step = screen.finish();
+            if let Some(last) = self.prev.clone() {
+                let chosen = self.choose_screen_pictures(&step, &last);
+                self.write_chosen(chosen);
+            }
+        }
+        self.prev = None;
+        self.kept = None;
         Ok(())
     }
 
@@ -264,37 +323,45 @@ impl VideoAnalyzer {
 
     fn on_picture(&mut self, picture: Picture) -> Result<(), AnalyzeError> {
         self.stats.pictures += 1;
-        let score = match &self.prev {
-            Some(prev) => self.detector.push_after(&luma(prev)?, &luma(&picture)?)?,
-            None => self.detector.push(&luma(&picture)?)?,
-        };
-        let timestamp = (picture.pts - self.origin) as f64 / CLOCK_HZ as f64;
-        self.stats.cuts += score.is_cut as u64;
-        if score.is_cut || !self.wrote_first {
-            self.wrote_first = true;
-            let arrived = self.arrival_of(picture.pts);
-            let meta = FrameMeta {
-                timestamp,
-                segment: self.segment,
-                score: score.score,
-                manual: false,
-            };
-            match self.sink.submit(
-                picture.clone(),
-                meta,
-                Pending {
-                    arrived,
-                    reply: None,
-                },
-            ) {
-                Ok(()) => self.stats.frames_written += 1,
-                Err(e) => {
-                    self.stats.frames_failed += 1;
-                    self.bus.warn("frame_write_failed", e.to_string());
+        let timestamp = self.seconds(picture.pts);
+        let picture = Arc::new(picture);
+        let resized = self
+            .prev
+            .as_ref()
+            .is_some_and(|p| (p.width, p.height) != (picture.width, picture.height));
+        if resized {
+            self.report_resize(&picture);
+        }
+        let chosen = match &mut self.scorer {
+            Scorer::Ffmpeg(detector) => {
+                let score = match self.prev.as_ref().filter(|_| !resized) {
+                    Some(prev) => detector.push_after(&luma(prev)?, &luma(&picture)?)?,
+                    None => detector.push(&luma(&picture)?)?,
+                };
+                let first = !self.wrote_first || resized;
+                self.wrote_first = true;
+                if score.is_cut || first {
+                    let mut meta = FrameMeta::event(timestamp, self.segment, score.score);
+                    meta.cause = Some(if first { "start" } else { "scene_cut" });
+                    vec![Chosen {
+                        picture: picture.clone(),
+                        meta,
+                    }]
+                } else {
+                    Vec::new()
                 }
             }
-        }
-        let picture = Arc::new(picture);
+            Scorer::Screen(screen) => {
+                let signature = FrameSignature::of(&luma(&picture)?)?;
+                let step = screen.push(Arc::new(signature), timestamp);
+                let chosen = self.choose_screen_pictures(&step, &picture);
+                if step.keep_previous {
+                    self.kept = self.prev.clone();
+                }
+                chosen
+            }
+        };
+        self.write_chosen(chosen);
         if let Ok(mut latest) = self.latest.lock() {
             *latest = Some(LatestPicture {
                 picture: picture.clone(),
@@ -304,6 +371,67 @@ impl VideoAnalyzer {
         }
         self.prev = Some(picture);
         Ok(())
+    }
+
+    /// A new picture size on the same stream: the detector starts again
+    /// (and counts it as an event); said once per change.
+    fn report_resize(&self, picture: &Picture) {
+        if let Some(prev) = &self.prev {
+            self.bus.warn(
+                "resolution_change",
+                format!(
+                    "the picture size changed from {}x{} to {}x{} at {:.3} s; scene detection starts again",
+                    prev.width,
+                    prev.height,
+                    picture.width,
+                    picture.height,
+                    self.seconds(picture.pts)
+                ),
+            );
+        }
+    }
+
+    fn seconds(&self, pts: i64) -> f64 {
+        (pts - self.origin) as f64 / CLOCK_HZ as f64
+    }
+
+    /// The pictures a screen-detector step asks for; `current` is the frame
+    /// just pushed.
+    fn choose_screen_pictures(&self, step: &ScreenStep, current: &Arc<Picture>) -> Vec<Chosen> {
+        step.pictures
+            .iter()
+            .filter_map(|p| {
+                let picture = match p.source {
+                    PictureSource::Current => Some(current.clone()),
+                    PictureSource::Previous => self.prev.clone(),
+                    PictureSource::Kept => self.kept.clone(),
+                }?;
+                Some(Chosen {
+                    picture,
+                    meta: screen_meta(p, self.segment),
+                })
+            })
+            .collect()
+    }
+
+    fn write_chosen(&mut self, chosen: Vec<Chosen>) {
+        for Chosen { picture, meta } in chosen {
+            if meta.kind == FrameKind::Event {
+                self.stats.cuts += 1;
+            }
+            let arrived = self.arrival_of(picture.pts);
+            let pending = Pending {
+                arrived,
+                reply: None,
+            };
+            match self.sink.submit(Picture::clone(&picture), meta, pending) {
+                Ok(()) => self.stats.frames_written += 1,
+                Err(e) => {
+                    self.stats.frames_failed += 1;
+                    self.bus.warn("frame_write_failed", e.to_string());
+                }
+            }
+        }
     }
 
     fn arrival_of(&self, pts: i64) -> Option<Instant> {
@@ -316,4 +444,20 @@ impl VideoAnalyzer {
 
 fn luma(p: &Picture) -> Result<LumaPlane<'_>, AnalyzeError> {
     Ok(LumaPlane::new(&p.y, p.width, p.height, p.y_stride)?)
+}
+
+/// The index fields of a picture the screen detector chose.
+pub(crate) fn screen_meta(p: &ScreenPicture, segment: u32) -> FrameMeta {
+    FrameMeta {
+        timestamp: p.event_time,
+        segment,
+        score: p.score,
+        kind: if p.cause.is_event() {
+            FrameKind::Event
+        } else {
+            FrameKind::Update
+        },
+        picture_time: Some(p.picture_time),
+        cause: Some(p.cause.name()),
+    }
 }

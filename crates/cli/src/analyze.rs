@@ -41,6 +41,7 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
     let opts = OfflineOptions {
         detector: detector(args.analysis.detector),
         threshold: args.analysis.scene_threshold,
+        settle: args.analysis.settle,
         audio: audio_options(&args.analysis),
         threads: args.jobs,
     };
@@ -76,12 +77,13 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
     } else {
         let fps = summary.pictures as f64 / summary.seconds.max(1e-9);
         crate::stdout_line(&format!(
-            "{}: {} pictures in {} GOPs, {} cuts, {} frames written to {}, {} audio chunks; {:.2} s ({fps:.0} frames/s on {} threads)",
+            "{}: {} pictures in {} GOPs, {} frames written ({} new screens, {} updates) to {}, {} audio chunks; {:.2} s ({fps:.0} frames/s on {} threads)",
             input_path.display(),
             summary.pictures,
             summary.gops,
-            summary.cuts,
             summary.frames_written,
+            summary.events,
+            summary.frames_written - summary.events,
             out.join("frames").display(),
             summary.audio_chunks,
             summary.seconds,
@@ -138,6 +140,7 @@ pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
         threshold: args.scene_threshold,
         audio: None,
         threads: args.jobs,
+        ..OfflineOptions::default()
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

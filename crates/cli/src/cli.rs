@@ -239,7 +239,9 @@ pub enum EventsFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DetectorArg {
-    /// Screen-share aware: catches slide switches, ignores cursor, typing, fades.
+    /// New screens: one settled picture per slide, window, tab or page
+    /// switch and per shot cut; update pictures as a screen builds up;
+    /// ignores pointer, typing, scrolling output, videos inside a page.
     Default,
     /// ffmpeg's `select='gt(scene,T)'` score, exactly.
     Ffmpeg,
@@ -259,9 +261,17 @@ pub struct AnalysisArgs {
     /// Scene-change detector.
     #[arg(long, value_enum, default_value_t = DetectorArg::Default)]
     pub detector: DetectorArg,
-    /// Scene threshold on ffmpeg's scale (0-1): `select='gt(scene,T)'`.
+    /// Scene threshold on ffmpeg's scale (0-1): with `--detector ffmpeg` it
+    /// means what `select='gt(scene,T)'` means; with the default detector,
+    /// lower finds smaller changes (the area a change must cover scales
+    /// with it).
     #[arg(long, default_value_t = 0.3, value_parser = parse_threshold)]
     pub scene_threshold: f64,
+    /// Seconds the screen must stay still before the default detector takes
+    /// the picture of a change (so the picture shows it finished; in
+    /// continuous motion the picture is taken 1.5 s after the change began).
+    #[arg(long, default_value_t = 0.4, value_name = "SECS", value_parser = parse_settle)]
+    pub settle: f64,
     /// Nominal audio chunk length in seconds (each cut moves up to 1 s to a quiet spot).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=3600))]
     pub audio_chunk_secs: u32,
@@ -271,6 +281,17 @@ pub struct AnalysisArgs {
     /// No audio chunks.
     #[arg(long)]
     pub no_audio: bool,
+}
+
+pub fn parse_settle(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if (0.05..=5.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!("{t} s is outside 0.05..5 s"))
+    }
 }
 
 pub fn parse_threshold(s: &str) -> Result<f64, String> {

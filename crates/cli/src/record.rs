@@ -143,6 +143,7 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
             DetectorArg::Ffmpeg => Detector::Ffmpeg,
         },
         threshold: a.scene_threshold,
+        settle: a.settle,
         audio: (!a.no_audio).then_some(AudioOptions {
             chunk_secs: a.audio_chunk_secs,
             format: match a.audio_format {

@@ -30,8 +30,32 @@ pub struct FrameEntry {
     /// Present (and true) only for frames a user asked for.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manual: bool,
+    /// `"event"`: a new screen (`timestamp` is when the change began);
+    /// `"update"`: the same screen, built further since the last picture;
+    /// `"manual"`: a capture asked for. Absent in indexes of older tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<FrameKind>,
+    /// The time of the frame shown, on the segment's clock: after
+    /// `timestamp` when the picture waited for the screen to settle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture_time: Option<f64>,
+    /// What changed, e.g. `"screen_change"`, `"shot_cut"`, `"update"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// What kind of picture an index entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameKind {
+    /// A new screen.
+    Event,
+    /// The current screen, built further since the last picture.
+    Update,
+    /// A capture a user or agent asked for.
+    Manual,
 }
 
 impl FrameEntry {
@@ -101,11 +125,14 @@ mod tests {
             segment: Some(0),
             score: Some(0.42),
             manual: true,
+            kind: Some(FrameKind::Manual),
+            picture_time: Some(1.234),
+            cause: None,
             extra: Map::new(),
         };
         assert_eq!(
             serde_json::to_string(&entry).unwrap(),
-            r#"{"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg","sent_to_agent":false,"segment":0,"score":0.42,"manual":true}"#
+            r#"{"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg","sent_to_agent":false,"segment":0,"score":0.42,"manual":true,"kind":"manual","picture_time":1.234}"#
         );
     }
 

@@ -25,7 +25,7 @@ mod writer_thread;
 mod yuv_to_rgb;
 
 pub use error::FramesError;
-pub use index::FrameEntry;
+pub use index::{FrameEntry, FrameKind};
 pub use jpeg::{encode_jpeg, DEFAULT_QUALITY};
 pub use store::{FrameMeta, FrameStore, FrameStoreOptions};
 pub use writer_thread::FrameWriterThread;

@@ -7,7 +7,7 @@ use cht_h264::Picture;
 
 use crate::atomic_file::write_atomically;
 use crate::error::FramesError;
-use crate::index::{frame_number, read_index, write_index, FrameEntry};
+use crate::index::{frame_number, read_index, write_index, FrameEntry, FrameKind};
 use crate::jpeg::{encode_jpeg, DEFAULT_QUALITY};
 
 pub const INDEX_FILE: &str = "index.json";
@@ -37,8 +37,35 @@ pub struct FrameMeta {
     pub segment: u32,
     /// Scene-change score that selected the frame.
     pub score: f64,
-    /// Requested by a user rather than detected.
-    pub manual: bool,
+    /// Event, update or manual capture.
+    pub kind: FrameKind,
+    /// Seconds on the segment's clock of the frame shown (`None`: the same
+    /// as `timestamp`).
+    pub picture_time: Option<f64>,
+    /// What changed (`"screen_change"`, ...).
+    pub cause: Option<&'static str>,
+}
+
+impl FrameMeta {
+    /// A detected event whose picture is the frame at `timestamp`.
+    pub fn event(timestamp: f64, segment: u32, score: f64) -> Self {
+        FrameMeta {
+            timestamp,
+            segment,
+            score,
+            kind: FrameKind::Event,
+            picture_time: None,
+            cause: None,
+        }
+    }
+
+    /// A capture asked for, of the frame at `timestamp`.
+    pub fn manual(timestamp: f64, segment: u32) -> Self {
+        FrameMeta {
+            kind: FrameKind::Manual,
+            ..FrameMeta::event(timestamp, segment, 0.0)
+        }
+    }
 }
 
 /// Owns one frames directory. Only one store (one process) should write a
@@ -99,12 +126,15 @@ impl FrameStore {
         write_atomically(&self.dir.join(&file_name), &jpeg, self.options.fsync)?;
         let entry = FrameEntry {
             id,
-            timestamp: (meta.timestamp * 1000.0).round() / 1000.0,
+            timestamp: round_ms(meta.timestamp),
             path: format!("{}{file_name}", self.path_prefix),
             sent_to_agent: false,
             segment: Some(meta.segment),
             score: meta.score.is_finite().then_some(meta.score),
-            manual: meta.manual,
+            manual: meta.kind == FrameKind::Manual,
+            kind: Some(meta.kind),
+            picture_time: Some(round_ms(meta.picture_time.unwrap_or(meta.timestamp))),
+            cause: meta.cause.map(str::to_string),
             extra: Default::default(),
         };
         self.entries.push(entry.clone());
@@ -179,4 +209,9 @@ fn highest_jpeg_number(dir: &Path) -> Result<u64, FramesError> {
         }
     }
     Ok(highest)
+}
+
+/// Times are stored to the millisecond.
+fn round_ms(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }

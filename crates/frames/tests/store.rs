@@ -6,17 +6,12 @@ use std::fs;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use cht_frames::{FrameMeta, FrameStore, FrameStoreOptions, FramesError};
+use cht_frames::{FrameKind, FrameMeta, FrameStore, FrameStoreOptions, FramesError};
 use serde_json::Value;
 use support::{decode_jpeg, gradient_picture};
 
 fn meta(timestamp: f64) -> FrameMeta {
-    FrameMeta {
-        timestamp,
-        segment: 2,
-        score: 0.42,
-        manual: false,
-    }
+    FrameMeta::event(timestamp, 2, 0.42)
 }
 
 fn read_index(dir: &std::path::Path) -> Vec<Value> {
@@ -36,24 +31,38 @@ fn writes_jpeg_and_index_entry_relative_to_the_session_dir() {
     );
     let (w, h, _) = decode_jpeg(&fs::read(session.path().join(&entry.path)).unwrap());
     assert_eq!((w, h), (96, 64));
-    let manual = store
-        .write(
-            &picture,
-            FrameMeta {
-                manual: true,
-                ..meta(2.0)
-            },
-        )
-        .unwrap();
+    let manual = store.write(&picture, FrameMeta::manual(2.0, 2)).unwrap();
+    let settled = FrameMeta {
+        kind: FrameKind::Update,
+        picture_time: Some(3.5004),
+        cause: Some("update"),
+        ..meta(3.0)
+    };
+    let update = store.write(&picture, settled).unwrap();
+    assert_eq!(update.id, "F0003");
     assert_eq!(manual.id, "F0002");
     let text = fs::read_to_string(frames.join("index.json")).unwrap();
     let index: Vec<Value> = serde_json::from_str(&text).unwrap();
     assert_eq!(
         index[0],
         serde_json::json!({"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg",
-                           "sent_to_agent":false,"segment":2,"score":0.42})
+                           "sent_to_agent":false,"segment":2,"score":0.42,
+                           "kind":"event","picture_time":1.234})
     );
     assert_eq!(index[1]["manual"], Value::Bool(true));
+    assert_eq!(index[1]["kind"], "manual");
+    assert_eq!(
+        (
+            &index[2]["kind"],
+            &index[2]["picture_time"],
+            &index[2]["cause"]
+        ),
+        (
+            &Value::from("update"),
+            &Value::from(3.5),
+            &Value::from("update")
+        )
+    );
     // Field order is part of the format other tools diff against.
     let keys = [
         "id",
@@ -63,10 +72,20 @@ fn writes_jpeg_and_index_entry_relative_to_the_session_dir() {
         "segment",
         "score",
         "manual",
+        "kind",
+        "picture_time",
     ];
+    // (Entry 2, the manual capture, holds every key.)
+    let second = text[..text.find("\"F0002\"").unwrap()]
+        .rfind("\"id\"")
+        .unwrap();
+    let third = text[..text.find("\"F0003\"").unwrap()]
+        .rfind("\"id\"")
+        .unwrap();
+    let entry = &text[second..third];
     let order: Vec<usize> = keys
         .iter()
-        .map(|k| text.find(&format!("\"{k}\"")).unwrap())
+        .map(|k| entry.find(&format!("\"{k}\"")).unwrap())
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
     // Nothing but the two frames and the index is left behind.
@@ -75,7 +94,7 @@ fn writes_jpeg_and_index_entry_relative_to_the_session_dir() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["F0001.jpg", "F0002.jpg", "index.json"]);
+    assert_eq!(names, ["F0001.jpg", "F0002.jpg", "F0003.jpg", "index.json"]);
 }
 
 #[test]

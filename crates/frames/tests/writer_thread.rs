@@ -16,12 +16,7 @@ fn writes_every_submitted_frame_in_order_through_a_small_queue() {
     let writer =
         FrameWriterThread::spawn(store, 2, move |result| events.send(result).unwrap()).unwrap();
     for i in 0..20 {
-        let meta = FrameMeta {
-            timestamp: i as f64 * 0.5,
-            segment: 0,
-            score: 1.0,
-            manual: false,
-        };
+        let meta = FrameMeta::event(i as f64 * 0.5, 0, 1.0);
         writer.submit(gradient_picture(160, 90), meta).unwrap();
     }
     assert_eq!(writer.mark_sent(vec!["F0003".into()]).unwrap(), 1);
@@ -44,12 +39,7 @@ fn full_queue_makes_the_submitter_wait_instead_of_dropping() {
     let (submitted_tx, submitted) = mpsc::channel();
     let submitter = std::thread::spawn(move || {
         for i in 0..3 {
-            let meta = FrameMeta {
-                timestamp: i as f64,
-                segment: 0,
-                score: 0.0,
-                manual: false,
-            };
+            let meta = FrameMeta::event(i as f64, 0, 0.0);
             writer.submit(gradient_picture(16, 16), meta).unwrap();
             submitted_tx.send(i).unwrap();
         }

@@ -21,6 +21,9 @@ use crate::plane::LumaPlane;
 pub const CELL: usize = 8;
 /// Columns per band of the row profiles.
 pub const BAND: usize = 128;
+/// A cell changed when its mean moved this much. Cell means average 64
+/// pixels, so encoder noise stays well below it.
+pub const CELL_CHANGE: u8 = 6;
 
 /// The signature of one picture (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +166,22 @@ impl FrameSignature {
     /// Whether `other` is a signature of a picture of the same size.
     pub fn same_size(&self, other: &FrameSignature) -> bool {
         self.width == other.width && self.height == other.height
+    }
+
+    /// Share of the cells whose mean differs by at least `CELL_CHANGE`
+    /// levels from `other`'s (1.0 when the sizes differ): 0 for two frames
+    /// of an unchanged screen, whatever the encoder did to them.
+    pub fn changed_share(&self, other: &FrameSignature) -> f64 {
+        if !self.same_size(other) {
+            return 1.0;
+        }
+        let changed = self
+            .cells
+            .iter()
+            .zip(&other.cells)
+            .filter(|(&a, &b)| a.abs_diff(b) >= CELL_CHANGE)
+            .count();
+        changed as f64 / self.cells.len().max(1) as f64
     }
 
     /// Bytes held by this signature.

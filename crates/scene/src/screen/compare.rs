@@ -7,11 +7,9 @@
 //! it differs from that background. Ink replaced by other ink or removed is
 //! content that went away; ink on former background is content added.
 
+pub(crate) use crate::signature::CELL_CHANGE;
 use crate::signature::{FrameSignature, BAND, CELL};
 
-/// A cell changed between two screens when its mean moved this much. Cell
-/// means average 64 pixels, so encoder noise stays well below it.
-pub(crate) const CELL_CHANGE: u8 = 6;
 /// A cell is ink when it differs from the background by more than this.
 const INK: u8 = 10;
 /// Coarse blocks (for "how much of the screen"), in cells per side: 64 px.
@@ -31,6 +29,8 @@ pub(crate) struct Comparison {
     pub coarse_blocks: usize,
     /// Cells compared (outside active regions).
     pub compared: usize,
+    /// All cells of the screen: shares are of the whole screen.
+    pub total: usize,
     /// Bounding box of the changed cells, in cells: x0, y0, x1, y1 (exclusive).
     pub bounds: Option<(usize, usize, usize, usize)>,
     /// The change is the earlier screen scrolled by this many pixel rows
@@ -41,19 +41,19 @@ pub(crate) struct Comparison {
 }
 
 impl Comparison {
-    /// Share of the compared cells that changed.
+    /// Share of the screen that changed.
     pub fn changed_share(&self) -> f64 {
-        self.changed as f64 / self.compared.max(1) as f64
+        self.changed as f64 / self.total.max(1) as f64
     }
 
-    /// Share of the compared cells whose content went away or was replaced.
+    /// Share of the screen whose content went away or was replaced.
     pub fn replaced_share(&self) -> f64 {
-        (self.replaced + self.removed) as f64 / self.compared.max(1) as f64
+        (self.replaced + self.removed) as f64 / self.total.max(1) as f64
     }
 
-    /// Share of the compared cells where content appeared on background.
+    /// Share of the screen where content appeared on background.
     pub fn added_share(&self) -> f64 {
-        self.added as f64 / self.compared.max(1) as f64
+        self.added as f64 / self.total.max(1) as f64
     }
 
     /// Share of the scrolled region brought into view by the scroll.
@@ -96,7 +96,10 @@ pub(crate) fn compare(
     let cells_x = earlier.cells_x();
     let coarse_x = cells_x.div_ceil(COARSE);
     let mut coarse = vec![false; coarse_x * earlier.cells_y().div_ceil(COARSE)];
-    let mut out = Comparison::default();
+    let mut out = Comparison {
+        total: a.len(),
+        ..Comparison::default()
+    };
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     for (i, ((&p, &q), &act)) in a.iter().zip(b).zip(active).enumerate() {
         if act {
@@ -171,12 +174,43 @@ fn find_vertical_shift(earlier: &FrameSignature, later: &FrameSignature, out: &m
         .filter_map(|s| mismatch(s).map(|m| (s, m)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
     if let Some((shift, residual)) = best {
-        // Aligned rows must match far better than unaligned ones, and well.
-        if residual <= 0.25 * unshifted && residual < 1.5 {
+        // Aligned rows must match far better than unaligned ones, and well,
+        // and every band on its own must agree (summed row profiles alone
+        // can match two different pictures).
+        let agree = bands
+            .iter()
+            .all(|&b| band_agrees(earlier, later, b, top..bottom, shift));
+        if residual <= 0.25 * unshifted && residual < 1.5 && agree {
             out.scroll = Some(shift);
             out.scroll_region = rows;
         }
     }
+}
+
+/// Whether band `band` of `later`, over `rows`, is the earlier band moved
+/// up by `shift` rows: matched far better than unmoved, or unchanged
+/// content (a blank margin) that matches either way.
+fn band_agrees(
+    earlier: &FrameSignature,
+    later: &FrameSignature,
+    band: usize,
+    rows: std::ops::Range<usize>,
+    shift: isize,
+) -> bool {
+    let (before, after) = (earlier.band_profile(band), later.band_profile(band));
+    let mismatch = |shift: isize| -> f64 {
+        let (mut total, mut n) = (0u64, 0u64);
+        for y in rows.clone() {
+            let src = y as isize + shift;
+            if src >= rows.start as isize && src < rows.end as isize {
+                total += after[y].abs_diff(before[src as usize]) as u64;
+                n += 1;
+            }
+        }
+        total as f64 / (n.max(1) * BAND as u64) as f64
+    };
+    let (moved, unmoved) = (mismatch(shift), mismatch(0));
+    moved < 1.5 && (moved <= 0.35 * unmoved || unmoved < 0.5)
 }
 
 #[cfg(test)]

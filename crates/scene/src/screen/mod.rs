@@ -35,6 +35,7 @@ mod activity;
 mod compare;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use activity::Activity;
 use compare::{compare, Comparison, CELL_CHANGE};
@@ -99,6 +100,18 @@ impl Cause {
         }
     }
 
+    /// A snake-case name, e.g. for JSON: `"screen_change"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Start => "start",
+            Cause::ResolutionChange => "resolution_change",
+            Cause::ScreenChange => "screen_change",
+            Cause::ScrollJump => "scroll_jump",
+            Cause::ShotCut => "shot_cut",
+            Cause::Update => "update",
+        }
+    }
+
     /// Whether this is a new screen (`true`) or an update of the last one.
     pub fn is_event(self) -> bool {
         self != Cause::Update
@@ -112,8 +125,8 @@ pub enum PictureSource {
     Current,
     /// The frame pushed before it.
     Previous,
-    /// The last frame the detector asked to keep ([`ScreenStep::keep_current`]):
-    /// the settled screen before the change now being reported.
+    /// The last frame the detector asked to keep ([`ScreenStep::keep_previous`]):
+    /// the screen just before the change now being reported.
     Kept,
 }
 
@@ -137,15 +150,20 @@ pub struct ScreenStep {
     /// Pictures to write, in order (at most two: an update of the screen
     /// before a change, then the change's own picture).
     pub pictures: Vec<ScreenPicture>,
-    /// Keep this frame: a later picture may show it as
-    /// [`PictureSource::Kept`]. (It replaces the frame kept before.)
-    pub keep_current: bool,
+    /// Keep the previous frame, the last one before a change began: a later
+    /// picture may show it as [`PictureSource::Kept`]. It replaces the frame
+    /// kept before; write this step's pictures first.
+    pub keep_previous: bool,
     /// Share of the screen that moved in this frame (0..=1), for scores.
     pub motion: f64,
 }
 
 /// Cells changed by this much between consecutive frames count as motion.
 const MOTION_CHANGE: u8 = 3;
+/// A cell changed strongly: the step of a hard cut, not of motion.
+const STRONG_CHANGE: u8 = 16;
+/// A hard cut changes at least this share of the picture strongly.
+const WHOLE_SCREEN_CUT: f64 = 0.5;
 /// Changes of at most this share of the screen (a pointer, a caret, a
 /// typed character) do not break stillness nor begin a change.
 const SMALL_SHARE: f64 = 0.0015;
@@ -155,18 +173,25 @@ const LOOKBACK: f64 = 0.2;
 /// Slow changes (fades, drifts below the motion step) are looked for this
 /// often by comparing with the settled screen.
 const DRIFT_EVERY: f64 = 0.25;
-/// Footage: most of the picture moves; entered when the mean moving share
-/// over `FOOTAGE_WINDOW` exceeds `FOOTAGE_ENTER`, left below `FOOTAGE_LEAVE`.
-const FOOTAGE_WINDOW: f64 = 1.0;
-const FOOTAGE_ENTER: f64 = 0.3;
-const FOOTAGE_LEAVE: f64 = 0.12;
-/// A shot cut's picture is taken this long after the cut.
-const CUT_PICTURE_DELAY: f64 = 0.3;
+/// Footage: most of the picture keeps moving. The share of cells that moved
+/// within the last `RECENT_MOTION` seconds must stay above `FOOTAGE_ENTER`
+/// for `FOOTAGE_AFTER` seconds (longer than a slide transition, which is a
+/// change to settle, not footage); below `FOOTAGE_LEAVE` the screen is back.
+const RECENT_MOTION: f64 = 1.0;
+const FOOTAGE_ENTER: f64 = 0.5;
+const FOOTAGE_AFTER: f64 = 1.5;
+const FOOTAGE_LEAVE: f64 = 0.3;
+/// A cell that moved this recently is still in motion when a picture is
+/// taken at the bound: what it shows is activity, not a finished change.
+const STILL_MOVING: f64 = 0.3;
 
 /// Thresholds at the default sensitivity (0.3), as shares of the screen.
 mod at_default {
     /// Replaced or removed content that makes a new screen.
     pub const REPLACED: f64 = 0.006;
+    /// The same, for a screen that never settled (judged at the bound): an
+    /// animation keeps changing small parts of the screen.
+    pub const REPLACED_IN_MOTION: f64 = 0.03;
     /// Added content that alone makes a new screen (a new window on an
     /// empty desktop, a page drawn on a blank one).
     pub const ADDED: f64 = 0.2;
@@ -183,7 +208,7 @@ mod at_default {
 /// A screen the detector remembers: its signature and when it was seen.
 #[derive(Debug, Clone)]
 struct Seen {
-    signature: FrameSignature,
+    signature: Arc<FrameSignature>,
     time: f64,
 }
 
@@ -210,20 +235,31 @@ struct Episode {
     forced: Option<Cause>,
     /// For each cell, when it first differed from the reference.
     first_change: Vec<f64>,
+    /// The last frame before the change (kept by the caller).
+    before: Option<Seen>,
+    /// A hard cut of the whole picture during the change.
+    cut: Option<f64>,
+}
+
+/// A spike of change: a hard cut.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    time: f64,
+    mean_change: f64,
+    /// Share of all cells that changed strongly.
+    strong_share: f64,
 }
 
 /// Footage-regime state.
 #[derive(Debug, Clone, Default)]
 struct Footage {
     active: bool,
-    /// (time, moving share) of recent frames.
-    window: VecDeque<(f64, f64)>,
+    /// Since when most of the picture has kept moving.
+    busy_since: Option<f64>,
     /// Mean cell change of recent frames (for cut spikes).
     recent_means: VecDeque<f64>,
-    /// A candidate cut at the previous frame: (time, mean change).
-    candidate: Option<(f64, f64)>,
-    /// A cut waiting for its picture.
-    pending: Option<f64>,
+    /// A candidate cut at the previous frame.
+    candidate: Option<Cut>,
 }
 
 /// The screen-event detector (see the module docs). Push one signature per
@@ -240,6 +276,8 @@ pub struct ScreenEvents {
     state: State,
     footage: Footage,
     changed: Vec<bool>,
+    /// When each cell last moved.
+    last_moved: Vec<f64>,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
     recent: VecDeque<(f64, Vec<u8>)>,
 }
@@ -260,6 +298,7 @@ impl ScreenEvents {
             },
             footage: Footage::default(),
             changed: Vec::new(),
+            last_moved: Vec::new(),
             recent: VecDeque::new(),
         }
     }
@@ -285,27 +324,24 @@ impl ScreenEvents {
     }
 
     /// Takes in the next frame, shown at `time` seconds.
-    pub fn push(&mut self, signature: &FrameSignature, time: f64) -> ScreenStep {
+    pub fn push(&mut self, signature: Arc<FrameSignature>, time: f64) -> ScreenStep {
         let mut step = ScreenStep::default();
-        let Some(prev) = self
-            .prev
-            .take()
-            .filter(|p| p.signature.same_size(signature))
-        else {
-            self.begin_stream(signature, time);
-            return step;
+        let prev = match &self.prev {
+            Some(p) if p.signature.same_size(&signature) => p.clone(),
+            _ => {
+                self.begin_stream(signature, time);
+                return step;
+            }
         };
         let dt = (time - prev.time).max(0.0);
-        let frame = self.frame_change(&prev.signature, signature, time, dt);
+        let frame = self.frame_change(&prev.signature, &signature, time, dt);
         step.motion = frame.moving_share;
-        self.track_footage(time, &frame, &mut step, signature);
+        let seen = Seen { signature, time };
+        self.track_footage(&frame, &mut step, &seen);
         if !self.footage.active {
-            self.screen_step(signature, time, &frame, &mut step);
+            self.screen_step(&seen, &frame, &mut step);
         }
-        self.prev = Some(Seen {
-            signature: signature.clone(),
-            time,
-        });
+        self.prev = Some(seen);
         step
     }
 
@@ -317,9 +353,15 @@ impl ScreenEvents {
         let Some(last) = self.prev.take() else {
             return step;
         };
-        if let Some(cut) = self.footage.pending.take() {
+        // A cut at the very last frame has no next frame to confirm it.
+        let last_cut = self
+            .footage
+            .candidate
+            .take()
+            .filter(|_| self.footage.active);
+        if let Some(cut) = last_cut {
             step.pictures
-                .push(self.cut_picture(cut, PictureSource::Current, &last));
+                .push(self.cut_picture(cut.time, PictureSource::Current, &last));
         }
         if let State::Changing(episode) = self.state.clone() {
             self.decide(&episode, &last, &mut step);
@@ -328,8 +370,8 @@ impl ScreenEvents {
         step
     }
 
-    fn begin_stream(&mut self, signature: &FrameSignature, time: f64) {
-        let cause = if self.prev.is_some() || self.published.is_some() {
+    fn begin_stream(&mut self, signature: Arc<FrameSignature>, time: f64) {
+        let cause = if self.prev.is_some() {
             Cause::ResolutionChange
         } else {
             Cause::Start
@@ -339,17 +381,17 @@ impl ScreenEvents {
         let cells = signature.cells().len();
         self.activity = Activity::new(cells);
         self.changed = vec![false; cells];
+        self.last_moved = vec![f64::NEG_INFINITY; cells];
         self.state = State::Changing(Episode {
             start: time,
             last_motion: time,
             forced: Some(cause),
             first_change: Vec::new(),
-        });
-        self.prev = Some(Seen {
-            signature: signature.clone(),
-            time,
+            before: None,
+            cut: None,
         });
         self.recent.push_back((time, signature.cells().to_vec()));
+        self.prev = Some(Seen { signature, time });
     }
 }
 
@@ -362,6 +404,10 @@ struct FrameChange {
     novel_share: f64,
     /// Mean absolute cell change over the whole picture.
     mean_change: f64,
+    /// Share of all cells that moved within `RECENT_MOTION`.
+    moved_recently: f64,
+    /// Share of all cells that changed by `STRONG_CHANGE` or more.
+    strong_share: f64,
 }
 
 impl ScreenEvents {
@@ -375,11 +421,19 @@ impl ScreenEvents {
         let (a, b) = (prev.cells(), cur.cells());
         let mut moving = 0usize;
         let mut total = 0u64;
-        for ((c, &p), &q) in self.changed.iter_mut().zip(a).zip(b) {
+        let mut moved_recently = 0usize;
+        let mut strong = 0usize;
+        let cells = self.changed.iter_mut().zip(&mut self.last_moved);
+        for (((c, last), &p), &q) in cells.zip(a).zip(b) {
             let d = p.abs_diff(q);
             total += d as u64;
             *c = d >= MOTION_CHANGE;
+            strong += (d >= STRONG_CHANGE) as usize;
             moving += *c as usize;
+            if *c {
+                *last = time;
+            }
+            moved_recently += (*last >= time - RECENT_MOTION) as usize;
         }
         self.activity.learn(&self.changed, moving, dt);
         let novel = self
@@ -394,6 +448,8 @@ impl ScreenEvents {
             moving_share: moving as f64 / n,
             novel_share: novel.max(slow) as f64 / n,
             mean_change: total as f64 / n,
+            moved_recently: moved_recently as f64 / n,
+            strong_share: strong as f64 / n,
         }
     }
 
@@ -422,80 +478,56 @@ impl ScreenEvents {
     }
 
     /// Footage regime: entering, leaving, and its shot cuts.
-    fn track_footage(
-        &mut self,
-        time: f64,
-        frame: &FrameChange,
-        step: &mut ScreenStep,
-        cur: &FrameSignature,
-    ) {
+    fn track_footage(&mut self, frame: &FrameChange, step: &mut ScreenStep, cur: &Seen) {
+        let time = cur.time;
         let f = &mut self.footage;
-        f.window.push_back((time, frame.moving_share));
-        while f
-            .window
-            .front()
-            .is_some_and(|&(t, _)| t < time - FOOTAGE_WINDOW)
-        {
-            f.window.pop_front();
-        }
-        let span = f.window.back().map_or(0.0, |b| b.0) - f.window.front().map_or(0.0, |a| a.0);
-        let mean = f.window.iter().map(|w| w.1).sum::<f64>() / f.window.len().max(1) as f64;
         let was_active = f.active;
-        if !f.active && span >= 0.8 * FOOTAGE_WINDOW && mean >= FOOTAGE_ENTER {
-            f.active = true;
-        } else if f.active && mean < FOOTAGE_LEAVE {
+        if frame.moved_recently >= FOOTAGE_ENTER {
+            let since = *f.busy_since.get_or_insert(time);
+            f.active |= time - since >= FOOTAGE_AFTER;
+        } else {
+            f.busy_since = None;
+        }
+        if frame.moved_recently < FOOTAGE_LEAVE {
             f.active = false;
         }
         let cut = self.cut_at_previous_frame(time, frame);
+        if let (Some(cut), State::Changing(episode)) = (cut, &mut self.state) {
+            // A hard cut of most of the picture inside a change: the change
+            // began there, whatever moves after it.
+            if cut.strong_share >= WHOLE_SCREEN_CUT && episode.forced.is_none() {
+                episode.cut.get_or_insert(cut.time);
+            }
+        }
         if !self.footage.active {
             if was_active {
                 // Back to a screen: it is settled from here on.
-                self.settle_here(cur, time, step);
+                self.settle_here(cur);
             }
             return;
         }
         if !was_active {
             // Footage began: a change under way is judged now.
             if let State::Changing(episode) = self.state.clone() {
-                let seen = Seen {
-                    signature: cur.clone(),
-                    time,
-                };
-                self.decide(&episode, &seen, step);
+                self.decide(&episode, cur, step);
             }
         }
-        if let Some(cut_time) = cut {
-            if let Some(pending) = self.footage.pending.take() {
-                // The shot before the cut ended at the previous frame.
-                let prev = self.prev.clone();
-                if let Some(prev) = prev {
-                    step.pictures
-                        .push(self.cut_picture(pending, PictureSource::Previous, &prev));
-                }
-            }
-            self.footage.pending = Some(cut_time);
-        }
-        if let Some(pending) = self.footage.pending {
-            if time - pending >= CUT_PICTURE_DELAY {
-                self.footage.pending = None;
-                let seen = Seen {
-                    signature: cur.clone(),
-                    time,
-                };
-                step.pictures
-                    .push(self.cut_picture(pending, PictureSource::Current, &seen));
-            }
+        if let (Some(Cut { time: cut_time, .. }), Some(prev)) = (cut, self.prev.clone()) {
+            // The cut frame itself (a keyframe, in encoders that place one
+            // at cuts), confirmed by this frame.
+            step.pictures
+                .push(self.cut_picture(cut_time, PictureSource::Previous, &prev));
         }
     }
 
     /// A spike of change at the previous frame, confirmed by this frame
     /// changing much less (a cut, not the start of fast motion).
-    fn cut_at_previous_frame(&mut self, time: f64, frame: &FrameChange) -> Option<f64> {
+    fn cut_at_previous_frame(&mut self, time: f64, frame: &FrameChange) -> Option<Cut> {
         let f = &mut self.footage;
         let confirmed = f
             .candidate
             .take()
-            .and_then(|(t, m)| (frame.mean_change <= 0.6 * m).then_some(t));
+            .filter(|cut| frame.mean_change <= 0.6 * cut.mean_change);
         let baseline = if f.recent_means.is_empty() {
             f64::INFINITY
         } else {
@@ -505,7 +537,11 @@ impl ScreenEvents {
         if frame.mean_change >= at_default::CUT_MEAN * scale
             && frame.mean_change >= at_default::CUT_RATIO * baseline.max(1.0)
         {
-            f.candidate = Some((time, frame.mean_change));
+            f.candidate = Some(Cut {
+                time,
+                mean_change: frame.mean_change,
+                strong_share: frame.strong_share,
+            });
         }
         f.recent_means.push_back(frame.mean_change);
         if f.recent_means.len() > 5 {
@@ -526,18 +562,9 @@ impl ScreenEvents {
     }
 
     /// Screen regime: episodes, their pictures, and update pictures.
-    fn screen_step(
-        &mut self,
-        cur: &FrameSignature,
-        time: f64,
-        frame: &FrameChange,
-        step: &mut ScreenStep,
-    ) {
+    fn screen_step(&mut self, seen: &Seen, frame: &FrameChange, step: &mut ScreenStep) {
+        let (cur, time) = (&seen.signature, seen.time);
         let moving = frame.novel_share > SMALL_SHARE;
-        let seen = Seen {
-            signature: cur.clone(),
-            time,
-        };
         match &mut self.state {
             State::Settled {
                 last_drift_check,
@@ -559,13 +586,16 @@ impl ScreenEvents {
                         last_motion: time,
                         forced: None,
                         first_change: vec![f64::INFINITY; cur.cells().len()],
+                        before: self.prev.clone(),
+                        cut: None,
                     });
+                    step.keep_previous = true;
                     self.note_first_changes(cur, time);
                 } else if was_dirty && quiet_for >= self.options.update_settle {
                     if let State::Settled { dirty, .. } = &mut self.state {
                         *dirty = false;
                     }
-                    self.update_check(&seen, PictureSource::Current, step);
+                    self.update_check(seen, PictureSource::Current, step);
                 }
             }
             State::Changing(episode) => {
@@ -577,7 +607,7 @@ impl ScreenEvents {
                 self.note_first_changes(cur, time);
                 if settled || bounded {
                     if let State::Changing(episode) = self.state.clone() {
-                        self.decide(&episode, &seen, step);
+                        self.decide(&episode, seen, step);
                     }
                 }
             }
@@ -614,6 +644,7 @@ impl ScreenEvents {
 
     /// Judges a finished change on the settled screen `seen`.
     fn decide(&mut self, episode: &Episode, seen: &Seen, step: &mut ScreenStep) {
+        let settled = seen.time - episode.last_motion >= self.options.settle;
         if let Some(cause) = episode.forced {
             self.publish(
                 ScreenPicture {
@@ -626,23 +657,41 @@ impl ScreenEvents {
                 seen,
                 step,
             );
-            self.settle_here(&seen.signature, seen.time, step);
+            self.settle_here(seen);
             return;
         }
         let Some(reference) = self.reference.clone() else {
-            self.settle_here(&seen.signature, seen.time, step);
+            self.settle_here(seen);
             return;
         };
-        let change = compare(
-            &reference.signature,
-            &seen.signature,
-            self.activity.mask(),
-            true,
-        );
-        if let Some(cause) = self.event_cause(&change) {
+        if let Some(cut) = episode.cut {
+            let cause = if settled {
+                Cause::ScreenChange
+            } else {
+                Cause::ShotCut
+            };
+            if let Some(before) = &episode.before {
+                self.update_check(before, PictureSource::Kept, step);
+            }
+            let picture = ScreenPicture {
+                cause,
+                event_time: cut,
+                source: PictureSource::Current,
+                picture_time: seen.time,
+                score: 1.0,
+            };
+            self.publish(picture, seen, step);
+            self.settle_here(seen);
+            return;
+        }
+        let mask = self.settled_mask(seen.time);
+        let change = compare(&reference.signature, &seen.signature, &mask, true);
+        if let Some(cause) = self.event_cause(&change, settled) {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
-            self.update_check(&reference, PictureSource::Kept, step);
+            if let Some(before) = &episode.before {
+                self.update_check(before, PictureSource::Kept, step);
+            }
             let event_time = match cause {
                 Cause::ScrollJump => episode.start,
                 _ => event_time(&episode.first_change, episode.start),
@@ -658,21 +707,39 @@ impl ScreenEvents {
                 seen,
                 step,
             );
-        } else {
+        } else if settled {
+            // (A screen that never settled is not pictured as an update:
+            // an animation would be pictured again and again.)
             self.update_check(seen, PictureSource::Current, step);
         }
-        self.settle_here(&seen.signature, seen.time, step);
+        self.settle_here(seen);
+    }
+
+    /// Cells not to judge a change on: active regions, and cells still
+    /// moving (a picture taken at the bound, in continuous motion).
+    fn settled_mask(&self, time: f64) -> Vec<bool> {
+        self.activity
+            .mask()
+            .iter()
+            .zip(&self.last_moved)
+            .map(|(&active, &moved)| active || moved > time - STILL_MOVING)
+            .collect()
     }
 
     /// Whether a settled change makes a new screen, and why.
-    fn event_cause(&self, change: &Comparison) -> Option<Cause> {
+    fn event_cause(&self, change: &Comparison, settled: bool) -> Option<Cause> {
         let scale = self.scale();
+        let replaced_needed = if settled {
+            at_default::REPLACED
+        } else {
+            at_default::REPLACED_IN_MOTION
+        };
         if change.scroll.is_some() {
             return (change.exposed_share() >= at_default::SCROLL_EXPOSED
                 && change.changed_share() >= 10.0 * at_default::REPLACED * scale)
                 .then_some(Cause::ScrollJump);
         }
-        let replaced = change.replaced_share() >= at_default::REPLACED * scale;
+        let replaced = change.replaced_share() >= replaced_needed * scale;
         let added = change.added_share() >= at_default::ADDED * scale;
         (replaced || added).then_some(Cause::ScreenChange)
     }
@@ -715,13 +782,10 @@ impl ScreenEvents {
         step.pictures.push(picture);
     }
 
-    /// The screen is settled at `cur`: it becomes the reference, kept.
-    fn settle_here(&mut self, cur: &FrameSignature, time: f64, step: &mut ScreenStep) {
-        self.reference = Some(Seen {
-            signature: cur.clone(),
-            time,
-        });
-        step.keep_current = true;
+    /// The screen is settled at `seen`: it becomes the reference.
+    fn settle_here(&mut self, seen: &Seen) {
+        let time = seen.time;
+        self.reference = Some(seen.clone());
         self.state = State::Settled {
             last_drift_check: time,
             last_motion: time,
@@ -730,20 +794,39 @@ impl ScreenEvents {
     }
 }
 
-/// When a change began: the time by which a fifth of its cells had changed
-/// (a pointer crossing the region earlier does not count as the start).
+/// When a change began. The cells of the change first differed from the
+/// screen before it at various times (a pointer crossing the region, then a
+/// click redrawing it; or the frames of a fade): the change began at the
+/// frame where most of them changed, or earlier if the frames before it
+/// kept changing many cells too (a transition, counted from its start).
 fn event_time(first_change: &[f64], fallback: f64) -> f64 {
     let mut times: Vec<f64> = first_change
         .iter()
         .copied()
         .filter(|t| t.is_finite())
         .collect();
-    if times.is_empty() {
-        return fallback;
+    times.sort_by(f64::total_cmp);
+    let mut counts: Vec<(f64, usize)> = Vec::new();
+    for t in times {
+        match counts.last_mut() {
+            Some((last, n)) if *last == t => *n += 1,
+            _ => counts.push((t, 1)),
+        }
     }
-    let k = times.len() / 5;
-    let (_, t, _) = times.select_nth_unstable_by(k, f64::total_cmp);
-    *t
+    let Some(peak) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, c)| c.1)
+        .map(|(i, _)| i)
+    else {
+        return fallback;
+    };
+    let floor = (counts[peak].1 / 10).max(1);
+    let mut start = peak;
+    while start > 0 && counts[start - 1].1 >= floor {
+        start -= 1;
+    }
+    counts[start].0
 }
 
 #[cfg(test)]

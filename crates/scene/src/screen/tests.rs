@@ -110,18 +110,18 @@ impl Screen {
         OwnedLumaPlane::from_packed(data, W, H).unwrap()
     }
 
-    fn signature(&self) -> FrameSignature {
-        FrameSignature::of(&self.render(0).as_plane()).unwrap()
+    fn signature(&self) -> Arc<FrameSignature> {
+        Arc::new(FrameSignature::of(&self.render(0).as_plane()).unwrap())
     }
 }
 
 /// Runs frames through a detector; returns every picture with the index of
 /// the frame it was produced at.
-fn run(frames: &[FrameSignature]) -> Vec<(usize, ScreenPicture)> {
+fn run(frames: &[Arc<FrameSignature>]) -> Vec<(usize, ScreenPicture)> {
     let mut detector = ScreenEvents::new(ScreenOptions::default());
     let mut out = Vec::new();
     for (i, f) in frames.iter().enumerate() {
-        let step = detector.push(f, i as f64 / FPS);
+        let step = detector.push(f.clone(), i as f64 / FPS);
         out.extend(step.pictures.into_iter().map(|p| (i, p)));
     }
     out.extend(
@@ -142,7 +142,7 @@ fn events(pictures: &[(usize, ScreenPicture)]) -> Vec<ScreenPicture> {
         .collect()
 }
 
-fn hold(screen: &Screen, seconds: f64) -> Vec<FrameSignature> {
+fn hold(screen: &Screen, seconds: f64) -> Vec<Arc<FrameSignature>> {
     let sig = screen.signature();
     vec![sig; (seconds * FPS) as usize]
 }
@@ -270,7 +270,7 @@ fn a_switch_around_a_playing_video_is_still_an_event() {
 fn a_resolution_change_is_one_event() {
     let mut frames = hold(&Screen::slide(8, 2), 1.0);
     let small = OwnedLumaPlane::from_packed(vec![100; 480 * 270], 480, 270).unwrap();
-    let small = FrameSignature::of(&small.as_plane()).unwrap();
+    let small = Arc::new(FrameSignature::of(&small.as_plane()).unwrap());
     frames.extend(std::iter::repeat_n(small, 30));
     let pictures = run(&frames);
     let causes: Vec<Cause> = pictures.iter().map(|p| p.1.cause).collect();
@@ -297,7 +297,7 @@ fn a_fade_between_slides_is_one_event() {
             .map(|(&x, &y)| (x as f64 * (1.0 - t) + y as f64 * t).round() as u8)
             .collect();
         let p = OwnedLumaPlane::from_packed(data, W, H).unwrap();
-        frames.push(FrameSignature::of(&p.as_plane()).unwrap());
+        frames.push(Arc::new(FrameSignature::of(&p.as_plane()).unwrap()));
     }
     frames.extend(hold(&Screen::slide(10, 4), 1.5));
     let pictures = run(&frames);
@@ -317,7 +317,7 @@ fn a_fade_between_slides_is_one_event() {
 
 /// A long document scrolled by `shift` pixels: lines of text of varying
 /// length, 14 px tall every 24 px, on white.
-fn document(shift: usize) -> FrameSignature {
+fn document(shift: usize) -> Arc<FrameSignature> {
     let data: Vec<u8> = (0..W * H)
         .map(|p| {
             let (x, y) = (p % W, p / W + shift);
@@ -332,12 +332,12 @@ fn document(shift: usize) -> FrameSignature {
         })
         .collect();
     let p = OwnedLumaPlane::from_packed(data, W, H).unwrap();
-    FrameSignature::of(&p.as_plane()).unwrap()
+    Arc::new(FrameSignature::of(&p.as_plane()).unwrap())
 }
 
 #[test]
 fn a_small_scroll_is_not_an_event_and_a_page_down_is() {
-    let mut frames: Vec<FrameSignature> = vec![document(0); 30];
+    let mut frames: Vec<Arc<FrameSignature>> = vec![document(0); 30];
     // One wheel notch: 60 px over 4 frames.
     for k in 1..=4 {
         frames.push(document(k * 15));
@@ -363,7 +363,7 @@ fn a_small_scroll_is_not_an_event_and_a_page_down_is() {
 
 #[test]
 fn a_half_page_scroll_is_a_scroll_jump() {
-    let mut frames: Vec<FrameSignature> = vec![document(0); 30];
+    let mut frames: Vec<Arc<FrameSignature>> = vec![document(0); 30];
     for k in 1..=6 {
         frames.push(document(k * 50));
     }
@@ -390,7 +390,7 @@ fn shot_cuts_in_full_frame_footage_are_events() {
                 })
                 .collect();
             let p = OwnedLumaPlane::from_packed(data, W, H).unwrap();
-            frames.push(FrameSignature::of(&p.as_plane()).unwrap());
+            frames.push(Arc::new(FrameSignature::of(&p.as_plane()).unwrap()));
         }
     }
     let pictures = run(&frames);
