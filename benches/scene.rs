@@ -6,13 +6,19 @@
 //!
 //! `score/*/push` keeps a copy of each frame (the plain API); `push_after`
 //! is the zero-copy API for callers that hold the previous frame.
+//! `screen/*` is what the default detector pays per frame: the frame's
+//! signature, then the screen-event detector's step, on a still screen and
+//! on one that changes every frame (its worst case).
 
 use std::hint::black_box;
 
 use cht_scene::histogram::{LumaHistogram, SampleGrid};
 use cht_scene::synthetic::{screen_frame, SIZES};
-use cht_scene::{scalar, Detector, Kernel, LumaPlane, SceneDetector};
+use cht_scene::{
+    scalar, Detector, FrameSignature, Kernel, LumaPlane, SceneDetector, ScreenEvents, ScreenOptions,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::sync::Arc;
 
 fn planes(frames: &[(Vec<u8>, usize)], w: usize, h: usize) -> Vec<LumaPlane<'_>> {
     frames
@@ -129,5 +135,47 @@ fn bench_score(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_sad, bench_histogram, bench_score);
+/// The default detector's cost per frame: signature + detector step.
+fn bench_screen(c: &mut Criterion) {
+    let mut group = c.benchmark_group("screen");
+    for (name, w, h) in SIZES {
+        let frames = [screen_frame(w, h, 0), screen_frame(w, h, 1)];
+        let p = planes(&frames, w, h);
+        let mut kernels = vec![Kernel::Scalar, Kernel::best()];
+        if Kernel::Avx2.is_available() && Kernel::best() != Kernel::Avx2 {
+            kernels.push(Kernel::Avx2);
+        }
+        for kernel in kernels {
+            group.bench_function(
+                BenchmarkId::new(format!("signature-{}", kernel.name()), name),
+                |b| b.iter(|| FrameSignature::with_kernel(black_box(&p[0]), kernel).unwrap()),
+            );
+            for (case, stride) in [("still", 0), ("changing", 1)] {
+                let mut detector = ScreenEvents::new(ScreenOptions::default());
+                let mut i = 0usize;
+                group.bench_function(
+                    BenchmarkId::new(format!("{case}-{}", kernel.name()), name),
+                    |b| {
+                        b.iter(|| {
+                            i += 1;
+                            let plane = &p[(i * stride) % 2];
+                            let sig =
+                                FrameSignature::with_kernel(black_box(plane), kernel).unwrap();
+                            detector.push(Arc::new(sig), i as f64 / 30.0).pictures.len()
+                        })
+                    },
+                );
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_sad,
+    bench_histogram,
+    bench_score,
+    bench_screen
+);
 criterion_main!(benches);

@@ -9,111 +9,74 @@
 //!
 //! Only frames that change a minority of the screen teach activity: a slide
 //! switch or a transition changes most cells at once, and must not make the
-//! whole screen "active".
+//! whole screen "active". (The levels live in `cells::Cells`, updated in the
+//! per-frame pass.)
 
 /// Seconds for a level to decay by a factor e.
 const TIME_CONSTANT: f32 = 3.0;
 /// Level above which a cell is active: ~4 changes in the last 3 s (a caret
 /// blinking at 1 Hz reaches it in ~2 s, a pointer or typed text never does).
-const ACTIVE_LEVEL: f32 = 2.5;
+pub(crate) const ACTIVE_LEVEL: f32 = 2.5;
 /// The most a level can reach: a region that stops moving stops counting as
 /// activity `TIME_CONSTANT * ln(MAX_LEVEL / ACTIVE_LEVEL)` ≈ 2.6 s later.
-const MAX_LEVEL: f32 = 6.0;
+pub(crate) const MAX_LEVEL: f32 = 6.0;
 /// Frames that change more than this share of the screen do not teach.
-const MAX_TEACHING_SHARE: f64 = 0.6;
+pub(crate) const MAX_TEACHING_SHARE: f64 = 0.6;
 
-/// Per-cell activity levels of one stream.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Activity {
-    level: Vec<f32>,
-    active: Vec<bool>,
-    active_count: usize,
-}
-
-impl Activity {
-    pub fn new(cells: usize) -> Self {
-        Activity {
-            level: vec![0.0; cells],
-            active: vec![false; cells],
-            active_count: 0,
-        }
-    }
-
-    /// Ages the levels by `dt` seconds and counts the cells changed in this
-    /// frame (`changed[c]`), unless the frame changed most of the screen.
-    pub fn learn(&mut self, changed: &[bool], changed_count: usize, dt: f64) {
-        let decay = (-(dt.max(0.0) as f32) / TIME_CONSTANT).exp();
-        let teach = (changed_count as f64) < MAX_TEACHING_SHARE * changed.len() as f64;
-        let mut active_count = 0;
-        for ((level, active), &c) in self.level.iter_mut().zip(&mut self.active).zip(changed) {
-            let add = if teach && c { 1.0 } else { 0.0 };
-            *level = (*level * decay + add).min(MAX_LEVEL);
-            *active = *level >= ACTIVE_LEVEL;
-            active_count += *active as usize;
-        }
-        self.active_count = active_count;
-    }
-
-    /// Whether cell `c` is active.
-    #[cfg(test)]
-    pub fn is_active(&self, c: usize) -> bool {
-        self.active[c]
-    }
-
-    /// The active mask.
-    pub fn mask(&self) -> &[bool] {
-        &self.active
-    }
-
-    /// Share of the screen that is active.
-    #[cfg(test)]
-    pub fn active_share(&self) -> f64 {
-        if self.active.is_empty() {
-            0.0
-        } else {
-            self.active_count as f64 / self.active.len() as f64
-        }
-    }
+/// The factor levels decay by over `dt` seconds.
+pub(crate) fn decay(dt: f64) -> f32 {
+    (-(dt.max(0.0) as f32) / TIME_CONSTANT).exp()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::screen::cells::{Cells, Frame};
+
+    /// Runs frames of 4 cells at 30 fps; `changes(frame)` says which cells
+    /// change in that frame.
+    fn learn(cells: &mut Cells, frames: usize, changes: impl Fn(usize) -> [bool; 4]) {
+        let mut values = [0u8; 4];
+        for f in 0..frames {
+            let prev = values;
+            for (v, c) in values.iter_mut().zip(changes(f)) {
+                if c {
+                    *v = v.wrapping_add(50);
+                }
+            }
+            let moving = changes(f).iter().filter(|&&c| c).count() as u32;
+            let frame = Frame {
+                prev: &prev,
+                cur: &values,
+                lookback: None,
+                now: f as i32 * 33,
+                recent_since: 0,
+                decay: decay(1.0 / 30.0),
+                max_teaching: (MAX_TEACHING_SHARE * 4.0) as u32,
+            };
+            let counts = cells.pass(&frame);
+            assert_eq!(counts.moving, moving);
+        }
+    }
 
     #[test]
     fn a_blinking_cell_becomes_active_and_a_moving_pointer_does_not() {
-        let mut a = Activity::new(4);
+        let mut cells = Cells::new(4);
         // Cell 0 blinks twice a second; cell 1 changes once (a pointer passing).
-        for frame in 0..90 {
-            let blink = frame % 15 == 0;
-            let pointer = frame == 10;
-            a.learn(
-                &[blink, pointer, false, false],
-                blink as usize + pointer as usize,
-                1.0 / 30.0,
-            );
-        }
-        assert!(a.is_active(0));
-        assert!(!a.is_active(1));
-        assert!(!a.is_active(2));
+        learn(&mut cells, 90, |f| [f % 15 == 0, f == 10, false, false]);
+        assert_eq!(cells.active, [true, false, false, false]);
     }
 
     #[test]
     fn a_whole_screen_change_teaches_nothing_and_activity_fades() {
-        let mut a = Activity::new(4);
-        for _ in 0..60 {
-            a.learn(&[true; 4], 4, 1.0 / 30.0);
-        }
-        assert_eq!(a.active_share(), 0.0);
-        for _ in 0..60 {
-            a.learn(&[true, false, false, false], 1, 1.0 / 30.0);
-        }
-        assert!(a.is_active(0));
-        for _ in 0..(4 * 30) {
-            a.learn(&[false; 4], 0, 1.0 / 30.0);
-        }
+        let mut cells = Cells::new(4);
+        learn(&mut cells, 60, |_| [true; 4]);
+        assert_eq!(cells.active, [false; 4]);
+        learn(&mut cells, 60, |_| [true, false, false, false]);
+        assert!(cells.active[0]);
+        learn(&mut cells, 4 * 30, |_| [false; 4]);
         assert!(
-            !a.is_active(0),
+            !cells.active[0],
             "activity must fade once the region is still"
         );
     }

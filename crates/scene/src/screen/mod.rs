@@ -32,12 +32,13 @@
 //! the detector works at any frame rate and when frames are skipped.
 
 mod activity;
+mod cells;
 mod compare;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use activity::Activity;
+use cells::{Cells, Frame};
 use compare::{compare, Comparison, CELL_CHANGE};
 
 use crate::signature::FrameSignature;
@@ -158,10 +159,6 @@ pub struct ScreenStep {
     pub motion: f64,
 }
 
-/// Cells changed by this much between consecutive frames count as motion.
-const MOTION_CHANGE: u8 = 3;
-/// A cell changed strongly: the step of a hard cut, not of motion.
-const STRONG_CHANGE: u8 = 16;
 /// A hard cut changes at least this share of the picture strongly.
 const WHOLE_SCREEN_CUT: f64 = 0.5;
 /// Changes of at most this share of the screen (a pointer, a caret, a
@@ -234,7 +231,7 @@ struct Episode {
     /// The start of the stream or a new size: always an event.
     forced: Option<Cause>,
     /// For each cell, when it first differed from the reference.
-    first_change: Vec<f64>,
+    first_change: Vec<i32>,
     /// The last frame before the change (kept by the caller).
     before: Option<Seen>,
     /// A hard cut of the whole picture during the change.
@@ -268,18 +265,18 @@ struct Footage {
 pub struct ScreenEvents {
     options: ScreenOptions,
     prev: Option<Seen>,
-    activity: Activity,
+    /// Per-cell motion and activity.
+    cells: Cells,
     /// The settled screen before the current change (kept by the caller).
     reference: Option<Seen>,
     /// The last screen a picture was written of.
     published: Option<Seen>,
     state: State,
     footage: Footage,
-    changed: Vec<bool>,
-    /// When each cell last moved.
-    last_moved: Vec<f64>,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
     recent: VecDeque<(f64, Vec<u8>)>,
+    /// A buffer of `recent` to reuse.
+    spare: Option<Vec<u8>>,
 }
 
 impl ScreenEvents {
@@ -288,7 +285,7 @@ impl ScreenEvents {
         ScreenEvents {
             options,
             prev: None,
-            activity: Activity::default(),
+            cells: Cells::default(),
             reference: None,
             published: None,
             state: State::Settled {
@@ -297,9 +294,8 @@ impl ScreenEvents {
                 dirty: false,
             },
             footage: Footage::default(),
-            changed: Vec::new(),
-            last_moved: Vec::new(),
             recent: VecDeque::new(),
+            spare: None,
         }
     }
 
@@ -378,10 +374,7 @@ impl ScreenEvents {
         };
         let options = self.options.clone();
         *self = ScreenEvents::new(options);
-        let cells = signature.cells().len();
-        self.activity = Activity::new(cells);
-        self.changed = vec![false; cells];
-        self.last_moved = vec![f64::NEG_INFINITY; cells];
+        self.cells = Cells::new(signature.cells().len());
         self.state = State::Changing(Episode {
             start: time,
             last_motion: time,
@@ -418,63 +411,37 @@ impl ScreenEvents {
         time: f64,
         dt: f64,
     ) -> FrameChange {
-        let (a, b) = (prev.cells(), cur.cells());
-        let mut moving = 0usize;
-        let mut total = 0u64;
-        let mut moved_recently = 0usize;
-        let mut strong = 0usize;
-        let cells = self.changed.iter_mut().zip(&mut self.last_moved);
-        for (((c, last), &p), &q) in cells.zip(a).zip(b) {
-            let d = p.abs_diff(q);
-            total += d as u64;
-            *c = d >= MOTION_CHANGE;
-            strong += (d >= STRONG_CHANGE) as usize;
-            moving += *c as usize;
-            if *c {
-                *last = time;
-            }
-            moved_recently += (*last >= time - RECENT_MOTION) as usize;
+        while self.recent.len() > 1 && self.recent[1].0 <= time - LOOKBACK {
+            self.spare = self.recent.pop_front().map(|r| r.1);
         }
-        self.activity.learn(&self.changed, moving, dt);
-        let novel = self
-            .changed
-            .iter()
-            .zip(self.activity.mask())
-            .filter(|(&c, &act)| c && !act)
-            .count();
-        let slow = self.novel_since_lookback(cur, time);
-        let n = a.len().max(1) as f64;
+        let n = cur.cells().len();
+        let frame = Frame {
+            prev: prev.cells(),
+            cur: cur.cells(),
+            lookback: self.recent.front().map(|r| r.1.as_slice()),
+            now: millis(time),
+            recent_since: millis(time - RECENT_MOTION),
+            decay: activity::decay(dt),
+            max_teaching: (activity::MAX_TEACHING_SHARE * n as f64) as u32,
+        };
+        let counts = self.cells.pass(&frame);
+        self.remember_recent(cur, time);
+        let n = n.max(1) as f64;
         FrameChange {
-            moving_share: moving as f64 / n,
-            novel_share: novel.max(slow) as f64 / n,
-            mean_change: total as f64 / n,
-            moved_recently: moved_recently as f64 / n,
-            strong_share: strong as f64 / n,
+            moving_share: counts.moving as f64 / n,
+            novel_share: counts.novel.max(counts.novel_since_lookback) as f64 / n,
+            mean_change: counts.total as f64 / n,
+            moved_recently: counts.moved_recently as f64 / n,
+            strong_share: counts.strong as f64 / n,
         }
     }
 
-    /// Cells outside active regions that moved since the frame `LOOKBACK`
-    /// ago; keeps this frame's cells for later frames.
-    fn novel_since_lookback(&mut self, cur: &FrameSignature, now: f64) -> usize {
-        while self.recent.len() > 1 && self.recent[1].0 <= now - LOOKBACK {
-            self.recent.pop_front();
-        }
-        let novel = self.recent.front().map_or(0, |(_, old)| {
-            old.iter()
-                .zip(cur.cells())
-                .zip(self.activity.mask())
-                .filter(|((&p, &q), &act)| !act && p.abs_diff(q) >= MOTION_CHANGE)
-                .count()
-        });
-        let mut cells = if self.recent.len() > 16 {
-            self.recent.pop_front().map(|r| r.1).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+    /// Keeps this frame's cells for the lookback of later frames.
+    fn remember_recent(&mut self, cur: &FrameSignature, time: f64) {
+        let mut cells = self.spare.take().unwrap_or_default();
         cells.clear();
         cells.extend_from_slice(cur.cells());
-        self.recent.push_back((now, cells));
-        novel
+        self.recent.push_back((time, cells));
     }
 
     /// Footage regime: entering, leaving, and its shot cuts.
@@ -585,7 +552,7 @@ impl ScreenEvents {
                         start: time,
                         last_motion: time,
                         forced: None,
-                        first_change: vec![f64::INFINITY; cur.cells().len()],
+                        first_change: vec![i32::MAX; cur.cells().len()],
                         before: self.prev.clone(),
                         cut: None,
                     });
@@ -619,8 +586,15 @@ impl ScreenEvents {
         let Some(reference) = &self.reference else {
             return false;
         };
-        let c = compare(&reference.signature, cur, self.activity.mask(), false);
-        c.changed_share() > SMALL_SHARE
+        let changed: u32 = reference
+            .signature
+            .cells()
+            .iter()
+            .zip(cur.cells())
+            .zip(&self.cells.active)
+            .map(|((&r, &c), &act)| (r.abs_diff(c) >= CELL_CHANGE && !act) as u32)
+            .sum();
+        changed as f64 > SMALL_SHARE * cur.cells().len() as f64
     }
 
     fn note_first_changes(&mut self, cur: &FrameSignature, time: f64) {
@@ -630,15 +604,16 @@ impl ScreenEvents {
         let Some(reference) = &self.reference else {
             return;
         };
+        let now = millis(time);
         for ((first, &r), &c) in episode
             .first_change
             .iter_mut()
             .zip(reference.signature.cells())
             .zip(cur.cells())
         {
-            if first.is_infinite() && r.abs_diff(c) >= CELL_CHANGE {
-                *first = time;
-            }
+            // Branch-free, so that it vectorises: the earliest time wins.
+            let changed = -((r.abs_diff(c) >= CELL_CHANGE) as i32);
+            *first = (*first).min((now & changed) | (i32::MAX & !changed));
         }
     }
 
@@ -718,11 +693,11 @@ impl ScreenEvents {
     /// Cells not to judge a change on: active regions, and cells still
     /// moving (a picture taken at the bound, in continuous motion).
     fn settled_mask(&self, time: f64) -> Vec<bool> {
-        self.activity
-            .mask()
+        self.cells
+            .active
             .iter()
-            .zip(&self.last_moved)
-            .map(|(&active, &moved)| active || moved > time - STILL_MOVING)
+            .zip(&self.cells.last_moved)
+            .map(|(&active, &moved)| active || moved > millis(time - STILL_MOVING))
             .collect()
     }
 
@@ -756,7 +731,7 @@ impl ScreenEvents {
         let c = compare(
             &published.signature,
             &seen.signature,
-            self.activity.mask(),
+            &self.cells.active,
             false,
         );
         let needed = ((at_default::UPDATE_BLOCKS as f64) * self.scale())
@@ -794,16 +769,22 @@ impl ScreenEvents {
     }
 }
 
+/// Seconds as whole milliseconds (per-cell times are kept as 32-bit
+/// integers so that the per-frame loops vectorise; they span ±24 days).
+fn millis(seconds: f64) -> i32 {
+    (seconds * 1000.0).round() as i32
+}
+
 /// When a change began. The cells of the change first differed from the
 /// screen before it at various times (a pointer crossing the region, then a
 /// click redrawing it; or the frames of a fade): the change began at the
 /// frame where most of them changed, or earlier if the frames before it
 /// kept changing many cells too (a transition, counted from its start).
-fn event_time(first_change: &[f64], fallback: f64) -> f64 {
+fn event_time(first_change: &[i32], fallback: f64) -> f64 {
     let mut times: Vec<f64> = first_change
         .iter()
-        .copied()
-        .filter(|t| t.is_finite())
+        .filter(|&&t| t != i32::MAX)
+        .map(|&t| t as f64 / 1000.0)
         .collect();
     times.sort_by(f64::total_cmp);
     let mut counts: Vec<(f64, usize)> = Vec::new();
