@@ -74,6 +74,9 @@ pub struct AnalyzeSummary {
     pub cuts: u64,
     /// Event pictures written (new screens); the rest are updates.
     pub events: u64,
+    /// Pictures that had to be decoded a second time to be written (the
+    /// decoding threads keep only the first and last of each GOP).
+    pub pictures_decoded_again: u64,
     pub frames_written: u64,
     pub audio_chunks: u64,
     pub threads: usize,
@@ -461,7 +464,10 @@ impl Run {
                 let picture = match i {
                     0 => result.first.clone(),
                     i if i + 1 == result.pts.len() => result.last.clone(),
-                    _ => redecode(gop, result.pts[i])?.map(Arc::new),
+                    _ => {
+                        self.summary.pictures_decoded_again += 1;
+                        redecode(gop, result.pts[i])?.map(Arc::new)
+                    }
                 };
                 self.write_picture(picture, meta)?;
             }
@@ -578,7 +584,9 @@ impl Run {
             return self.write_picture(None, meta);
         };
         let last = recent.pts.len().saturating_sub(1);
-        let unchanged_to_end = frame.gop == self.gop_seq
+        let near_end = recent.pts[last] - recent.pts[frame.index] <= SUBSTITUTE_WITHIN;
+        let unchanged_to_end = near_end
+            && frame.gop == self.gop_seq
             && signatures.get(frame.index).is_some_and(|s| {
                 signatures[frame.index..]
                     .iter()
@@ -588,7 +596,10 @@ impl Run {
         let picture = match index {
             0 => recent.first.clone(),
             i if i == last => recent.last.clone(),
-            i => redecode(&recent.gop, recent.pts[i])?.map(Arc::new),
+            i => {
+                self.summary.pictures_decoded_again += 1;
+                redecode(&recent.gop, recent.pts[i])?.map(Arc::new)
+            }
         };
         if index != frame.index {
             let origin = self.origin.unwrap_or(recent.pts[index]);
@@ -649,6 +660,10 @@ struct RecentGop {
 /// Two frames show the same screen when at most this share of their cells
 /// differ (a pointer, a caret).
 const SAME_SCREEN: f64 = 0.0015;
+/// A settled screen's picture may be taken from a later frame of the same
+/// screen at most this much later (90 kHz ticks): `picture_time` stays
+/// close to when the screen settled.
+const SUBSTITUTE_WITHIN: i64 = CLOCK_HZ as i64;
 
 /// What the decoding threads compute for each picture.
 #[derive(Debug, Clone, Copy)]

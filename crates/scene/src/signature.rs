@@ -22,8 +22,9 @@ pub const CELL: usize = 8;
 /// Columns per band of the row profiles.
 pub const BAND: usize = 128;
 /// A cell changed when its mean moved this much. Cell means average 64
-/// pixels, so encoder noise stays well below it.
-pub const CELL_CHANGE: u8 = 6;
+/// pixels, so encoder noise stays below it, while a changed word of thin
+/// text moves it more.
+pub const CELL_CHANGE: u8 = 4;
 
 /// The signature of one picture (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]

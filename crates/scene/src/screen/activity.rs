@@ -2,31 +2,27 @@
 //!
 //! A cell that changes again and again (a playing video, a live chart, a
 //! clock, a spinner, a blinking caret) is *activity*: changes inside it are
-//! not new content. Each cell keeps a level that rises by one for every frame
-//! in which it changed and decays with a time constant of a few seconds; a
-//! cell is active above `ACTIVE_LEVEL`. The level is capped so that a region
-//! that stops moving is treated as content again within ~3 s.
+//! not new content. Time is cut into slots of `SLOT_MS`; each cell remembers
+//! in which of the last slots it changed, and is active when it changed in
+//! `ACTIVE_SLOTS` of the last `WINDOW` slots. A transition or a fade changes
+//! cells for well under a second (too few slots); typing or a pointer
+//! changes a cell once or twice; a video, a chart or a caret keep at it. A
+//! region that stops moving stops being activity within two seconds.
 //!
 //! Only frames that change a minority of the screen teach activity: a slide
 //! switch or a transition changes most cells at once, and must not make the
-//! whole screen "active". (The levels live in `cells::Cells`, updated in the
+//! whole screen "active". (The slots live in `cells::Cells`, updated in the
 //! per-frame pass.)
 
-/// Seconds for a level to decay by a factor e.
-const TIME_CONSTANT: f32 = 3.0;
-/// Level above which a cell is active: ~4 changes in the last 3 s (a caret
-/// blinking at 1 Hz reaches it in ~2 s, a pointer or typed text never does).
-pub(crate) const ACTIVE_LEVEL: f32 = 2.5;
-/// The most a level can reach: a region that stops moving stops counting as
-/// activity `TIME_CONSTANT * ln(MAX_LEVEL / ACTIVE_LEVEL)` ≈ 2.6 s later.
-pub(crate) const MAX_LEVEL: f32 = 6.0;
+/// Length of a slot, in milliseconds.
+pub(crate) const SLOT_MS: i64 = 250;
+/// The slots looked at: the last 3 s.
+pub(crate) const WINDOW: u16 = 0x0fff;
+/// A cell is active when it changed in this many of them (1.25 s of
+/// changes: a caret blinking at 1 Hz reaches it in ~2.5 s).
+pub(crate) const ACTIVE_SLOTS: u32 = 5;
 /// Frames that change more than this share of the screen do not teach.
 pub(crate) const MAX_TEACHING_SHARE: f64 = 0.6;
-
-/// The factor levels decay by over `dt` seconds.
-pub(crate) fn decay(dt: f64) -> f32 {
-    (-(dt.max(0.0) as f32) / TIME_CONSTANT).exp()
-}
 
 #[cfg(test)]
 mod tests {
@@ -51,7 +47,6 @@ mod tests {
                 lookback: None,
                 now: f as i32 * 33,
                 recent_since: 0,
-                decay: decay(1.0 / 30.0),
                 max_teaching: (MAX_TEACHING_SHARE * 4.0) as u32,
             };
             let counts = cells.pass(&frame);

@@ -18,9 +18,12 @@ pub(crate) struct Cells {
     pub changed: Vec<bool>,
     /// When each cell last moved, in milliseconds.
     pub last_moved: Vec<i32>,
-    /// Activity level (see `activity`) and whether it makes the cell active.
-    pub level: Vec<f32>,
+    /// In which of the recent time slots each cell changed (bit 0: the
+    /// current slot; see `activity`), and whether that makes it active.
+    pub slots: Vec<u16>,
     pub active: Vec<bool>,
+    /// The current slot's number.
+    slot: i64,
 }
 
 /// The inputs of one pass besides the state.
@@ -32,8 +35,7 @@ pub(crate) struct Frame<'a> {
     /// This frame's time and the start of the recent-motion window, in ms.
     pub now: i32,
     pub recent_since: i32,
-    /// Activity decay factor for the time since the previous frame.
-    pub decay: f32,
+
     /// Frames changing more than this many cells do not teach activity.
     pub max_teaching: u32,
 }
@@ -58,8 +60,9 @@ impl Cells {
         Cells {
             changed: vec![false; cells],
             last_moved: vec![i32::MIN / 2; cells],
-            level: vec![0.0; cells],
+            slots: vec![0; cells],
             active: vec![false; cells],
+            slot: i64::MIN,
         }
     }
 
@@ -121,16 +124,20 @@ impl Cells {
         counts
     }
 
-    /// Ages the activity levels and counts this frame's changes (if it
-    /// teaches); returns the number of active cells.
+    /// Moves the slots on to this frame's and marks this frame's changes
+    /// (if it teaches); returns the number of active cells.
     #[inline(always)]
     fn activity(&mut self, frame: &Frame<'_>, teach: bool) -> u32 {
-        let step = if teach { 1.0 } else { 0.0 };
+        let slot = (frame.now as i64).div_euclid(super::activity::SLOT_MS);
+        let shift = slot.saturating_sub(self.slot).clamp(0, 16) as u32;
+        self.slot = slot;
+        let teach = teach as u16;
         let mut active_count = 0u32;
-        let cells = self.level.iter_mut().zip(&mut self.active);
-        for ((level, active), &c) in cells.zip(&self.changed) {
-            *level = (*level * frame.decay + step * c as u8 as f32).min(super::activity::MAX_LEVEL);
-            *active = *level >= super::activity::ACTIVE_LEVEL;
+        let cells = self.slots.iter_mut().zip(&mut self.active);
+        for ((slots, active), &c) in cells.zip(&self.changed) {
+            *slots = slots.checked_shl(shift).unwrap_or(0) | (teach & c as u16);
+            *active =
+                (*slots & super::activity::WINDOW).count_ones() >= super::activity::ACTIVE_SLOTS;
             active_count += *active as u32;
         }
         active_count

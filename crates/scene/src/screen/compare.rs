@@ -12,11 +12,14 @@ use crate::signature::{FrameSignature, BAND, CELL};
 
 /// A cell is ink when it differs from the background by more than this.
 const INK: u8 = 10;
+/// A changed cell changed its structure (not only its shade) when its
+/// difference from its neighbours changed by this much (see `detail`).
+const STRUCTURE_CHANGE: i32 = 4 * CELL_CHANGE as i32;
 /// Coarse blocks (for "how much of the screen"), in cells per side: 64 px.
 const COARSE: usize = 8;
 
 /// How the later screen differs from the earlier one.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Comparison {
     /// Cells changed (outside active regions).
     pub changed: usize,
@@ -25,6 +28,15 @@ pub(crate) struct Comparison {
     pub removed: usize,
     /// ...background that became ink.
     pub added: usize,
+    /// ...cells whose shade changed with their neighbours' (a hover
+    /// highlight, a recoloured box or background, a dimmed window): the
+    /// structure is the same.
+    pub shaded: usize,
+    /// Ink cells of the earlier screen (outside active regions): how much
+    /// content there was to replace.
+    pub ink: usize,
+    /// The changed cells (indices).
+    pub cells: Vec<u32>,
     /// Coarse 64x64 blocks holding at least one changed cell.
     pub coarse_blocks: usize,
     /// Cells compared (outside active regions).
@@ -49,6 +61,23 @@ impl Comparison {
     /// Share of the screen whose content went away or was replaced.
     pub fn replaced_share(&self) -> f64 {
         (self.replaced + self.removed) as f64 / self.total.max(1) as f64
+    }
+
+    /// Share of the earlier screen's content that went away or was replaced.
+    pub fn replaced_of_content(&self) -> f64 {
+        (self.replaced + self.removed) as f64 / self.ink.max(1) as f64
+    }
+
+    /// Share of the content before and after (ink, and ink added) that
+    /// changed: near 1 for a switch between two sparse slides.
+    pub fn content_changed(&self) -> f64 {
+        let changed = self.replaced + self.removed + self.added;
+        changed as f64 / (self.ink + self.added).max(1) as f64
+    }
+
+    /// Share of the screen that changed shade only.
+    pub fn shaded_share(&self) -> f64 {
+        self.shaded as f64 / self.total.max(1) as f64
     }
 
     /// Share of the screen where content appeared on background.
@@ -101,24 +130,29 @@ pub(crate) fn compare(
         ..Comparison::default()
     };
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    let cells_y = earlier.cells_y();
     for (i, ((&p, &q), &act)) in a.iter().zip(b).zip(active).enumerate() {
         if act {
             continue;
         }
         out.compared += 1;
+        let ink_before = p.abs_diff(bg) > INK;
+        out.ink += ink_before as usize;
         if p.abs_diff(q) < CELL_CHANGE {
             continue;
         }
         out.changed += 1;
-        let (ink_before, ink_after) = (p.abs_diff(bg) > INK, q.abs_diff(bg) > INK);
+        out.cells.push(i as u32);
+        let (x, y) = (i % cells_x, i / cells_x);
+        let detail = |cells: &[u8]| detail(cells, cells_x, cells_y, x, y);
+        let same_structure = (detail(a) - detail(b)).abs() < STRUCTURE_CHANGE;
+        let ink_after = q.abs_diff(bg) > INK;
         match (ink_before, ink_after) {
-            (true, true) => out.replaced += 1,
+            _ if same_structure => out.shaded += 1,
+            (true, true) | (false, false) => out.replaced += 1,
             (true, false) => out.removed += 1,
             (false, true) => out.added += 1,
-            // Background shade changes (a recoloured or dimmed background).
-            (false, false) => out.replaced += 1,
         }
-        let (x, y) = (i % cells_x, i / cells_x);
         coarse[(y / COARSE) * coarse_x + x / COARSE] = true;
         (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
     }
@@ -130,6 +164,20 @@ pub(crate) fn compare(
         }
     }
     out
+}
+
+/// How cell (`x`, `y`) stands out from its four neighbours (a discrete
+/// Laplacian; neighbours outside the screen count as the cell itself). A
+/// shade laid over a region moves a cell and its neighbours together and
+/// leaves this unchanged inside the region; new text or edges change it.
+fn detail(cells: &[u8], cells_x: usize, cells_y: usize, x: usize, y: usize) -> i32 {
+    let at = |x: usize, y: usize| cells[y * cells_x + x] as i32;
+    let v = at(x, y);
+    let left = if x > 0 { at(x - 1, y) } else { v };
+    let right = if x + 1 < cells_x { at(x + 1, y) } else { v };
+    let up = if y > 0 { at(x, y - 1) } else { v };
+    let down = if y + 1 < cells_y { at(x, y + 1) } else { v };
+    4 * v - left - right - up - down
 }
 
 /// Looks for a vertical scroll of the changed region: its band profiles
@@ -177,9 +225,11 @@ fn find_vertical_shift(earlier: &FrameSignature, later: &FrameSignature, out: &m
         // Aligned rows must match far better than unaligned ones, and well,
         // and every band on its own must agree (summed row profiles alone
         // can match two different pictures).
-        let agree = bands
+        let agreeing = bands
             .iter()
-            .all(|&b| band_agrees(earlier, later, b, top..bottom, shift));
+            .filter(|&&b| band_agrees(earlier, later, b, top..bottom, shift))
+            .count();
+        let agree = agreeing * 4 >= bands.len() * 3;
         if residual <= 0.25 * unshifted && residual < 1.5 && agree {
             out.scroll = Some(shift);
             out.scroll_region = rows;

@@ -178,6 +178,8 @@ const RECENT_MOTION: f64 = 1.0;
 const FOOTAGE_ENTER: f64 = 0.5;
 const FOOTAGE_AFTER: f64 = 1.5;
 const FOOTAGE_LEAVE: f64 = 0.3;
+/// Cells this close to active or moving ones are judged with them.
+const MASK_MARGIN: usize = 2;
 /// A cell that moved this recently is still in motion when a picture is
 /// taken at the bound: what it shows is activity, not a finished change.
 const STILL_MOVING: f64 = 0.3;
@@ -189,14 +191,30 @@ mod at_default {
     /// The same, for a screen that never settled (judged at the bound): an
     /// animation keeps changing small parts of the screen.
     pub const REPLACED_IN_MOTION: f64 = 0.03;
+    /// ...of which at least this share is structure, not shade (unless
+    /// `REPLACED_MUCH` is replaced).
+    pub const STRUCTURAL: f64 = 0.25;
+    pub const REPLACED_MUCH: f64 = 0.03;
+    /// ...or at least this much, when it is much of the content before and
+    /// after (`CONTENT_CHANGED`) and replaces more than it adds.
+    pub const REPLACED_SPARSE: f64 = 0.0015;
+    pub const CONTENT_CHANGED: f64 = 0.35;
+    /// ...or at least this much, replaced at once (`SUDDEN`: the share of
+    /// the change made in one frame).
+    pub const REPLACED_AT_ONCE: f64 = 0.0025;
+    pub const SUDDEN: f64 = 0.5;
+    /// Shade changes alone (a highlight) make a new screen only over this
+    /// much of it (a new window of another colour).
+    pub const REPAINTED: f64 = 0.3;
     /// Added content that alone makes a new screen (a new window on an
     /// empty desktop, a page drawn on a blank one).
     pub const ADDED: f64 = 0.2;
     /// Scrolled: share of the region brought into view for a jump.
     pub const SCROLL_EXPOSED: f64 = 0.5;
     /// Coarse 64x64 blocks that must differ from the last picture for an
-    /// update.
+    /// update, and the share of the screen changed (a typed line, a bullet).
     pub const UPDATE_BLOCKS: usize = 2;
+    pub const UPDATE_SHARE: f64 = 0.0015;
     /// Shot cut: mean cell change, and its ratio to the neighbours'.
     pub const CUT_MEAN: f64 = 10.0;
     pub const CUT_RATIO: f64 = 2.5;
@@ -230,8 +248,6 @@ struct Episode {
     last_motion: f64,
     /// The start of the stream or a new size: always an event.
     forced: Option<Cause>,
-    /// For each cell, when it first differed from the reference.
-    first_change: Vec<i32>,
     /// The last frame before the change (kept by the caller).
     before: Option<Seen>,
     /// A hard cut of the whole picture during the change.
@@ -277,6 +293,9 @@ pub struct ScreenEvents {
     recent: VecDeque<(f64, Vec<u8>)>,
     /// A buffer of `recent` to reuse.
     spare: Option<Vec<u8>>,
+    /// For each cell, when it first differed from the reference since the
+    /// screen settled (ms; `i32::MAX`: not yet).
+    first_change: Vec<i32>,
 }
 
 impl ScreenEvents {
@@ -296,6 +315,7 @@ impl ScreenEvents {
             footage: Footage::default(),
             recent: VecDeque::new(),
             spare: None,
+            first_change: Vec::new(),
         }
     }
 
@@ -329,8 +349,7 @@ impl ScreenEvents {
                 return step;
             }
         };
-        let dt = (time - prev.time).max(0.0);
-        let frame = self.frame_change(&prev.signature, &signature, time, dt);
+        let frame = self.frame_change(&prev.signature, &signature, time);
         step.motion = frame.moving_share;
         let seen = Seen { signature, time };
         self.track_footage(&frame, &mut step, &seen);
@@ -375,11 +394,11 @@ impl ScreenEvents {
         let options = self.options.clone();
         *self = ScreenEvents::new(options);
         self.cells = Cells::new(signature.cells().len());
+        self.first_change = vec![i32::MAX; signature.cells().len()];
         self.state = State::Changing(Episode {
             start: time,
             last_motion: time,
             forced: Some(cause),
-            first_change: Vec::new(),
             before: None,
             cut: None,
         });
@@ -409,7 +428,6 @@ impl ScreenEvents {
         prev: &FrameSignature,
         cur: &FrameSignature,
         time: f64,
-        dt: f64,
     ) -> FrameChange {
         while self.recent.len() > 1 && self.recent[1].0 <= time - LOOKBACK {
             self.spare = self.recent.pop_front().map(|r| r.1);
@@ -421,7 +439,6 @@ impl ScreenEvents {
             lookback: self.recent.front().map(|r| r.1.as_slice()),
             now: millis(time),
             recent_since: millis(time - RECENT_MOTION),
-            decay: activity::decay(dt),
             max_teaching: (activity::MAX_TEACHING_SHARE * n as f64) as u32,
         };
         let counts = self.cells.pass(&frame);
@@ -531,6 +548,7 @@ impl ScreenEvents {
     /// Screen regime: episodes, their pictures, and update pictures.
     fn screen_step(&mut self, seen: &Seen, frame: &FrameChange, step: &mut ScreenStep) {
         let (cur, time) = (&seen.signature, seen.time);
+        self.note_first_changes(cur, time);
         let moving = frame.novel_share > SMALL_SHARE;
         match &mut self.state {
             State::Settled {
@@ -552,12 +570,10 @@ impl ScreenEvents {
                         start: time,
                         last_motion: time,
                         forced: None,
-                        first_change: vec![i32::MAX; cur.cells().len()],
                         before: self.prev.clone(),
                         cut: None,
                     });
                     step.keep_previous = true;
-                    self.note_first_changes(cur, time);
                 } else if was_dirty && quiet_for >= self.options.update_settle {
                     if let State::Settled { dirty, .. } = &mut self.state {
                         *dirty = false;
@@ -571,7 +587,6 @@ impl ScreenEvents {
                 }
                 let settled = time - episode.last_motion >= self.options.settle;
                 let bounded = time - episode.start >= self.options.bound;
-                self.note_first_changes(cur, time);
                 if settled || bounded {
                     if let State::Changing(episode) = self.state.clone() {
                         self.decide(&episode, seen, step);
@@ -598,14 +613,11 @@ impl ScreenEvents {
     }
 
     fn note_first_changes(&mut self, cur: &FrameSignature, time: f64) {
-        let State::Changing(episode) = &mut self.state else {
-            return;
-        };
         let Some(reference) = &self.reference else {
             return;
         };
         let now = millis(time);
-        for ((first, &r), &c) in episode
+        for ((first, &r), &c) in self
             .first_change
             .iter_mut()
             .zip(reference.signature.cells())
@@ -661,7 +673,17 @@ impl ScreenEvents {
         }
         let mask = self.settled_mask(seen.time);
         let change = compare(&reference.signature, &seen.signature, &mask, true);
-        if let Some(cause) = self.event_cause(&change, settled) {
+        // When each cell of the change first changed.
+        let times: Vec<i32> = change
+            .cells
+            .iter()
+            .map(|&c| self.first_change[c as usize])
+            .collect();
+        let sudden = suddenness(&times);
+        if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
+            eprintln!("DEBUG decide compared={} sudden={:.2} t={:.3} start={:.3} settled={settled} ev_t={:.3} repl={:.4} of_ink={:.2} content={:.2} shade={:.4} add={:.4} chg={:.4} scroll={:?} exposed={:.2} coarse={}", change.compared, sudden, seen.time, episode.start, event_time(&times, episode.start), change.replaced_share(), change.replaced_of_content(), change.content_changed(), change.shaded_share(), change.added_share(), change.changed_share(), change.scroll, change.exposed_share(), change.coarse_blocks);
+        }
+        if let Some(cause) = self.event_cause(&change, settled, sudden) {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
             if let Some(before) = &episode.before {
@@ -669,7 +691,7 @@ impl ScreenEvents {
             }
             let event_time = match cause {
                 Cause::ScrollJump => episode.start,
-                _ => event_time(&episode.first_change, episode.start),
+                _ => event_time(&times, episode.start),
             };
             self.publish(
                 ScreenPicture {
@@ -693,30 +715,54 @@ impl ScreenEvents {
     /// Cells not to judge a change on: active regions, and cells still
     /// moving (a picture taken at the bound, in continuous motion).
     fn settled_mask(&self, time: f64) -> Vec<bool> {
-        self.cells
+        let recent = millis(time - STILL_MOVING);
+        let moving: Vec<bool> = self
+            .cells
             .active
             .iter()
             .zip(&self.cells.last_moved)
-            .map(|(&active, &moved)| active || moved > millis(time - STILL_MOVING))
-            .collect()
+            .map(|(&active, &moved)| active || moved > recent)
+            .collect();
+        let (cx, cy) = self
+            .prev
+            .as_ref()
+            .map_or((0, 0), |p| (p.signature.cells_x(), p.signature.cells_y()));
+        dilate(&moving, cx, cy, MASK_MARGIN)
     }
 
     /// Whether a settled change makes a new screen, and why.
-    fn event_cause(&self, change: &Comparison, settled: bool) -> Option<Cause> {
+    fn event_cause(&self, change: &Comparison, settled: bool, sudden: f64) -> Option<Cause> {
         let scale = self.scale();
-        let replaced_needed = if settled {
-            at_default::REPLACED
-        } else {
-            at_default::REPLACED_IN_MOTION
-        };
         if change.scroll.is_some() {
             return (change.exposed_share() >= at_default::SCROLL_EXPOSED
                 && change.changed_share() >= 10.0 * at_default::REPLACED * scale)
                 .then_some(Cause::ScrollJump);
         }
-        let replaced = change.replaced_share() >= replaced_needed * scale;
+        let replaced = change.replaced_share();
+        // How much of the change is new structure rather than a shade laid
+        // over the same content (a hover highlight).
+        let structural = replaced / (replaced + change.shaded_share()).max(f64::MIN_POSITIVE);
+        // How much of the change replaced content rather than adding to it.
+        let replacing = replaced / (replaced + change.added_share()).max(f64::MIN_POSITIVE);
+        let event = if settled {
+            // Much of the screen's content replaced; or, on a sparse screen
+            // (a slide with a few lines), most of its content; or a small
+            // part replaced at once (a tab of an editor, a renamed box).
+            (replaced >= at_default::REPLACED * scale
+                && (structural >= at_default::STRUCTURAL || replaced >= at_default::REPLACED_MUCH))
+                || (replaced >= at_default::REPLACED_SPARSE * scale
+                    && change.content_changed() >= at_default::CONTENT_CHANGED
+                    && replacing >= 0.5
+                    && structural >= at_default::STRUCTURAL)
+                || (replaced >= at_default::REPLACED_AT_ONCE * scale
+                    && sudden >= at_default::SUDDEN
+                    && structural >= at_default::STRUCTURAL)
+        } else {
+            replaced >= at_default::REPLACED_IN_MOTION * scale
+        };
         let added = change.added_share() >= at_default::ADDED * scale;
-        (replaced || added).then_some(Cause::ScreenChange)
+        let repainted = change.shaded_share() >= at_default::REPAINTED;
+        (event || added || repainted).then_some(Cause::ScreenChange)
     }
 
     /// Writes an update picture of `seen` if it differs enough from the last
@@ -737,7 +783,9 @@ impl ScreenEvents {
         let needed = ((at_default::UPDATE_BLOCKS as f64) * self.scale())
             .round()
             .max(1.0) as usize;
-        if c.coarse_blocks >= needed {
+        // A pointer that moved, or a caret, is not content to show again.
+        let enough = c.changed_share() >= at_default::UPDATE_SHARE * self.scale();
+        if c.coarse_blocks >= needed && enough {
             self.publish(
                 ScreenPicture {
                     cause: Cause::Update,
@@ -761,12 +809,58 @@ impl ScreenEvents {
     fn settle_here(&mut self, seen: &Seen) {
         let time = seen.time;
         self.reference = Some(seen.clone());
+        self.first_change.fill(i32::MAX);
         self.state = State::Settled {
             last_drift_check: time,
             last_motion: time,
             dirty: false,
         };
     }
+}
+
+/// The cells within `margin` of a masked cell (a video's edges, softened by
+/// the encoder, change with it without being learned as active).
+fn dilate(mask: &[bool], cells_x: usize, cells_y: usize, margin: usize) -> Vec<bool> {
+    if cells_x * cells_y != mask.len() || margin == 0 {
+        return mask.to_vec();
+    }
+    // Rows, then columns: a square neighbourhood.
+    let mut rows = vec![false; mask.len()];
+    for y in 0..cells_y {
+        let row = &mask[y * cells_x..(y + 1) * cells_x];
+        for (x, out) in rows[y * cells_x..(y + 1) * cells_x].iter_mut().enumerate() {
+            let (lo, hi) = (x.saturating_sub(margin), (x + margin + 1).min(cells_x));
+            *out = row[lo..hi].iter().any(|&m| m);
+        }
+    }
+    let mut out = vec![false; mask.len()];
+    for y in 0..cells_y {
+        let (lo, hi) = (y.saturating_sub(margin), (y + margin + 1).min(cells_y));
+        for x in 0..cells_x {
+            out[y * cells_x + x] = (lo..hi).any(|yy| rows[yy * cells_x + x]);
+        }
+    }
+    out
+}
+
+/// The largest share of a change's cells that changed in one frame: 1 for
+/// a switch, small for typing or a fade.
+fn suddenness(first_change: &[i32]) -> f64 {
+    let mut times: Vec<i32> = first_change
+        .iter()
+        .copied()
+        .filter(|&t| t != i32::MAX)
+        .collect();
+    if times.is_empty() {
+        return 0.0;
+    }
+    times.sort_unstable();
+    let (mut best, mut run) = (1, 1);
+    for w in times.windows(2) {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        best = best.max(run);
+    }
+    best as f64 / times.len() as f64
 }
 
 /// Seconds as whole milliseconds (per-cell times are kept as 32-bit
