@@ -180,87 +180,102 @@ fn detail(cells: &[u8], cells_x: usize, cells_y: usize, x: usize, y: usize) -> i
     4 * v - left - right - up - down
 }
 
-/// Looks for a vertical scroll of the changed region: its band profiles
-/// (row sums over the bands it covers) match the earlier ones shifted.
+/// Looks for a vertical scroll of the changed region. Each band of 128
+/// columns it covers supports the shifts that align its rows (by row sums,
+/// to the pixel) with the earlier screen's far better than no shift; it is a
+/// scroll when most bands support one shift. (A band alone is often
+/// ambiguous: lines of text look alike in a narrow band.) Rows that hold
+/// nothing are left out: they match any other blank row. Bands that do not
+/// align (a line being typed, a video playing beside the text) are outvoted,
+/// so an editor inserting a line, which scrolls the lines below it, is a
+/// scroll too.
 fn find_vertical_shift(earlier: &FrameSignature, later: &FrameSignature, out: &mut Comparison) {
     let Some((x0, y0, x1, y1)) = out.bounds else {
         return;
     };
     let (top, bottom) = (y0 * CELL, (y1 * CELL).min(later.height()));
-    let rows = bottom - top;
     // Too small a region to tell a scroll from an edit.
-    if rows < 4 * CELL {
+    if bottom - top < 4 * CELL {
         return;
     }
-    let bands: Vec<usize> =
-        ((x0 * CELL) / BAND..(x1 * CELL).div_ceil(BAND).min(later.bands())).collect();
-    let profile = |sig: &FrameSignature, y: usize| -> u32 {
-        bands.iter().map(|&b| sig.band_profile(b)[y] as u32).sum()
-    };
-    let before: Vec<u32> = (top..bottom).map(|y| profile(earlier, y)).collect();
-    let after: Vec<u32> = (top..bottom).map(|y| profile(later, y)).collect();
-    let width = bands.len() * BAND;
-    let mismatch = |shift: isize| -> Option<f64> {
-        // after[y] ~ before[y + shift]
-        let n = rows as isize;
-        let (from, to) = (0.max(-shift), n.min(n - shift));
-        // At least a quarter of the region must overlap to judge.
-        if to - from < n / 4 {
-            return None;
+    let rows = (bottom - top) as isize;
+    let max_shift = rows * 3 / 4;
+    let mut support = vec![0usize; (2 * max_shift + 1) as usize];
+    let mut voters = 0;
+    for b in (x0 * CELL) / BAND..(x1 * CELL).div_ceil(BAND).min(later.bands()) {
+        let before = &earlier.band_profile(b)[top..bottom];
+        let after = &later.band_profile(b)[top..bottom];
+        if let Some(aligned) = band_alignments(before, after, max_shift) {
+            voters += 1;
+            for (count, ok) in support.iter_mut().zip(aligned) {
+                *count += ok as usize;
+            }
         }
-        let total: u64 = (from..to)
-            .map(|y| after[y as usize].abs_diff(before[(y + shift) as usize]) as u64)
-            .sum();
-        Some(total as f64 / ((to - from) as f64 * width as f64))
-    };
-    let Some(unshifted) = mismatch(0) else {
-        return;
-    };
-    let max_shift = (rows as isize * 3) / 4;
+    }
+    // The shift most bands support (the smallest, among equals).
     let best = (-max_shift..=max_shift)
         .filter(|&s| s != 0)
-        .filter_map(|s| mismatch(s).map(|m| (s, m)))
-        .min_by(|a, b| a.1.total_cmp(&b.1));
-    if let Some((shift, residual)) = best {
-        // Aligned rows must match far better than unaligned ones, and well,
-        // and every band on its own must agree (summed row profiles alone
-        // can match two different pictures).
-        let agreeing = bands
-            .iter()
-            .filter(|&&b| band_agrees(earlier, later, b, top..bottom, shift))
-            .count();
-        let agree = agreeing * 4 >= bands.len() * 3;
-        if residual <= 0.25 * unshifted && residual < 1.5 && agree {
+        .map(|s| (s, support[(s + max_shift) as usize]))
+        .max_by_key(|&(s, n)| (n, std::cmp::Reverse(s.abs())));
+    if let Some((shift, n)) = best {
+        if voters >= 2 && n * 5 >= voters * 3 {
             out.scroll = Some(shift);
-            out.scroll_region = rows;
+            out.scroll_region = bottom - top;
         }
     }
 }
 
-/// Whether band `band` of `later`, over `rows`, is the earlier band moved
-/// up by `shift` rows: matched far better than unmoved, or unchanged
-/// content (a blank margin) that matches either way.
-fn band_agrees(
-    earlier: &FrameSignature,
-    later: &FrameSignature,
-    band: usize,
-    rows: std::ops::Range<usize>,
-    shift: isize,
-) -> bool {
-    let (before, after) = (earlier.band_profile(band), later.band_profile(band));
-    let mismatch = |shift: isize| -> f64 {
-        let (mut total, mut n) = (0u64, 0u64);
-        for y in rows.clone() {
+/// A row of a band matches when its sum differs by at most this many
+/// levels per pixel on average.
+const ROW_LEVELS: f64 = 1.0;
+
+/// For each shift in `-max_shift..=max_shift`, whether it aligns the band's
+/// changed rows with the earlier ones; `None` when the band holds too few
+/// changed rows to say.
+fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Vec<bool>> {
+    let blank = blank_row(before, after);
+    let tolerance = (BAND as f64 * ROW_LEVELS) as u32;
+    let holds = |v: u16| (v as u32).abs_diff(blank) > tolerance;
+    // The rows that hold something and changed: what a scroll must explain.
+    let rows: Vec<usize> = (0..after.len())
+        .filter(|&y| holds(after[y]) && (after[y] as u32).abs_diff(before[y] as u32) > tolerance)
+        .collect();
+    if rows.len() < 8 {
+        return None;
+    }
+    let n = after.len() as isize;
+    // Mean |after - before shifted| per pixel over the rows, where both exist.
+    let cost = |shift: isize| -> Option<f64> {
+        let (mut total, mut count) = (0u64, 0u64);
+        for &y in &rows {
             let src = y as isize + shift;
-            if src >= rows.start as isize && src < rows.end as isize {
-                total += after[y].abs_diff(before[src as usize]) as u64;
-                n += 1;
+            if (0..n).contains(&src) {
+                total += (after[y] as u32).abs_diff(before[src as usize] as u32) as u64;
+                count += 1;
             }
         }
-        total as f64 / (n.max(1) * BAND as u64) as f64
+        (count * 3 >= rows.len() as u64).then(|| total as f64 / (count as f64 * BAND as f64))
     };
-    let (moved, unmoved) = (mismatch(shift), mismatch(0));
-    moved < 1.5 && (moved <= 0.35 * unmoved || unmoved < 0.5)
+    let unmoved = cost(0)?;
+    Some(
+        (-max_shift..=max_shift)
+            .map(|s| cost(s).is_some_and(|c| c <= ROW_LEVELS && c <= 0.3 * unmoved))
+            .collect(),
+    )
+}
+
+/// The sum of a blank row: the most common row sum of both profiles.
+fn blank_row(before: &[u16], after: &[u16]) -> u32 {
+    let mut sums: Vec<u16> = before.iter().chain(after).copied().collect();
+    sums.sort_unstable();
+    let (mut best, mut best_run, mut run) = (sums.first().copied().unwrap_or(0), 0, 0);
+    for (i, &v) in sums.iter().enumerate() {
+        run = if i > 0 && sums[i - 1] == v { run + 1 } else { 1 };
+        if run > best_run {
+            (best, best_run) = (v, run);
+        }
+    }
+    best as u32
 }
 
 #[cfg(test)]

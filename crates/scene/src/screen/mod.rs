@@ -475,7 +475,7 @@ impl ScreenEvents {
         if frame.moved_recently < FOOTAGE_LEAVE {
             f.active = false;
         }
-        let cut = self.cut_at_previous_frame(time, frame);
+        let cut = self.cut_at_previous_frame(frame, cur);
         if let (Some(cut), State::Changing(episode)) = (cut, &mut self.state) {
             // A hard cut of most of the picture inside a change: the change
             // began there, whatever moves after it.
@@ -506,21 +506,15 @@ impl ScreenEvents {
 
     /// A spike of change at the previous frame, confirmed by this frame
     /// changing much less (a cut, not the start of fast motion).
-    fn cut_at_previous_frame(&mut self, time: f64, frame: &FrameChange) -> Option<Cut> {
+    fn cut_at_previous_frame(&mut self, frame: &FrameChange, cur: &Seen) -> Option<Cut> {
+        let time = cur.time;
+        let spike = self.is_spike(frame) && !self.scrolled(cur);
         let f = &mut self.footage;
         let confirmed = f
             .candidate
             .take()
             .filter(|cut| frame.mean_change <= 0.6 * cut.mean_change);
-        let baseline = if f.recent_means.is_empty() {
-            f64::INFINITY
-        } else {
-            f.recent_means.iter().sum::<f64>() / f.recent_means.len() as f64
-        };
-        let scale = (self.options.threshold / 0.3).clamp(0.05, 3.0);
-        if frame.mean_change >= at_default::CUT_MEAN * scale
-            && frame.mean_change >= at_default::CUT_RATIO * baseline.max(1.0)
-        {
+        if spike {
             f.candidate = Some(Cut {
                 time,
                 mean_change: frame.mean_change,
@@ -532,6 +526,29 @@ impl ScreenEvents {
             f.recent_means.pop_front();
         }
         confirmed
+    }
+
+    /// Whether this frame changed far more than the frames before it.
+    fn is_spike(&self, frame: &FrameChange) -> bool {
+        let recent = &self.footage.recent_means;
+        let baseline = if recent.is_empty() {
+            f64::INFINITY
+        } else {
+            recent.iter().sum::<f64>() / recent.len() as f64
+        };
+        frame.mean_change >= at_default::CUT_MEAN * self.scale()
+            && frame.mean_change >= at_default::CUT_RATIO * baseline.max(1.0)
+    }
+
+    /// Whether `cur` is the previous frame scrolled (a burst of terminal
+    /// output or a wheel scroll changes most of the picture at once, and is
+    /// no cut).
+    fn scrolled(&self, cur: &Seen) -> bool {
+        let Some(prev) = &self.prev else {
+            return false;
+        };
+        let none = vec![false; cur.signature.cells().len()];
+        compare(&prev.signature, &cur.signature, &none, true).scroll.is_some()
     }
 
     fn cut_picture(&mut self, cut: f64, source: PictureSource, seen: &Seen) -> ScreenPicture {
@@ -705,11 +722,31 @@ impl ScreenEvents {
                 step,
             );
         } else if settled {
-            // (A screen that never settled is not pictured as an update:
-            // an animation would be pictured again and again.)
             self.update_check(seen, PictureSource::Current, step);
+        } else if self.still_moving_outside_activity(seen.time) {
+            // At the bound, a change that is still under way is not judged
+            // (nor pictured: an animation would be pictured again and
+            // again): the screen before it stays the reference, and it is
+            // judged when it settles or at the next bound.
+            if let State::Changing(open) = &mut self.state {
+                open.start = seen.time;
+            }
+            return;
         }
         self.settle_here(seen);
+    }
+
+    /// Whether cells outside active regions moved within `STILL_MOVING`.
+    fn still_moving_outside_activity(&self, time: f64) -> bool {
+        let recent = millis(time - STILL_MOVING);
+        let moving = self
+            .cells
+            .active
+            .iter()
+            .zip(&self.cells.last_moved)
+            .filter(|(&active, &moved)| !active && moved > recent)
+            .count();
+        moving as f64 > SMALL_SHARE * self.cells.active.len() as f64
     }
 
     /// Cells not to judge a change on: active regions, and cells still
@@ -756,6 +793,7 @@ impl ScreenEvents {
                     && structural >= at_default::STRUCTURAL)
                 || (replaced >= at_default::REPLACED_AT_ONCE * scale
                     && sudden >= at_default::SUDDEN
+                    && replacing >= 0.5
                     && structural >= at_default::STRUCTURAL)
         } else {
             replaced >= at_default::REPLACED_IN_MOTION * scale
