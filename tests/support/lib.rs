@@ -122,6 +122,20 @@ impl Recorder {
         }
     }
 
+    /// The control API's token: `cht record` names its file at start (the
+    /// file is in $XDG_RUNTIME_DIR/cht/ or <sessions-dir>/.run/).
+    pub fn control_token(&mut self) -> String {
+        let line = self.wait_for_line("its token is in ", Duration::from_secs(30));
+        let path = line
+            .split("its token is in ")
+            .nth(1)
+            .expect("the control line names the token file")
+            .trim();
+        let token = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read the token file {path}: {e}"));
+        token.trim().to_string()
+    }
+
     /// Waits for exit and returns the whole stderr.
     pub fn wait(mut self, timeout: Duration) -> (std::process::ExitStatus, String) {
         let deadline = std::time::Instant::now() + timeout;
