@@ -17,6 +17,9 @@ const FIRST_PAUSE: Duration = Duration::from_millis(5);
 const MAX_PAUSE: Duration = Duration::from_millis(500);
 /// A burst that goes on is reported again this often.
 const REMIND_EVERY: Duration = Duration::from_secs(30);
+/// A burst is over once accepting has worked for this long with no failure
+/// (while descriptors come and go, single accepts succeed between failures).
+const QUIET: Duration = Duration::from_secs(2);
 
 /// Backs off and logs once per burst of `accept` failures.
 #[derive(Debug)]
@@ -31,6 +34,7 @@ struct Burst {
     started: Instant,
     failures: u64,
     reported: Instant,
+    last_failure: Instant,
 }
 
 impl AcceptBackoff {
@@ -72,15 +76,24 @@ impl AcceptBackoff {
 
     /// Counts a failure; `Some(failures so far)` when a line is due.
     fn note_failure(&mut self, now: Instant) -> Option<u64> {
+        if self
+            .burst
+            .as_ref()
+            .is_some_and(|b| now.duration_since(b.last_failure) >= QUIET)
+        {
+            self.end_burst();
+        }
         let Some(burst) = &mut self.burst else {
             self.burst = Some(Burst {
                 started: now,
                 failures: 1,
                 reported: now,
+                last_failure: now,
             });
             return Some(1);
         };
         burst.failures += 1;
+        burst.last_failure = now;
         if now.duration_since(burst.reported) < REMIND_EVERY {
             return None;
         }
@@ -88,15 +101,30 @@ impl AcceptBackoff {
         Some(burst.failures)
     }
 
-    /// `accept` worked: ends a burst (one line saying how long it lasted).
+    /// `accept` worked: a burst is over once no failure came for a while
+    /// (one line saying how long it lasted).
     pub fn succeeded(&mut self) {
         self.pause = FIRST_PAUSE;
+        if self
+            .burst
+            .as_ref()
+            .is_some_and(|b| b.last_failure.elapsed() >= QUIET)
+        {
+            self.end_burst();
+        }
+    }
+
+    fn end_burst(&mut self) {
         if let Some(burst) = self.burst.take() {
             tracing::info!(
                 "{}: accepting connections again after {} failures in {:.1} s",
                 self.what,
                 burst.failures,
-                burst.started.elapsed().as_secs_f64()
+                burst
+                    .last_failure
+                    .duration_since(burst.started)
+                    .as_secs_f64()
+                    .max(0.0)
             );
         }
     }
@@ -202,8 +230,23 @@ mod tests {
         assert_eq!(*pauses.last().unwrap(), MAX_PAUSE);
         assert_eq!(backoff.failures(), 10_000);
         backoff.succeeded();
-        assert_eq!(backoff.failures(), 0);
-        assert_eq!(backoff.failed_at(&emfile, t0), FIRST_PAUSE, "a new burst starts over");
+        assert_eq!(backoff.failed_at(&emfile, t0 + Duration::from_millis(20)), FIRST_PAUSE);
+        assert_eq!(backoff.failures(), 10_001, "a success between failures does not end the burst");
+    }
+
+    #[test]
+    fn flapping_is_one_burst_and_a_quiet_spell_ends_it() {
+        let mut backoff = AcceptBackoff::new("test");
+        let t0 = Instant::now();
+        // Failures with successes in between (descriptors freed one at a
+        // time): one line.
+        let lines = (0..100)
+            .filter_map(|i| backoff.note_failure(t0 + Duration::from_millis(i * 50)))
+            .count();
+        assert_eq!(lines, 1);
+        // After a quiet spell, a failure is a new burst: a new line.
+        let later = t0 + Duration::from_secs(5) + QUIET;
+        assert_eq!(backoff.note_failure(later), Some(1));
     }
 
     #[test]

@@ -102,6 +102,8 @@ struct Current {
     bytes: u64,
     progress: Option<u64>,
     last_progress: Instant,
+    /// It has delivered at least one complete media unit.
+    delivered: bool,
     /// Set once the sink has been told about it.
     announced: bool,
 }
@@ -201,6 +203,7 @@ impl IngestServer {
             bytes: 0,
             progress: None,
             last_progress: Instant::now(),
+            delivered: false,
             announced: false,
         };
         let mut waiting: Option<(TcpStream, SocketAddr)> = None;
@@ -291,8 +294,10 @@ impl IngestServer {
         turned_away: &mut TurnedAway,
     ) {
         while let Ok((other, peer)) = self.listener.accept() {
-            let stalled = cur.last_progress.elapsed() >= STALLED.min(self.opts.idle_timeout / 2);
-            if waiting.is_none() && (stalled || !cur.announced) {
+            // Stalled: nothing yet, or nothing lately.
+            let stalled = !cur.delivered
+                || cur.last_progress.elapsed() >= STALLED.min(self.opts.idle_timeout / 2);
+            if waiting.is_none() && stalled {
                 let left = self
                     .opts
                     .idle_timeout
@@ -352,6 +357,7 @@ impl Current {
         }
         self.progress = Some(now);
         self.last_progress = Instant::now();
+        self.delivered = true;
         true
     }
 }
