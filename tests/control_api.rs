@@ -328,8 +328,10 @@ fn sse_delivers_frame_events_and_ends_at_shutdown() {
     let mut stalled = TcpStream::connect(&control).unwrap();
     stalled
         .write_all(
-            format!("GET /events HTTP/1.1\r\nHost: {control}\r\nAuthorization: Bearer {token}\r\n\r\n")
-                .as_bytes(),
+            format!(
+                "GET /events HTTP/1.1\r\nHost: {control}\r\nAuthorization: Bearer {token}\r\n\r\n"
+            )
+            .as_bytes(),
         )
         .unwrap();
     let session = session_dir(sessions.path(), &Api::new(&control, &token).status());
@@ -509,7 +511,10 @@ fn thin_clients_talk_to_a_running_recorder() {
     let status: Value = serde_json::from_str(&out).expect("status JSON");
     assert_eq!(status["session"], api.status()["session"]);
 
-    let (ok, out, err) = cht(sessions.path(), &["threshold", "0.2", "--control", &control]);
+    let (ok, out, err) = cht(
+        sessions.path(),
+        &["threshold", "0.2", "--control", &control],
+    );
     assert!(ok, "{err}");
     assert_eq!(
         serde_json::from_str::<Value>(&out).unwrap(),
@@ -526,13 +531,19 @@ fn thin_clients_talk_to_a_running_recorder() {
     assert_jpeg(&session_dir(sessions.path(), &status), &entry);
     let id = entry["id"].as_str().unwrap();
 
-    let (ok, out, err) = cht(sessions.path(), &["frames", "sent", id, "--control", &control]);
+    let (ok, out, err) = cht(
+        sessions.path(),
+        &["frames", "sent", id, "--control", &control],
+    );
     assert!(ok, "{err}");
     assert_eq!(
         serde_json::from_str::<Value>(&out).unwrap(),
         json!({"updated": 1})
     );
-    let (ok, out, err) = cht(sessions.path(), &["frames", "--unsent", "--control", &control]);
+    let (ok, out, err) = cht(
+        sessions.path(),
+        &["frames", "--unsent", "--control", &control],
+    );
     assert!(ok, "{err}");
     let unsent: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert!(unsent.iter().all(|e| e["id"] != id), "{out}");

@@ -12,8 +12,8 @@
 //! exits is killed too, so no transcriber outlives cht.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -454,14 +454,21 @@ mod tests {
             "sh -c 'sleep 30 & echo $! > {}; wait' x",
             pid_file.display()
         );
-        let hook = TranscriptHook::with_limits(cmd, dir.path().join("t"), Duration::from_millis(300), 1)
-            .expect("hook");
+        let hook =
+            TranscriptHook::with_limits(cmd, dir.path().join("t"), Duration::from_millis(300), 1)
+                .expect("hook");
         hook.submit(&chunk(dir.path(), 0));
         assert_eq!(hook.finish().timed_out, 1);
         let pid = std::fs::read_to_string(&pid_file).expect("pid file");
         let stat = format!("/proc/{}/stat", pid.trim());
-        // Gone, or a zombie waiting for init to reap it.
-        let alive = std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z "));
+        // Gone, or a zombie waiting for init to reap it (SIGKILL takes
+        // effect when the process is next scheduled: give it a moment).
+        let running = || std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z "));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while running() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let alive = running();
         assert!(!alive, "the command's child {pid} outlived it");
     }
 

@@ -25,6 +25,8 @@
 //! foreign Origin, the per-run bearer token of [`crate::token`], JSON for
 //! every change), and the server runs under the limits of [`crate::http`].
 
+use crate::guard::{LocalGuardLayer, Policy};
+use crate::token::ControlToken;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -38,8 +40,6 @@ use cht_frames::FrameEntry;
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use crate::guard::{LocalGuardLayer, Policy};
-use crate::token::ControlToken;
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;

@@ -105,9 +105,9 @@ impl Policy {
         }
         // An absolute-form request line names a host too.
         match uri.authority() {
-            Some(a) if !self.is_local_authority(a.as_str()) => {
-                Err(Refusal::Host(format!("request for {a} is not for this machine")))
-            }
+            Some(a) if !self.is_local_authority(a.as_str()) => Err(Refusal::Host(format!(
+                "request for {a} is not for this machine"
+            ))),
             _ => Ok(()),
         }
     }
@@ -167,7 +167,10 @@ impl Policy {
             };
         }
         if self.browser_login {
-            if self.cookie_value(headers).is_some_and(|c| crate::token::matches(c.as_bytes(), secret)) {
+            if self
+                .cookie_value(headers)
+                .is_some_and(|c| crate::token::matches(c.as_bytes(), secret))
+            {
                 return Ok(None);
             }
             if *method == Method::GET {
@@ -210,7 +213,10 @@ impl Policy {
             headers.insert(header::SET_COOKIE, cookie);
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
         response
     }
 
@@ -262,7 +268,9 @@ impl Refusal {
     fn message(&self) -> String {
         match self {
             Refusal::Host(m) | Refusal::Origin(m) | Refusal::Token(m) => m.clone(),
-            Refusal::NotJson => "a request that changes something must have Content-Type: application/json".into(),
+            Refusal::NotJson => {
+                "a request that changes something must have Content-Type: application/json".into()
+            }
         }
     }
 
@@ -412,8 +420,17 @@ mod tests {
     #[test]
     fn only_local_host_names_with_the_port() {
         let p = Policy::new("test", 4446, TOKEN);
-        for host in ["127.0.0.1:4446", "localhost:4446", "LOCALHOST:4446", "[::1]:4446"] {
-            assert_eq!(decide(&p, "GET", "/status", &[("host", host), AUTH]), "pass", "{host}");
+        for host in [
+            "127.0.0.1:4446",
+            "localhost:4446",
+            "LOCALHOST:4446",
+            "[::1]:4446",
+        ] {
+            assert_eq!(
+                decide(&p, "GET", "/status", &[("host", host), AUTH]),
+                "pass",
+                "{host}"
+            );
         }
         for host in [
             "evil.example:4446",
@@ -424,21 +441,42 @@ mod tests {
             "[::1]",
             "",
         ] {
-            assert_eq!(decide(&p, "GET", "/status", &[("host", host), AUTH]), "refuse 403", "{host:?}");
+            assert_eq!(
+                decide(&p, "GET", "/status", &[("host", host), AUTH]),
+                "refuse 403",
+                "{host:?}"
+            );
         }
-        assert_eq!(decide(&p, "GET", "/status", &[AUTH]), "refuse 403", "no Host");
         assert_eq!(
-            decide(&p, "GET", "/status", &[("host", "127.0.0.1:4446"), ("host", "evil:4446"), AUTH]),
+            decide(&p, "GET", "/status", &[AUTH]),
+            "refuse 403",
+            "no Host"
+        );
+        assert_eq!(
+            decide(
+                &p,
+                "GET",
+                "/status",
+                &[("host", "127.0.0.1:4446"), ("host", "evil:4446"), AUTH]
+            ),
             "refuse 403",
             "two Hosts"
         );
         assert_eq!(
-            decide(&p, "GET", "http://evil.example:4446/status", &[("host", "127.0.0.1:4446"), AUTH]),
+            decide(
+                &p,
+                "GET",
+                "http://evil.example:4446/status",
+                &[("host", "127.0.0.1:4446"), AUTH]
+            ),
             "refuse 403",
             "absolute-form URL"
         );
         let on_80 = Policy::new("test", 80, TOKEN);
-        assert_eq!(decide(&on_80, "GET", "/", &[("host", "localhost"), AUTH]), "pass");
+        assert_eq!(
+            decide(&on_80, "GET", "/", &[("host", "localhost"), AUTH]),
+            "pass"
+        );
     }
 
     #[test]
@@ -446,9 +484,19 @@ mod tests {
         let p = Policy::new("test", 4446, TOKEN);
         let host = ("host", "127.0.0.1:4446");
         let json = ("content-type", "application/json");
-        for origin in ["http://evil.example", "null", "https://127.0.0.1:4446", "http://localhost:8080"] {
+        for origin in [
+            "http://evil.example",
+            "null",
+            "https://127.0.0.1:4446",
+            "http://localhost:8080",
+        ] {
             assert_eq!(
-                decide(&p, "POST", "/capture", &[host, AUTH, json, ("origin", origin)]),
+                decide(
+                    &p,
+                    "POST",
+                    "/capture",
+                    &[host, AUTH, json, ("origin", origin)]
+                ),
                 "refuse 403",
                 "{origin}"
             );
@@ -459,16 +507,34 @@ mod tests {
             );
         }
         assert_eq!(
-            decide(&p, "POST", "/capture", &[host, AUTH, json, ("origin", "http://127.0.0.1:4446")]),
+            decide(
+                &p,
+                "POST",
+                "/capture",
+                &[host, AUTH, json, ("origin", "http://127.0.0.1:4446")]
+            ),
             "pass"
         );
         for site in ["cross-site", "same-site"] {
             assert_eq!(
-                decide(&p, "GET", "/status", &[host, AUTH, ("sec-fetch-site", site)]),
+                decide(
+                    &p,
+                    "GET",
+                    "/status",
+                    &[host, AUTH, ("sec-fetch-site", site)]
+                ),
                 "refuse 403"
             );
         }
-        assert_eq!(decide(&p, "GET", "/status", &[host, AUTH, ("sec-fetch-site", "none")]), "pass");
+        assert_eq!(
+            decide(
+                &p,
+                "GET",
+                "/status",
+                &[host, AUTH, ("sec-fetch-site", "none")]
+            ),
+            "pass"
+        );
         assert_eq!(decide(&p, "OPTIONS", "/capture", &[host]), "preflight");
     }
 
@@ -477,23 +543,70 @@ mod tests {
         let p = Policy::new("test", 4446, TOKEN);
         let host = ("host", "127.0.0.1:4446");
         assert_eq!(decide(&p, "GET", "/status", &[host]), "refuse 401");
-        assert_eq!(decide(&p, "GET", "/status", &[host, ("authorization", "Bearer 5ec2e8")]), "refuse 401");
-        assert_eq!(decide(&p, "GET", "/status", &[host, ("authorization", "Basic 5ec2e7")]), "refuse 401");
-        assert_eq!(decide(&p, "GET", "/status?token=5ec2e7", &[host]), "refuse 401", "no URL login here");
         assert_eq!(
-            decide(&p, "GET", "/status", &[host, ("cookie", "cht_token_4446=5ec2e7")]),
+            decide(
+                &p,
+                "GET",
+                "/status",
+                &[host, ("authorization", "Bearer 5ec2e8")]
+            ),
+            "refuse 401"
+        );
+        assert_eq!(
+            decide(
+                &p,
+                "GET",
+                "/status",
+                &[host, ("authorization", "Basic 5ec2e7")]
+            ),
+            "refuse 401"
+        );
+        assert_eq!(
+            decide(&p, "GET", "/status?token=5ec2e7", &[host]),
+            "refuse 401",
+            "no URL login here"
+        );
+        assert_eq!(
+            decide(
+                &p,
+                "GET",
+                "/status",
+                &[host, ("cookie", "cht_token_4446=5ec2e7")]
+            ),
             "refuse 401",
             "no cookie login here"
         );
-        for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+        for content_type in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ] {
             assert_eq!(
-                decide(&p, "POST", "/frames/sent", &[host, AUTH, ("content-type", content_type)]),
+                decide(
+                    &p,
+                    "POST",
+                    "/frames/sent",
+                    &[host, AUTH, ("content-type", content_type)]
+                ),
                 "refuse 415"
             );
         }
-        assert_eq!(decide(&p, "POST", "/capture", &[host, AUTH]), "refuse 415", "no body, no type");
         assert_eq!(
-            decide(&p, "PUT", "/threshold", &[host, AUTH, ("content-type", "Application/JSON; charset=utf-8")]),
+            decide(&p, "POST", "/capture", &[host, AUTH]),
+            "refuse 415",
+            "no body, no type"
+        );
+        assert_eq!(
+            decide(
+                &p,
+                "PUT",
+                "/threshold",
+                &[
+                    host,
+                    AUTH,
+                    ("content-type", "Application/JSON; charset=utf-8")
+                ]
+            ),
             "pass"
         );
     }
@@ -508,16 +621,38 @@ mod tests {
             "login /frames?unsent=true"
         );
         assert_eq!(decide(&p, "GET", "/?token=nope", &[host]), "refuse 401");
-        assert_eq!(decide(&p, "GET", "/", &[host, ("cookie", "a=b; cht_token_4446=5ec2e7")]), "pass");
-        assert_eq!(decide(&p, "GET", "/", &[host, ("cookie", "cht_token_4447=5ec2e7")]), "refuse 401");
+        assert_eq!(
+            decide(
+                &p,
+                "GET",
+                "/",
+                &[host, ("cookie", "a=b; cht_token_4446=5ec2e7")]
+            ),
+            "pass"
+        );
+        assert_eq!(
+            decide(&p, "GET", "/", &[host, ("cookie", "cht_token_4447=5ec2e7")]),
+            "refuse 401"
+        );
         // The cookie does not lift the other rules.
         assert_eq!(
-            decide(&p, "GET", "/", &[("host", "evil.example:4446"), ("cookie", "cht_token_4446=5ec2e7")]),
+            decide(
+                &p,
+                "GET",
+                "/",
+                &[
+                    ("host", "evil.example:4446"),
+                    ("cookie", "cht_token_4446=5ec2e7")
+                ]
+            ),
             "refuse 403"
         );
         let response = p.login_response("/");
         let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
         assert_eq!(response.headers()[header::LOCATION], "/");
     }
 }

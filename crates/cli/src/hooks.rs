@@ -61,7 +61,10 @@ pub fn spawn(
                 let Some(path) = pick(&record.event) else {
                     continue;
                 };
-                if shutdown.hook_deadline().is_some_and(|d| Instant::now() >= d) {
+                if shutdown
+                    .hook_deadline()
+                    .is_some_and(|d| Instant::now() >= d)
+                {
                     skipped += 1;
                     continue;
                 }
@@ -109,7 +112,11 @@ fn run_one(name: &str, argv: &[String], path: &PathBuf, shutdown: &Shutdown) {
                     path.display()
                 );
             }
-            Ok(None) if shutdown.hook_deadline().is_some_and(|d| Instant::now() >= d) => {
+            Ok(None)
+                if shutdown
+                    .hook_deadline()
+                    .is_some_and(|d| Instant::now() >= d) =>
+            {
                 child.kill();
                 return tracing::warn!(
                     "{name} hook still running on {} at shutdown; killed",

@@ -350,9 +350,15 @@ mod tests {
         let b = registry.add();
         assert!(matches!(registry.make_room(3), Room::Free));
         assert!(matches!(registry.make_room(2), Room::Evicted));
-        assert!(!registry.open.lock().unwrap().contains_key(&a.id), "oldest idle goes");
+        assert!(
+            !registry.open.lock().unwrap().contains_key(&a.id),
+            "oldest idle goes"
+        );
         let busy = InFlight::start(b.clone());
-        assert!(matches!(registry.make_room(1), Room::Full), "busy connections stay");
+        assert!(
+            matches!(registry.make_room(1), Room::Full),
+            "busy connections stay"
+        );
         drop(busy);
         assert!(b.served.load(Ordering::Relaxed));
         assert!(matches!(registry.make_room(1), Room::Evicted));

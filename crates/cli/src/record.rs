@@ -166,7 +166,11 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
     }
 }
 
-fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<&crate::control::ControlServer>) {
+fn print_hints(
+    args: &RecordArgs,
+    addr: SocketAddr,
+    control: Option<&crate::control::ControlServer>,
+) {
     if args.demo {
         eprintln!(
             "cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)"

@@ -230,8 +230,15 @@ mod tests {
         assert_eq!(*pauses.last().unwrap(), MAX_PAUSE);
         assert_eq!(backoff.failures(), 10_000);
         backoff.succeeded();
-        assert_eq!(backoff.failed_at(&emfile, t0 + Duration::from_millis(20)), FIRST_PAUSE);
-        assert_eq!(backoff.failures(), 10_001, "a success between failures does not end the burst");
+        assert_eq!(
+            backoff.failed_at(&emfile, t0 + Duration::from_millis(20)),
+            FIRST_PAUSE
+        );
+        assert_eq!(
+            backoff.failures(),
+            10_001,
+            "a success between failures does not end the burst"
+        );
     }
 
     #[test]

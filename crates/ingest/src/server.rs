@@ -528,7 +528,10 @@ mod tests {
             sink.events,
             vec!["rejected HTTP", "connected", "disconnected Closed"]
         );
-        assert_eq!(sink.bytes, data, "only the real sender's bytes, all of them");
+        assert_eq!(
+            sink.bytes, data,
+            "only the real sender's bytes, all of them"
+        );
     }
 
     #[test]
@@ -586,6 +589,9 @@ mod tests {
             trickler_lasted < idle + Duration::from_millis(800),
             "{trickler_lasted:?}"
         );
-        assert!(sink.bytes.ends_with(&real), "the newcomer's bytes, all of them");
+        assert!(
+            sink.bytes.ends_with(&real),
+            "the newcomer's bytes, all of them"
+        );
     }
 }

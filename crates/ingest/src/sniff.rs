@@ -51,8 +51,12 @@ impl Looks {
             Looks::Rtsp => "an RTSP client; send with `-f mpegts tcp://HOST:PORT` instead",
             Looks::Tls => "a TLS client; cht takes plain TCP (no tls:// or https://)",
             Looks::Flv => "`-f flv` output; send with `-f mpegts tcp://HOST:PORT` instead",
-            Looks::Rtmp => "an RTMP client; send with `-f mpegts tcp://HOST:PORT` instead of rtmp://",
-            Looks::Unknown => "the first bytes are not TS packets (sync byte 0x47 every 188, 192 or 204 bytes)",
+            Looks::Rtmp => {
+                "an RTMP client; send with `-f mpegts tcp://HOST:PORT` instead of rtmp://"
+            }
+            Looks::Unknown => {
+                "the first bytes are not TS packets (sync byte 0x47 every 188, 192 or 204 bytes)"
+            }
         }
     }
 }
@@ -161,7 +165,11 @@ mod tests {
             judge(&packets(192, 4, 3)),
             Verdict::MpegTs { packet_size: 192 }
         );
-        assert!(MAX_SNIFF >= 4 + 2 * 192 + 1 && MAX_SNIFF >= 2 * 204 + 1);
+        // MAX_SNIFF bytes are enough to decide every layout.
+        for (size, offset) in [(188, 0), (192, 4), (204, 0)] {
+            let head = &packets(size, offset, 3)[..MAX_SNIFF];
+            assert_eq!(judge(head), Verdict::MpegTs { packet_size: size });
+        }
     }
 
     #[test]
@@ -178,20 +186,30 @@ mod tests {
         let mut ts = packets(188, 0, 3);
         ts[376] = 0;
         assert_eq!(judge(&ts), Verdict::NotTs(Looks::Unknown));
-        assert_eq!(judge(b"\x00\x00\x00\x00\x00"), Verdict::NotTs(Looks::Unknown));
+        assert_eq!(
+            judge(b"\x00\x00\x00\x00\x00"),
+            Verdict::NotTs(Looks::Unknown)
+        );
     }
 
     #[test]
     fn protocols_are_named() {
-        let post = b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:4444\r\nContent-Type: text/plain\r\n\r\n";
+        let post =
+            b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:4444\r\nContent-Type: text/plain\r\n\r\n";
         assert_eq!(judge(post), Verdict::NotTs(Looks::Http));
         assert_eq!(judge(b"GET / HTTP/1.1\r\n"), Verdict::NotTs(Looks::Http));
         assert_eq!(
             judge(b"OPTIONS rtsp://127.0.0.1:4444/live RTSP/1.0\r\n"),
             Verdict::NotTs(Looks::Rtsp)
         );
-        assert_eq!(judge(b"\x16\x03\x01\x02\x00\x01"), Verdict::NotTs(Looks::Tls));
-        assert_eq!(judge(b"FLV\x01\x05\x00\x00\x00\x09"), Verdict::NotTs(Looks::Flv));
+        assert_eq!(
+            judge(b"\x16\x03\x01\x02\x00\x01"),
+            Verdict::NotTs(Looks::Tls)
+        );
+        assert_eq!(
+            judge(b"FLV\x01\x05\x00\x00\x00\x09"),
+            Verdict::NotTs(Looks::Flv)
+        );
         assert_eq!(judge(&[0x03; 1537]), Verdict::NotTs(Looks::Rtmp));
     }
 
