@@ -897,3 +897,65 @@ fn sigterm_exits_in_time_with_hooks_that_hang_and_leaves_nothing_running() {
         started.lines().count()
     );
 }
+
+#[test]
+fn sigterm_while_draining_transcriptions_still_exits_in_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let pids = tmp.path().join("pids");
+    let hook = format!(
+        "sh -c 'echo chunk $$ >> {p}; sleep 60 & echo chunk $! >> {p}; wait' hook",
+        p = pids.display()
+    );
+    let mut rec = Recorder::start(
+        &sessions,
+        &[
+            "--relay",
+            "off",
+            "--once",
+            "--on-audio-chunk",
+            &hook,
+            "--audio-chunk-secs",
+            "2",
+        ],
+    );
+    cht_suite::ffmpeg_send(&fixture("av_high.ts"), &rec.addr);
+    // --once: the sender is gone and cht waits for its transcriptions, one
+    // of which hangs. A SIGTERM now must not wait for it.
+    rec.wait_for_line("disconnected", Duration::from_secs(20));
+    wait_until(
+        "the transcription hook running",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&pids).is_ok_and(|p| p.lines().count() >= 2),
+    );
+    let signalled = Instant::now();
+    sigterm(rec.child.id());
+    let (_, log) = rec.wait(Duration::from_secs(30));
+    let took = signalled.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "SIGTERM took {took:?} to exit:\n{log}"
+    );
+    let started = std::fs::read_to_string(&pids).unwrap();
+    let pids: Vec<&str> = started
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    let settle = Instant::now() + Duration::from_secs(1);
+    while pids.iter().any(|p| is_running(p)) && Instant::now() < settle {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let still_running: Vec<&&str> = pids.iter().filter(|p| is_running(p)).collect();
+    assert!(still_running.is_empty(), "left running: {still_running:?}");
+    let session = only_session(&sessions);
+    let segs = segments(&session);
+    assert_eq!(segs.len(), 1);
+    assert_eq!(
+        ffprobe_packet_counts(&segs[0]),
+        ffprobe_packet_counts(&fixture("av_high.ts"))
+    );
+    eprintln!(
+        "SIGTERM while draining a hanging transcription: exit in {:.2} s",
+        took.as_secs_f64()
+    );
+}

@@ -3,10 +3,11 @@
 //! The first Ctrl-C or SIGTERM asks for a stop: the ingest finishes the
 //! fragment in progress, the analysis drops its backlog, and hook commands
 //! get until [`HOOK_GRACE`] after the request; then their process groups are
-//! killed. Should anything still hold the exit up at [`EXIT_BOUND`], a
-//! watchdog kills every hook group, removes the token file and exits: the
-//! recording is fragmented MP4, whole up to its last complete fragment. A
-//! second Ctrl-C does the same at once.
+//! killed. Should anything still hold the exit up at [`EXIT_BOUND`] (say, a
+//! transcription the end of a `--once` run was waiting for), a watchdog
+//! kills every hook group, removes the token file and exits with status 1:
+//! the recording is fragmented MP4, whole up to its last complete fragment.
+//! A second Ctrl-C does the same at once. Either way cht is gone within 3 s.
 
 use anyhow::Context;
 use std::collections::HashSet;
@@ -17,8 +18,9 @@ use std::time::{Duration, Instant};
 
 /// Hook commands still running this long after the stop request are killed.
 pub const HOOK_GRACE: Duration = Duration::from_secs(2);
-/// The process exits at the latest this long after the stop request.
-pub const EXIT_BOUND: Duration = Duration::from_millis(2800);
+/// The watchdog forces the exit this long after the stop request (the
+/// promise is 3 s; this leaves room for a loaded machine).
+pub const EXIT_BOUND: Duration = Duration::from_millis(2500);
 
 /// The stop request and what must not outlive the process.
 pub struct Shutdown {
@@ -102,7 +104,7 @@ impl Shutdown {
 
     fn watch(&self) {
         loop {
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
             if let Some(at) = self.requested.get() {
                 if at.elapsed() >= EXIT_BOUND {
                     eprintln!(
@@ -122,6 +124,11 @@ impl Shutdown {
                 kill_group(group);
             }
         }
+        // Commands started elsewhere (the transcription hook) lead groups
+        // of their own too.
+        for group in child_group_leaders() {
+            kill_group(group);
+        }
         if let Ok(files) = self.files.lock() {
             for file in files.iter() {
                 let _ = std::fs::remove_file(file);
@@ -129,6 +136,31 @@ impl Shutdown {
         }
         std::process::exit(code)
     }
+}
+
+/// This process's children that lead a process group of their own (what
+/// `process_group(0)` started), from /proc.
+fn child_group_leaders() -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // "pid (comm) state ppid pgrp ...": comm may hold anything.
+            let mut fields = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace();
+            let (ppid, pgrp) = (fields.nth(1), fields.next());
+            ppid == Some(me.as_str()) && pgrp == Some(pid.to_string().as_str())
+        })
+        .collect()
 }
 
 /// SIGKILL to a whole process group.
