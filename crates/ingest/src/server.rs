@@ -91,7 +91,8 @@ pub struct IngestServer {
 /// What is logged about peers that are turned away, bounded under a flood.
 struct TurnedAway {
     refused: LogBurst,
-    rejected: LogBurst,
+    /// One per kind of protocol seen, so each is named at least once.
+    rejected: [LogBurst; Looks::ALL.len()],
 }
 
 /// The connection being served.
@@ -149,7 +150,7 @@ impl IngestServer {
         let mut backoff = AcceptBackoff::new("ingest");
         let mut turned_away = TurnedAway {
             refused: LogBurst::new(LOG_EVERY),
-            rejected: LogBurst::new(LOG_EVERY),
+            rejected: std::array::from_fn(|_| LogBurst::new(LOG_EVERY)),
         };
         let mut next = None;
         while !stop.load(Ordering::Relaxed) {
@@ -369,9 +370,14 @@ fn reject(
     sink: &mut impl IngestSink,
     turned_away: &mut TurnedAway,
 ) {
-    if let Some(held_back) = turned_away.rejected.hit() {
+    let kind = Looks::ALL.iter().position(|l| *l == looks).unwrap_or(0);
+    if let Some(held_back) = turned_away.rejected[kind].hit() {
         tracing::warn!(
-            "closed the connection from {peer}: this looks like {looks}, not MPEG-TS ({}); cht takes MPEG-TS over TCP, e.g. ffmpeg ... -f mpegts tcp://HOST:PORT; {bytes} bytes read, none recorded{}",
+            "closed the connection from {peer}: {}: cht takes MPEG-TS over TCP ({}); {bytes} bytes read, none recorded{}",
+            match looks {
+                Looks::Unknown => "this is not MPEG-TS".to_string(),
+                _ => format!("this looks like {looks}"),
+            },
             looks.hint(),
             more_like_it(held_back)
         );

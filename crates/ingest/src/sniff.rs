@@ -44,19 +44,25 @@ pub enum Looks {
 }
 
 impl Looks {
+    /// Every kind.
+    pub const ALL: [Looks; 6] = [
+        Looks::Http,
+        Looks::Rtsp,
+        Looks::Tls,
+        Looks::Flv,
+        Looks::Rtmp,
+        Looks::Unknown,
+    ];
+
     /// What to do instead, for the log line.
     pub fn hint(self) -> &'static str {
         match self {
-            Looks::Http => "a web page or an HTTP client; nothing was recorded",
-            Looks::Rtsp => "an RTSP client; send with `-f mpegts tcp://HOST:PORT` instead",
-            Looks::Tls => "a TLS client; cht takes plain TCP (no tls:// or https://)",
-            Looks::Flv => "`-f flv` output; send with `-f mpegts tcp://HOST:PORT` instead",
-            Looks::Rtmp => {
-                "an RTMP client; send with `-f mpegts tcp://HOST:PORT` instead of rtmp://"
-            }
-            Looks::Unknown => {
-                "the first bytes are not TS packets (sync byte 0x47 every 188, 192 or 204 bytes)"
-            }
+            Looks::Http => "a web page or an HTTP client sent this",
+            Looks::Rtsp => "send with ffmpeg ... -f mpegts tcp://HOST:PORT, not rtsp://",
+            Looks::Tls => "plain TCP, not tls:// or https://",
+            Looks::Flv => "send with -f mpegts instead of -f flv",
+            Looks::Rtmp => "send with -f mpegts tcp://HOST:PORT instead of rtmp://",
+            Looks::Unknown => "e.g. ffmpeg ... -f mpegts tcp://HOST:PORT; the first bytes must be TS packets, a 0x47 sync byte every 188, 192 or 204 bytes",
         }
     }
 }
@@ -69,7 +75,7 @@ impl fmt::Display for Looks {
             Looks::Tls => "TLS",
             Looks::Flv => "FLV",
             Looks::Rtmp => "RTMP",
-            Looks::Unknown => "not MPEG-TS",
+            Looks::Unknown => "an unknown protocol",
         })
     }
 }
