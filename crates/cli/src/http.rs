@@ -2,9 +2,9 @@
 //! cannot get around (`axum::serve` has none of these knobs).
 //!
 //! - A connection must send a complete request head within
-//!   [`Limits::header_timeout`] of opening (or of its previous answer), and
-//!   an idle keep-alive connection is closed after [`Limits::idle_timeout`]:
-//!   half-sent requests cannot pile up.
+//!   [`Limits::header_timeout`] of opening, and between requests it may stay
+//!   idle (or be sending its next head) for [`Limits::idle_timeout`]; bytes
+//!   trickled in do not extend either: half-sent requests cannot pile up.
 //! - At most [`Limits::max_connections`] connections are open at once,
 //!   derived from the process's file-descriptor limit so the recording
 //!   always keeps descriptors to work with. When the cap is reached the
@@ -41,10 +41,9 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 /// The limits of one server.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Time to send a complete request head, from connecting or from the
-    /// previous answer.
+    /// Time to send the first complete request head, from connecting.
     pub header_timeout: Duration,
-    /// An open connection with no request for this long is closed.
+    /// After an answer, time until the next complete request head.
     pub idle_timeout: Duration,
     /// Connections open at once.
     pub max_connections: usize,
@@ -164,9 +163,11 @@ async fn serve_connection(
         })
     };
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // hyper's own header timeout also runs between requests, which would cut
+    // keep-alive to it: the watch below times both instead.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(None)
         .max_buf_size(MAX_HEAD)
         .keep_alive(true);
     let connection = builder.serve_connection(TokioIo::new(stream), service);
@@ -334,6 +335,132 @@ impl HttpBody for TrackedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+
+    /// Serves a one-route app with `limits` on a runtime of its own thread.
+    fn server(limits: Limits) -> (SocketAddr, watch::Sender<bool>, std::thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = watch::channel(false);
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(listener).unwrap();
+                let app = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+                serve(
+                    "test",
+                    listener,
+                    app,
+                    limits,
+                    stopped,
+                    Duration::from_millis(200),
+                )
+                .await;
+            });
+        });
+        (addr, stop, thread)
+    }
+
+    /// How long until the server closes `socket` (reading whatever it sends).
+    fn closed_after(mut socket: TcpStream, started: Instant) -> Duration {
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        loop {
+            match socket.read(&mut buf) {
+                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+    #[test]
+    fn half_sent_heads_trickles_and_idle_keep_alives_are_closed() {
+        let limits = Limits {
+            header_timeout: Duration::from_millis(400),
+            idle_timeout: Duration::from_millis(900),
+            max_connections: 8,
+        };
+        let (addr, stop, thread) = server(limits);
+
+        let started = Instant::now();
+        let mut half = TcpStream::connect(addr).unwrap();
+        half.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .unwrap();
+        let half_closed = closed_after(half, started);
+
+        // A byte every 50 ms never makes a head: bytes do not buy time.
+        let started = Instant::now();
+        let trickle = TcpStream::connect(addr).unwrap();
+        let writer = trickle.try_clone().unwrap();
+        let dripping = std::thread::spawn(move || {
+            let mut writer = writer;
+            for &b in b"GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+                if writer.write_all(&[b]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let trickle_closed = closed_after(trickle, started);
+
+        let mut kept = TcpStream::connect(addr).unwrap();
+        kept.write_all(GET).unwrap();
+        let mut answer = [0u8; 12];
+        kept.read_exact(&mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200");
+        let answered = Instant::now();
+        let idle_closed = closed_after(kept, answered);
+
+        dripping.join().unwrap();
+        stop.send_replace(true);
+        thread.join().unwrap();
+        let slack = Duration::from_secs(1);
+        for (what, took, limit) in [
+            ("half-sent head", half_closed, limits.header_timeout),
+            ("trickled head", trickle_closed, limits.header_timeout),
+            ("idle keep-alive", idle_closed, limits.idle_timeout),
+        ] {
+            assert!(
+                took >= limit.mul_f32(0.9) && took < limit + slack,
+                "{what}: closed after {took:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_full_server_closes_the_longest_idle_connection_for_a_new_one() {
+        let limits = Limits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(10),
+            max_connections: 2,
+        };
+        let (addr, stop, thread) = server(limits);
+        let started = Instant::now();
+        let oldest = TcpStream::connect(addr).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let _second = TcpStream::connect(addr).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let mut newcomer = TcpStream::connect(addr).unwrap();
+        newcomer.write_all(GET).unwrap();
+        let mut answer = [0u8; 12];
+        newcomer.read_exact(&mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200", "the newcomer is served");
+        assert!(
+            closed_after(oldest, started) < Duration::from_secs(2),
+            "the oldest idle one made room"
+        );
+        stop.send_replace(true);
+        thread.join().unwrap();
+    }
 
     #[test]
     fn the_cap_follows_the_file_limit() {
