@@ -666,8 +666,12 @@ fn a_trickling_sender_gives_way_to_a_real_one_within_the_idle_timeout() {
 /// Opens a connection that sends half a request head and stops (giving up
 /// quickly when the server's accept queue is full).
 fn half_open(control: &str, port: &str) -> Option<TcpStream> {
+    half_open_within(control, port, Duration::from_millis(300))
+}
+
+fn half_open_within(control: &str, port: &str, timeout: Duration) -> Option<TcpStream> {
     let addr: SocketAddr = control.parse().unwrap();
-    let mut socket = TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()?;
+    let mut socket = TcpStream::connect_timeout(&addr, timeout).ok()?;
     socket
         .write_all(format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n").as_bytes())
         .ok()?;
@@ -747,19 +751,21 @@ fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
     let mut rec = Recorder::start(sessions.path(), &["--relay", "off", "--control", &control]);
     let token = rec.control_token();
     let pid = rec.child.id();
-    // Leave cht a few descriptors: its connection cap (set from the limit
+    // Leave cht a dozen descriptors: its connection cap (set from the limit
     // at start) is now above what it can open, so accept fails with EMFILE.
     let base = open_fds(pid);
     let (ok, _, err) = run(Command::new("prlimit").args([
         "--pid",
         &pid.to_string(),
-        &format!("--nofile={}:", base + 6),
+        &format!("--nofile={}:", base + 12),
     ]));
     assert!(ok, "{err}");
-    // More than cht can take and its accept queue holds.
-    let held: Vec<TcpStream> = (0..200)
-        .filter_map(|_| half_open(&control, &port))
+    // More than cht can take and its accept queue (129) holds; a connect
+    // that finds the queue full gives up at once.
+    let held: Vec<TcpStream> = (0..160)
+        .filter_map(|_| half_open_within(&control, &port, Duration::from_millis(50)))
         .collect();
+    assert!(held.len() > 130, "only {} connections", held.len());
     rec.wait_for_line("accepting connections fails", Duration::from_secs(10));
     // An exhausted table makes every accept fail at once: 3 s of that.
     thread::sleep(Duration::from_secs(3));
@@ -801,8 +807,12 @@ fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
         "{log}"
     );
     assert!(log.len() < 16 << 10, "{} bytes of log:\n{log}", log.len());
+    let recovered = log
+        .lines()
+        .find(|l| l.contains("accepting connections again"))
+        .unwrap_or("");
     eprintln!(
-        "EMFILE storm: {} bytes of log in all ({storm_log} by the end of 3 s of failing accepts)",
+        "EMFILE storm: {} bytes of log in all ({storm_log} by the end of 3 s of failing accepts); {recovered}",
         log.len()
     );
 }
