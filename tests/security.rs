@@ -946,6 +946,11 @@ fn sigterm_while_draining_transcriptions_still_exits_in_time() {
         took < Duration::from_secs(3),
         "SIGTERM took {took:?} to exit:\n{log}"
     );
+    // The watchdog, not the transcription, ended it.
+    assert!(
+        log.contains("still stopping after 2.5 s: exiting now"),
+        "{log}"
+    );
     let started = std::fs::read_to_string(&pids).unwrap();
     let pids: Vec<&str> = started
         .lines()
