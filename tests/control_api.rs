@@ -18,28 +18,36 @@ use std::time::{Duration, Instant};
 use cht_suite::{cht_bin, fixture, free_tcp_port, run, Recorder};
 use serde_json::{json, Value};
 
-/// A blocking client of one control API.
+/// A blocking client of one control API, with its token.
 struct Api {
     base: String,
+    bearer: String,
     agent: ureq::Agent,
 }
 
 impl Api {
-    fn new(addr: &str) -> Api {
+    fn new(addr: &str, token: &str) -> Api {
         Api {
             base: format!("http://{addr}"),
+            bearer: format!("Bearer {token}"),
             agent: agent(Some(Duration::from_secs(20))),
         }
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
-        answer(self.agent.get(format!("{}{path}", self.base)).call())
+        answer(
+            self.agent
+                .get(format!("{}{path}", self.base))
+                .header("Authorization", &self.bearer)
+                .call(),
+        )
     }
 
     fn post(&self, path: &str, body: &str) -> (u16, Value) {
         answer(
             self.agent
                 .post(format!("{}{path}", self.base))
+                .header("Authorization", &self.bearer)
                 .content_type("application/json")
                 .send(body),
         )
@@ -49,6 +57,7 @@ impl Api {
         answer(
             self.agent
                 .put(format!("{}{path}", self.base))
+                .header("Authorization", &self.bearer)
                 .content_type("application/json")
                 .send(body),
         )
@@ -88,15 +97,16 @@ fn assert_json_error(code: u16, body: &Value, expected: u16) {
     assert!(!message.is_empty());
 }
 
-/// `cht record --once` with the control API on a free port; returns it and
-/// the control address.
-fn start_recorder(sessions: &Path) -> (Recorder, String) {
+/// `cht record --once` with the control API on a free port; returns it,
+/// the control address and the API's token.
+fn start_recorder(sessions: &Path) -> (Recorder, String, String) {
     let control = format!("127.0.0.1:{}", free_tcp_port());
-    let rec = Recorder::start(
+    let mut rec = Recorder::start(
         sessions,
         &["--relay", "off", "--once", "--control", &control],
     );
-    (rec, control)
+    let token = rec.control_token();
+    (rec, control, token)
 }
 
 /// Writes the fixture to the recorder in chunks spread over `secs`.
@@ -149,8 +159,8 @@ fn exits_cleanly(rec: Recorder) {
 #[test]
 fn the_api_under_a_real_client_while_streaming() {
     let sessions = tempfile::tempdir().unwrap();
-    let (rec, control) = start_recorder(sessions.path());
-    let api = Api::new(&control);
+    let (rec, control, token) = start_recorder(sessions.path());
+    let api = Api::new(&control, &token);
 
     let (code, body) = api.post("/capture", "");
     assert_json_error(code, &body, 409);
@@ -235,8 +245,8 @@ fn the_api_under_a_real_client_while_streaming() {
 #[test]
 fn bad_requests_get_json_errors_and_the_server_keeps_working() {
     let sessions = tempfile::tempdir().unwrap();
-    let (rec, control) = start_recorder(sessions.path());
-    let api = Api::new(&control);
+    let (rec, control, token) = start_recorder(sessions.path());
+    let api = Api::new(&control, &token);
     let cases: [(&str, &str, &str, u16); 8] = [
         ("POST", "/frames/sent", "not json", 400),
         ("POST", "/frames/sent", r#"{"ids": "F0001"}"#, 400),
@@ -262,8 +272,13 @@ fn bad_requests_get_json_errors_and_the_server_keeps_working() {
     }
     // A request cut off mid-body does not take the server down either.
     let mut raw = TcpStream::connect(&control).unwrap();
-    raw.write_all(b"POST /frames/sent HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ids\"")
-        .unwrap();
+    raw.write_all(
+        format!(
+            "POST /frames/sent HTTP/1.1\r\nHost: {control}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"ids\""
+        )
+        .as_bytes(),
+    )
+    .unwrap();
     drop(raw);
     let (code, frames) = api.get("/frames");
     assert_eq!((code, frames), (200, json!([])));
@@ -273,9 +288,10 @@ fn bad_requests_get_json_errors_and_the_server_keeps_working() {
 }
 
 /// Reads SSE lines on a thread; the channel closes when the stream ends.
-fn read_sse(control: &str) -> mpsc::Receiver<String> {
+fn read_sse(control: &str, token: &str) -> mpsc::Receiver<String> {
     let response = agent(None)
         .get(format!("http://{control}/events"))
+        .header("Authorization", format!("Bearer {token}"))
         .call()
         .expect("GET /events");
     assert_eq!(response.status().as_u16(), 200);
@@ -306,14 +322,19 @@ fn read_sse(control: &str) -> mpsc::Receiver<String> {
 #[test]
 fn sse_delivers_frame_events_and_ends_at_shutdown() {
     let sessions = tempfile::tempdir().unwrap();
-    let (rec, control) = start_recorder(sessions.path());
-    let lines = read_sse(&control);
+    let (rec, control, token) = start_recorder(sessions.path());
+    let lines = read_sse(&control, &token);
     // A client that never reads must not hold the recording up.
     let mut stalled = TcpStream::connect(&control).unwrap();
     stalled
-        .write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(
+            format!(
+                "GET /events HTTP/1.1\r\nHost: {control}\r\nAuthorization: Bearer {token}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
         .unwrap();
-    let session = session_dir(sessions.path(), &Api::new(&control).status());
+    let session = session_dir(sessions.path(), &Api::new(&control, &token).status());
 
     let sender = send_fixture_paced(&rec.addr, 3.0);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -365,7 +386,7 @@ fn sse_delivers_frame_events_and_ends_at_shutdown() {
 #[test]
 fn marking_sent_while_frames_arrive_loses_no_entry() {
     let sessions = tempfile::tempdir().unwrap();
-    let (rec, control) = start_recorder(sessions.path());
+    let (rec, control, token) = start_recorder(sessions.path());
     let stop_demo = Arc::new(AtomicBool::new(false));
     let demo = {
         let (addr, stop) = (rec.addr.parse().unwrap(), stop_demo.clone());
@@ -377,7 +398,7 @@ fn marking_sent_while_frames_arrive_loses_no_entry() {
         };
         thread::spawn(move || cht_demo::send_demo(addr, opts, &stop))
     };
-    let api = Arc::new(Api::new(&control));
+    let api = Arc::new(Api::new(&control, &token));
     wait_until("a decoded picture", Duration::from_secs(20), || {
         api.status()["video"]["pictures"].as_u64() > Some(0)
     });
@@ -464,50 +485,65 @@ fn marking_sent_while_frames_arrive_loses_no_entry() {
     }
 }
 
-fn cht(args: &[&str]) -> (bool, String, String) {
-    run(Command::new(cht_bin()).args(args).stdin(Stdio::null()))
+/// Runs a thin client as a person would next to `cht record`: with the
+/// same sessions directory (where it finds the token, unless
+/// $XDG_RUNTIME_DIR holds it).
+fn cht(sessions: &Path, args: &[&str]) -> (bool, String, String) {
+    run(Command::new(cht_bin())
+        .args(args)
+        .env("CHT_SESSIONS_DIR", sessions)
+        .stdin(Stdio::null()))
 }
 
 #[test]
 fn thin_clients_talk_to_a_running_recorder() {
     let sessions = tempfile::tempdir().unwrap();
-    let (rec, control) = start_recorder(sessions.path());
+    let (rec, control, token) = start_recorder(sessions.path());
     let sender = send_fixture_paced(&rec.addr, 4.0);
-    let api = Api::new(&control);
+    let api = Api::new(&control, &token);
     wait_until("a decoded picture", Duration::from_secs(20), || {
         api.status()["video"]["pictures"].as_u64() > Some(0)
     });
 
-    let (ok, out, err) = cht(&["status", "--control", &control]);
+    let (ok, out, err) = cht(sessions.path(), &["status", "--control", &control]);
     assert!(ok, "{err}");
     assert!(out.lines().count() > 5, "pretty JSON: {out}");
     let status: Value = serde_json::from_str(&out).expect("status JSON");
     assert_eq!(status["session"], api.status()["session"]);
 
-    let (ok, out, err) = cht(&["threshold", "0.2", "--control", &control]);
+    let (ok, out, err) = cht(
+        sessions.path(),
+        &["threshold", "0.2", "--control", &control],
+    );
     assert!(ok, "{err}");
     assert_eq!(
         serde_json::from_str::<Value>(&out).unwrap(),
         json!({"threshold": 0.2})
     );
     assert_eq!(api.status()["threshold"], 0.2);
-    let (ok, _, err) = cht(&["threshold", "2", "--control", &control]);
+    let (ok, _, err) = cht(sessions.path(), &["threshold", "2", "--control", &control]);
     assert!(!ok && err.contains("outside 0..1"), "{err}");
 
-    let (ok, out, err) = cht(&["capture", "--control", &control]);
+    let (ok, out, err) = cht(sessions.path(), &["capture", "--control", &control]);
     assert!(ok, "{err}");
     let entry: Value = serde_json::from_str(&out).expect("capture JSON");
     assert_eq!(entry["manual"], true);
     assert_jpeg(&session_dir(sessions.path(), &status), &entry);
     let id = entry["id"].as_str().unwrap();
 
-    let (ok, out, err) = cht(&["frames", "sent", id, "--control", &control]);
+    let (ok, out, err) = cht(
+        sessions.path(),
+        &["frames", "sent", id, "--control", &control],
+    );
     assert!(ok, "{err}");
     assert_eq!(
         serde_json::from_str::<Value>(&out).unwrap(),
         json!({"updated": 1})
     );
-    let (ok, out, err) = cht(&["frames", "--unsent", "--control", &control]);
+    let (ok, out, err) = cht(
+        sessions.path(),
+        &["frames", "--unsent", "--control", &control],
+    );
     assert!(ok, "{err}");
     let unsent: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert!(unsent.iter().all(|e| e["id"] != id), "{out}");
@@ -519,7 +555,8 @@ fn thin_clients_talk_to_a_running_recorder() {
 #[test]
 fn thin_client_with_nothing_listening_says_so() {
     let addr = format!("127.0.0.1:{}", free_tcp_port());
-    let (ok, out, err) = cht(&["status", "--control", &addr]);
+    let nowhere = tempfile::tempdir().unwrap();
+    let (ok, out, err) = cht(nowhere.path(), &["status", "--control", &addr]);
     assert!(!ok);
     assert!(out.is_empty(), "{out}");
     assert!(

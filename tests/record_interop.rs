@@ -211,11 +211,11 @@ fn sigterm(child: &std::process::Child) {
 }
 
 #[test]
-fn garbage_around_the_stream_loses_nothing_and_does_not_stop_the_recorder() {
-    use std::io::Write;
+fn garbage_in_the_stream_loses_nothing_and_does_not_stop_the_recorder() {
+    use std::io::{Read, Write};
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
-    let rec = Recorder::start(&sessions, &["--relay", "off", "--once"]);
+    let mut rec = Recorder::start(&sessions, &["--relay", "off", "--once"]);
     let ts = std::fs::read(fixture(SOURCE)).unwrap();
     // Deterministic junk, with stray sync bytes to tempt the framer.
     let junk: Vec<u8> = (0..20_000u32)
@@ -227,9 +227,22 @@ fn garbage_around_the_stream_loses_nothing_and_does_not_stop_the_recorder() {
             }
         })
         .collect();
+    // A connection that does not start with TS packets is not a sender
+    // (cross-protocol defence): closed, nothing recorded, and --once waits on.
     let mut conn = std::net::TcpStream::connect(&rec.addr).unwrap();
+    let _ = conn.write_all(&junk).and_then(|_| conn.write_all(&ts));
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert!(matches!(conn.read(&mut [0u8; 8]), Ok(0) | Err(_)), "closed");
+    rec.wait_for_line("not MPEG-TS", Duration::from_secs(10));
+    // Inside a stream, junk is skipped and costs nothing.
+    let middle = 188 * 2000;
+    let mut conn = std::net::TcpStream::connect(&rec.addr).unwrap();
+    for piece in ts[..middle].chunks(1000) {
+        conn.write_all(piece).unwrap();
+    }
     conn.write_all(&junk).unwrap();
-    for piece in ts.chunks(1000) {
+    for piece in ts[middle..].chunks(1000) {
         conn.write_all(piece).unwrap();
     }
     conn.write_all(&junk).unwrap();

@@ -57,6 +57,12 @@ impl Recorder {
     /// and waits until it listens; `addr` is the port it got (asking the
     /// kernel, not guessing a free port, so parallel tests never collide).
     pub fn start(sessions: &Path, args: &[&str]) -> Recorder {
+        Self::start_wrapped(&[], sessions, args)
+    }
+
+    /// Like [`Recorder::start`], run through `wrapper` (e.g. `prlimit
+    /// --nofile=512`, which execs `cht`: the child is still cht itself).
+    pub fn start_wrapped(wrapper: &[&str], sessions: &Path, args: &[&str]) -> Recorder {
         let addr = "127.0.0.1:0".to_string();
         // Tests run side by side: no two recorders may want the default
         // control port.
@@ -65,7 +71,15 @@ impl Recorder {
         } else {
             vec!["--control", "off"]
         };
-        let mut child = Command::new(cht_bin())
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(cht_bin());
+                c
+            }
+            None => Command::new(cht_bin()),
+        };
+        let mut child = command
             .args(["record", "--listen", &addr, "--sessions-dir"])
             .arg(sessions)
             .args(control)
@@ -120,6 +134,20 @@ impl Recorder {
                 ),
             }
         }
+    }
+
+    /// The control API's token: `cht record` names its file at start (the
+    /// file is in $XDG_RUNTIME_DIR/cht/ or <sessions-dir>/.run/).
+    pub fn control_token(&mut self) -> String {
+        let line = self.wait_for_line("its token is in ", Duration::from_secs(30));
+        let path = line
+            .split("its token is in ")
+            .nth(1)
+            .expect("the control line names the token file")
+            .trim();
+        let token = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read the token file {path}: {e}"));
+        token.trim().to_string()
     }
 
     /// Waits for exit and returns the whole stderr.

@@ -50,11 +50,13 @@ pub fn ensure_build_tools() -> anyhow::Result<()> {
     ensure(&[("nasm", "nasm")])
 }
 
-/// ffmpeg/ffprobe are the independent oracles of the interop tests.
+/// ffmpeg/ffprobe are the independent oracles of the interop tests;
+/// prlimit runs the security tests' file-descriptor attacks.
 pub fn ensure_test_tools() -> anyhow::Result<()> {
     ensure(&[
         ("nasm", "nasm"),
         ("ffmpeg", "ffmpeg"),
         ("ffprobe", "ffmpeg"),
+        ("prlimit", "util-linux"),
     ])
 }

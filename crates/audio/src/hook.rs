@@ -6,8 +6,13 @@
 //! command per chunk, with the chunk path as last argument, kills it after a
 //! timeout, and stores its stdout as `transcript/chunk_NNNN.txt`, listed in
 //! `transcript/index.json`. Both files appear atomically.
+//!
+//! The command runs in a process group of its own: a timeout or a stop
+//! kills it with everything it started, and what it leaves running when it
+//! exits is killed too, so no transcriber outlives cht.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,8 +21,8 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use rustix::process::{kill_process_group, waitid, Pid, Signal, WaitId, WaitIdOptions};
 use serde_json::json;
-use wait_timeout::ChildExt;
 
 use crate::chunker::ChunkInfo;
 use crate::error::{AudioError, Result};
@@ -255,31 +260,32 @@ impl Worker {
     }
 
     fn run_command(&self, chunk_path: &Path) -> std::io::Result<Outcome> {
-        let mut child = Command::new(&self.argv[0])
-            .args(&self.argv[1..])
-            .arg(chunk_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
+        let mut child = GroupChild::spawn(
+            Command::new(&self.argv[0])
+                .args(&self.argv[1..])
+                .arg(chunk_path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        )?;
         // Pipes are drained on their own threads so a chatty command cannot
         // fill a pipe and stall before the timeout.
-        let stdout = read_in_background(child.stdout.take());
-        let stderr = read_in_background(child.stderr.take());
+        let stdout = read_in_background(child.child.stdout.take());
+        let stderr = read_in_background(child.child.stderr.take());
         let deadline = Instant::now() + self.timeout;
         let status = loop {
-            if let Some(status) = child.wait_timeout(Duration::from_millis(50))? {
+            if let Some(status) = child.try_wait()? {
                 break status;
             }
             if self.counters.abandon.load(Ordering::Relaxed) {
-                kill(&mut child);
+                child.kill();
                 return Ok(Outcome::Abandoned);
             }
             if Instant::now() >= deadline {
-                // Readers are left behind: a grandchild may hold the pipes open.
-                kill(&mut child);
+                child.kill();
                 return Ok(Outcome::TimedOut);
             }
+            thread::sleep(POLL);
         };
         let out = stdout.join().unwrap_or_default();
         let err = stderr.join().unwrap_or_default();
@@ -313,9 +319,49 @@ fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> JoinHandle<V
     })
 }
 
-fn kill(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+/// How often a running command is looked at.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A command in a process group of its own, so that it and everything it
+/// started are killed together.
+struct GroupChild {
+    child: Child,
+    group: Option<Pid>,
+}
+
+impl GroupChild {
+    fn spawn(command: &mut Command) -> std::io::Result<Self> {
+        let child = command.process_group(0).spawn()?;
+        let group = i32::try_from(child.id()).ok().and_then(Pid::from_raw);
+        Ok(GroupChild { child, group })
+    }
+
+    /// The exit status once the command has exited; whatever it left
+    /// running in its group is killed first.
+    fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        let Some(group) = self.group else {
+            return self.child.try_wait();
+        };
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+        if waitid(WaitId::Pid(group), options)?.is_none() {
+            return Ok(None);
+        }
+        // Not reaped yet, so the group id cannot have been reused.
+        let _ = kill_process_group(group, Signal::KILL);
+        self.child.wait().map(Some)
+    }
+
+    fn kill(&mut self) {
+        match self.group {
+            Some(group) => {
+                let _ = kill_process_group(group, Signal::KILL);
+            }
+            None => {
+                let _ = self.child.kill();
+            }
+        }
+        let _ = self.child.wait();
+    }
 }
 
 fn tail(s: &str, max: usize) -> &str {
@@ -396,6 +442,34 @@ mod tests {
         assert_eq!(stats.timed_out, 1);
         assert!(t.elapsed() < Duration::from_secs(10));
         assert!(!dir.path().join("t2/chunk_0000.txt").exists());
+    }
+
+    #[test]
+    fn a_timed_out_command_leaves_nothing_running() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pid_file = dir.path().join("grandchild.pid");
+        // The shell starts a grandchild and waits: killing only the shell
+        // would leave `sleep` running.
+        let cmd = format!(
+            "sh -c 'sleep 30 & echo $! > {}; wait' x",
+            pid_file.display()
+        );
+        let hook =
+            TranscriptHook::with_limits(cmd, dir.path().join("t"), Duration::from_millis(300), 1)
+                .expect("hook");
+        hook.submit(&chunk(dir.path(), 0));
+        assert_eq!(hook.finish().timed_out, 1);
+        let pid = std::fs::read_to_string(&pid_file).expect("pid file");
+        let stat = format!("/proc/{}/stat", pid.trim());
+        // Gone, or a zombie waiting for init to reap it (SIGKILL takes
+        // effect when the process is next scheduled: give it a moment).
+        let running = || std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z "));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while running() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let alive = running();
+        assert!(!alive, "the command's child {pid} outlived it");
     }
 
     #[test]

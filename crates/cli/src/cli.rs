@@ -78,6 +78,10 @@ pub struct ControlArgs {
         default_value = "127.0.0.1:4446"
     )]
     pub control: SocketAddr,
+    /// File holding the control API's token. Default: the one `cht record`
+    /// wrote for ADDR, in $XDG_RUNTIME_DIR/cht/ or <sessions-dir>/.run/.
+    #[arg(long, global = true, value_name = "PATH", env = "CHT_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -195,7 +199,9 @@ pub struct RecordArgs {
     /// Longest fragment in milliseconds: the most a crash can lose.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(100..=60_000))]
     pub fragment_ms: u32,
-    /// Drop a sender that sends nothing for this long (e.g. 10s, 500ms).
+    /// Drop a sender that delivers no complete video or audio frame for
+    /// this long (e.g. 10s, 500ms); bytes alone do not count. A new sender
+    /// waits at most this long for a stalled one's slot.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
     /// Exit after the first sender disconnects.
@@ -220,7 +226,10 @@ pub struct RecordArgs {
     /// argument; e.g. a whisper CLI); its stdout is kept as the transcript.
     #[arg(long, value_name = "CMD")]
     pub on_audio_chunk: Option<String>,
-    /// Control API address (loopback only), or `off`.
+    /// Control API address (loopback only), or `off`. Every request must
+    /// carry the per-run token that cht writes (mode 0600) to
+    /// $XDG_RUNTIME_DIR/cht/ or <sessions-dir>/.run/; the thin clients
+    /// (`cht status` ...) read it themselves.
     #[arg(long, default_value = "127.0.0.1:4446", value_parser = parse_relay)]
     pub control: Relay,
     /// No sender needed: feed the recorder from the built-in demo source

@@ -1,10 +1,13 @@
 //! `cht status`, `cht capture`, `cht threshold`, `cht frames`: thin blocking
 //! HTTP clients of a running `cht record`'s control API (see `control.rs`).
 //! Each sends one request and prints the JSON answer, pretty, on stdout.
+//! They find the recorder's token themselves (see `token.rs`) and send it as
+//! `Authorization: Bearer`, with a JSON body on every change.
 
 use crate::cli::{ControlArgs, FramesArgs, FramesCommand, ThresholdArgs};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 /// A capture waits for a JPEG to be encoded; everything else is instant.
@@ -31,27 +34,30 @@ pub enum ClientError {
     },
     #[error("{request}: the answer is not JSON: {body:?}")]
     NotJson { request: String, body: String },
+    /// cht record answers but no token was found to send it.
+    #[error("{request}: refused without a token: {reason}")]
+    NoToken { request: String, reason: String },
 }
 
-pub fn status(args: &ControlArgs) -> anyhow::Result<()> {
-    print_json(&ControlClient::new(args.control).call(Method::Get, "/status", None)?)
+pub fn status(args: &ControlArgs, sessions_dir: &Path) -> anyhow::Result<()> {
+    print_json(&ControlClient::for_args(args, sessions_dir).call(Method::Get, "/status", None)?)
 }
 
-pub fn capture(args: &ControlArgs) -> anyhow::Result<()> {
-    print_json(&ControlClient::new(args.control).call(Method::Post, "/capture", None)?)
+pub fn capture(args: &ControlArgs, sessions_dir: &Path) -> anyhow::Result<()> {
+    print_json(&ControlClient::for_args(args, sessions_dir).call(Method::Post, "/capture", None)?)
 }
 
-pub fn threshold(args: &ThresholdArgs) -> anyhow::Result<()> {
+pub fn threshold(args: &ThresholdArgs, sessions_dir: &Path) -> anyhow::Result<()> {
     let body = json!({ "threshold": args.threshold });
-    print_json(&ControlClient::new(args.control.control).call(
+    print_json(&ControlClient::for_args(&args.control, sessions_dir).call(
         Method::Put,
         "/threshold",
         Some(body),
     )?)
 }
 
-pub fn frames(args: &FramesArgs) -> anyhow::Result<()> {
-    let client = ControlClient::new(args.control.control);
+pub fn frames(args: &FramesArgs, sessions_dir: &Path) -> anyhow::Result<()> {
+    let client = ControlClient::for_args(&args.control, sessions_dir);
     let answer = match &args.command {
         Some(FramesCommand::Sent { ids }) => {
             client.call(Method::Post, "/frames/sent", Some(json!({ "ids": ids })))?
@@ -75,11 +81,19 @@ pub enum Method {
 
 pub struct ControlClient {
     addr: SocketAddr,
+    /// The token, or why there is none (said only if the server wants one).
+    token: Result<String, String>,
     agent: ureq::Agent,
 }
 
 impl ControlClient {
-    pub fn new(addr: SocketAddr) -> Self {
+    /// A client of `--control ADDR`, with the token of that recorder.
+    pub fn for_args(args: &ControlArgs, sessions_dir: &Path) -> Self {
+        let token = crate::token::find(args.control, sessions_dir, args.token_file.as_deref());
+        Self::new(args.control, token.map_err(|e| e.to_string()))
+    }
+
+    pub fn new(addr: SocketAddr, token: Result<String, String>) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // The API is on loopback: an HTTP_PROXY from the environment must not apply.
@@ -89,6 +103,7 @@ impl ControlClient {
             .build();
         ControlClient {
             addr,
+            token,
             agent: config.into(),
         }
     }
@@ -103,22 +118,38 @@ impl ControlClient {
     ) -> Result<Value, ClientError> {
         let request = format!("{method:?} {path}").to_uppercase();
         let url = format!("http://{}{path}", self.addr);
-        let sent = match (method, body) {
-            (Method::Get, _) => self.agent.get(&url).call(),
-            (Method::Post, None) => self.agent.post(&url).send_empty(),
-            (Method::Post, Some(body)) => self
-                .agent
-                .post(&url)
-                .content_type("application/json")
-                .send(body.to_string()),
-            (Method::Put, body) => self
-                .agent
-                .put(&url)
-                .content_type("application/json")
-                .send(body.unwrap_or(Value::Null).to_string()),
+        let bearer = self.token.as_ref().ok().map(|t| format!("Bearer {t}"));
+        // Every change carries a JSON body (the API refuses anything else).
+        let body = body.unwrap_or_else(|| json!({})).to_string();
+        let sent = match method {
+            Method::Get => {
+                let mut get = self.agent.get(&url);
+                if let Some(bearer) = &bearer {
+                    get = get.header("Authorization", bearer);
+                }
+                get.call()
+            }
+            Method::Post | Method::Put => {
+                let mut change = match method {
+                    Method::Put => self.agent.put(&url),
+                    _ => self.agent.post(&url),
+                };
+                if let Some(bearer) = &bearer {
+                    change = change.header("Authorization", bearer);
+                }
+                change.content_type("application/json").send(body)
+            }
         };
         let mut response = sent.map_err(|source| self.transport_error(&request, source))?;
         let status = response.status().as_u16();
+        if status == 401 {
+            if let Err(reason) = &self.token {
+                return Err(ClientError::NoToken {
+                    request,
+                    reason: reason.clone(),
+                });
+            }
+        }
         let text =
             response
                 .body_mut()

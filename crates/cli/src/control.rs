@@ -19,7 +19,14 @@
 //!
 //! Every error, including unknown paths and wrong methods, is a JSON body
 //! `{"error": "..."}` with a 4xx/5xx status.
+//!
+//! Loopback is not private (a web page, another local user can reach it):
+//! every request passes the [`crate::guard`] rules first (a local Host, no
+//! foreign Origin, the per-run bearer token of [`crate::token`], JSON for
+//! every change), and the server runs under the limits of [`crate::http`].
 
+use crate::guard::{LocalGuardLayer, Policy};
+use crate::token::ControlToken;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -34,8 +41,8 @@ use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::convert::Infallible;
-use std::future::IntoFuture;
 use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::TryRecvError;
 use std::sync::Arc;
@@ -50,14 +57,15 @@ const SSE_POLL: Duration = Duration::from_millis(50);
 const SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Events one SSE client may have pending before the bus drops its events.
 const SSE_QUEUE: usize = 1024;
-/// After shutdown is asked for, connections get this long to finish.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// After shutdown is asked for, connections get this long to finish (well
+/// inside the shutdown bound of [`crate::shutdown::EXIT_BOUND`]).
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
 /// Longest plain-text error of axum's that is turned into JSON.
 const MAX_ERROR_BODY: usize = 64 << 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
-    #[error("the control API only listens on loopback (127.0.0.1 or ::1), not {0}: it has no authentication; use --control off to disable it")]
+    #[error("the control API only listens on loopback (127.0.0.1 or ::1), not {0}: it is for this machine only; use --control off to disable it")]
     NotLoopback(SocketAddr),
     #[error("cannot listen for the control API on {addr}: {source} (another cht record running? choose another --control ADDR or --control off)")]
     Bind {
@@ -67,12 +75,16 @@ pub enum ControlError {
     },
     #[error("cannot start the control API: {0}")]
     Start(#[source] std::io::Error),
+    #[error("cannot keep the control API's token: {0}")]
+    Token(#[from] crate::token::TokenError),
 }
 
 /// A running control API. Dropping it (or [`ControlServer::shutdown`])
 /// stops it: open requests get a short grace, SSE streams end.
 pub struct ControlServer {
     pub addr: SocketAddr,
+    /// Removed when the server is dropped (after the thread has stopped).
+    pub token: ControlToken,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -96,18 +108,21 @@ impl Drop for ControlServer {
     }
 }
 
-/// Binds `addr` now (so a taken port fails `cht record` at start) and serves
-/// on a thread of its own until shut down or until `stop` is set.
+/// Binds `addr` now (so a taken port fails `cht record` at start), writes
+/// the token file for the bound address, and serves on a thread of its own
+/// until shut down or until `stop` is set.
 pub fn serve(
     addr: SocketAddr,
     control: LiveControl,
     stop: Arc<AtomicBool>,
+    sessions_dir: &Path,
 ) -> Result<ControlServer, ControlError> {
     if !addr.ip().is_loopback() {
         return Err(ControlError::NotLoopback(addr));
     }
     let listener = TcpListener::bind(addr).map_err(|source| ControlError::Bind { addr, source })?;
     let bound = listener.local_addr().map_err(ControlError::Start)?;
+    let token = ControlToken::create(bound, sessions_dir)?;
     listener
         .set_nonblocking(true)
         .map_err(ControlError::Start)?;
@@ -116,10 +131,12 @@ pub fn serve(
         .build()
         .map_err(ControlError::Start)?;
     let (shutdown, _) = watch::channel(false);
+    let policy = Policy::new("control API", bound.port(), token.secret());
     let app = router(ApiState {
         control,
         shutdown: shutdown.subscribe(),
-    });
+    })
+    .layer(LocalGuardLayer::new(policy));
     let signal = shutdown.clone();
     let thread = std::thread::Builder::new()
         .name("cht-control".into())
@@ -127,6 +144,7 @@ pub fn serve(
         .map_err(ControlError::Start)?;
     Ok(ControlServer {
         addr: bound,
+        token,
         shutdown,
         thread: Some(thread),
     })
@@ -145,16 +163,15 @@ fn run_server(
             Err(e) => return tracing::error!("control API: {e}"),
         };
         tokio::spawn(watch_stop_flag(stop, shutdown.clone()));
-        let graceful = shutdown_requested(shutdown.subscribe());
-        let serving = axum::serve(listener, app).with_graceful_shutdown(graceful).into_future();
-        let deadline = async {
-            shutdown_requested(shutdown.subscribe()).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        };
-        tokio::select! {
-            result = serving => if let Err(e) = result { tracing::error!("control API: {e}") },
-            () = deadline => tracing::debug!("control API: closing connections still open after {SHUTDOWN_GRACE:?}"),
-        }
+        crate::http::serve(
+            "control API",
+            listener,
+            app,
+            crate::http::Limits::for_this_process(),
+            shutdown.subscribe(),
+            SHUTDOWN_GRACE,
+        )
+        .await;
     });
     // A capture may still be waiting for its JPEG; do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(200));
@@ -276,6 +293,7 @@ async fn status(State(state): State<ApiState>) -> Json<LiveStatus> {
     Json(state.control.status())
 }
 
+/// The body, if any, is ignored (the guard has made sure it is JSON).
 async fn capture(
     State(state): State<ApiState>,
 ) -> Result<(StatusCode, Json<FrameEntry>), ApiError> {

@@ -5,10 +5,14 @@ mod analyze;
 mod cli;
 mod client;
 mod control;
+mod guard;
 mod hooks;
+mod http;
 mod probe;
 mod record;
 mod sessions;
+mod shutdown;
+mod token;
 
 use clap::Parser;
 
@@ -22,10 +26,10 @@ fn main() -> std::process::ExitCode {
         cli::Command::Sessions(a) => sessions::run(a, args.sessions_dir),
         cli::Command::Analyze(a) => analyze::analyze(a, args.sessions_dir),
         cli::Command::Scores(a) => analyze::scores(a),
-        cli::Command::Status(a) => client::status(&a),
-        cli::Command::Capture(a) => client::capture(&a),
-        cli::Command::Threshold(a) => client::threshold(&a),
-        cli::Command::Frames(a) => client::frames(&a),
+        cli::Command::Status(a) => client::status(&a, &args.sessions_dir),
+        cli::Command::Capture(a) => client::capture(&a, &args.sessions_dir),
+        cli::Command::Threshold(a) => client::threshold(&a, &args.sessions_dir),
+        cli::Command::Frames(a) => client::frames(&a, &args.sessions_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

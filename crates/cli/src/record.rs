@@ -20,7 +20,7 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         Some(id) => dir.resume(id).context("cannot resume the session")?,
         None => dir.create_new().context("cannot create a session")?,
     };
-    let result = record_into(&session, &args);
+    let result = record_into(&session, &args, &sessions_dir);
     // A new session that ends up with no file at all (nobody sent anything,
     // or the start failed) leaves no trace.
     if args.session.is_none() && remove_if_empty(&session.path) && result.is_ok() {
@@ -44,9 +44,14 @@ fn remove_if_empty(dir: &Path) -> bool {
     !has_files(dir) && std::fs::remove_dir_all(dir).is_ok()
 }
 
-fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Result<()> {
+fn record_into(
+    session: &cht_session::Session,
+    args: &RecordArgs,
+    sessions_dir: &Path,
+) -> anyhow::Result<()> {
     let args = args.clone();
-    let stop = install_stop_handler()?;
+    let shutdown = crate::shutdown::Shutdown::install()?;
+    let stop = shutdown.flag();
     let relay = match args.relay {
         Relay::Off => None,
         Relay::To(addr) => Some(UdpRelay::new(addr)?),
@@ -67,6 +72,7 @@ fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Res
             &bus,
             &session.path,
             crate::hooks::frame_path,
+            shutdown.clone(),
         )?);
     }
     if let Some(cmd) = &args.on_segment {
@@ -76,6 +82,7 @@ fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Res
             &bus,
             Path::new(""),
             crate::hooks::segment_path,
+            shutdown.clone(),
         )?);
     }
     let mut analysis = LiveAnalysis::start(
@@ -90,11 +97,15 @@ fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Res
             control_addr,
             analysis.control(),
             stop.clone(),
+            sessions_dir,
         )?),
         Relay::Off => None,
     };
+    if let Some(c) = &control {
+        shutdown.remove_at_exit(c.token.path().to_path_buf());
+    }
     tracing::info!("session {} in {}", session.id, session.path.display());
-    print_hints(&args, addr, control.as_ref().map(|c| c.addr));
+    print_hints(&args, addr, control.as_ref());
     let demo = args
         .demo
         .then(|| spawn_demo(addr, args.demo_duration, stop.clone()));
@@ -109,7 +120,7 @@ fn record_into(session: &cht_session::Session, args: &RecordArgs) -> anyhow::Res
     let result = server.run(&mut recorder, &stop, args.once || args.demo);
     let stats = recorder.stats().clone();
     drop(recorder);
-    analysis.finish(stop.load(Ordering::SeqCst));
+    analysis.finish(stop.load(Ordering::SeqCst) || shutdown.requested());
     if let Some(demo) = demo {
         stop.store(true, Ordering::SeqCst);
         let _ = demo.join();
@@ -156,7 +167,11 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
     }
 }
 
-fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<SocketAddr>) {
+fn print_hints(
+    args: &RecordArgs,
+    addr: SocketAddr,
+    control: Option<&crate::control::ControlServer>,
+) {
     if args.demo {
         eprintln!(
             "cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)"
@@ -177,7 +192,11 @@ fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<SocketAddr>)
         Relay::Off => eprintln!("cht: UDP relay off"),
     }
     if let Some(c) = control {
-        eprintln!("cht: control API on http://{c}  (cht status, cht capture, cht threshold T)");
+        eprintln!(
+            "cht: control API on http://{}  (cht status, cht capture, cht threshold T); its token is in {}",
+            c.addr,
+            c.token.path().display()
+        );
     }
 }
 
@@ -217,22 +236,6 @@ fn spawn_demo(
             Err(e) => tracing::error!("demo source failed: {e}"),
         }
     })
-}
-
-/// First Ctrl-C/SIGTERM: finish the fragment in progress and exit cleanly.
-/// Second: exit at once (what is on disk is already whole fragments).
-fn install_stop_handler() -> anyhow::Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("cht: second interrupt, exiting now");
-            std::process::exit(130);
-        }
-        eprintln!("cht: stopping (finishing the current fragment; interrupt again to exit now)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
-    Ok(stop)
 }
 
 pub fn remux(args: RemuxArgs) -> anyhow::Result<()> {

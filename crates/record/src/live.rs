@@ -254,6 +254,12 @@ impl IngestSink for LiveRecorder<'_> {
         self.stats.refused += 1;
     }
 
+    /// Complete access units and audio frames: bytes alone do not keep a
+    /// sender from being dropped as idle.
+    fn progress(&self) -> Option<u64> {
+        Some(self.stats.video_units + self.stats.audio_frames)
+    }
+
     fn tick(&mut self) {
         let current = self
             .current
