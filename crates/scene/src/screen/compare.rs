@@ -160,7 +160,7 @@ pub(crate) fn compare(
     if out.changed > 0 {
         out.bounds = Some((x0, y0, x1, y1));
         if find_scroll {
-            find_vertical_shift(earlier, later, &mut out);
+            find_vertical_shift(earlier, later, active, &mut out);
         }
     }
     out
@@ -189,7 +189,12 @@ fn detail(cells: &[u8], cells_x: usize, cells_y: usize, x: usize, y: usize) -> i
 /// align (a line being typed, a video playing beside the text) are outvoted,
 /// so an editor inserting a line, which scrolls the lines below it, is a
 /// scroll too.
-fn find_vertical_shift(earlier: &FrameSignature, later: &FrameSignature, out: &mut Comparison) {
+fn find_vertical_shift(
+    earlier: &FrameSignature,
+    later: &FrameSignature,
+    active: &[bool],
+    out: &mut Comparison,
+) {
     let Some((x0, y0, x1, y1)) = out.bounds else {
         return;
     };
@@ -202,7 +207,19 @@ fn find_vertical_shift(earlier: &FrameSignature, later: &FrameSignature, out: &m
     let max_shift = rows * 3 / 4;
     let mut support = vec![0usize; (2 * max_shift + 1) as usize];
     let mut voters = 0;
+    let cells_x = earlier.cells_x();
     for b in (x0 * CELL) / BAND..(x1 * CELL).div_ceil(BAND).min(later.bands()) {
+        // A band that is mostly activity (a video beside the text) cannot
+        // say whether the text scrolled.
+        let columns = b * (BAND / CELL)..((b + 1) * (BAND / CELL)).min(cells_x);
+        let cells = (y1 - y0) * columns.len();
+        let masked = (y0..y1)
+            .flat_map(|y| columns.clone().map(move |x| y * cells_x + x))
+            .filter(|&i| active[i])
+            .count();
+        if masked * 10 > cells * 3 {
+            continue;
+        }
         let before = &earlier.band_profile(b)[top..bottom];
         let after = &later.band_profile(b)[top..bottom];
         if let Some(aligned) = band_alignments(before, after, max_shift) {

@@ -178,6 +178,9 @@ const RECENT_MOTION: f64 = 1.0;
 const FOOTAGE_ENTER: f64 = 0.5;
 const FOOTAGE_AFTER: f64 = 1.5;
 const FOOTAGE_LEAVE: f64 = 0.3;
+/// A change in motion for longer than this without a sudden part (a log
+/// scrolling, a long animation) is activity, not a new screen.
+const LONG_MOTION: f64 = 3.0;
 /// Cells this close to active or moving ones are judged with them.
 const MASK_MARGIN: usize = 2;
 /// A cell that moved this recently is still in motion when a picture is
@@ -191,8 +194,13 @@ mod at_default {
     /// The same, for a screen that never settled (judged at the bound): an
     /// animation keeps changing small parts of the screen.
     pub const REPLACED_IN_MOTION: f64 = 0.03;
-    /// ...of which at least this share is structure, not shade (unless
-    /// `REPLACED_MUCH` is replaced).
+    /// ...more than it adds (`REPLACING`: output below a prompt replaces
+    /// little), of which at least this share is structure, not shade
+    /// (unless `REPLACED_MUCH` is replaced).
+    pub const REPLACING: f64 = 0.3;
+    /// ...or replaces this share of the earlier content (an editor closing
+    /// onto a shell full of earlier output).
+    pub const REPLACED_OF_CONTENT: f64 = 0.4;
     pub const STRUCTURAL: f64 = 0.25;
     pub const REPLACED_MUCH: f64 = 0.03;
     /// ...or at least this much, when it is much of the content before and
@@ -206,6 +214,8 @@ mod at_default {
     /// Shade changes alone (a highlight) make a new screen only over this
     /// much of it (a new window of another colour).
     pub const REPAINTED: f64 = 0.3;
+    /// A change of this much of the screen is a new screen, if structural.
+    pub const MOST_CHANGED: f64 = 0.2;
     /// Added content that alone makes a new screen (a new window on an
     /// empty desktop, a page drawn on a blank one).
     pub const ADDED: f64 = 0.2;
@@ -243,6 +253,9 @@ enum State {
 
 #[derive(Debug, Clone)]
 struct Episode {
+    /// When the change began, and when the current judging window began
+    /// (a bound that finds the change still under way opens a new window).
+    began: f64,
     start: f64,
     /// Time of the last frame with motion.
     last_motion: f64,
@@ -396,6 +409,7 @@ impl ScreenEvents {
         self.cells = Cells::new(signature.cells().len());
         self.first_change = vec![i32::MAX; signature.cells().len()];
         self.state = State::Changing(Episode {
+            began: time,
             start: time,
             last_motion: time,
             forced: Some(cause),
@@ -491,10 +505,12 @@ impl ScreenEvents {
             return;
         }
         if !was_active {
-            // Footage began: a change under way is judged now.
+            // Footage began: a change under way is judged now, and the
+            // screen regime waits for the footage to end.
             if let State::Changing(episode) = self.state.clone() {
                 self.decide(&episode, cur, step);
             }
+            self.settle_here(cur);
         }
         if let (Some(Cut { time: cut_time, .. }), Some(prev)) = (cut, self.prev.clone()) {
             // The cut frame itself (a keyframe, in encoders that place one
@@ -547,8 +563,11 @@ impl ScreenEvents {
         let Some(prev) = &self.prev else {
             return false;
         };
-        let none = vec![false; cur.signature.cells().len()];
-        compare(&prev.signature, &cur.signature, &none, true).scroll.is_some()
+        let c = compare(&prev.signature, &cur.signature, &self.cells.active, true);
+        if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
+            eprintln!("DEBUG spike t={:.3} scroll={:?} bounds={:?} chg={:.3}", cur.time, c.scroll, c.bounds, c.changed_share());
+        }
+        c.scroll.is_some()
     }
 
     fn cut_picture(&mut self, cut: f64, source: PictureSource, seen: &Seen) -> ScreenPicture {
@@ -584,6 +603,7 @@ impl ScreenEvents {
                 let (quiet_for, was_dirty) = (time - *last_motion, *dirty);
                 if moving || (drift_due && self.drifted(cur)) {
                     self.state = State::Changing(Episode {
+                        began: time,
                         start: time,
                         last_motion: time,
                         forced: None,
@@ -700,7 +720,12 @@ impl ScreenEvents {
         if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
             eprintln!("DEBUG decide compared={} sudden={:.2} t={:.3} start={:.3} settled={settled} ev_t={:.3} repl={:.4} of_ink={:.2} content={:.2} shade={:.4} add={:.4} chg={:.4} scroll={:?} exposed={:.2} coarse={}", change.compared, sudden, seen.time, episode.start, event_time(&times, episode.start), change.replaced_share(), change.replaced_of_content(), change.content_changed(), change.shaded_share(), change.added_share(), change.changed_share(), change.scroll, change.exposed_share(), change.coarse_blocks);
         }
-        if let Some(cause) = self.event_cause(&change, settled, sudden) {
+        // Seconds of motion before it settled: a log scrolling for seconds
+        // ends far from where it began, and is still activity.
+        let lasted = seen.time - episode.began;
+        let cause = self.event_cause(&change, settled, sudden);
+        let cause = cause.filter(|_| lasted < LONG_MOTION || sudden >= at_default::SUDDEN);
+        if let Some(cause) = cause {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
             if let Some(before) = &episode.before {
@@ -781,12 +806,17 @@ impl ScreenEvents {
         let structural = replaced / (replaced + change.shaded_share()).max(f64::MIN_POSITIVE);
         // How much of the change replaced content rather than adding to it.
         let replacing = replaced / (replaced + change.added_share()).max(f64::MIN_POSITIVE);
+        let most_changed = change.changed_share() >= at_default::MOST_CHANGED;
         let event = if settled {
-            // Much of the screen's content replaced; or, on a sparse screen
+            // Most of the screen changed (a window switch); much of the
+            // screen's content replaced; or, on a sparse screen
             // (a slide with a few lines), most of its content; or a small
             // part replaced at once (a tab of an editor, a renamed box).
-            (replaced >= at_default::REPLACED * scale
-                && (structural >= at_default::STRUCTURAL || replaced >= at_default::REPLACED_MUCH))
+            (most_changed && structural >= at_default::STRUCTURAL)
+                || (replaced >= at_default::REPLACED * scale
+                    && (replacing >= at_default::REPLACING
+                        || change.replaced_of_content() >= at_default::REPLACED_OF_CONTENT)
+                    && (structural >= at_default::STRUCTURAL || replaced >= at_default::REPLACED_MUCH))
                 || (replaced >= at_default::REPLACED_SPARSE * scale
                     && change.content_changed() >= at_default::CONTENT_CHANGED
                     && replacing >= 0.5
