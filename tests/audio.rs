@@ -446,6 +446,7 @@ fn unsupported_audio_is_reported_once() {
     }
     .audio_params();
     let frame = |pts| AudioPacket {
+        track: 0,
         pts,
         samples: 1024,
         data: vec![0xff; 64].into(),
@@ -467,21 +468,25 @@ fn unsupported_audio_is_reported_once() {
     assert!(pipeline.finish().expect("finish").is_empty());
     assert_eq!(pipeline.stats().frames_unsupported, 20);
 
-    // A codec nothing here decodes is refused the same way, by name.
-    let mp2 = AudioParams {
-        codec: AudioCodec::Mp2,
+    // A codec nothing here decodes is refused the same way, by name, with
+    // the fix.
+    let ac3 = AudioParams {
+        track: 0,
+        codec: AudioCodec::Ac3,
         sample_rate: 48000,
         channels: 2,
-        frame_samples: 1152,
+        frame_samples: 1536,
         extra_data: Default::default(),
     };
-    let first = pipeline.push(&mp2, &frame(0));
+    let first = pipeline.push(&ac3, &frame(0));
     assert!(
-        matches!(first, Err(AudioError::NoDecoder(AudioCodec::Mp2))),
+        matches!(first, Err(AudioError::NoDecoder(AudioCodec::Ac3))),
         "{first:?}"
     );
+    let message = first.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("`-c:a aac`"), "{message}");
     assert!(pipeline
-        .push(&mp2, &frame(2160))
+        .push(&ac3, &frame(2880))
         .expect("quietly")
         .is_empty());
     assert_eq!(pipeline.stats().frames_unsupported, 22);

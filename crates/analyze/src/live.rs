@@ -72,7 +72,12 @@ enum VideoWork {
 }
 
 enum AudioWork {
-    Start { segment: u32, origin: i64 },
+    Start {
+        segment: u32,
+        origin: i64,
+        /// The segment's audio tracks.
+        tracks: Vec<AudioParams>,
+    },
     Frame(AudioParams, AudioPacket),
     End,
 }
@@ -198,7 +203,8 @@ struct StreamState {
     segment: u32,
     /// The segment's tracks, once it started.
     video: bool,
-    audio: bool,
+    /// The audio track chunked, once the segment started.
+    audio_track: Option<u8>,
     started: bool,
     audio_params: Option<AudioParams>,
     /// Access units dropped since the queue was last full.
@@ -352,9 +358,13 @@ impl StreamState {
             Gated::Item(DemuxItem::VideoParams(p)) if self.video => {
                 q.video.push_control(VideoWork::Params(p.clone()))
             }
-            Gated::Item(DemuxItem::AudioParams(p)) => self.audio_params = Some(p.clone()),
+            Gated::Item(DemuxItem::AudioParams(p)) if Some(p.track) == self.audio_track => {
+                self.audio_params = Some(p.clone())
+            }
             Gated::Item(DemuxItem::Video(au)) if self.video => self.on_video(au, q),
-            Gated::Item(DemuxItem::Audio(f)) if self.audio => self.on_audio(f, q),
+            Gated::Item(DemuxItem::Audio(f)) if Some(f.track) == self.audio_track => {
+                self.on_audio(f, q)
+            }
             Gated::Item(_) => {}
         }
     }
@@ -365,15 +375,19 @@ impl StreamState {
     fn start(&mut self, start: &SegmentStart, q: &Queues<'_>) {
         self.started = true;
         self.video = start.video.is_some();
-        self.audio = start.audio.is_some();
-        self.audio_params = start.audio.clone();
+        self.audio_params = crate::audio::chunk_track(&start.audio).cloned();
+        self.audio_track = self.audio_params.as_ref().map(|a| a.track);
         let (segment, origin) = (self.segment, start.origin);
         if let Some(params) = &start.video {
             q.video.push_control(VideoWork::Params(params.clone()));
             q.video.push_control(VideoWork::Start { segment, origin });
         }
-        if self.audio {
-            q.audio.push_control(AudioWork::Start { segment, origin });
+        if self.audio_track.is_some() {
+            q.audio.push_control(AudioWork::Start {
+                segment,
+                origin,
+                tracks: start.audio.clone(),
+            });
         }
     }
 
@@ -422,7 +436,7 @@ impl LiveStage for LiveAnalysis {
             state: StreamState {
                 segment: connection.segment,
                 video: false,
-                audio: false,
+                audio_track: None,
                 started: false,
                 audio_params: None,
                 skipped: 0,
@@ -503,7 +517,15 @@ fn audio_worker(
     let bus = control.bus().clone();
     while let Some(work) = q.pop() {
         let result = match work {
-            AudioWork::Start { segment, origin } => audio.start_segment(segment, origin),
+            AudioWork::Start {
+                segment,
+                origin,
+                tracks,
+            } => {
+                let chosen = crate::audio::chunk_track(&tracks).map(|a| a.track);
+                audio.note_tracks(&tracks, chosen);
+                audio.start_segment(segment, origin)
+            }
             AudioWork::Frame(p, f) => audio.push(&p, &f),
             AudioWork::End => audio.finish_segment(),
         };

@@ -1,19 +1,55 @@
-//! One AAC frame in, 1024 interleaved `f32` sample frames out (Symphonia).
+//! One coded audio frame in, interleaved `f32` samples out (Symphonia):
+//! AAC-LC (up to 8 channels) and MPEG audio (MP1, MP2, MP3). Every other
+//! codec is refused with [`AudioError::NoDecoder`], once, by the caller.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use cht_core::aac::AacConfig;
 use cht_core::{AudioCodec, AudioPacket, AudioParams};
-use symphonia::core::codecs::audio::well_known::CODEC_ID_AAC;
+use symphonia::core::codecs::audio::well_known::{
+    CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3,
+};
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::packet::PacketRef;
 use symphonia::core::units::{Duration, Timestamp};
-use symphonia::default::codecs::AacDecoder;
+use symphonia::default::codecs::{AacDecoder, MpaDecoder};
 
 use crate::error::{AudioError, FrameError};
 
 /// Samples per channel in one AAC-LC frame.
 pub const FRAME_SAMPLES: usize = cht_core::aac::FRAME_SAMPLES as usize;
+
+/// True when cht decodes the codec of these parameters into chunks (AAC
+/// and MPEG audio; whether an AAC configuration is supported is only known
+/// when the decoder is built).
+pub fn decodes(codec: AudioCodec) -> bool {
+    matches!(
+        codec,
+        AudioCodec::Aac | AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3
+    )
+}
+
+/// Decodes one Symphonia packet into `pcm`; a panic on hostile input costs
+/// the frame (the caller rebuilds the decoder), never the recording.
+fn decode_into(
+    decoder: &mut dyn AudioDecoder,
+    payload: &[u8],
+    duration: u64,
+    pcm: &mut Vec<f32>,
+) -> Result<usize, FrameError> {
+    let packet = PacketRef::new(0, Timestamp::new(0), Duration::new(duration), payload);
+    // Symphonia is not fuzzed by us; a panic on hostile input must cost
+    // one frame, not the recording. The fuzz target still sees panics
+    // (libFuzzer's hook aborts first).
+    let outcome = catch_unwind(AssertUnwindSafe(|| match decoder.decode_ref(&packet) {
+        Ok(buf) => {
+            buf.copy_to_vec_interleaved::<f32>(pcm);
+            Ok(buf.frames())
+        }
+        Err(e) => Err(FrameError::Decode(e.to_string())),
+    }));
+    outcome.unwrap_or(Err(FrameError::Panicked))
+}
 
 /// AAC-LC decoder for container-less frames (no ADTS header).
 pub struct AacFrameDecoder {
@@ -23,8 +59,8 @@ pub struct AacFrameDecoder {
 }
 
 impl AacFrameDecoder {
-    /// Builds a decoder for `config`. Anything but AAC-LC mono/stereo is an
-    /// [`AudioError::UnsupportedCodec`].
+    /// Builds a decoder for `config`. Anything but AAC-LC with a channel
+    /// configuration of 1 to 7 is an [`AudioError::UnsupportedCodec`].
     pub fn new(config: AacConfig) -> Result<Self, AudioError> {
         Ok(AacFrameDecoder {
             decoder: build_decoder(&config)?,
@@ -34,7 +70,7 @@ impl AacFrameDecoder {
     }
 
     /// Builds a decoder for a track with these parameters: another codec
-    /// is [`AudioError::NoDecoder`], AAC other than AAC-LC mono/stereo
+    /// is [`AudioError::NoDecoder`], AAC other than AAC-LC
     /// [`AudioError::UnsupportedCodec`].
     pub fn for_params(params: &AudioParams) -> Result<Self, AudioError> {
         match AacConfig::of(params) {
@@ -73,34 +109,21 @@ impl AacFrameDecoder {
 
     /// Decodes one raw AAC frame (no ADTS header) into interleaved `f32`.
     pub fn decode_payload(&mut self, payload: &[u8]) -> Result<&[f32], FrameError> {
-        let packet = PacketRef::new(
-            0,
-            Timestamp::new(0),
-            Duration::new(FRAME_SAMPLES as u64),
+        let result = decode_into(
+            &mut self.decoder,
             payload,
+            FRAME_SAMPLES as u64,
+            &mut self.pcm,
         );
-        let pcm = &mut self.pcm;
-        let decoder = &mut self.decoder;
-        // Symphonia is not fuzzed by us; a panic on hostile input must cost
-        // one frame, not the recording. The fuzz target still sees panics
-        // (libFuzzer's hook aborts first).
-        let outcome = catch_unwind(AssertUnwindSafe(|| match decoder.decode_ref(&packet) {
-            Ok(buf) => {
-                buf.copy_to_vec_interleaved::<f32>(pcm);
-                Ok(buf.frames())
-            }
-            Err(e) => Err(FrameError::Decode(e.to_string())),
-        }));
-        let result = match outcome {
-            Ok(r) => r,
-            Err(_) => {
-                self.decoder = build_decoder(&self.config).map_err(|_| FrameError::Panicked)?;
-                Err(FrameError::Panicked)
-            }
-        };
+        if result == Err(FrameError::Panicked) {
+            self.decoder = build_decoder(&self.config).map_err(|_| FrameError::Panicked)?;
+        }
         match result {
             Ok(FRAME_SAMPLES) => Ok(&self.pcm),
-            Ok(got) => Err(FrameError::WrongLength { got }),
+            Ok(got) => Err(FrameError::WrongLength {
+                got,
+                expected: FRAME_SAMPLES,
+            }),
             Err(e) => {
                 // A failed frame leaves half-updated overlap state behind.
                 self.decoder.reset();
@@ -110,16 +133,17 @@ impl AacFrameDecoder {
     }
 }
 
-/// AAC-LC mono/stereo is all Symphonia decodes; say so before trying.
+/// AAC-LC with a channel configuration of 1 to 7 is what Symphonia (as
+/// patched in vendor/) decodes; say so before trying.
 fn check_supported(config: &AacConfig) -> Result<(), String> {
     match config.object_type {
         2 => {}
         5 | 29 => return Err("HE-AAC (SBR/PS) is not supported".into()),
         t => return Err(format!("audio object type {t} is not AAC-LC")),
     }
-    if !(1..=2).contains(&config.channel_config) {
+    if !(1..=7).contains(&config.channel_config) {
         return Err(format!(
-            "channel configuration {} (only mono and stereo)",
+            "channel configuration {} (a program config element; 1 to 7 are decoded)",
             config.channel_config
         ));
     }
@@ -143,6 +167,158 @@ fn build_decoder(config: &AacConfig) -> Result<AacDecoder, AudioError> {
         .map_err(|e| unsupported(e.to_string()))
 }
 
+/// MPEG audio (layer I, II, III) decoder for whole frames, header included.
+pub struct MpegFrameDecoder {
+    decoder: MpaDecoder,
+    params: AudioParams,
+    pcm: Vec<f32>,
+}
+
+impl MpegFrameDecoder {
+    /// A decoder for a track of MP1, MP2 or MP3 frames.
+    pub fn for_params(params: &AudioParams) -> Result<Self, AudioError> {
+        Ok(MpegFrameDecoder {
+            decoder: build_mpeg_decoder(params)?,
+            params: params.clone(),
+            pcm: Vec::new(),
+        })
+    }
+
+    /// Decodes one whole frame into interleaved `f32`.
+    pub fn decode_packet(&mut self, packet: &AudioPacket) -> Result<&[f32], FrameError> {
+        let expected = self.params.frame_samples as usize;
+        let result = decode_into(
+            &mut self.decoder,
+            &packet.data,
+            expected as u64,
+            &mut self.pcm,
+        );
+        if result == Err(FrameError::Panicked) {
+            self.decoder = build_mpeg_decoder(&self.params).map_err(|_| FrameError::Panicked)?;
+        }
+        match result {
+            Ok(got) if got == expected => {
+                if self.pcm.len() == expected * usize::from(self.params.channels) {
+                    Ok(&self.pcm)
+                } else {
+                    Err(FrameError::WrongLength { got, expected })
+                }
+            }
+            Ok(got) => Err(FrameError::WrongLength { got, expected }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn build_mpeg_decoder(params: &AudioParams) -> Result<MpaDecoder, AudioError> {
+    let codec = match params.codec {
+        AudioCodec::Mp1 => CODEC_ID_MP1,
+        AudioCodec::Mp2 => CODEC_ID_MP2,
+        AudioCodec::Mp3 => CODEC_ID_MP3,
+        other => return Err(AudioError::NoDecoder(other)),
+    };
+    let mut symphonia_params = AudioCodecParameters::new();
+    symphonia_params
+        .for_codec(codec)
+        .with_sample_rate(params.sample_rate);
+    MpaDecoder::try_new(&symphonia_params, &AudioDecoderOptions::default()).map_err(|e| {
+        AudioError::Unsupported {
+            codec: params.codec,
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// The decoder of one audio track, whatever its codec: what the pipeline
+/// and the whole-track decoder use.
+pub struct AudioFrameDecoder {
+    inner: Inner,
+    channels: usize,
+    frame_samples: usize,
+    weights: Vec<f32>,
+}
+
+enum Inner {
+    Aac(AacFrameDecoder),
+    Mpeg(MpegFrameDecoder),
+}
+
+impl AudioFrameDecoder {
+    /// A decoder for a track with these parameters: AAC-LC or MPEG audio;
+    /// another codec is [`AudioError::NoDecoder`], an AAC configuration
+    /// Symphonia does not decode [`AudioError::UnsupportedCodec`].
+    pub fn for_params(params: &AudioParams) -> Result<Self, AudioError> {
+        match params.codec {
+            AudioCodec::Aac => {
+                let decoder = AacFrameDecoder::for_params(params)?;
+                let config = decoder.config();
+                Ok(AudioFrameDecoder {
+                    channels: decoder.channels(),
+                    frame_samples: FRAME_SAMPLES,
+                    weights: speech_weights(config.channel_config),
+                    inner: Inner::Aac(decoder),
+                })
+            }
+            AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3 => {
+                let channels = usize::from(params.channels.clamp(1, 2));
+                Ok(AudioFrameDecoder {
+                    inner: Inner::Mpeg(MpegFrameDecoder::for_params(params)?),
+                    channels,
+                    frame_samples: params.frame_samples as usize,
+                    weights: speech_weights(channels as u8),
+                })
+            }
+            other => Err(AudioError::NoDecoder(other)),
+        }
+    }
+
+    /// Channels of the decoded PCM.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Samples per channel of one frame.
+    pub fn frame_samples(&self) -> usize {
+        self.frame_samples
+    }
+
+    /// The weight of each decoded channel in the speech (mono) mix: the
+    /// centre and front channels carry speech, the surrounds less, the LFE
+    /// nothing; they sum to 1 so the mix never clips.
+    pub fn speech_weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// Decodes one packet into interleaved `f32`.
+    pub fn decode_packet(&mut self, packet: &AudioPacket) -> Result<&[f32], FrameError> {
+        match &mut self.inner {
+            Inner::Aac(d) => d.decode_packet(packet),
+            Inner::Mpeg(d) => d.decode_packet(packet),
+        }
+    }
+}
+
+/// Speech-mix weights by AAC channel configuration, in AAC's channel order
+/// (C, L, R, then side/back pairs, LFE last): the ITU-R BS.775 downmix
+/// (centre 1, fronts 0.707, surrounds 0.5, LFE dropped), normalised.
+fn speech_weights(channel_config: u8) -> Vec<f32> {
+    const C: f32 = 1.0;
+    const F: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    const S: f32 = 0.5;
+    let raw: &[f32] = match channel_config {
+        1 => &[C],
+        2 => &[F, F],
+        3 => &[C, F, F],
+        4 => &[C, F, F, S],
+        5 => &[C, F, F, S, S],
+        6 => &[C, F, F, S, S, 0.0],
+        7 => &[C, F, F, S, S, S, S, 0.0],
+        _ => &[1.0],
+    };
+    let sum: f32 = raw.iter().sum();
+    raw.iter().map(|w| w / sum).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,8 +333,8 @@ mod tests {
     }
 
     #[test]
-    fn refuses_he_aac_and_multichannel_with_a_typed_error() {
-        for (ot, ch) in [(5, 2), (29, 2), (1, 2), (2, 6), (2, 0)] {
+    fn refuses_he_aac_and_program_config_elements_with_a_typed_error() {
+        for (ot, ch) in [(5, 2), (29, 2), (1, 2), (2, 0), (2, 8)] {
             match AacFrameDecoder::new(config(ot, ch)) {
                 Err(AudioError::UnsupportedCodec { object_type, .. }) => {
                     assert_eq!(object_type, ot)
@@ -166,17 +342,28 @@ mod tests {
                 other => panic!("({ot},{ch}) gave {:?}", other.err()),
             }
         }
-        let mp2 = AudioParams {
-            codec: AudioCodec::Mp2,
+        let opus = AudioParams {
+            track: 0,
+            codec: AudioCodec::Opus,
             sample_rate: 48000,
             channels: 2,
             frame_samples: 1152,
             extra_data: Default::default(),
         };
         assert!(matches!(
-            AacFrameDecoder::for_params(&mp2),
-            Err(AudioError::NoDecoder(AudioCodec::Mp2))
+            AacFrameDecoder::for_params(&opus),
+            Err(AudioError::NoDecoder(AudioCodec::Opus))
         ));
+        assert!(matches!(
+            AudioFrameDecoder::for_params(&opus),
+            Err(AudioError::NoDecoder(AudioCodec::Opus))
+        ));
+        let surround = AudioFrameDecoder::for_params(&config(2, 6).audio_params())
+            .expect("5.1 AAC-LC is decoded");
+        assert_eq!(surround.channels(), 6);
+        let w = surround.speech_weights();
+        assert!(w[0] > w[1] && w[1] > w[3] && w[5] == 0.0, "{w:?}");
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         let lc = AacFrameDecoder::for_params(&config(2, 1).audio_params()).expect("AAC-LC mono");
         assert_eq!(lc.config(), config(2, 1));
     }

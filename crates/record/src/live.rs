@@ -31,6 +31,8 @@ struct Current {
     connection: Connection,
     recorder: SegmentRecorder,
     started: bool,
+    /// What was named as not recorded on this connection (said once).
+    named: Vec<String>,
 }
 
 /// Records every connection into the next segment of a session: a
@@ -145,6 +147,7 @@ impl LiveStage for LiveRecorder {
             connection: connection.clone(),
             recorder: SegmentRecorder::new(path, self.opts),
             started: false,
+            named: Vec::new(),
         });
         let (peer, segment) = (connection.peer.to_string(), connection.segment);
         self.status.update(|s| {
@@ -167,7 +170,20 @@ impl LiveStage for LiveRecorder {
         let Some(cur) = self.current.as_mut() else {
             return;
         };
+        let mut notices = cur.recorder.take_notices();
+        if let DemuxItem::Tracks(list) = item {
+            notices.extend(list.ignored.iter().map(|s| s.to_string()));
+        }
         let pushed = cur.recorder.push(item);
+        notices.extend(cur.recorder.take_notices());
+        notices.retain(|n| !cur.named.contains(n));
+        cur.named.extend(notices.iter().cloned());
+        for notice in notices {
+            self.bus.warn(WarningKind::TrackNotRecorded, notice);
+        }
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
         let started_now = !cur.started && cur.recorder.is_started();
         cur.started |= started_now;
         let (segment, path) = (cur.connection.segment, cur.recorder.path().to_path_buf());

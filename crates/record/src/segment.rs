@@ -96,14 +96,17 @@ struct SegmentFile {
     opts: SegmentOptions,
     /// The video parameters in force (changes are counted and kept in band).
     video: Option<VideoParams>,
-    /// The audio parameters of the segment's track.
-    audio: Option<AudioParams>,
-    /// The audio parameters the packets being written belong to.
-    latest_audio: Option<AudioParams>,
+    /// The parameters of the segment's audio tracks, fixed when it starts.
+    audio: Vec<AudioParams>,
+    /// The audio parameters the packets being written belong to, by track.
+    latest_audio: Vec<AudioParams>,
     writer: Option<FragmentWriter<File>>,
-    /// Tracks of the file, fixed when it starts.
+    /// The file has a video track, fixed when it starts.
     has_video: bool,
-    has_audio: bool,
+    /// Audio tracks whose packets are not recorded (named once).
+    unrecorded_audio: Vec<u8>,
+    /// What could not be recorded, for the caller to name once.
+    notices: Vec<String>,
     failed: bool,
     stats: SegmentStats,
 }
@@ -117,11 +120,12 @@ impl SegmentRecorder {
                 path: path.into(),
                 opts,
                 video: None,
-                audio: None,
-                latest_audio: None,
+                audio: Vec::new(),
+                latest_audio: Vec::new(),
                 writer: None,
                 has_video: false,
-                has_audio: false,
+                unrecorded_audio: Vec::new(),
+                notices: Vec::new(),
                 failed: false,
                 stats: SegmentStats::default(),
             },
@@ -146,6 +150,14 @@ impl SegmentRecorder {
             dropped_early_audio: gate.dropped_early_audio,
             ..self.out.stats.clone()
         }
+    }
+
+    /// Sentences naming what arrived but cannot be in this segment (a
+    /// codec configuration no MP4 sample entry describes, an audio track
+    /// that began after the segment started), each once, since the last
+    /// call: for the caller to log and report.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.out.notices)
     }
 
     /// What the file holds so far.
@@ -214,10 +226,38 @@ impl SegmentFile {
             fragment_ms: self.opts.fragment_ms,
             ..FragmentOptions::default()
         };
-        self.has_video = start.video.is_some();
-        self.has_audio = start.audio.is_some();
-        self.video = start.video.clone();
-        self.audio = start.audio.clone();
+        let video = start.video.clone().filter(|v| {
+            self.refuse(cht_fmp4::check_video(v).err().map(|e| {
+                format!(
+                    "{} video ({}x{}) is not recorded: {e}",
+                    v.codec, v.width, v.height
+                )
+            }))
+        });
+        let audio: Vec<AudioParams> =
+            start
+                .audio
+                .iter()
+                .filter(|a| {
+                    self.refuse(cht_fmp4::check_audio(a).err().map(|e| {
+                        format!("audio track {} ({}) is not recorded: {e}", a.track, a.codec)
+                    }))
+                })
+                .cloned()
+                .collect();
+        self.unrecorded_audio = start
+            .audio
+            .iter()
+            .map(|a| a.track)
+            .filter(|t| !audio.iter().any(|a| a.track == *t))
+            .collect();
+        if video.is_none() && audio.is_empty() {
+            return Ok(());
+        }
+        self.has_video = video.is_some();
+        self.video = video;
+        self.latest_audio = audio.clone();
+        self.audio = audio;
         let file = match File::create(&self.path) {
             Ok(file) => file,
             Err(source) => {
@@ -228,7 +268,7 @@ impl SegmentFile {
                 });
             }
         };
-        let writer = FragmentWriter::new(file, start.video.as_ref(), start.audio.as_ref(), opts);
+        let writer = FragmentWriter::new(file, self.video.as_ref(), &self.audio, opts);
         match writer {
             Ok(w) => self.writer = Some(w),
             Err(source) => {
@@ -240,13 +280,57 @@ impl SegmentFile {
         Ok(())
     }
 
+    /// Notes `why` a track is not recorded; true when it is recorded.
+    fn refuse(&mut self, why: Option<String>) -> bool {
+        match why {
+            Some(why) => {
+                self.notices.push(why);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// An audio packet can go in the file: its track is one of the
+    /// segment's, in the configuration the track was created with.
+    fn audio_fits(&mut self, packet: &cht_core::AudioPacket) -> bool {
+        let track = packet.track;
+        let segment = self.audio.iter().find(|a| a.track == track);
+        let latest = self.latest_audio.iter().find(|a| a.track == track);
+        match (segment, latest) {
+            (Some(segment), Some(latest)) => segment == latest,
+            _ => {
+                if !self.unrecorded_audio.contains(&track) {
+                    self.unrecorded_audio.push(track);
+                    self.notices.push(format!(
+                        "audio track {track} began after this segment started: it is not in {}",
+                        self.path.display()
+                    ));
+                }
+                false
+            }
+        }
+    }
+
+    fn on_audio_params(&mut self, params: &AudioParams) {
+        match self
+            .latest_audio
+            .iter_mut()
+            .find(|a| a.track == params.track)
+        {
+            Some(latest) => *latest = params.clone(),
+            None => self.latest_audio.push(params.clone()),
+        }
+    }
+
     fn on_video_params(&mut self, params: &VideoParams) {
         match &self.video {
             Some(old) if old.extra_data != params.extra_data => {
                 self.stats.video_config_changes += 1;
                 tracing::warn!(
-                    "{}: H.264 parameters changed mid-segment ({}x{} -> {}x{}); kept in-band",
+                    "{}: {} parameters changed mid-segment ({}x{} -> {}x{}); kept in-band",
                     self.path.display(),
+                    params.codec,
                     old.width,
                     old.height,
                     params.width,
@@ -263,6 +347,13 @@ impl SegmentFile {
             self.stats.dropped_after_error += u64::from(is_packet(item));
             return Ok(());
         }
+        if self.writer.is_none() {
+            return Ok(());
+        }
+        let audio_fits = match item {
+            DemuxItem::Audio(f) => self.audio_fits(f),
+            _ => false,
+        };
         let Some(writer) = self.writer.as_mut() else {
             return Ok(());
         };
@@ -272,18 +363,16 @@ impl SegmentFile {
                 return Ok(());
             }
             DemuxItem::AudioParams(p) => {
-                self.latest_audio = Some(p.clone());
+                self.on_audio_params(p);
                 return Ok(());
             }
             DemuxItem::Video(au) if self.has_video => writer.push_video(au),
-            DemuxItem::Audio(f) if self.has_audio && self.latest_audio == self.audio => {
-                writer.push_audio(f)
-            }
+            DemuxItem::Audio(f) if audio_fits => writer.push_audio(f),
             DemuxItem::Video(_) | DemuxItem::Audio(_) => {
                 self.stats.dropped_mismatched += 1;
                 return Ok(());
             }
-            DemuxItem::Discontinuity(_) => return Ok(()),
+            DemuxItem::Discontinuity(_) | DemuxItem::Tracks(_) => return Ok(()),
         };
         match result {
             Ok(Some(_fragment)) if self.opts.fsync => {

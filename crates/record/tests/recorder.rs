@@ -55,6 +55,7 @@ fn video(n: i64, keyframe: bool) -> DemuxItem {
 
 fn audio(n: i64) -> DemuxItem {
     DemuxItem::Audio(AudioPacket {
+        track: 0,
         pts: n * AAC,
         samples: 1024,
         data: vec![n as u8; 20].into(),

@@ -1,49 +1,96 @@
-//! H.264 access units: keyframe detection and SPS/PPS tracking into the
-//! track's [`VideoParams`].
+//! Video access units: keyframe detection and parameter-set tracking into
+//! the track's [`VideoParams`], for each video codec cht records (H.264,
+//! HEVC, MPEG-2 video).
 //!
-//! Only the NAL units before the first slice are looked at: parameter sets
-//! precede the slices of an access unit, and all slices of one access unit
-//! agree on being IDR or not. So the cost per access unit does not grow with
-//! the picture size.
+//! Only the headers before the first coded slice are looked at: parameter
+//! sets precede the slices of an access unit, and all slices of one access
+//! unit agree on being a keyframe or not. So the cost per access unit does
+//! not grow with the picture size.
 
 use std::ops::Range;
 
 use bytes::Bytes;
 use cht_core::h264::{nal_type, AvcDecoderConfig};
-use cht_core::{PacketFormat, VideoParams};
+use cht_core::hevc::{self, HevcDecoderConfig};
+use cht_core::mpeg2::{self, PictureHead};
+use cht_core::{PacketFormat, VideoCodec, VideoParams};
 
-/// What the head of an access unit holds.
+/// What the head of an access unit holds: whether it is a keyframe, and
+/// where its parameter sets are (H.264: SPS, PPS; HEVC: VPS, SPS, PPS;
+/// MPEG-2: the sequence header).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct AccessUnitHead {
     pub keyframe: bool,
-    pub sps: Option<Range<usize>>,
-    pub pps: Option<Range<usize>>,
+    pub sets: [Option<Range<usize>>; 3],
 }
 
 impl AccessUnitHead {
+    /// An H.264 access unit: IDR slices are keyframes.
     pub fn scan(au: &[u8]) -> AccessUnitHead {
-        let mut head = AccessUnitHead::default();
-        let mut next = next_nal(au, 0);
-        while let Some(start) = next {
-            let kind = au[start] & 0x1f;
+        scan_nals(au, |header| {
+            let kind = header[0] & 0x1f;
             if (nal_type::SLICE..=nal_type::IDR).contains(&kind) {
-                head.keyframe = kind == nal_type::IDR;
-                break;
+                return Nal::Slice(kind == nal_type::IDR);
             }
-            next = next_nal(au, start + 1);
-            if kind == nal_type::SPS || kind == nal_type::PPS {
-                let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
-                let range = start..trim_trailing_zeros(au, start, end);
-                let slot = if kind == nal_type::SPS {
-                    &mut head.sps
-                } else {
-                    &mut head.pps
-                };
-                slot.get_or_insert(range);
+            match kind {
+                nal_type::SPS => Nal::Set(1),
+                nal_type::PPS => Nal::Set(2),
+                _ => Nal::Other,
             }
-        }
-        head
+        })
     }
+
+    /// An HEVC access unit: IRAP pictures (IDR, CRA, BLA) are keyframes.
+    pub fn scan_hevc(au: &[u8]) -> AccessUnitHead {
+        scan_nals(au, |header| {
+            let kind = hevc::nal_unit_type(header);
+            if hevc::is_vcl(kind) {
+                return Nal::Slice(hevc::is_irap(kind));
+            }
+            match kind {
+                hevc::nal_type::VPS => Nal::Set(0),
+                hevc::nal_type::SPS => Nal::Set(1),
+                hevc::nal_type::PPS => Nal::Set(2),
+                _ => Nal::Other,
+            }
+        })
+    }
+
+    /// An MPEG-2 picture: I pictures are keyframes.
+    pub fn scan_mpeg2(picture: &[u8]) -> AccessUnitHead {
+        let head = PictureHead::scan(picture);
+        AccessUnitHead {
+            keyframe: head.is_keyframe(),
+            sets: [head.sequence, None, None],
+        }
+    }
+}
+
+enum Nal {
+    /// A coded slice: a keyframe's or not.
+    Slice(bool),
+    /// A parameter set, by slot.
+    Set(usize),
+    Other,
+}
+
+fn scan_nals(au: &[u8], classify: impl Fn(&[u8]) -> Nal) -> AccessUnitHead {
+    let mut head = AccessUnitHead::default();
+    let mut next = next_nal(au, 0);
+    while let Some(start) = next {
+        let kind = classify(&au[start..]);
+        if let Nal::Slice(keyframe) = kind {
+            head.keyframe = keyframe;
+            break;
+        }
+        next = next_nal(au, start + 1);
+        if let Nal::Set(slot) = kind {
+            let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
+            let range = start..trim_trailing_zeros(au, start, end);
+            head.sets[slot].get_or_insert(range);
+        }
+    }
+    head
 }
 
 /// Index of the NAL header byte after the next `00 00 01` at or after `from`.
@@ -66,17 +113,39 @@ fn trim_trailing_zeros(data: &[u8], start: usize, mut end: usize) -> usize {
     end
 }
 
-/// The parameter sets in force, and the codec parameters they make.
-#[derive(Debug, Default)]
-pub(crate) struct ParameterSets {
-    sps: Option<Bytes>,
-    pps: Option<Bytes>,
+/// One video track's codec, parameter sets in force, and the codec
+/// parameters they make.
+#[derive(Debug)]
+pub(crate) struct VideoParser {
+    codec: VideoCodec,
+    sets: [Option<Bytes>; 3],
     params: Option<VideoParams>,
 }
 
-impl ParameterSets {
+impl VideoParser {
+    pub fn new(codec: VideoCodec) -> Self {
+        VideoParser {
+            codec,
+            sets: [None, None, None],
+            params: None,
+        }
+    }
+
+    pub fn codec(&self) -> VideoCodec {
+        self.codec
+    }
+
     pub fn params(&self) -> Option<&VideoParams> {
         self.params.as_ref()
+    }
+
+    /// Scans an access unit's head.
+    pub fn scan(&self, au: &[u8]) -> AccessUnitHead {
+        match self.codec {
+            VideoCodec::H264 => AccessUnitHead::scan(au),
+            VideoCodec::Hevc => AccessUnitHead::scan_hevc(au),
+            VideoCodec::Mpeg2Video => AccessUnitHead::scan_mpeg2(au),
+        }
     }
 
     /// Takes in the parameter sets found in the first `intact` bytes of an
@@ -88,7 +157,7 @@ impl ParameterSets {
         intact: usize,
     ) -> Option<VideoParams> {
         let mut changed = false;
-        for (range, slot) in [(&head.sps, &mut self.sps), (&head.pps, &mut self.pps)] {
+        for (range, slot) in head.sets.iter().zip(self.sets.iter_mut()) {
             if let Some(range) = range.as_ref().filter(|r| r.end <= intact) {
                 let nal = &au[range.clone()];
                 if slot.as_deref() != Some(nal) {
@@ -100,13 +169,31 @@ impl ParameterSets {
         if !changed {
             return None;
         }
-        let config = AvcDecoderConfig::from_parameter_sets(self.sps.clone()?, self.pps.clone()?)?;
-        let params = cht_core::h264::video_params(&config, PacketFormat::Elementary)?;
+        let params = self.make_params()?;
         if self.params.as_ref() == Some(&params) {
             return None;
         }
         self.params = Some(params.clone());
         Some(params)
+    }
+
+    fn make_params(&self) -> Option<VideoParams> {
+        let [vps, sps, pps] = &self.sets;
+        match self.codec {
+            VideoCodec::H264 => {
+                let config = AvcDecoderConfig::from_parameter_sets(sps.clone()?, pps.clone()?)?;
+                cht_core::h264::video_params(&config, PacketFormat::Elementary)
+            }
+            VideoCodec::Hevc => {
+                let config = HevcDecoderConfig::from_parameter_sets(
+                    vps.clone()?,
+                    sps.clone()?,
+                    pps.clone()?,
+                )?;
+                hevc::video_params(&config, PacketFormat::Elementary)
+            }
+            VideoCodec::Mpeg2Video => mpeg2::video_params(vps.clone()?),
+        }
     }
 }
 
@@ -129,26 +216,46 @@ mod tests {
         let data = au(&[&[0x09, 0xf0], SPS_1080P, PPS, &[0x65, 0x88, 0, 0, 1]]);
         let head = AccessUnitHead::scan(&data);
         assert!(head.keyframe);
-        assert_eq!(&data[head.sps.clone().unwrap()], SPS_1080P);
-        assert_eq!(&data[head.pps.clone().unwrap()], PPS);
+        assert_eq!(&data[head.sets[1].clone().unwrap()], SPS_1080P);
+        assert_eq!(&data[head.sets[2].clone().unwrap()], PPS);
         let p = AccessUnitHead::scan(&au(&[&[0x09, 0xf0], &[0x41, 0x9a]]));
+        assert_eq!(p, AccessUnitHead::default());
+    }
+
+    #[test]
+    fn hevc_irap_pictures_and_parameter_sets() {
+        use crate::test_stream::{HEVC_PPS, HEVC_SPS, HEVC_VPS};
+        let idr = au(&[
+            &[0x46, 0x01, 0x50],
+            HEVC_VPS,
+            HEVC_SPS,
+            HEVC_PPS,
+            &[0x26, 0x01, 0xaf],
+        ]);
+        let mut parser = VideoParser::new(VideoCodec::Hevc);
+        let head = parser.scan(&idr);
+        assert!(head.keyframe, "IDR_W_RADL is a keyframe");
+        let params = parser
+            .update(&idr, &head, idr.len())
+            .expect("HEVC parameters");
         assert_eq!(
-            p,
-            AccessUnitHead {
-                keyframe: false,
-                sps: None,
-                pps: None
-            }
+            (params.codec, params.width, params.height),
+            (VideoCodec::Hevc, 320, 240)
         );
+        assert_eq!(params.codec_string(), "hvc1.1.6.L60.90");
+        let trailing = au(&[&[0x02, 0x01, 0xd0]]);
+        assert!(!parser.scan(&trailing).keyframe, "TRAIL_R is not");
+        let cra = au(&[&[0x2a, 0x01, 0xaf]]);
+        assert!(parser.scan(&cra).keyframe, "CRA is");
     }
 
     #[test]
     fn announces_params_once_and_on_change() {
-        let mut params = ParameterSets::default();
+        let mut params = VideoParser::new(VideoCodec::H264);
         let first = au(&[SPS_1080P, PPS, &[0x65, 1]]);
         let head = AccessUnitHead::scan(&first);
         assert_eq!(
-            params.update(&first, &head, head.pps.clone().unwrap().end - 1),
+            params.update(&first, &head, head.sets[2].clone().unwrap().end - 1),
             None,
             "PPS not intact"
         );
