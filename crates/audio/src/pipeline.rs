@@ -163,7 +163,7 @@ impl AudioPipeline {
         let decoder = match AudioFrameDecoder::for_params(params) {
             Ok(d) => d,
             Err(e) => {
-                tracing::error!(segment = self.segment, error = %e, "audio track cannot be transcribed");
+                tracing::debug!(segment = self.segment, error = %e, "audio track cannot be transcribed");
                 self.refused = Some(params.clone());
                 self.stats.frames_unsupported += 1;
                 return Err(e);

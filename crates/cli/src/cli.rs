@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// cht: record a live MPEG-TS screen share (H.264 + AAC over TCP) into
-/// crash-safe fragmented MP4 segments, relay it to a local player, and keep
-/// everything in a session directory.
+/// cht: record a live MPEG-TS screen share over TCP into crash-safe
+/// fragmented MP4 segments, relay it to a local player, and keep everything
+/// in a session directory.
 #[derive(Debug, Parser)]
 #[command(name = "cht", version, propagate_version = true)]
 pub struct Cli {
@@ -42,6 +42,12 @@ pub enum Command {
     ///
     /// Keep `-pix_fmt yuv420p`: for a screen grab libx264 otherwise picks
     /// 4:4:4, which is recorded but cannot be decoded for scene frames.
+    ///
+    /// Recorded: H.264, HEVC and MPEG-2 video; AAC (ADTS or LATM, any channel
+    /// count), MP2/MP3, AC-3/E-AC-3 and Opus audio, every audio track. Scene
+    /// frames need H.264 (8-bit 4:2:0); audio chunks need AAC or MP2/MP3.
+    /// Anything else is recorded where MP4 can hold it and named once in the
+    /// log (a `warning` event) with the sender option that fixes it.
     #[command(verbatim_doc_comment)]
     Record(RecordArgs),
     /// Print tracks, frame counts and duration of a TS file, an MP4 file, a
