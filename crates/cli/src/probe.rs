@@ -259,7 +259,8 @@ fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
         v.track.finish(frame);
     }
     for a in &mut audio {
-        let frame = f64::from(a.frame_samples) * f64::from(CLOCK_HZ) / f64::from(a.sample_rate.max(1));
+        let frame =
+            f64::from(a.frame_samples) * f64::from(CLOCK_HZ) / f64::from(a.sample_rate.max(1));
         a.frames.finish(frame);
     }
     let duration_secs = audio
