@@ -598,11 +598,7 @@ fn multichannel_aac_matches_ffmpeg_channel_by_channel() {
     // Ours is in AAC's element order (C, L, R, Ls, Rs, LFE), ffmpeg's in
     // its own (FL, FR, FC, LFE, BL/SL, BR/SR).
     for (mine, ffmpeg) in [(0, 2), (1, 0), (2, 1), (3, 4), (4, 5), (5, 3)] {
-        let snr = best_snr(
-            &channel(&ours, 6, mine),
-            &channel(&theirs, 6, ffmpeg),
-            0,
-        );
+        let snr = best_snr(&channel(&ours, 6, mine), &channel(&theirs, 6, ffmpeg), 0);
         assert!(snr >= 40.0, "channel {mine}: {snr:.1} dB against ffmpeg's");
     }
 }
@@ -618,9 +614,16 @@ fn mpeg_audio_matches_ffmpeg() {
     for codec in cases {
         let args: Vec<&str> = tone.iter().chain(codec).copied().collect();
         let (ours, theirs, channels) = decode_both(&ffmpeg_ts(&args));
-        assert!(ours.len().abs_diff(theirs.len()) <= 1152 * channels, "{codec:?}");
+        assert!(
+            ours.len().abs_diff(theirs.len()) <= 1152 * channels,
+            "{codec:?}"
+        );
         for c in 0..channels {
-            let snr = best_snr(&channel(&ours, channels, c), &channel(&theirs, channels, c), 0);
+            let snr = best_snr(
+                &channel(&ours, channels, c),
+                &channel(&theirs, channels, c),
+                0,
+            );
             assert!(snr >= 40.0, "{codec:?} channel {c}: {snr:.1} dB");
         }
     }

@@ -459,3 +459,52 @@ fn gstreamer_x265enc_with_lamemp3enc() {
     o.assert_video_refused("HEVC", "`-c:v libx264 -pix_fmt yuv420p`");
     o.assert_chunks_cover(0, MPA_FRAME);
 }
+
+#[test]
+fn analyze_fails_with_the_reason_when_nothing_can_be_analysed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let ffmpeg = |out: &str, args: &[&str]| {
+        let status = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error"])
+            .args(VIDEO_IN)
+            .args(["-t", "1"])
+            .args(args)
+            .arg(dir.join(out))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{out}");
+    };
+    ffmpeg(
+        "hevc.ts",
+        &["-c:v", "libx265", "-x265-params", "log-level=error"],
+    );
+    ffmpeg("mpeg2.ts", &["-c:v", "mpeg2video", "-f", "mpegts"]);
+    ffmpeg("h264.mkv", &["-c:v", "libx264", "-pix_fmt", "yuv420p"]);
+    ffmpeg("image.png", &["-frames:v", "1"]);
+    std::fs::write(dir.join("notes.txt"), "not media at all\n".repeat(500)).unwrap();
+    let noise: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.join("noise.bin"), noise).unwrap();
+    let cases = [
+        ("hevc.ts", "HEVC cannot be decoded for scene frames"),
+        (
+            "mpeg2.ts",
+            "MPEG-2 video cannot be decoded for scene frames",
+        ),
+        ("h264.mkv", "Matroska"),
+        ("image.png", "no audio or video cht can read"),
+        ("notes.txt", "no audio or video cht can read"),
+        ("noise.bin", "no audio or video cht can read"),
+    ];
+    for (file, reason) in cases {
+        let (ok, _, err) = run(Command::new(cht_bin())
+            .arg("analyze")
+            .arg(dir.join(file))
+            .arg("--out")
+            .arg(dir.join(format!("{file}.out"))));
+        assert!(!ok, "{file}: cht analyze succeeded");
+        assert!(err.contains(reason), "{file}: {err}");
+    }
+}

@@ -239,8 +239,8 @@ pub struct AudioFrameDecoder {
 }
 
 enum Inner {
-    Aac(AacFrameDecoder),
-    Mpeg(MpegFrameDecoder),
+    Aac(Box<AacFrameDecoder>),
+    Mpeg(Box<MpegFrameDecoder>),
 }
 
 impl AudioFrameDecoder {
@@ -256,13 +256,13 @@ impl AudioFrameDecoder {
                     channels: decoder.channels(),
                     frame_samples: FRAME_SAMPLES,
                     weights: speech_weights(config.channel_config),
-                    inner: Inner::Aac(decoder),
+                    inner: Inner::Aac(Box::new(decoder)),
                 })
             }
             AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3 => {
                 let channels = usize::from(params.channels.clamp(1, 2));
                 Ok(AudioFrameDecoder {
-                    inner: Inner::Mpeg(MpegFrameDecoder::for_params(params)?),
+                    inner: Inner::Mpeg(Box::new(MpegFrameDecoder::for_params(params)?)),
                     channels,
                     frame_samples: params.frame_samples as usize,
                     weights: speech_weights(channels as u8),

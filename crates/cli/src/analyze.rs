@@ -132,6 +132,9 @@ fn report_decoding(
             (None, None) if !summary.audio_codecs.is_empty() => {
                 "its audio gave no chunk (too short, or nothing decoded)".to_string()
             }
+            (None, None) if is_matroska(input) => "it is Matroska/WebM, which cht does not \
+                 read: remux it first (`ffmpeg -i IN -c copy OUT.mp4`)"
+                .to_string(),
             (None, None) => "no audio or video cht can read in it (cht reads MPEG-TS and MP4 \
                  with H.264 video for pictures, AAC or MP3 audio for chunks)"
                 .to_string(),
@@ -139,6 +142,15 @@ fn report_decoding(
         anyhow::bail!("nothing to analyse in {}: {reason}", input.display());
     }
     Ok(())
+}
+
+/// The file starts with the EBML magic of Matroska and WebM.
+fn is_matroska(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == [0x1a, 0x45, 0xdf, 0xa3])
 }
 
 fn progress_bar(wanted: bool) -> Option<indicatif::ProgressBar> {

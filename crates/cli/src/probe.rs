@@ -203,17 +203,15 @@ fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
         DemuxItem::VideoParams(p) => {
             video.get_or_insert_with(|| VideoSummary::of(&p));
         }
-        DemuxItem::AudioParams(p) => {
-            if !audio.iter().any(|a| a.track == p.track) {
-                audio.push(AudioSummary {
-                    track: p.track,
-                    codec: p.codec,
-                    sample_rate: p.sample_rate,
-                    channels: p.channels,
-                    frame_samples: p.frame_samples,
-                    frames: TsTrack::default(),
-                });
-            }
+        DemuxItem::AudioParams(p) if !audio.iter().any(|a| a.track == p.track) => {
+            audio.push(AudioSummary {
+                track: p.track,
+                codec: p.codec,
+                sample_rate: p.sample_rate,
+                channels: p.channels,
+                frame_samples: p.frame_samples,
+                frames: TsTrack::default(),
+            });
         }
         DemuxItem::Video(au) => {
             if let Some(v) = video.as_mut() {

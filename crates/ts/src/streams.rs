@@ -100,7 +100,7 @@ impl StreamKind {
             0x86 => data("SCTE-35 cues"),
             0x15 => data("timed metadata"),
             0x05 | 0x0b..=0x0d => data("DSM-CC data"),
-            0x90 | 0x91 | 0x92 => data("Blu-ray graphics"),
+            0x90..=0x92 => data("Blu-ray graphics"),
             other => StreamKind::Other {
                 what: format!("a stream of type {other:#04x}"),
                 fix: None,
