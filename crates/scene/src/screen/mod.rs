@@ -34,6 +34,7 @@
 mod activity;
 mod cells;
 mod compare;
+mod gradual;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -83,6 +84,8 @@ pub enum Cause {
     ScrollJump,
     /// A shot cut in full-frame footage.
     ShotCut,
+    /// A fade, dissolve or wipe in full-frame footage.
+    Transition,
     /// The screen built up (added text, output, a scroll) since the last
     /// picture.
     Update,
@@ -97,6 +100,7 @@ impl Cause {
             Cause::ScreenChange => "screen change",
             Cause::ScrollJump => "scroll jump",
             Cause::ShotCut => "shot cut",
+            Cause::Transition => "transition",
             Cause::Update => "update",
         }
     }
@@ -109,6 +113,7 @@ impl Cause {
             Cause::ScreenChange => "screen_change",
             Cause::ScrollJump => "scroll_jump",
             Cause::ShotCut => "shot_cut",
+            Cause::Transition => "transition",
             Cause::Update => "update",
         }
     }
@@ -286,6 +291,8 @@ struct Footage {
     recent_means: VecDeque<f64>,
     /// A candidate cut at the previous frame.
     candidate: Option<Cut>,
+    /// Fades and dissolves.
+    gradual: gradual::Gradual,
 }
 
 /// The screen-event detector (see the module docs). Push one signature per
@@ -490,11 +497,19 @@ impl ScreenEvents {
             f.active = false;
         }
         let cut = self.cut_at_previous_frame(frame, cur);
-        if let (Some(cut), State::Changing(episode)) = (cut, &mut self.state) {
-            // A hard cut of most of the picture inside a change: the change
-            // began there, whatever moves after it.
-            if cut.strong_share >= WHOLE_SCREEN_CUT && episode.forced.is_none() {
-                episode.cut.get_or_insert(cut.time);
+        if let Some(cut) = &cut {
+            self.footage.gradual.cut(cut.time);
+        }
+        let transition = self.footage.gradual.push(time, cur.signature.cells());
+        if let State::Changing(episode) = &mut self.state {
+            // A hard cut of most of the picture, or a dissolve of all of it,
+            // inside a change: the change began there, whatever moves after
+            // it (a video that fills the screen in a screen share).
+            let whole = cut.as_ref().filter(|c| c.strong_share >= WHOLE_SCREEN_CUT).map(|c| c.time);
+            if episode.forced.is_none() {
+                if let Some(t) = whole.or(transition.map(|t| t.began)) {
+                    episode.cut.get_or_insert(t);
+                }
             }
         }
         if !self.footage.active {
@@ -517,6 +532,13 @@ impl ScreenEvents {
             // at cuts), confirmed by this frame.
             step.pictures
                 .push(self.cut_picture(cut_time, PictureSource::Previous, &prev));
+        }
+        // (A change judged in this step already pictured the transition.)
+        let pictured = step.pictures.iter().any(|p| p.cause.is_event());
+        if let Some(transition) = transition.filter(|_| !pictured) {
+            let mut picture = self.cut_picture(transition.began, PictureSource::Current, cur);
+            picture.cause = Cause::Transition;
+            step.pictures.push(picture);
         }
     }
 
