@@ -67,7 +67,10 @@ impl Gradual {
     /// frame.
     pub fn push(&mut self, time: f64, cells: &[u8]) -> Option<Transition> {
         let histogram = histogram(cells);
-        let step = self.recent.back().map_or(0.0, |(_, h)| distance(h, &histogram));
+        let step = self
+            .recent
+            .back()
+            .map_or(0.0, |(_, h)| distance(h, &histogram));
         self.steps.push_back((time, step));
         while self.steps.front().is_some_and(|&(t, _)| t <= time - SPAN) {
             self.steps.pop_front();
@@ -84,7 +87,11 @@ impl Gradual {
         let over_span = over_span?;
         let found = self.look_for_transition(time, over_span);
         self.distances.push_back((time, over_span));
-        while self.distances.front().is_some_and(|&(t, _)| t < time - BASELINE) {
+        while self
+            .distances
+            .front()
+            .is_some_and(|&(t, _)| t < time - BASELINE)
+        {
             self.distances.pop_front();
         }
         if found {
@@ -134,7 +141,11 @@ impl Gradual {
         // A frame-to-frame step well under the transition's mean step per
         // frame (its distance over ~15 frames): the new shot's own motion.
         let calm = step < CALM * size / 15.0;
-        let calm_since = if calm { calm_since.or(Some(time)) } else { None };
+        let calm_since = if calm {
+            calm_since.or(Some(time))
+        } else {
+            None
+        };
         self.open = Some((began, found, calm_since, size));
         let settled = calm_since.is_some_and(|c| time - c >= SETTLE);
         if settled || time - found >= BOUND {

@@ -65,7 +65,7 @@ impl Default for ScreenOptions {
         ScreenOptions {
             settle: 0.4,
             bound: 1.5,
-            update_settle: 1.0,
+            update_settle: 2.0,
             threshold: 0.3,
         }
     }
@@ -228,7 +228,7 @@ mod at_default {
     pub const SCROLL_EXPOSED: f64 = 0.5;
     /// Coarse 64x64 blocks that must differ from the last picture for an
     /// update, and the share of the screen changed (a typed line, a bullet).
-    pub const UPDATE_BLOCKS: usize = 2;
+    pub const UPDATE_BLOCKS: usize = 3;
     pub const UPDATE_SHARE: f64 = 0.0015;
     /// Shot cut: mean cell change, and its ratio to the neighbours'.
     pub const CUT_MEAN: f64 = 10.0;
@@ -398,8 +398,13 @@ impl ScreenEvents {
             step.pictures
                 .push(self.cut_picture(cut.time, PictureSource::Current, &last));
         }
-        if let State::Changing(episode) = self.state.clone() {
-            self.decide(&episode, &last, &mut step);
+        match self.state.clone() {
+            State::Changing(episode) => self.decide(&episode, &last, &mut step),
+            // The last screen may have built up since the last picture.
+            State::Settled { dirty: true, .. } if !self.footage.active => {
+                self.update_check(&last, PictureSource::Current, &mut step)
+            }
+            State::Settled { .. } => {}
         }
         self.restart();
         step
@@ -505,7 +510,10 @@ impl ScreenEvents {
             // A hard cut of most of the picture, or a dissolve of all of it,
             // inside a change: the change began there, whatever moves after
             // it (a video that fills the screen in a screen share).
-            let whole = cut.as_ref().filter(|c| c.strong_share >= WHOLE_SCREEN_CUT).map(|c| c.time);
+            let whole = cut
+                .as_ref()
+                .filter(|c| c.strong_share >= WHOLE_SCREEN_CUT)
+                .map(|c| c.time);
             if episode.forced.is_none() {
                 if let Some(t) = whole.or(transition.map(|t| t.began)) {
                     episode.cut.get_or_insert(t);
@@ -587,7 +595,13 @@ impl ScreenEvents {
         };
         let c = compare(&prev.signature, &cur.signature, &self.cells.active, true);
         if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
-            eprintln!("DEBUG spike t={:.3} scroll={:?} bounds={:?} chg={:.3}", cur.time, c.scroll, c.bounds, c.changed_share());
+            eprintln!(
+                "DEBUG spike t={:.3} scroll={:?} bounds={:?} chg={:.3}",
+                cur.time,
+                c.scroll,
+                c.bounds,
+                c.changed_share()
+            );
         }
         c.scroll.is_some()
     }
@@ -614,9 +628,13 @@ impl ScreenEvents {
                 last_motion,
                 dirty,
             } => {
+                // Motion for update pictures: anything more than a pointer or
+                // a caret that is not yet known as activity.
                 if frame.novel_share > 0.0 {
-                    *last_motion = time;
                     *dirty = true;
+                }
+                if frame.novel_share > SMALL_SHARE / 2.0 {
+                    *last_motion = time;
                 }
                 let drift_due = time - *last_drift_check >= DRIFT_EVERY;
                 if drift_due {
@@ -769,7 +787,15 @@ impl ScreenEvents {
                 step,
             );
         } else if settled {
-            self.update_check(seen, PictureSource::Current, step);
+            // Not a new screen: it may have built up. Its update picture
+            // waits for the screen to stay still (`update_settle`) or for
+            // the next change (which pictures the screen before it), so
+            // that a build in steps is pictured once, finished.
+            self.settle_here(seen);
+            if let State::Settled { dirty, .. } = &mut self.state {
+                *dirty = true;
+            }
+            return;
         } else if self.still_moving_outside_activity(seen.time) {
             // At the bound, a change that is still under way is not judged
             // (nor pictured: an animation would be pictured again and
@@ -838,7 +864,8 @@ impl ScreenEvents {
                 || (replaced >= at_default::REPLACED * scale
                     && (replacing >= at_default::REPLACING
                         || change.replaced_of_content() >= at_default::REPLACED_OF_CONTENT)
-                    && (structural >= at_default::STRUCTURAL || replaced >= at_default::REPLACED_MUCH))
+                    && (structural >= at_default::STRUCTURAL
+                        || replaced >= at_default::REPLACED_MUCH))
                 || (replaced >= at_default::REPLACED_SPARSE * scale
                     && change.content_changed() >= at_default::CONTENT_CHANGED
                     && replacing >= 0.5
