@@ -30,6 +30,8 @@ commands:
                     content (Xvfb + real programs); see `screen-corpus --help`
   eval-scenes [..]  score `cht analyze` on that corpus (event P/R/F1, final-content
                     coverage, pictures per event, latency); see `eval-scenes --help`
+  screen-fixtures   capture the scene detector's small test clips under
+                    tests/fixtures/screen/ (real programs, with label sidecars)
   bench-analyze [N] time `cht analyze` against ffmpeg's scene select on the same
                     clip, GOP-parallel against --jobs 1, and each tool's H.264
                     decoder on one thread
@@ -47,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         "bench-analyze" => measure::bench_analyze(&rest),
         "screen-corpus" => corpus::screen_corpus(&rest),
         "eval-scenes" => corpus::eval::eval_scenes(&rest),
+        "screen-fixtures" => corpus::fixtures::screen_fixtures(&rest),
         "fuzz" => testing::fuzz(rest.first().map(|s| s.parse()).transpose()?.unwrap_or(20)),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");

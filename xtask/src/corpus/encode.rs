@@ -26,8 +26,8 @@ pub fn options(name: &str) -> anyhow::Result<&'static [&'static str]> {
         .ok_or_else(|| anyhow::anyhow!("unknown encoding {name:?}"))
 }
 
-/// Encodes the lossless capture to `out` (MPEG-TS, yuv420p, 30 fps CFR:
-/// frame i of the TS is frame i of the capture).
+/// Encodes the lossless capture to `out` (MPEG-TS, yuv420p; every frame
+/// kept with its time: frame i of the TS is frame i of the capture).
 pub fn encode(capture: &Path, name: &str, out: &Path) -> anyhow::Result<()> {
     let tmp = out.with_extension("ts.part");
     crate::run(
@@ -35,7 +35,7 @@ pub fn encode(capture: &Path, name: &str, out: &Path) -> anyhow::Result<()> {
             .args(["-nostdin", "-v", "error", "-y", "-i"])
             .arg(capture)
             .args(options(name)?)
-            .args(["-pix_fmt", "yuv420p", "-r", "30", "-fps_mode", "cfr", "-an", "-f", "mpegts"])
+            .args(["-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-an", "-f", "mpegts"])
             .arg(&tmp),
     )?;
     std::fs::rename(&tmp, out)?;

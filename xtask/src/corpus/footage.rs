@@ -131,9 +131,11 @@ fn shot_file(src: &Path, shot: Shot, w: u32, h: u32, out: &Path) -> anyhow::Resu
 
 /// Joins `shots` with hard cuts into `out`; the cut events.
 fn join_cuts(src: &Path, shots: &[Shot], w: u32, h: u32, work: &Path, out: &Path) -> anyhow::Result<Vec<Event>> {
-    let mut list = String::new();
     let mut events = Vec::new();
     let mut at = 0;
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-v", "error", "-y"]);
+    let mut graph = String::new();
     for (i, shot) in shots.iter().enumerate() {
         let f = work.join(format!("shot{i:02}.mkv"));
         let n = shot_file(src, *shot, w, h, &f)?;
@@ -148,18 +150,25 @@ fn join_cuts(src: &Path, shots: &[Shot], w: u32, h: u32, work: &Path, out: &Path
             });
         }
         at += n;
-        list += &format!("file '{}'\n", f.display());
+        cmd.arg("-i").arg(&f);
+        graph += &format!("[{i}:v]{}[s{i}];", NORMALISE);
     }
-    let list_path = work.join("shots.txt");
-    std::fs::write(&list_path, list)?;
-    crate::run(
-        Command::new("ffmpeg")
-            .args(["-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i"])
-            .arg(&list_path)
-            .args(["-c", "copy"])
-            .arg(out),
-    )?;
+    for i in 0..shots.len() {
+        graph += &format!("[s{i}]");
+    }
+    graph += &format!("concat=n={}:v=1[v]", shots.len());
+    cmd.args(["-filter_complex", &graph, "-map", "[v]"]);
+    lossless(&mut cmd);
+    crate::run(cmd.arg(out))?;
     Ok(events)
+}
+
+/// Every shot on one clock (30 fps, frame n at n/30 s), so that filters
+/// and decoders agree on frame numbers.
+const NORMALISE: &str = "settb=1/30,setpts=N";
+
+fn lossless(cmd: &mut Command) {
+    cmd.args(["-fps_mode", "passthrough", "-c:v", "libx264rgb", "-qp", "0", "-preset", "ultrafast"]);
 }
 
 fn short(p: &str) -> &str {
@@ -186,14 +195,17 @@ pub fn dissolves(src: &Path, w: u32, h: u32, work: &Path, out: &Path) -> anyhow:
     }
     // Chain: [0][1]xfade.. or concat for a hard cut; track the output length.
     let mut graph = String::new();
+    for i in 0..DISSOLVES.len() {
+        graph += &format!("[{i}:v]{NORMALISE}[s{i}];");
+    }
     let mut events = Vec::new();
     let mut len = lens[0];
-    let mut last = "0:v".to_string();
+    let mut last = "s0".to_string();
     for i in 1..DISSOLVES.len() {
         let (_, how, dur) = DISSOLVES[i - 1];
         let label = format!("v{i}");
         if how == "cut" {
-            graph += &format!("[{last}][{i}:v]concat=n=2:v=1[{label}];");
+            graph += &format!("[{last}][s{i}]concat=n=2:v=1,{NORMALISE}[{label}];");
             events.push(Event {
                 frame: len,
                 end: len,
@@ -207,7 +219,7 @@ pub fn dissolves(src: &Path, w: u32, h: u32, work: &Path, out: &Path) -> anyhow:
             let d = (dur * FPS).round() as usize;
             let offset = len - d;
             graph += &format!(
-                "[{last}][{i}:v]xfade=transition={how}:duration={dur}:offset={:.4}[{label}];",
+                "[{last}][s{i}]xfade=transition={how}:duration={dur}:offset={:.4},{NORMALISE}[{label}];",
                 offset as f64 / FPS
             );
             events.push(Event {
@@ -223,10 +235,9 @@ pub fn dissolves(src: &Path, w: u32, h: u32, work: &Path, out: &Path) -> anyhow:
         last = label;
     }
     graph.pop();
-    cmd.args(["-filter_complex", &graph, "-map", &format!("[{last}]")])
-        .args(["-c:v", "libx264rgb", "-qp", "0", "-preset", "ultrafast"])
-        .arg(out);
-    crate::run(&mut cmd)?;
+    cmd.args(["-filter_complex", &graph, "-map", &format!("[{last}]")]);
+    lossless(&mut cmd);
+    crate::run(cmd.arg(out))?;
     Ok(events)
 }
 

@@ -5,7 +5,9 @@
 //! read off those change maps:
 //! - an event's first frame: the first frame after the action that differs
 //!   from the frame before the action outside the blocks that were already
-//!   moving in the 1.5 s before it (a caret, a clock, a video);
+//!   moving in the 1.5 s before it (a caret, a clock, a video), and by at
+//!   least a quarter of the blocks the whole change touches (a browser's tab
+//!   strip or a focus ring can change a frame or two before the page does);
 //! - its span end: the last frame, within the action's settle limit, that
 //!   changes outside those blocks and outside the blocks that keep moving
 //!   after it (a chart that animates on the new slide);
@@ -52,7 +54,7 @@ impl ChangeMaps {
         let mut child = Command::new("ffmpeg")
             .args(["-nostdin", "-v", "error", "-i"])
             .arg(capture)
-            .args(["-f", "rawvideo", "-pix_fmt", "gray", "-"])
+            .args(["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
             .stdout(Stdio::piped())
             .spawn()
             .context("cannot run ffmpeg to decode the capture")?;
@@ -255,8 +257,30 @@ pub fn resolve(
                     .rev()
                     .find(|&f| cm.count_outside(f, &mask) > 0)
                     .unwrap_or(first);
+                // The browser's tab strip or a focus ring may change a frame
+                // or two before the new content: the event starts where a
+                // quarter of everything that changes in it has changed.
+                let mut total = vec![0u64; moving.len()];
+                for f in first..=end {
+                    for ((t, c), m) in total.iter_mut().zip(&cm.maps[f]).zip(&mask) {
+                        *t |= c & !m;
+                    }
+                }
+                let total_n: u32 = total.iter().map(|w| w.count_ones()).sum();
+                let mut seen = vec![0u64; moving.len()];
+                let mut start = first;
+                for f in first..=end {
+                    for ((t, c), m) in seen.iter_mut().zip(&cm.maps[f]).zip(&mask) {
+                        *t |= c & !m;
+                    }
+                    let n: u32 = seen.iter().map(|w| w.count_ones()).sum();
+                    if n * 4 >= total_n {
+                        start = f;
+                        break;
+                    }
+                }
                 events.push(Event {
-                    frame: first,
+                    frame: start,
                     end,
                     transition,
                     class: m.class.clone(),
@@ -447,14 +471,19 @@ pub fn extract_pngs(capture: &Path, frames: &[(usize, String)], dir: &Path) -> a
                 ])
                 .arg(&tmp),
         )?;
-        let mut sorted: Vec<&(usize, String)> = chunk.iter().collect();
-        sorted.sort_by_key(|(f, _)| *f);
-        sorted.dedup_by_key(|(f, _)| *f);
-        for (i, (_, name)) in sorted.iter().enumerate() {
+        // ffmpeg writes the selected frames in frame order, once each.
+        let mut order: Vec<usize> = chunk.iter().map(|(f, _)| *f).collect();
+        order.sort_unstable();
+        order.dedup();
+        for (f, name) in chunk {
+            let i = order.binary_search(f).expect("selected");
             let from = dir.join(format!("tmp_{:04}.png", i + 1));
             if from.exists() {
-                std::fs::rename(&from, dir.join(name))?;
+                std::fs::copy(&from, dir.join(name))?;
             }
+        }
+        for i in 0..order.len() {
+            let _ = std::fs::remove_file(dir.join(format!("tmp_{:04}.png", i + 1)));
         }
     }
     Ok(())

@@ -3,8 +3,8 @@
 
 mod encode;
 pub mod eval;
+pub mod fixtures;
 mod footage;
-mod impress;
 pub mod label;
 mod scenarios;
 mod script;
@@ -118,7 +118,7 @@ fn write_manifest() -> anyhow::Result<()> {
         .iter()
         .map(|(n, o)| {
             let mut all: Vec<&str> = o.to_vec();
-            all.extend(["-pix_fmt", "yuv420p", "-r", "30", "-f", "mpegts"]);
+            all.extend(["-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-f", "mpegts"]);
             (n.to_string(), json!(all.join(" ")))
         })
         .collect();

@@ -13,8 +13,6 @@ use std::process::Command;
 pub enum Kind {
     /// The HTML deck in Chromium (kiosk), theme "a" or "b".
     HtmlDeck(&'static str),
-    /// LibreOffice Impress showing a generated deck.
-    ImpressDeck,
     /// Chromium on the local site, theme "a" or "b".
     Browser(&'static str),
     /// xterm: shell, build log, less, vim (style "a" light or "b" dark).
@@ -38,10 +36,9 @@ pub struct Spec {
 }
 
 /// The corpus. The halves hold different programs and looks: the tune half
-/// has LibreOffice and theme "a"; the held-out half theme "b" and every
+/// has theme "a"; the held-out half theme "b" and every
 /// class of event and of non-event.
 pub const SCENARIOS: &[Spec] = &[
-    Spec { name: "impress-deck", half: "tune", kind: Kind::ImpressDeck, width: 1920, height: 1080, encodings: &["crf23", "zl-cbr2m"] },
     Spec { name: "html-deck-a", half: "tune", kind: Kind::HtmlDeck("a"), width: 1366, height: 768, encodings: &["zl-crf23", "cbr3m"] },
     Spec { name: "browser-a", half: "tune", kind: Kind::Browser("a"), width: 1920, height: 1080, encodings: &["crf23", "zl-cbr2m"] },
     Spec { name: "terminal-a", half: "tune", kind: Kind::Terminal("a"), width: 1366, height: 768, encodings: &["zl-crf23", "cbr3m"] },
@@ -60,7 +57,7 @@ pub fn www_source() -> PathBuf {
     crate::root().join("tests/screen-corpus/www")
 }
 
-fn copy_www(work: &Path, theme: &str, video: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(super) fn copy_www(work: &Path, theme: &str, video: Option<&Path>) -> anyhow::Result<PathBuf> {
     let dst = work.join("www");
     std::fs::create_dir_all(&dst)?;
     for entry in std::fs::read_dir(www_source())? {
@@ -77,7 +74,7 @@ fn copy_www(work: &Path, theme: &str, video: Option<&Path>) -> anyhow::Result<Pa
     Ok(dst)
 }
 
-fn chromium(work: &Path, extra: &[&str], urls: &[String]) -> Command {
+pub(super) fn chromium(work: &Path, extra: &[&str], urls: &[String]) -> Command {
     let mut c = Command::new("chromium");
     c.args([
         "--no-sandbox",
@@ -98,7 +95,7 @@ fn chromium(work: &Path, extra: &[&str], urls: &[String]) -> Command {
     c
 }
 
-fn url(www: &Path, page: &str) -> String {
+pub(super) fn url(www: &Path, page: &str) -> String {
     format!("file://{}/{page}", www.display())
 }
 
@@ -106,7 +103,6 @@ pub fn run(spec: &Spec, d: Display, capture: &Path, video: &Path) -> anyhow::Res
     let mut s = Script::new(d);
     match spec.kind {
         Kind::HtmlDeck(theme) => html_deck(&mut s, theme, capture)?,
-        Kind::ImpressDeck => impress_deck(&mut s, capture)?,
         Kind::Browser(theme) => browser(&mut s, theme, capture, video)?,
         Kind::Terminal(style) => terminal(&mut s, style, capture)?,
         Kind::Desktop(style) => desktop(&mut s, style, capture, video)?,
@@ -172,45 +168,6 @@ fn html_deck(s: &mut Script, theme: &str, capture: &Path) -> anyhow::Result<()> 
     s.sleep(5.0);
     s.event("slide", "switch from the chart slide to Summary", |s| s.key("Right"))?;
     s.end_activity(chart);
-    s.sleep(3.0);
-    Ok(())
-}
-
-/// LibreOffice Impress on a generated deck (see `impress.rs`).
-fn impress_deck(s: &mut Script, capture: &Path) -> anyhow::Result<()> {
-    let work = s.d.work.clone();
-    let deck = work.join("review.fodp");
-    std::fs::write(&deck, super::impress::deck())?;
-    let profile = work.join("lo-profile");
-    s.d.spawn(
-        Command::new("soffice")
-            .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-            .args(["--norestore", "--nologo", "--show"])
-            .arg(&deck),
-        "soffice",
-    )?;
-    // The slide show is a full-screen window; wait for it to draw.
-    s.d.wait_window("--class", "soffice", 120)?;
-    s.d.wait_still(3.0, 90.0);
-    s.start_capture(capture)?;
-    s.sleep(2.0);
-    let (w, h) = (s.d.width as i32, s.d.height as i32);
-    s.activity("pointer", "pointer moves over the title slide", |s| s.glide(w / 3, h / 2, 1.5))?;
-    s.sleep(1.0);
-    next_slide(s, "title slide -> Goals")?;
-    next_slide(s, "same-template slide switch: Goals -> Constraints")?;
-    next_slide(s, "same-template slide switch: Constraints -> Risks")?;
-    next_slide(s, "Risks -> Pipeline diagram")?;
-    s.event("diagram", "diagram change: one box renamed and recoloured", |s| s.key("Right"))?;
-    s.sleep(3.0);
-    s.event("diagram", "diagram change: a box and an arrow added", |s| s.key("Right"))?;
-    s.sleep(3.0);
-    s.transition("transition", "fade to Metrics (Impress transition)", 1.0, |s| s.key("Right"))?;
-    s.sleep(3.0);
-    next_slide(s, "same-template slide switch: Metrics -> Summary")?;
-    s.event("slide", "Summary -> Constraints (jump back with Page Up x4)", |s| {
-        s.key("Prior Prior Prior Prior Prior Prior")
-    })?;
     s.sleep(3.0);
     Ok(())
 }
@@ -301,7 +258,7 @@ echo "    Finished release [optimized] target(s) in 41.87s"
 
 const MAIN_RS: &str = "fn main() {\n    println!(\"hello\");\n}\n";
 
-fn xterm(style: &str, dir: &Path, title: &str) -> Command {
+pub(super) fn xterm(style: &str, dir: &Path, title: &str) -> Command {
     let mut c = Command::new("xterm");
     c.args(["-T", title, "-fa", "DejaVu Sans Mono", "-bc", "-cr", "#cc3333"]);
     if style == "a" {
@@ -316,7 +273,7 @@ fn xterm(style: &str, dir: &Path, title: &str) -> Command {
     c
 }
 
-fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
+pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
     let dir = work.join("home");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("build.sh"), BUILD_LOG)?;
@@ -327,11 +284,17 @@ fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
     let license = std::fs::read("/usr/share/common-licenses/GPL-3")
         .unwrap_or_else(|_| b"GNU GENERAL PUBLIC LICENSE\n".repeat(400));
     std::fs::write(dir.join("LICENSE"), license)?;
+    // Its own small repository, so `git status` shows the same thing on
+    // every machine.
+    std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&dir)
+        .status()?;
     Ok(dir)
 }
 
 /// Types a shell command (activity), then presses Enter as `what`.
-fn command(s: &mut Script, text: &str, enter_is_event: Option<&str>) -> anyhow::Result<()> {
+pub(super) fn command(s: &mut Script, text: &str, enter_is_event: Option<&str>) -> anyhow::Result<()> {
     s.activity("typing", &format!("types `{text}`"), |s| s.type_text(text, 12))?;
     s.sleep(0.5);
     match enter_is_event {
@@ -477,7 +440,7 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
 /// Checks the programs a scenario needs are installed.
 pub fn check_tools() -> anyhow::Result<()> {
     for tool in [
-        "Xvfb", "openbox", "xdotool", "wmctrl", "xwd", "xsetroot", "chromium", "soffice",
+        "Xvfb", "openbox", "xdotool", "wmctrl", "xwd", "xsetroot", "chromium",
         "xterm", "xclock", "dunst", "notify-send", "ffmpeg", "ffprobe",
     ] {
         if !Command::new("sh")
@@ -487,7 +450,7 @@ pub fn check_tools() -> anyhow::Result<()> {
         {
             return Err(anyhow::anyhow!("{tool} is missing")).context(
                 "the screen corpus needs: xvfb openbox xdotool wmctrl x11-apps x11-xserver-utils \
-                 chromium libreoffice-impress xterm dunst libnotify-bin ffmpeg (apt-get install -y ...)",
+                 chromium xterm dunst libnotify-bin ffmpeg (apt-get install -y ...)",
             );
         }
     }
