@@ -410,7 +410,6 @@ fn score_clip(cht: &Path, c: &Clip, det: &str, threshold: f64) -> anyhow::Result
             matched[i] = Some(pi);
             details.push(json!({"id": p.id, "t": p.timestamp, "picture_time": p.picture_time, "matches": events[i].3}));
         } else if !start_seen && p.at <= 1 {
-            start_seen = true;
             details.push(json!({"id": p.id, "t": p.timestamp, "picture_time": p.picture_time, "start": true}));
         } else {
             let act = activities
@@ -464,10 +463,10 @@ fn score_clip(cht: &Path, c: &Clip, det: &str, threshold: f64) -> anyhow::Result
             .context("missing reference frame: run `cargo xtask screen-corpus --relabel`")?;
         let got = jpeg_gray480(&out.join(&pic.path), w, h)?;
         let mask = parse_mask(s["mask"].as_str().unwrap_or_default());
-        let (differing, compared) = differing_blocks(&reference, &got, cover_height(w, h), &mask);
+        let (differing, compared, top) = differing_blocks(&reference, &got, cover_height(w, h), &mask);
         let ok = differing as f64 <= MAX_DIFFERING * compared as f64;
         covered += ok as usize;
-        scene_rows.push(json!({"start": start, "last_frame": last, "covered": ok, "picture": pic.id, "picture_frame": pic.pic, "differing_blocks": differing, "compared_blocks": compared}));
+        scene_rows.push(json!({"start": start, "last_frame": last, "covered": ok, "picture": pic.id, "picture_frame": pic.pic, "differing_blocks": differing, "compared_blocks": compared, "largest_block_mads": top}));
     }
     let mut by_act = serde_json::Map::new();
     for a in &fps_at {
@@ -522,11 +521,13 @@ pub fn jpeg_gray480(path: &Path, w: usize, h: usize) -> anyhow::Result<Vec<u8>> 
 }
 
 /// Blocks (16x16 at 480 px wide) whose mean absolute difference exceeds
-/// BLOCK_MAD, outside the mask; and the number of blocks compared.
-pub fn differing_blocks(a: &[u8], b: &[u8], h: usize, mask: &[bool]) -> (usize, usize) {
+/// BLOCK_MAD, outside the mask; the number of blocks compared; the largest
+/// block differences (for calibrating BLOCK_MAD).
+pub fn differing_blocks(a: &[u8], b: &[u8], h: usize, mask: &[bool]) -> (usize, usize, Vec<f64>) {
     let bw = COVER_WIDTH.div_ceil(COVER_BLOCK);
     let bh = h.div_ceil(COVER_BLOCK);
     let (mut differing, mut compared) = (0, 0);
+    let mut mads = Vec::new();
     for by in 0..bh {
         for bx in 0..bw {
             if mask.get(by * bw + bx).copied().unwrap_or(false) {
@@ -541,10 +542,14 @@ pub fn differing_blocks(a: &[u8], b: &[u8], h: usize, mask: &[bool]) -> (usize, 
                     n += 1;
                 }
             }
-            if sum as f64 / n as f64 > BLOCK_MAD {
+            let mad = sum as f64 / n as f64;
+            if mad > BLOCK_MAD {
                 differing += 1;
             }
+            mads.push(mad);
         }
     }
-    (differing, compared)
+    mads.sort_by(|x, y| y.total_cmp(x));
+    mads.truncate(8);
+    (differing, compared, mads.iter().map(|m| (m * 10.0).round() / 10.0).collect())
 }

@@ -51,11 +51,30 @@ pub struct Display {
 }
 
 impl Display {
-    /// Starts Xvfb on a free display number and openbox on it.
+    /// Starts Xvfb on a free display number and openbox on it (three tries:
+    /// a display number can be taken between the check and the start).
     pub fn start(width: u32, height: u32, work: &Path) -> anyhow::Result<Display> {
+        let mut last = None;
+        for _ in 0..3 {
+            match Display::try_start(width, height, work) {
+                Ok(d) => return Ok(d),
+                Err(e) => {
+                    eprintln!("xtask: X display failed to start ({e:#}); trying again");
+                    last = Some(e);
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+            }
+        }
+        Err(last.expect("tried"))
+    }
+
+    fn try_start(width: u32, height: u32, work: &Path) -> anyhow::Result<Display> {
         std::fs::create_dir_all(work)?;
         let num = (140..240)
-            .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                    && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            })
             .context("no free X display number in 140..240")?;
         let mut d = Display {
             num,
