@@ -196,7 +196,9 @@ pub fn eval_scenes(args: &[String]) -> anyhow::Result<()> {
             }
         }
     }
+    let classes = class_table()?;
     let report = json!({
+        "classes": classes,
         "about": "cargo xtask eval-scenes: scores of `cht analyze` on the screen corpus",
         "scoring": {"match_frames": 1, "block_mad": BLOCK_MAD, "max_differing_blocks": MAX_DIFFERING, "cover_width": COVER_WIDTH, "cover_block": COVER_BLOCK},
         "ffmpeg_threshold": a.threshold,
@@ -207,6 +209,39 @@ pub fn eval_scenes(args: &[String]) -> anyhow::Result<()> {
     std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
     println!("\nreport: {}", path.display());
     Ok(())
+}
+
+/// Events and activities per class and half, over every scenario's labels;
+/// printed, and an error if the held-out half lacks a class the tune half has.
+fn class_table() -> anyhow::Result<Value> {
+    let mut table: std::collections::BTreeMap<(String, String), [usize; 2]> = Default::default();
+    for s in SCENARIOS {
+        let Ok(text) = std::fs::read_to_string(super::labels_path(s.name)) else {
+            continue;
+        };
+        let v: Value = serde_json::from_str(&text)?;
+        let col = usize::from(s.half == "held-out");
+        for (what, key) in [("event", "events"), ("activity", "activities")] {
+            for x in v[key].as_array().into_iter().flatten() {
+                let class = x["class"].as_str().unwrap_or_default().to_string();
+                table.entry((what.into(), class)).or_default()[col] += 1;
+            }
+        }
+    }
+    println!("\n{:<9} {:<15} {:>5} {:>9}", "", "class", "tune", "held-out");
+    let mut missing = Vec::new();
+    let mut out = Vec::new();
+    for ((what, class), [tune, held]) in &table {
+        println!("{what:<9} {class:<15} {tune:>5} {held:>9}");
+        if *held == 0 {
+            missing.push(class.clone());
+        }
+        out.push(json!({"kind": what, "class": class, "tune": tune, "held_out": held}));
+    }
+    if !missing.is_empty() {
+        println!("warning: the held-out half has no {}", missing.join(", "));
+    }
+    Ok(json!(out))
 }
 
 fn secs(v: &Value) -> String {

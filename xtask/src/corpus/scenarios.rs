@@ -363,6 +363,7 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
     let dir = prepare_tree(&work)?;
     let theme = if style == "a" { "a" } else { "b" };
     let www = copy_www(&work, theme, Some(video))?;
+    s.d.start_session_bus()?;
     s.d.spawn(&mut Command::new("dunst"), "dunst")?;
     s.d.spawn(
         &mut chromium(&work, &["--start-maximized"], &[url(&www, "article1.html")]),
@@ -441,7 +442,7 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
 pub fn check_tools() -> anyhow::Result<()> {
     for tool in [
         "Xvfb", "openbox", "xdotool", "wmctrl", "xwd", "xsetroot", "chromium",
-        "xterm", "xclock", "dunst", "notify-send", "ffmpeg", "ffprobe",
+        "xterm", "xclock", "dunst", "notify-send", "dbus-daemon", "ffmpeg", "ffprobe",
     ] {
         if !Command::new("sh")
             .args(["-c", &format!("command -v {tool} >/dev/null")])

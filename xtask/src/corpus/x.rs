@@ -47,6 +47,8 @@ pub struct Display {
     pub width: u32,
     pub height: u32,
     pub work: PathBuf,
+    /// The session bus of this desktop (notifications need one).
+    bus: Option<String>,
     children: Vec<Child>,
 }
 
@@ -81,6 +83,7 @@ impl Display {
             width,
             height,
             work: work.to_path_buf(),
+            bus: None,
             children: Vec::new(),
         };
         d.spawn(
@@ -113,6 +116,29 @@ impl Display {
         Ok(d)
     }
 
+    /// Starts a D-Bus session bus for the programs started after it
+    /// (dunst and notify-send talk over it).
+    pub fn start_session_bus(&mut self) -> anyhow::Result<()> {
+        let socket = self.work.join("session-bus");
+        let _ = std::fs::remove_file(&socket);
+        let address = format!("unix:path={}", socket.display());
+        self.spawn(
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--nopidfile"])
+                .arg(format!("--address={address}")),
+            "dbus",
+        )?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            if Instant::now() > deadline {
+                bail!("dbus-daemon did not start");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.bus = Some(address);
+        Ok(())
+    }
+
     pub fn display(&self) -> String {
         format!(":{}", self.num)
     }
@@ -121,6 +147,9 @@ impl Display {
     /// output goes to `<work>/<log>.log`.
     pub fn spawn(&mut self, cmd: &mut Command, log: &str) -> anyhow::Result<()> {
         let out = std::fs::File::create(self.work.join(format!("{log}.log")))?;
+        if let Some(bus) = &self.bus {
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+        }
         let child = cmd
             .env("DISPLAY", self.display())
             .stdin(Stdio::null())
@@ -148,8 +177,11 @@ impl Display {
 
     /// A shell command on this display; whether it succeeded.
     pub fn sh_ok(&self, script: &str) -> bool {
-        Command::new("sh")
-            .args(["-c", script])
+        let mut cmd = Command::new("sh");
+        if let Some(bus) = &self.bus {
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+        }
+        cmd.args(["-c", script])
             .env("DISPLAY", self.display())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
