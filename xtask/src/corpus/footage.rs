@@ -143,6 +143,7 @@ fn join_cuts(src: &Path, shots: &[Shot], w: u32, h: u32, work: &Path, out: &Path
             events.push(Event {
                 frame: at,
                 end: at,
+                settled: at,
                 transition: false,
                 class: "shot-cut".into(),
                 description: format!("hard cut to {} at {:.1} s", short(shot.0), shot.1),
@@ -209,6 +210,7 @@ pub fn dissolves(src: &Path, w: u32, h: u32, work: &Path, out: &Path) -> anyhow:
             events.push(Event {
                 frame: len,
                 end: len,
+                settled: len,
                 transition: false,
                 class: "shot-cut".into(),
                 description: format!("hard cut to {}", short(DISSOLVES[i].0 .0)),
@@ -225,6 +227,7 @@ pub fn dissolves(src: &Path, w: u32, h: u32, work: &Path, out: &Path) -> anyhow:
             events.push(Event {
                 frame: offset + 1,
                 end: offset + d - 1,
+                settled: offset + d - 1,
                 transition: true,
                 class: "transition".into(),
                 description: format!("{how} ({dur} s) into {}", short(DISSOLVES[i].0 .0)),

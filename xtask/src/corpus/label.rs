@@ -8,9 +8,11 @@
 //!   moving in the 1.5 s before it (a caret, a clock, a video), and by at
 //!   least a quarter of the blocks the whole change touches (a browser's tab
 //!   strip or a focus ring can change a frame or two before the page does);
-//! - its span end: the last frame, within the action's settle limit, that
-//!   changes outside those blocks and outside the blocks that keep moving
-//!   after it (a chart that animates on the new slide);
+//! - a transition's span end: the last frame, within the action's settle
+//!   limit, that changes outside those blocks and outside the blocks that
+//!   keep moving after it (a chart that animates on the new slide);
+//! - an event's settled frame: the first frame after which nothing changes
+//!   for 0.5 s outside those blocks (a build, a page that loads in steps);
 //! - a scene's moving mask: the blocks that change in every 1 s window of
 //!   the scene after its event settled ("a region that never stops moving").
 
@@ -182,7 +184,12 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> anyhow::Result<bool> {
 #[derive(Clone, Debug)]
 pub struct Event {
     pub frame: usize,
+    /// Last frame of a transition (= `frame` for other events).
     pub end: usize,
+    /// First frame of the settled screen: nothing changes for 0.5 s after
+    /// it outside the blocks that never stop moving (bounded by the next
+    /// event).
+    pub settled: usize,
     pub transition: bool,
     pub class: String,
     pub description: String,
@@ -249,9 +256,20 @@ pub fn resolve(
                             m.class, m.description
                         )
                     })?;
-                // Blocks that keep moving once the change is over.
+                // Blocks that keep moving once the change is over: changed in
+                // each of the two seconds after its settle limit (a build that
+                // ends in the first second is not among them).
                 let settle_end = (first + (settle * FPS) as usize).min(next_action).min(n);
-                let after = cm.union(settle_end, (settle_end + 30).min(next_action));
+                let second = |k: usize| {
+                    let lo = (settle_end + 30 * k).min(next_action);
+                    cm.union(lo, (lo + 30).min(next_action))
+                };
+                let (a1, a2) = (second(0), second(1));
+                let after: Vec<u64> = if a2.iter().all(|w| *w == 0) && settle_end + 30 >= next_action {
+                    a1
+                } else {
+                    a1.iter().zip(&a2).map(|(x, y)| x & y).collect()
+                };
                 let mask: Vec<u64> = moving.iter().zip(&after).map(|(a, b)| a | b).collect();
                 let end = (first..settle_end)
                     .rev()
@@ -279,9 +297,17 @@ pub fn resolve(
                         break;
                     }
                 }
+                let quiet = (FPS / 2.0) as usize;
+                let bound = next_action.min(n);
+                let settled = (end.max(start)..bound)
+                    .find(|&f| {
+                        (f + 1..(f + 1 + quiet).min(bound)).all(|g| cm.count_outside(g, &mask) == 0)
+                    })
+                    .unwrap_or(end);
                 events.push(Event {
                     frame: start,
-                    end,
+                    end: if transition { end } else { start },
+                    settled,
                     transition,
                     class: m.class.clone(),
                     description: m.description.clone(),
@@ -311,7 +337,7 @@ pub fn scenes(cm: &ChangeMaps, events: &[Event]) -> Vec<Scene> {
     let mut bounds: Vec<(usize, usize)> = vec![(0, 0)];
     for e in events {
         if e.frame > 0 {
-            bounds.push((e.frame, e.end));
+            bounds.push((e.frame, e.settled.max(e.end)));
         }
     }
     let mut out = Vec::new();
@@ -372,6 +398,7 @@ pub fn labels_json(
             "time": t(e.frame),
             "span": [e.frame, e.end],
             "transition": e.transition,
+            "settled_frame": e.settled,
             "class": e.class,
             "description": e.description,
             "action_frame": e.action_frame,

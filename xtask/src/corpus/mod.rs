@@ -232,6 +232,7 @@ fn label_scenario(spec: &Spec, dir: &Path, capture: &Path, t: &Value) -> anyhow:
             .map(|e| Event {
                 frame: e["frame"].as_u64().unwrap_or(0) as usize,
                 end: e["end"].as_u64().unwrap_or(0) as usize,
+                settled: e["end"].as_u64().unwrap_or(0) as usize,
                 transition: e["transition"].as_bool().unwrap_or(false),
                 class: e["class"].as_str().unwrap_or_default().into(),
                 description: e["description"].as_str().unwrap_or_default().into(),
@@ -284,6 +285,7 @@ fn label_scenario(spec: &Spec, dir: &Path, capture: &Path, t: &Value) -> anyhow:
         pngs.push((e.frame.saturating_sub(1), format!("e{i:02}_a_before.png")));
         pngs.push((e.frame, format!("e{i:02}_b_first.png")));
         pngs.push((e.end, format!("e{i:02}_c_end.png")));
+        pngs.push((e.settled, format!("e{i:02}_d_settled.png")));
     }
     for (i, s) in scenes.iter().enumerate() {
         pngs.push((s.last, format!("s{i:02}_last.png")));

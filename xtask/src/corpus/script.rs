@@ -191,11 +191,6 @@ impl Script {
         Ok(())
     }
 
-    pub fn click(&self) -> anyhow::Result<()> {
-        self.d.xdo(&["click", "1"])?;
-        Ok(())
-    }
-
     /// Wheel notches: positive scrolls down.
     pub fn wheel(&self, notches: i32) -> anyhow::Result<()> {
         let button = if notches > 0 { "5" } else { "4" };

@@ -257,7 +257,6 @@ pub struct Capture {
     stdin: Option<ChildStdin>,
     /// Epoch seconds of the first captured frame (x11grab's clock).
     pub start: f64,
-    pub path: PathBuf,
     log: PathBuf,
 }
 
@@ -315,14 +314,8 @@ impl Capture {
             child,
             stdin,
             start,
-            path: path.to_path_buf(),
             log,
         })
-    }
-
-    /// The captured frame shown at epoch time `t` (fractional).
-    pub fn frame_at(&self, t: f64) -> f64 {
-        (t - self.start) * FPS
     }
 
     /// Stops the capture cleanly (ffmpeg's `q`) and waits for the file.
