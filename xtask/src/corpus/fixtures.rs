@@ -92,6 +92,7 @@ fn make(f: &Fixture, video: &Path) -> anyhow::Result<()> {
             frame: half,
             end: half,
             settled: half,
+            first_change: half,
             transition: false,
             class: "resolution-change".into(),
             description: "the stream changes from 1280x720 to 640x360".into(),

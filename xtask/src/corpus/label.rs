@@ -5,9 +5,10 @@
 //! read off those change maps:
 //! - an event's first frame: the first frame after the action that differs
 //!   from the frame before the action outside the blocks that were already
-//!   moving in the 1.5 s before it (a caret, a clock, a video), and by at
-//!   least a quarter of the blocks the whole change touches (a browser's tab
-//!   strip or a focus ring can change a frame or two before the page does);
+//!   moving in the 1.5 s before it (a caret, a clock, a video), and (except
+//!   for transitions) by at least a quarter of the blocks the whole change
+//!   touches (a browser's tab strip or a focus ring can change a frame or two
+//!   before the page does; the scene before ends at the very first change);
 //! - a transition's span end: the last frame, within the action's settle
 //!   limit, that changes outside those blocks and outside the blocks that
 //!   keep moving after it (a chart that animates on the new slide);
@@ -184,6 +185,9 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> anyhow::Result<bool> {
 #[derive(Clone, Debug)]
 pub struct Event {
     pub frame: usize,
+    /// The first frame that changed at all (a tab strip, a focus ring):
+    /// the previous scene ends before it.
+    pub first_change: usize,
     /// Last frame of a transition (= `frame` for other events).
     pub end: usize,
     /// First frame of the settled screen: nothing changes for 0.5 s after
@@ -287,7 +291,7 @@ pub fn resolve(
                 let total_n: u32 = total.iter().map(|w| w.count_ones()).sum();
                 let mut seen = vec![0u64; moving.len()];
                 let mut start = first;
-                for f in first..=end {
+                for f in (first..=end).take_while(|_| !transition) {
                     for ((t, c), m) in seen.iter_mut().zip(&cm.maps[f]).zip(&mask) {
                         *t |= c & !m;
                     }
@@ -306,6 +310,7 @@ pub fn resolve(
                     .unwrap_or(end);
                 events.push(Event {
                     frame: start,
+                    first_change: first,
                     end: if transition { end } else { start },
                     settled,
                     transition,
@@ -334,15 +339,16 @@ pub struct Scene {
 
 pub fn scenes(cm: &ChangeMaps, events: &[Event]) -> Vec<Scene> {
     let n = cm.frames();
-    let mut bounds: Vec<(usize, usize)> = vec![(0, 0)];
+    // (scene start, settled, first change of its event)
+    let mut bounds: Vec<(usize, usize, usize)> = vec![(0, 0, 0)];
     for e in events {
         if e.frame > 0 {
-            bounds.push((e.frame, e.settled.max(e.end)));
+            bounds.push((e.frame, e.settled.max(e.end), e.first_change.min(e.frame).max(1)));
         }
     }
     let mut out = Vec::new();
-    for (i, &(start, settled)) in bounds.iter().enumerate() {
-        let last = bounds.get(i + 1).map(|b| b.0 - 1).unwrap_or(n - 1);
+    for (i, &(start, settled, _)) in bounds.iter().enumerate() {
+        let last = bounds.get(i + 1).map(|b| b.2 - 1).unwrap_or(n - 1);
         if last < start {
             continue;
         }
@@ -399,6 +405,7 @@ pub fn labels_json(
             "span": [e.frame, e.end],
             "transition": e.transition,
             "settled_frame": e.settled,
+            "first_change": e.first_change,
             "class": e.class,
             "description": e.description,
             "action_frame": e.action_frame,

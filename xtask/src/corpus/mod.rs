@@ -233,6 +233,7 @@ fn label_scenario(spec: &Spec, dir: &Path, capture: &Path, t: &Value) -> anyhow:
                 frame: e["frame"].as_u64().unwrap_or(0) as usize,
                 end: e["end"].as_u64().unwrap_or(0) as usize,
                 settled: e["end"].as_u64().unwrap_or(0) as usize,
+                first_change: e["frame"].as_u64().unwrap_or(0) as usize,
                 transition: e["transition"].as_bool().unwrap_or(false),
                 class: e["class"].as_str().unwrap_or_default().into(),
                 description: e["description"].as_str().unwrap_or_default().into(),
