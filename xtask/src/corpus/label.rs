@@ -57,7 +57,15 @@ impl ChangeMaps {
         let mut child = Command::new("ffmpeg")
             .args(["-nostdin", "-v", "error", "-i"])
             .arg(capture)
-            .args(["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+            .args([
+                "-fps_mode",
+                "passthrough",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "gray",
+                "-",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .context("cannot run ffmpeg to decode the capture")?;
@@ -269,11 +277,12 @@ pub fn resolve(
                     cm.union(lo, (lo + 30).min(next_action))
                 };
                 let (a1, a2) = (second(0), second(1));
-                let after: Vec<u64> = if a2.iter().all(|w| *w == 0) && settle_end + 30 >= next_action {
-                    a1
-                } else {
-                    a1.iter().zip(&a2).map(|(x, y)| x & y).collect()
-                };
+                let after: Vec<u64> =
+                    if a2.iter().all(|w| *w == 0) && settle_end + 30 >= next_action {
+                        a1
+                    } else {
+                        a1.iter().zip(&a2).map(|(x, y)| x & y).collect()
+                    };
                 let mask: Vec<u64> = moving.iter().zip(&after).map(|(a, b)| a | b).collect();
                 let end = (first..settle_end)
                     .rev()
@@ -343,7 +352,11 @@ pub fn scenes(cm: &ChangeMaps, events: &[Event]) -> Vec<Scene> {
     let mut bounds: Vec<(usize, usize, usize)> = vec![(0, 0, 0)];
     for e in events {
         if e.frame > 0 {
-            bounds.push((e.frame, e.settled.max(e.end), e.first_change.min(e.frame).max(1)));
+            bounds.push((
+                e.frame,
+                e.settled.max(e.end),
+                e.first_change.min(e.frame).max(1),
+            ));
         }
     }
     let mut out = Vec::new();
@@ -428,7 +441,11 @@ pub fn labels_json(
 pub fn mask_string(mask: &[bool]) -> String {
     let cw = COVER_WIDTH.div_ceil(COVER_BLOCK);
     mask.chunks(cw)
-        .map(|row| row.iter().map(|&m| if m { '#' } else { '.' }).collect::<String>())
+        .map(|row| {
+            row.iter()
+                .map(|&m| if m { '#' } else { '.' })
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -455,11 +472,7 @@ pub fn extract_gray480(
         .arg(capture)
         .args([
             "-vf",
-            &format!(
-                "select='{}',{}",
-                expr.join("+"),
-                scale480_filter(h)
-            ),
+            &format!("select='{}',{}", expr.join("+"), scale480_filter(h)),
             "-fps_mode",
             "passthrough",
             "-f",

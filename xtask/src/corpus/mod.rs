@@ -118,7 +118,14 @@ fn write_manifest() -> anyhow::Result<()> {
         .iter()
         .map(|(n, o)| {
             let mut all: Vec<&str> = o.to_vec();
-            all.extend(["-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-f", "mpegts"]);
+            all.extend([
+                "-pix_fmt",
+                "yuv420p",
+                "-fps_mode",
+                "passthrough",
+                "-f",
+                "mpegts",
+            ]);
             (n.to_string(), json!(all.join(" ")))
         })
         .collect();
@@ -149,7 +156,10 @@ fn generate(spec: &Spec, sources: &Path, video: &Path, opts: &Options) -> anyhow
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir_all(&dir)?;
-        eprintln!("xtask: capturing {} ({}x{})", spec.name, spec.width, spec.height);
+        eprintln!(
+            "xtask: capturing {} ({}x{})",
+            spec.name, spec.width, spec.height
+        );
         let t = capture_scenario(spec, &dir, &capture, sources, video)?;
         std::fs::write(&timeline, serde_json::to_string_pretty(&t)? + "\n")?;
         relabel = true;
@@ -187,11 +197,15 @@ fn capture_scenario(
     match spec.kind {
         Kind::FootageCuts(v) => {
             let events = footage::cuts(sources, v, w, h, &dir.join("shots"), capture)?;
-            Ok(json!({"capture_id": format!("footage-{}", spec.name), "events": events_json(&events)}))
+            Ok(
+                json!({"capture_id": format!("footage-{}", spec.name), "events": events_json(&events)}),
+            )
         }
         Kind::FootageDissolves => {
             let events = footage::dissolves(sources, w, h, &dir.join("shots"), capture)?;
-            Ok(json!({"capture_id": format!("footage-{}", spec.name), "events": events_json(&events)}))
+            Ok(
+                json!({"capture_id": format!("footage-{}", spec.name), "events": events_json(&events)}),
+            )
         }
         _ => {
             let d = x::Display::start(w, h, &dir.join("x"))?;
@@ -265,7 +279,8 @@ fn label_scenario(spec: &Spec, dir: &Path, capture: &Path, t: &Value) -> anyhow:
         label::resolve(&cm, &marks, start)?
     };
     let scenes = label::scenes(&cm, &events);
-    let mut labels = label::labels_json(spec.name, w, h, cm.frames(), &events, &activities, &scenes);
+    let mut labels =
+        label::labels_json(spec.name, w, h, cm.frames(), &events, &activities, &scenes);
     labels["half"] = json!(spec.half);
     labels["capture_id"] = t["capture_id"].clone();
     std::fs::create_dir_all(corpus_dir().join("labels"))?;

@@ -39,17 +39,94 @@ pub struct Spec {
 /// has theme "a"; the held-out half theme "b" and every
 /// class of event and of non-event.
 pub const SCENARIOS: &[Spec] = &[
-    Spec { name: "html-deck-a", half: "tune", kind: Kind::HtmlDeck("a"), width: 1366, height: 768, encodings: &["zl-crf23", "cbr3m"] },
-    Spec { name: "browser-a", half: "tune", kind: Kind::Browser("a"), width: 1920, height: 1080, encodings: &["crf23", "zl-cbr2m"] },
-    Spec { name: "terminal-a", half: "tune", kind: Kind::Terminal("a"), width: 1366, height: 768, encodings: &["zl-crf23", "cbr3m"] },
-    Spec { name: "desktop-a", half: "tune", kind: Kind::Desktop("a"), width: 1920, height: 1080, encodings: &["zl-crf23", "cbr3m"] },
-    Spec { name: "footage-cuts-a", half: "tune", kind: Kind::FootageCuts("a"), width: 1280, height: 720, encodings: &["crf23", "zl-cbr2m"] },
-    Spec { name: "html-deck-b", half: "held-out", kind: Kind::HtmlDeck("b"), width: 1920, height: 1080, encodings: &["crf23", "zl-cbr2m"] },
-    Spec { name: "browser-b", half: "held-out", kind: Kind::Browser("b"), width: 1366, height: 768, encodings: &["zl-crf23", "cbr3m"] },
-    Spec { name: "terminal-b", half: "held-out", kind: Kind::Terminal("b"), width: 1920, height: 1080, encodings: &["crf23", "zl-cbr2m"] },
-    Spec { name: "desktop-b", half: "held-out", kind: Kind::Desktop("b"), width: 1366, height: 768, encodings: &["crf23", "zl-cbr2m"] },
-    Spec { name: "footage-cuts-b", half: "held-out", kind: Kind::FootageCuts("b"), width: 1280, height: 720, encodings: &["zl-crf23", "cbr3m"] },
-    Spec { name: "footage-dissolves", half: "held-out", kind: Kind::FootageDissolves, width: 1280, height: 720, encodings: &["crf23", "zl-cbr2m"] },
+    Spec {
+        name: "html-deck-a",
+        half: "tune",
+        kind: Kind::HtmlDeck("a"),
+        width: 1366,
+        height: 768,
+        encodings: &["zl-crf23", "cbr3m"],
+    },
+    Spec {
+        name: "browser-a",
+        half: "tune",
+        kind: Kind::Browser("a"),
+        width: 1920,
+        height: 1080,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "terminal-a",
+        half: "tune",
+        kind: Kind::Terminal("a"),
+        width: 1366,
+        height: 768,
+        encodings: &["zl-crf23", "cbr3m"],
+    },
+    Spec {
+        name: "desktop-a",
+        half: "tune",
+        kind: Kind::Desktop("a"),
+        width: 1920,
+        height: 1080,
+        encodings: &["zl-crf23", "cbr3m"],
+    },
+    Spec {
+        name: "footage-cuts-a",
+        half: "tune",
+        kind: Kind::FootageCuts("a"),
+        width: 1280,
+        height: 720,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "html-deck-b",
+        half: "held-out",
+        kind: Kind::HtmlDeck("b"),
+        width: 1920,
+        height: 1080,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "browser-b",
+        half: "held-out",
+        kind: Kind::Browser("b"),
+        width: 1366,
+        height: 768,
+        encodings: &["zl-crf23", "cbr3m"],
+    },
+    Spec {
+        name: "terminal-b",
+        half: "held-out",
+        kind: Kind::Terminal("b"),
+        width: 1920,
+        height: 1080,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "desktop-b",
+        half: "held-out",
+        kind: Kind::Desktop("b"),
+        width: 1366,
+        height: 768,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "footage-cuts-b",
+        half: "held-out",
+        kind: Kind::FootageCuts("b"),
+        width: 1280,
+        height: 720,
+        encodings: &["zl-crf23", "cbr3m"],
+    },
+    Spec {
+        name: "footage-dissolves",
+        half: "held-out",
+        kind: Kind::FootageDissolves,
+        width: 1280,
+        height: 720,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
 ];
 
 /// The committed web pages and deck, copied per scenario with its theme.
@@ -89,7 +166,10 @@ pub(super) fn chromium(work: &Path, extra: &[&str], urls: &[String]) -> Command 
         "--autoplay-policy=no-user-gesture-required",
         "--password-store=basic",
     ])
-    .arg(format!("--user-data-dir={}", work.join("chromium-profile").display()))
+    .arg(format!(
+        "--user-data-dir={}",
+        work.join("chromium-profile").display()
+    ))
     .args(extra)
     .args(urls);
     c
@@ -131,32 +211,59 @@ fn html_deck(s: &mut Script, theme: &str, capture: &Path) -> anyhow::Result<()> 
     s.start_capture(capture)?;
     s.sleep(1.5);
     let (w, h) = (s.d.width as i32, s.d.height as i32);
-    s.activity("pointer", "pointer moves across the title slide", |s| s.glide(w / 2, h / 2, 1.5))?;
+    s.activity("pointer", "pointer moves across the title slide", |s| {
+        s.glide(w / 2, h / 2, 1.5)
+    })?;
     s.sleep(1.0);
     next_slide(s, "title slide -> Goals")?;
     next_slide(s, "same-template slide switch: Goals -> Constraints")?;
     next_slide(s, "Constraints -> Pipeline diagram")?;
-    s.event("diagram", "diagram change: one box renamed and recoloured", |s| s.key("Right"))?;
+    s.event(
+        "diagram",
+        "diagram change: one box renamed and recoloured",
+        |s| s.key("Right"),
+    )?;
     s.sleep(3.0);
-    s.event("diagram", "diagram change: a box and an arrow added", |s| s.key("Right"))?;
-    s.sleep(1.5);
-    s.activity("pointer", "pointer hovers over the diagram", |s| s.glide(w * 2 / 3, h / 3, 1.0))?;
-    s.sleep(1.0);
-    s.event("slide", "same-template switch to Risks (bullets then build)", |s| s.key("Right"))?;
-    s.activity("build", "five bullets appear one by one (auto build, 2.5 s)", |s| {
-        s.sleep(3.0);
-        Ok(())
+    s.event("diagram", "diagram change: a box and an arrow added", |s| {
+        s.key("Right")
     })?;
+    s.sleep(1.5);
+    s.activity("pointer", "pointer hovers over the diagram", |s| {
+        s.glide(w * 2 / 3, h / 3, 1.0)
+    })?;
+    s.sleep(1.0);
+    s.event(
+        "slide",
+        "same-template switch to Risks (bullets then build)",
+        |s| s.key("Right"),
+    )?;
+    s.activity(
+        "build",
+        "five bullets appear one by one (auto build, 2.5 s)",
+        |s| {
+            s.sleep(3.0);
+            Ok(())
+        },
+    )?;
     s.sleep(1.5);
     next_slide(s, "same-template switch to Timeline (empty, click build)")?;
     for i in 1..=3 {
-        s.activity("build", &format!("click build: bullet {i} appears"), |s| s.key("Right"))?;
+        s.activity("build", &format!("click build: bullet {i} appears"), |s| {
+            s.key("Right")
+        })?;
         s.sleep(1.5);
     }
     s.sleep(1.0);
-    s.transition("transition", "fade (0.8 s) to Metrics, same template", 0.8, |s| s.key("Right"))?;
+    s.transition(
+        "transition",
+        "fade (0.8 s) to Metrics, same template",
+        0.8,
+        |s| s.key("Right"),
+    )?;
     s.sleep(3.0);
-    s.transition("transition", "push (0.7 s) to Open questions", 0.7, |s| s.key("Right"))?;
+    s.transition("transition", "push (0.7 s) to Open questions", 0.7, |s| {
+        s.key("Right")
+    })?;
     s.sleep(3.0);
     s.transition(
         "transition",
@@ -166,7 +273,9 @@ fn html_deck(s: &mut Script, theme: &str, capture: &Path) -> anyhow::Result<()> 
     )?;
     let chart = s.begin_activity("live-chart", "bar chart animating on the slide (10 Hz)");
     s.sleep(5.0);
-    s.event("slide", "switch from the chart slide to Summary", |s| s.key("Right"))?;
+    s.event("slide", "switch from the chart slide to Summary", |s| {
+        s.key("Right")
+    })?;
     s.end_activity(chart);
     s.sleep(3.0);
     Ok(())
@@ -199,38 +308,56 @@ fn browser(s: &mut Script, theme: &str, capture: &Path, video: &Path) -> anyhow:
         s.glide(w / 2 - 100, h / 2, 1.0)
     })?;
     s.sleep(1.0);
-    s.event("navigation", "follow the link to the release notes", |s| s.key("alt+r"))?;
+    s.event("navigation", "follow the link to the release notes", |s| {
+        s.key("alt+r")
+    })?;
     s.sleep(3.0);
     s.activity("scroll", "wheel scroll, one notch", |s| s.wheel(1))?;
     s.sleep(2.0);
-    s.event("scroll-jump", "Page Down: the next screenful", |s| s.key("Next"))?;
+    s.event("scroll-jump", "Page Down: the next screenful", |s| {
+        s.key("Next")
+    })?;
     s.sleep(2.5);
     s.activity("scroll", "wheel scroll, one notch up", |s| s.wheel(-1))?;
     s.sleep(2.0);
-    s.event("scroll-jump", "Ctrl+End: the end of the page", |s| s.key("ctrl+End"))?;
+    s.event("scroll-jump", "Ctrl+End: the end of the page", |s| {
+        s.key("ctrl+End")
+    })?;
     s.sleep(2.5);
     s.event("navigation", "Back to the home page", |s| s.key("alt+Left"))?;
     s.sleep(3.0);
-    s.event("tab-switch", "switch to the second tab (design document)", |s| s.key("ctrl+2"))?;
+    s.event(
+        "tab-switch",
+        "switch to the second tab (design document)",
+        |s| s.key("ctrl+2"),
+    )?;
     s.sleep(3.0);
     s.activity("scroll", "wheel scroll, one notch", |s| s.wheel(1))?;
     s.sleep(2.0);
     s.event("tab-switch", "back to the first tab", |s| s.key("ctrl+1"))?;
     s.sleep(2.5);
-    s.event("navigation", "open the deploy status page", |s| s.key("alt+s"))?;
+    s.event("navigation", "open the deploy status page", |s| {
+        s.key("alt+s")
+    })?;
     let spin = s.begin_activity("spinner", "spinner and progress bar with a changing label");
     s.sleep(5.0);
     s.end_activity(spin);
     s.event("navigation", "open the live dashboard", |s| s.key("alt+b"))?;
     let chart = s.begin_activity("live-chart", "line chart redrawn 5 times a second");
     s.sleep(5.0);
-    s.activity("pointer", "pointer moves over the chart", |s| s.glide(w / 3, h / 2, 1.0))?;
+    s.activity("pointer", "pointer moves over the chart", |s| {
+        s.glide(w / 3, h / 2, 1.0)
+    })?;
     s.sleep(1.0);
     s.end_activity(chart);
     s.event("navigation", "open the demo video page", |s| s.key("alt+v"))?;
     let vid = s.begin_activity("video", "video with its own shot cuts plays in the page");
     s.sleep(9.0);
-    s.activity("scroll", "wheel scroll, one notch (video keeps playing)", |s| s.wheel(1))?;
+    s.activity(
+        "scroll",
+        "wheel scroll, one notch (video keeps playing)",
+        |s| s.wheel(1),
+    )?;
     s.sleep(5.0);
     s.end_activity(vid);
     s.event("navigation", "Back to the dashboard", |s| s.key("alt+Left"))?;
@@ -260,7 +387,15 @@ const MAIN_RS: &str = "fn main() {\n    println!(\"hello\");\n}\n";
 
 pub(super) fn xterm(style: &str, dir: &Path, title: &str) -> Command {
     let mut c = Command::new("xterm");
-    c.args(["-T", title, "-fa", "DejaVu Sans Mono", "-bc", "-cr", "#cc3333"]);
+    c.args([
+        "-T",
+        title,
+        "-fa",
+        "DejaVu Sans Mono",
+        "-bc",
+        "-cr",
+        "#cc3333",
+    ]);
     if style == "a" {
         c.args(["-fs", "13", "-bg", "#fdfdf6", "-fg", "#222222"]);
     } else {
@@ -277,10 +412,19 @@ pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
     let dir = work.join("home");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("build.sh"), BUILD_LOG)?;
-    std::process::Command::new("chmod").arg("+x").arg(dir.join("build.sh")).status()?;
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(dir.join("build.sh"))
+        .status()?;
     std::fs::write(dir.join("main.rs"), MAIN_RS)?;
-    std::fs::write(dir.join("lib.rs"), "//! Library root.\npub mod scene;\npub mod frames;\n")?;
-    std::fs::write(dir.join("README.md"), "# cht\n\nScreen shares for agents.\n")?;
+    std::fs::write(
+        dir.join("lib.rs"),
+        "//! Library root.\npub mod scene;\npub mod frames;\n",
+    )?;
+    std::fs::write(
+        dir.join("README.md"),
+        "# cht\n\nScreen shares for agents.\n",
+    )?;
     let license = std::fs::read("/usr/share/common-licenses/GPL-3")
         .unwrap_or_else(|_| b"GNU GENERAL PUBLIC LICENSE\n".repeat(400));
     std::fs::write(dir.join("LICENSE"), license)?;
@@ -294,12 +438,20 @@ pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Types a shell command (activity), then presses Enter as `what`.
-pub(super) fn command(s: &mut Script, text: &str, enter_is_event: Option<&str>) -> anyhow::Result<()> {
-    s.activity("typing", &format!("types `{text}`"), |s| s.type_text(text, 12))?;
+pub(super) fn command(
+    s: &mut Script,
+    text: &str,
+    enter_is_event: Option<&str>,
+) -> anyhow::Result<()> {
+    s.activity("typing", &format!("types `{text}`"), |s| {
+        s.type_text(text, 12)
+    })?;
     s.sleep(0.5);
     match enter_is_event {
         Some(what) => s.event("pager-editor", what, |s| s.key("Return")),
-        None => s.activity("command-output", &format!("runs `{text}`"), |s| s.key("Return")),
+        None => s.activity("command-output", &format!("runs `{text}`"), |s| {
+            s.key("Return")
+        }),
     }
 }
 
@@ -329,18 +481,27 @@ fn terminal(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
     s.sleep(1.5);
     command(s, "less LICENSE", Some("less opens full screen"))?;
     s.sleep(2.5);
-    s.event("scroll-jump", "space in less: the next screenful", |s| s.key("space"))?;
+    s.event("scroll-jump", "space in less: the next screenful", |s| {
+        s.key("space")
+    })?;
     s.sleep(2.5);
-    s.event("scroll-jump", "space in less: the next screenful", |s| s.key("space"))?;
+    s.event("scroll-jump", "space in less: the next screenful", |s| {
+        s.key("space")
+    })?;
     s.sleep(2.5);
-    s.event("pager-editor", "less quits, the shell is back", |s| s.key("q"))?;
+    s.event("pager-editor", "less quits, the shell is back", |s| {
+        s.key("q")
+    })?;
     s.sleep(2.0);
     command(s, "vim main.rs", Some("vim opens full screen"))?;
     s.sleep(2.0);
     s.activity("typing", "types code in vim insert mode", |s| {
         s.key("j")?;
         s.key("o")?;
-        s.type_text("    let frames = scene::detect(&input)?;\n    println!(\"{} frames\", frames.len());", 12)
+        s.type_text(
+            "    let frames = scene::detect(&input)?;\n    println!(\"{} frames\", frames.len());",
+            12,
+        )
     })?;
     s.key("Escape")?;
     s.activity("caret", "caret blinks in vim", |s| {
@@ -349,9 +510,15 @@ fn terminal(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
     })?;
     s.activity("typing", "types :wq", |s| s.type_text(":wq", 8))?;
     s.sleep(0.5);
-    s.event("pager-editor", "vim closes, the shell is back", |s| s.key("Return"))?;
+    s.event("pager-editor", "vim closes, the shell is back", |s| {
+        s.key("Return")
+    })?;
     s.sleep(2.0);
-    s.activity("scroll", "wheel scroll in the terminal, one notch up", |s| s.wheel(-1))?;
+    s.activity(
+        "scroll",
+        "wheel scroll in the terminal, one notch up",
+        |s| s.wheel(-1),
+    )?;
     s.sleep(2.0);
     Ok(())
 }
@@ -395,19 +562,33 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
     s.sleep(1.5);
     command(s, "git status", None)?;
     s.sleep(1.5);
-    s.event("window-switch", "Alt+Tab to the browser", |s| s.key("alt+Tab"))?;
-    s.sleep(3.0);
-    s.activity("notification", "a notification pops up and goes away", |s| {
-        s.d.sh_ok("notify-send -t 3000 'Build finished' 'cht 0.4.2: 212 tests passed'");
-        s.sleep(4.5);
-        Ok(())
+    s.event("window-switch", "Alt+Tab to the browser", |s| {
+        s.key("alt+Tab")
     })?;
+    s.sleep(3.0);
+    s.activity(
+        "notification",
+        "a notification pops up and goes away",
+        |s| {
+            s.d.sh_ok("notify-send -t 3000 'Build finished' 'cht 0.4.2: 212 tests passed'");
+            s.sleep(4.5);
+            Ok(())
+        },
+    )?;
     s.sleep(1.0);
-    s.event("window-switch", "Alt+Tab back to the terminal", |s| s.key("alt+Tab"))?;
+    s.event("window-switch", "Alt+Tab back to the terminal", |s| {
+        s.key("alt+Tab")
+    })?;
     s.sleep(2.5);
-    command(s, "vim -p main.rs lib.rs README.md", Some("vim opens full screen with three tabs"))?;
+    command(
+        s,
+        "vim -p main.rs lib.rs README.md",
+        Some("vim opens full screen with three tabs"),
+    )?;
     s.sleep(2.5);
-    s.event("tab-switch", "vim: next tab (gt)", |s| s.type_text("gt", 20))?;
+    s.event("tab-switch", "vim: next tab (gt)", |s| {
+        s.type_text("gt", 20)
+    })?;
     s.sleep(2.5);
     s.activity("typing", "types a line in vim", |s| {
         s.key("G")?;
@@ -416,23 +597,35 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
         s.key("Escape")
     })?;
     s.sleep(1.5);
-    s.event("tab-switch", "vim: next tab (gt)", |s| s.type_text("gt", 20))?;
-    s.sleep(2.5);
-    s.activity("notification", "a second notification pops up and goes away", |s| {
-        s.d.sh_ok("notify-send -t 3000 'Review requested' 'Pull request: scene events'");
-        s.sleep(4.5);
-        Ok(())
+    s.event("tab-switch", "vim: next tab (gt)", |s| {
+        s.type_text("gt", 20)
     })?;
-    s.event("window-switch", "Alt+Tab to the browser", |s| s.key("alt+Tab"))?;
+    s.sleep(2.5);
+    s.activity(
+        "notification",
+        "a second notification pops up and goes away",
+        |s| {
+            s.d.sh_ok("notify-send -t 3000 'Review requested' 'Pull request: scene events'");
+            s.sleep(4.5);
+            Ok(())
+        },
+    )?;
+    s.event("window-switch", "Alt+Tab to the browser", |s| {
+        s.key("alt+Tab")
+    })?;
     s.sleep(2.5);
     s.activity("scroll", "wheel scroll, one notch", |s| s.wheel(1))?;
     s.sleep(2.0);
     s.event("window-switch", "Alt+Tab back to vim", |s| s.key("alt+Tab"))?;
     s.sleep(2.0);
-    s.event("tab-switch", "vim: previous tab (gT)", |s| s.type_text("gT", 20))?;
+    s.event("tab-switch", "vim: previous tab (gT)", |s| {
+        s.type_text("gT", 20)
+    })?;
     s.sleep(2.0);
     s.activity("typing", "types :qa!", |s| s.type_text(":qa!", 8))?;
-    s.event("pager-editor", "vim closes, the shell is back", |s| s.key("Return"))?;
+    s.event("pager-editor", "vim closes, the shell is back", |s| {
+        s.key("Return")
+    })?;
     s.sleep(2.5);
     s.end_activity(tick);
     Ok(())
@@ -441,8 +634,20 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
 /// Checks the programs a scenario needs are installed.
 pub fn check_tools() -> anyhow::Result<()> {
     for tool in [
-        "Xvfb", "openbox", "xdotool", "wmctrl", "xwd", "xsetroot", "chromium",
-        "xterm", "xclock", "dunst", "notify-send", "dbus-daemon", "ffmpeg", "ffprobe",
+        "Xvfb",
+        "openbox",
+        "xdotool",
+        "wmctrl",
+        "xwd",
+        "xsetroot",
+        "chromium",
+        "xterm",
+        "xclock",
+        "dunst",
+        "notify-send",
+        "dbus-daemon",
+        "ffmpeg",
+        "ffprobe",
     ] {
         if !Command::new("sh")
             .args(["-c", &format!("command -v {tool} >/dev/null")])

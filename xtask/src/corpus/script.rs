@@ -11,10 +11,7 @@ use std::time::Duration;
 pub enum MarkKind {
     /// A new screen. `transition`: the change has a span (fade, push..).
     /// `settle`: the longest the change may take to finish, in seconds.
-    Event {
-        transition: bool,
-        settle: f64,
-    },
+    Event { transition: bool, settle: f64 },
     /// Not a new screen, over [start, end].
     Activity,
 }
@@ -149,7 +146,10 @@ impl Script {
         for id in self.open.clone() {
             self.end_activity(id);
         }
-        let capture = self.capture.take().context("the scenario never started its capture")?;
+        let capture = self
+            .capture
+            .take()
+            .context("the scenario never started its capture")?;
         let start = capture.start;
         capture.stop()?;
         Ok((self.marks, start))

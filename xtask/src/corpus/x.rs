@@ -102,7 +102,10 @@ impl Display {
         }
         let rc = work.join("openbox-rc.xml");
         std::fs::write(&rc, OPENBOX_RC)?;
-        d.spawn(Command::new("openbox").arg("--config-file").arg(&rc), "openbox")?;
+        d.spawn(
+            Command::new("openbox").arg("--config-file").arg(&rc),
+            "openbox",
+        )?;
         // openbox sets _NET_SUPPORTING_WM_CHECK once it manages the screen.
         let deadline = Instant::now() + Duration::from_secs(20);
         while !d.sh_ok("wmctrl -m >/dev/null 2>&1") {
