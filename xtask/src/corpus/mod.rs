@@ -73,7 +73,6 @@ pub fn screen_corpus(args: &[String]) -> anyhow::Result<()> {
 
 /// Makes (or reuses) every selected scenario: capture, labels, encodings.
 pub fn ensure(opts: &Options) -> anyhow::Result<()> {
-    scenarios::check_tools()?;
     write_manifest()?;
     let selected = select(opts.only.as_deref())?;
     let sources = footage::sources(&cache().join("sources"))?;
@@ -156,6 +155,7 @@ fn generate(spec: &Spec, sources: &Path, video: &Path, opts: &Options) -> anyhow
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir_all(&dir)?;
+        scenarios::check_tools()?;
         eprintln!(
             "xtask: capturing {} ({}x{})",
             spec.name, spec.width, spec.height
