@@ -192,9 +192,9 @@ pub fn eval_scenes(args: &[String]) -> anyhow::Result<()> {
                     half,
                     det,
                     sel.len(),
-                    s["tp"],
-                    s["fp"],
-                    s["fn"],
+                    s["tp"].as_u64().unwrap_or(0),
+                    s["fp"].as_u64().unwrap_or(0),
+                    s["fn"].as_u64().unwrap_or(0),
                     s["precision"].as_f64().unwrap_or(0.0),
                     s["recall"].as_f64().unwrap_or(0.0),
                     s["f1"].as_f64().unwrap_or(0.0),
@@ -210,6 +210,7 @@ pub fn eval_scenes(args: &[String]) -> anyhow::Result<()> {
     }
     let classes = class_table()?;
     let report = json!({
+        "command": format!("cargo xtask eval-scenes {}", args.join(" ")),
         "classes": classes,
         "about": "cargo xtask eval-scenes: scores of `cht analyze` on the screen corpus",
         "scoring": {"match_frames": 1, "block_mad": BLOCK_MAD, "max_differing_blocks": MAX_DIFFERING, "cover_width": COVER_WIDTH, "cover_block": COVER_BLOCK},
