@@ -355,8 +355,8 @@ impl VideoAnalyzer {
                 let signature = FrameSignature::of(&luma(&picture)?)?;
                 let step = screen.push(Arc::new(signature), timestamp);
                 let chosen = self.choose_screen_pictures(&step, &picture);
-                if step.keep_previous {
-                    self.kept = self.prev.clone();
+                if step.keep_current {
+                    self.kept = Some(picture.clone());
                 }
                 chosen
             }

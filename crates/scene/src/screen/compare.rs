@@ -242,9 +242,14 @@ fn find_vertical_shift(
     }
 }
 
-/// A row of a band matches when its sum differs by at most this many
-/// levels per pixel on average.
+/// A row of a band holds something when its sum differs from a blank
+/// row's by more than this many levels per pixel on average.
 const ROW_LEVELS: f64 = 1.0;
+/// A shift aligns a band when it leaves at most this share of the unmoved
+/// difference, and at most this many levels per pixel (the encoder codes
+/// scrolled text again: it is never pixel-identical).
+const ALIGNED_SHARE: f64 = 0.2;
+const ALIGNED_LEVELS: f64 = 4.0;
 
 /// For each shift in `-max_shift..=max_shift`, whether it aligns the band's
 /// changed rows with the earlier ones; `None` when the band holds too few
@@ -276,7 +281,7 @@ fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Ve
     let unmoved = cost(0)?;
     Some(
         (-max_shift..=max_shift)
-            .map(|s| cost(s).is_some_and(|c| c <= ROW_LEVELS && c <= 0.3 * unmoved))
+            .map(|s| cost(s).is_some_and(|c| c <= ALIGNED_LEVELS && c <= ALIGNED_SHARE * unmoved))
             .collect(),
     )
 }

@@ -131,8 +131,8 @@ pub enum PictureSource {
     Current,
     /// The frame pushed before it.
     Previous,
-    /// The last frame the detector asked to keep ([`ScreenStep::keep_previous`]):
-    /// the screen just before the change now being reported.
+    /// The last frame the detector asked to keep ([`ScreenStep::keep_current`]):
+    /// the still screen just before the change now being reported.
     Kept,
 }
 
@@ -156,10 +156,10 @@ pub struct ScreenStep {
     /// Pictures to write, in order (at most two: an update of the screen
     /// before a change, then the change's own picture).
     pub pictures: Vec<ScreenPicture>,
-    /// Keep the previous frame, the last one before a change began: a later
-    /// picture may show it as [`PictureSource::Kept`]. It replaces the frame
-    /// kept before; write this step's pictures first.
-    pub keep_previous: bool,
+    /// Keep this frame: the screen is still, and a later picture may show
+    /// it as [`PictureSource::Kept`] (the screen before a change). It
+    /// replaces the frame kept before; write this step's pictures first.
+    pub keep_current: bool,
     /// Share of the screen that moved in this frame (0..=1), for scores.
     pub motion: f64,
 }
@@ -186,6 +186,10 @@ const FOOTAGE_LEAVE: f64 = 0.3;
 /// A change in motion for longer than this without a sudden part (a log
 /// scrolling, a long animation) is activity, not a new screen.
 const LONG_MOTION: f64 = 3.0;
+/// A change's first frame may lead its main part by this much (seconds).
+const LEAD_IN: f64 = 0.07;
+/// Frames whose change a spike is compared with (a second at 30 fps).
+const RECENT_FRAMES: usize = 30;
 /// Cells this close to active or moving ones are judged with them.
 const MASK_MARGIN: usize = 2;
 /// A cell that moved this recently is still in motion when a picture is
@@ -219,6 +223,9 @@ mod at_default {
     /// Shade changes alone (a highlight) make a new screen only over this
     /// much of it (a new window of another colour).
     pub const REPAINTED: f64 = 0.3;
+    /// A change smaller than this that returns to the last new screen is an
+    /// overlay going away.
+    pub const OVERLAY: f64 = 0.03;
     /// A change of this much of the screen is a new screen, if structural.
     pub const MOST_CHANGED: f64 = 0.2;
     /// Added content that alone makes a new screen (a new window on an
@@ -305,8 +312,13 @@ pub struct ScreenEvents {
     cells: Cells,
     /// The settled screen before the current change (kept by the caller).
     reference: Option<Seen>,
-    /// The last screen a picture was written of.
+    /// The last frame with no change outside active regions (kept by the
+    /// caller): the screen before a change that begins.
+    still: Option<Seen>,
+    /// The last screen a picture was written of, and the last one pictured
+    /// as a new screen.
     published: Option<Seen>,
+    last_event: Option<Seen>,
     state: State,
     footage: Footage,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
@@ -327,6 +339,8 @@ impl ScreenEvents {
             cells: Cells::default(),
             reference: None,
             published: None,
+            last_event: None,
+            still: None,
             state: State::Settled {
                 last_drift_check: 0.0,
                 last_motion: 0.0,
@@ -567,20 +581,29 @@ impl ScreenEvents {
                 strong_share: frame.strong_share,
             });
         }
+        if confirmed.is_some() {
+            // The cut is not the footage's motion: it must not raise the
+            // bar for the next cut.
+            if let Some(last) = f.recent_means.back_mut() {
+                *last = frame.mean_change;
+            }
+        }
         f.recent_means.push_back(frame.mean_change);
-        if f.recent_means.len() > 5 {
+        if f.recent_means.len() > RECENT_FRAMES {
             f.recent_means.pop_front();
         }
         confirmed
     }
 
-    /// Whether this frame changed far more than the frames before it.
+    /// Whether this frame changed far more than any frame of the last
+    /// second (the most, not the mean: an animation that steps every few
+    /// frames makes a spike of each step against the still frames between).
     fn is_spike(&self, frame: &FrameChange) -> bool {
         let recent = &self.footage.recent_means;
-        let baseline = if recent.is_empty() {
+        let baseline = if recent.len() < 3 {
             f64::INFINITY
         } else {
-            recent.iter().sum::<f64>() / recent.len() as f64
+            recent.iter().copied().fold(0.0, f64::max)
         };
         frame.mean_change >= at_default::CUT_MEAN * self.scale()
             && frame.mean_change >= at_default::CUT_RATIO * baseline.max(1.0)
@@ -620,6 +643,10 @@ impl ScreenEvents {
     /// Screen regime: episodes, their pictures, and update pictures.
     fn screen_step(&mut self, seen: &Seen, frame: &FrameChange, step: &mut ScreenStep) {
         let (cur, time) = (&seen.signature, seen.time);
+        // A still frame of a settled screen is the screen before the next
+        // change (kept after this step's decisions, which may show the one
+        // kept before).
+        let still = frame.novel_share == 0.0 && matches!(self.state, State::Settled { .. });
         self.note_first_changes(cur, time);
         let moving = frame.novel_share > SMALL_SHARE;
         match &mut self.state {
@@ -647,10 +674,9 @@ impl ScreenEvents {
                         start: time,
                         last_motion: time,
                         forced: None,
-                        before: self.prev.clone(),
+                        before: self.still.clone(),
                         cut: None,
                     });
-                    step.keep_previous = true;
                 } else if was_dirty && quiet_for >= self.options.update_settle {
                     if let State::Settled { dirty, .. } = &mut self.state {
                         *dirty = false;
@@ -670,6 +696,10 @@ impl ScreenEvents {
                     }
                 }
             }
+        }
+        if still && matches!(self.state, State::Settled { .. }) {
+            self.still = Some(seen.clone());
+            step.keep_current = true;
         }
     }
 
@@ -765,6 +795,11 @@ impl ScreenEvents {
         let lasted = seen.time - episode.began;
         let cause = self.event_cause(&change, settled, sudden);
         let cause = cause.filter(|_| lasted < LONG_MOTION || sudden >= at_default::SUDDEN);
+        // A small overlay that went away (a notification, a menu, a
+        // tooltip) leaves the screen the agent was last shown as new.
+        let cause = cause.filter(|_| {
+            change.changed_share() >= at_default::OVERLAY || !self.back_to_last_event(seen)
+        });
         if let Some(cause) = cause {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
@@ -807,6 +842,18 @@ impl ScreenEvents {
             return;
         }
         self.settle_here(seen);
+    }
+
+    /// Whether `seen` shows the last new screen pictured again.
+    fn back_to_last_event(&self, seen: &Seen) -> bool {
+        let Some(last) = &self.last_event else {
+            return false;
+        };
+        if !last.signature.same_size(&seen.signature) {
+            return false;
+        }
+        let mask = self.settled_mask(seen.time);
+        compare(&last.signature, &seen.signature, &mask, false).changed_share() <= SMALL_SHARE
     }
 
     /// Whether cells outside active regions moved within `STILL_MOVING`.
@@ -919,6 +966,9 @@ impl ScreenEvents {
 
     fn publish(&mut self, picture: ScreenPicture, seen: &Seen, step: &mut ScreenStep) {
         self.published = Some(seen.clone());
+        if picture.cause.is_event() {
+            self.last_event = Some(seen.clone());
+        }
         step.pictures.push(picture);
     }
 
@@ -1013,12 +1063,20 @@ fn event_time(first_change: &[i32], fallback: f64) -> f64 {
     else {
         return fallback;
     };
+    // Walk back over the frames that changed many cells too (a transition),
+    // then to a first, smaller change just before (the shell's newline
+    // before vim draws, a menu closing before the page changes).
     let floor = (counts[peak].1 / 10).max(1);
     let mut start = peak;
     while start > 0 && counts[start - 1].1 >= floor {
         start -= 1;
     }
-    counts[start].0
+    let lead_floor = (counts[peak].1 / 100).max(3);
+    let lead_from = counts[start].0 - LEAD_IN;
+    counts[..start]
+        .iter()
+        .find(|&&(t, n)| t >= lead_from && n >= lead_floor)
+        .map_or(counts[start].0, |&(t, _)| t)
 }
 
 #[cfg(test)]
