@@ -186,6 +186,25 @@ const FOOTAGE_LEAVE: f64 = 0.3;
 /// A change in motion for longer than this without a sudden part (a log
 /// scrolling, a long animation) is activity, not a new screen.
 const LONG_MOTION: f64 = 3.0;
+/// Whether the change is a small box near a corner of the screen, where
+/// desktops show notifications: within `CORNER` of the top or bottom edge
+/// and of the left or right edge, covering at most `OVERLAY` of the screen.
+fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
+    let Some((x0, y0, x1, y1)) = change.bounds else {
+        return false;
+    };
+    let (w, h) = (screen.cells_x() as f64, screen.cells_y() as f64);
+    let area = ((x1 - x0) * (y1 - y0)) as f64 / (w * h);
+    let near_top = (y0 as f64) < CORNER * h;
+    let near_bottom = (y1 as f64) > (1.0 - CORNER) * h;
+    let near_left = (x0 as f64) < CORNER * w && (x1 as f64) < 0.5 * w;
+    let near_right = (x1 as f64) > (1.0 - CORNER) * w && (x0 as f64) > 0.5 * w;
+    area <= at_default::OVERLAY && (near_top || near_bottom) && (near_left || near_right)
+}
+
+/// How close to the edges a notification sits (share of the screen).
+const CORNER: f64 = 0.2;
+
 /// A change's first frame may lead its main part by this much (seconds).
 const LEAD_IN: f64 = 0.07;
 /// Frames whose change a spike is compared with (a second at 30 fps).
@@ -800,6 +819,9 @@ impl ScreenEvents {
         let cause = cause.filter(|_| {
             change.changed_share() >= at_default::OVERLAY || !self.back_to_last_event(seen)
         });
+        // A small box in a corner of the screen over unchanged content is
+        // a notification (every desktop puts them there): not a new screen.
+        let cause = cause.filter(|_| !in_notification_area(&change, &seen.signature));
         if let Some(cause) = cause {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
