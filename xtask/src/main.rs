@@ -32,6 +32,8 @@ commands:
                     coverage, pictures per event, latency); see `eval-scenes --help`
   screen-fixtures   capture the scene detector's small test clips under
                     tests/fixtures/screen/ (real programs, with label sidecars)
+  bench-live [SECS] CPU share of a live `cht record` fed a 1080p30 screen share in
+                    real time, for both detectors, against ffmpeg decoding it
   bench-analyze [N] time `cht analyze` against ffmpeg's scene select on the same
                     clip, GOP-parallel against --jobs 1, and each tool's H.264
                     decoder on one thread
@@ -47,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         "test" => testing::test(&rest),
         "bench-remux" => measure::bench_remux(&rest),
         "bench-analyze" => measure::bench_analyze(&rest),
+        "bench-live" => measure::bench_live(&rest),
         "screen-corpus" => corpus::screen_corpus(&rest),
         "eval-scenes" => corpus::eval::eval_scenes(&rest),
         "screen-fixtures" => corpus::fixtures::screen_fixtures(&rest),
