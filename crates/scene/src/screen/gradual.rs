@@ -44,7 +44,7 @@ pub(crate) struct Gradual {
     recent: VecDeque<(f64, Histogram)>,
     /// (time, distance over `SPAN`) of the last `BASELINE` seconds.
     distances: VecDeque<(f64, f64)>,
-    /// (time, frame-to-frame distance) of the last `SPAN`.
+    /// (time, frame-to-frame distance) of the last `BASELINE` seconds.
     steps: VecDeque<(f64, f64)>,
     /// A transition whose picture is not taken yet: (began, found, calm since).
     open: Option<(f64, f64, Option<f64>, f64)>,
@@ -72,7 +72,11 @@ impl Gradual {
             .back()
             .map_or(0.0, |(_, h)| distance(h, &histogram));
         self.steps.push_back((time, step));
-        while self.steps.front().is_some_and(|&(t, _)| t <= time - SPAN) {
+        while self
+            .steps
+            .front()
+            .is_some_and(|&(t, _)| t <= time - BASELINE)
+        {
             self.steps.pop_front();
         }
         while self.recent.len() > 1 && self.recent[1].0 <= time - SPAN {
@@ -122,16 +126,9 @@ impl Gradual {
             return false;
         }
         // The distance passes the threshold partway through a transition
-        // that began within the span looked back over: where the frames
-        // began to change fast.
-        let fastest = self.steps.iter().map(|s| s.1).fold(0.0, f64::max);
-        let began = self
-            .steps
-            .iter()
-            .find(|s| s.1 >= 0.3 * fastest)
-            .map_or(time, |s| s.0)
-            .max(self.quiet_until);
-        self.open = Some((began, time, None, over_span));
+        // that began within the span looked back over; when exactly is
+        // found once it is over (`began`).
+        self.open = Some((time - SPAN, time, None, over_span));
         self.disarmed = true;
         true
     }
@@ -150,6 +147,7 @@ impl Gradual {
         let settled = calm_since.is_some_and(|c| time - c >= SETTLE);
         if settled || time - found >= BOUND {
             self.open = None;
+            let began = self.began(began.max(self.quiet_until), found);
             // The distance over the span stays high a span longer.
             self.quiet_until = time + SPAN;
             return Some(Transition { began });
@@ -158,15 +156,49 @@ impl Gradual {
     }
 }
 
-/// The distribution of cell brightness, normalised to sum 1.
+impl Gradual {
+    /// Where, after `from`, the frames began to change fast (`found` if
+    /// nothing stands out):
+    /// the first frame whose step rises a third of the way from the steps
+    /// before (the shot's motion) to the transition's fastest.
+    fn began(&self, from: f64, found: f64) -> f64 {
+        let mut before: Vec<f64> = self
+            .steps
+            .iter()
+            .filter(|s| s.0 < from)
+            .map(|s| s.1)
+            .collect();
+        before.sort_by(f64::total_cmp);
+        let base = before.get(before.len() / 2).copied().unwrap_or(0.0);
+        let peak = self
+            .steps
+            .iter()
+            .filter(|s| s.0 >= from)
+            .map(|s| s.1)
+            .fold(0.0, f64::max);
+        let rise = base + (peak - base) / 3.0;
+        self.steps
+            .iter()
+            .find(|s| s.0 >= from && s.1 >= rise)
+            .map_or(found, |s| s.0)
+    }
+}
+
+/// The distribution of cell brightness, normalised to sum 1, from every
+/// `SAMPLE_STEP`th cell (8,000 samples at 1080p are plenty for 16 bins, and
+/// this runs on every frame).
 fn histogram(cells: &[u8]) -> Histogram {
     let mut counts = [0u32; BINS];
-    for &c in cells {
-        counts[c as usize * BINS / 256] += 1;
+    let mut n = 0u32;
+    for &c in cells.iter().step_by(SAMPLE_STEP) {
+        counts[(c >> 4) as usize] += 1;
+        n += 1;
     }
-    let n = cells.len().max(1) as f32;
-    counts.map(|c| c as f32 / n)
+    counts.map(|c| c as f32 / n.max(1) as f32)
 }
+
+/// Cells sampled for the histogram.
+const SAMPLE_STEP: usize = 4;
 
 /// L1 distance of two histograms, 0..=2.
 fn distance(a: &Histogram, b: &Histogram) -> f64 {
@@ -180,7 +212,7 @@ mod tests {
     /// Cells of a "shot": values spread around `level`, moving with `t`.
     fn shot(level: u8, t: usize) -> Vec<u8> {
         (0..2000)
-            .map(|i| level.saturating_add(((i * 7 + t * 3) % 40) as u8))
+            .map(|i| level.saturating_add((((i + t * 3) * 2654435761) % 40) as u8))
             .collect()
     }
 

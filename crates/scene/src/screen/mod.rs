@@ -547,8 +547,13 @@ impl ScreenEvents {
                 .as_ref()
                 .filter(|c| c.strong_share >= WHOLE_SCREEN_CUT)
                 .map(|c| c.time);
+            // (A transition found late, that began before this change did,
+            // was part of a change already judged.)
+            let transition = transition
+                .map(|t| t.began)
+                .filter(|&t| t >= episode.began - 0.1);
             if episode.forced.is_none() {
-                if let Some(t) = whole.or(transition.map(|t| t.began)) {
+                if let Some(t) = whole.or(transition) {
                     episode.cut.get_or_insert(t);
                 }
             }
