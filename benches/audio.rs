@@ -10,13 +10,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use cht_audio::{decode_whole_track, frames_from_adts, AudioFormat, AudioOptions, AudioPipeline};
-use cht_core::AudioFrame;
+use cht_audio::{decode_whole_track, packets_from_adts, AudioFormat, AudioOptions, AudioPipeline};
+use cht_core::{AudioPacket, AudioParams};
 use criterion::{Criterion, Throughput};
 
 struct Input {
     name: &'static str,
-    frames: Vec<AudioFrame>,
+    params: AudioParams,
+    frames: Vec<AudioPacket>,
     seconds: f64,
 }
 
@@ -38,11 +39,13 @@ fn inputs() -> Vec<Input> {
     [("ts_48k_stereo", ts_adts), ("speech_44k1_mono", speech)]
         .into_iter()
         .map(|(name, bytes)| {
-            let frames = frames_from_adts(&bytes, 0).0;
-            let rate = frames.first().map_or(48_000, |f| f.config.sample_rate) as f64;
-            let seconds = frames.len() as f64 * 1024.0 / rate;
+            let track = packets_from_adts(&bytes, 0).0;
+            let params = track.params.expect("an AAC fixture");
+            let frames = track.packets;
+            let seconds = frames.len() as f64 * 1024.0 / f64::from(params.sample_rate);
             Input {
                 name,
+                params,
                 frames,
                 seconds,
             }
@@ -51,14 +54,15 @@ fn inputs() -> Vec<Input> {
 }
 
 fn decode_resample(input: &Input) -> usize {
-    decode_whole_track(&input.frames, AudioFormat::Speech16kMono).map_or(0, |d| d.samples.len())
+    decode_whole_track(&input.params, &input.frames, AudioFormat::Speech16kMono)
+        .map_or(0, |d| d.samples.len())
 }
 
 fn pipeline(input: &Input, dir: &Path) -> usize {
     let mut p = AudioPipeline::new(dir, 0, 0, AudioOptions::default()).expect("pipeline");
     let mut chunks = 0;
     for f in &input.frames {
-        chunks += p.push(f).map_or(0, |c| c.len());
+        chunks += p.push(&input.params, f).map_or(0, |c| c.len());
     }
     chunks + p.finish().map_or(0, |c| c.len())
 }

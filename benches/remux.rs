@@ -25,8 +25,8 @@ fn remux_in_memory(data: &[u8]) -> u64 {
     let mut writer: Option<FragmentWriter<std::io::Sink>> = None;
     let mut sink = |item: DemuxItem| {
         match &item {
-            DemuxItem::VideoConfig(c) => video = Some(c.clone()),
-            DemuxItem::AudioConfig(c) => audio = Some(*c),
+            DemuxItem::VideoParams(c) => video = Some(c.clone()),
+            DemuxItem::AudioParams(c) => audio = Some(c.clone()),
             _ => {}
         }
         if writer.is_none() && video.is_some() && audio.is_some() {

@@ -14,10 +14,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cht_audio::{
-    decode_whole_track, frames_from_adts, window_rms, AudioError, AudioFormat, AudioOptions,
+    decode_whole_track, packets_from_adts, window_rms, AudioError, AudioFormat, AudioOptions,
     AudioPipeline, ChunkInfo,
 };
-use cht_core::{AudioConfig, AudioFrame};
+use cht_core::aac::AacConfig;
+use cht_core::{AudioCodec, AudioPacket, AudioParams};
+
+/// One AAC track: its parameters and its packets.
+struct Track {
+    params: AudioParams,
+    frames: Vec<AudioPacket>,
+}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -71,24 +78,38 @@ fn ts_start_pts() -> (i64, i64) {
 }
 
 /// Frames of the fixture with the PTS a demuxer would give them.
-fn ts_frames() -> (i64, Vec<AudioFrame>) {
+fn ts_frames() -> (i64, Track) {
     let (video_pts, audio_pts) = ts_start_pts();
-    let (frames, stats) = frames_from_adts(&ts_adts(), audio_pts);
+    let (track, stats) = packets_from_adts(&ts_adts(), audio_pts);
     assert_eq!(stats.bytes_skipped, 0);
-    assert!(frames.len() > 400, "{} frames", frames.len());
-    (video_pts, frames)
+    assert!(track.packets.len() > 400, "{} frames", track.packets.len());
+    let track = Track {
+        params: track.params.expect("AAC"),
+        frames: track.packets,
+    };
+    (video_pts, track)
 }
 
-fn speech_frames() -> Vec<AudioFrame> {
+fn speech_frames() -> Track {
     let data = std::fs::read(fixture("speech.aac")).expect("speech fixture");
-    frames_from_adts(&data, 0).0
+    let (track, _) = packets_from_adts(&data, 0);
+    Track {
+        params: track.params.expect("AAC"),
+        frames: track.packets,
+    }
 }
 
-fn chunk_all(dir: &Path, origin: i64, frames: &[AudioFrame], opts: AudioOptions) -> Vec<ChunkInfo> {
+fn chunk_all(
+    dir: &Path,
+    origin: i64,
+    params: &AudioParams,
+    frames: &[AudioPacket],
+    opts: AudioOptions,
+) -> Vec<ChunkInfo> {
     let mut pipeline = AudioPipeline::new(dir, 0, origin, opts).expect("pipeline");
     let mut chunks = Vec::new();
     for f in frames {
-        chunks.extend(pipeline.push(f).expect("push"));
+        chunks.extend(pipeline.push(params, f).expect("push"));
     }
     chunks.extend(pipeline.finish().expect("finish"));
     let stats = pipeline.stats();
@@ -116,14 +137,16 @@ fn rms(s: &[i16]) -> f64 {
 
 #[test]
 fn chunks_concatenate_to_the_whole_track_sample_for_sample() {
-    let (origin, frames) = ts_frames();
+    let (origin, track) = ts_frames();
+    let (params, frames) = (&track.params, &track.frames);
     for format in [AudioFormat::Speech16kMono, AudioFormat::Source] {
         let dir = tempfile::tempdir().expect("tempdir");
         let audio_dir = dir.path().join("audio");
         let chunks = chunk_all(
             &audio_dir,
             origin,
-            &frames,
+            params,
+            frames,
             AudioOptions {
                 chunk_secs: 2,
                 format,
@@ -135,7 +158,7 @@ fn chunks_concatenate_to_the_whole_track_sample_for_sample() {
             chunks.len()
         );
 
-        let whole = decode_whole_track(&frames, format).expect("whole track");
+        let whole = decode_whole_track(params, frames, format).expect("whole track");
         let joined = concat(&chunks);
         assert_eq!(joined.len(), whole.samples.len(), "{format:?}: length");
         assert!(
@@ -197,12 +220,14 @@ fn snr_at(ours: &[i16], reference: &[i16], range: std::ops::Range<usize>, lag: i
 
 #[test]
 fn matches_an_ffmpeg_decode_of_the_same_stream() {
-    let (origin, frames) = ts_frames();
+    let (origin, track) = ts_frames();
+    let (params, frames) = (&track.params, &track.frames);
     let dir = tempfile::tempdir().expect("tempdir");
     let chunks = chunk_all(
         dir.path(),
         origin,
-        &frames,
+        params,
+        frames,
         AudioOptions {
             chunk_secs: 3,
             ..Default::default()
@@ -247,13 +272,15 @@ fn matches_an_ffmpeg_decode_of_the_same_stream() {
 
 #[test]
 fn chunk_boundaries_fall_in_quiet_windows_of_speech() {
-    let frames = speech_frames();
+    let track = speech_frames();
+    let (params, frames) = (&track.params, &track.frames);
     let dir = tempfile::tempdir().expect("tempdir");
     let chunk_secs = 4;
     let chunks = chunk_all(
         dir.path(),
         0,
-        &frames,
+        params,
+        frames,
         AudioOptions {
             chunk_secs,
             ..Default::default()
@@ -305,13 +332,14 @@ fn chunk_boundaries_fall_in_quiet_windows_of_speech() {
 
 #[test]
 fn a_part_file_flushed_mid_chunk_is_playable() {
-    let (origin, frames) = ts_frames();
+    let (origin, track) = ts_frames();
+    let (params, frames) = (&track.params, &track.frames);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut pipeline =
         AudioPipeline::new(dir.path(), 0, origin, AudioOptions::default()).expect("pipeline");
     // About 4 s of audio: well inside the first 10 s chunk.
     for f in &frames[..190] {
-        assert!(pipeline.push(f).expect("push").is_empty());
+        assert!(pipeline.push(params, f).expect("push").is_empty());
     }
     let part = dir.path().join("chunk_0000.wav.part");
     assert!(part.exists());
@@ -329,7 +357,7 @@ fn a_part_file_flushed_mid_chunk_is_playable() {
         "only {} samples flushed",
         samples.len()
     );
-    let whole = decode_whole_track(&frames, AudioFormat::Speech16kMono).expect("whole");
+    let whole = decode_whole_track(params, frames, AudioFormat::Speech16kMono).expect("whole");
     assert!(
         samples[..] == whole.samples[..samples.len()],
         "flushed samples differ from the decode"
@@ -357,16 +385,17 @@ fn a_part_file_flushed_mid_chunk_is_playable() {
 
 #[test]
 fn lost_and_damaged_frames_become_silence_on_time() {
-    let (origin, frames) = ts_frames();
-    let mut damaged: Vec<AudioFrame> = frames.clone();
+    let (origin, track) = ts_frames();
+    let (params, frames) = (&track.params, &track.frames);
+    let mut damaged: Vec<AudioPacket> = frames.clone();
     damaged.drain(200..210); // 10 frames lost in transit
-    damaged[300].header_len = 200; // a frame whose header claims to be longer than it is
+    damaged[300].data = damaged[300].data.slice(..3); // a frame cut short
     let dir = tempfile::tempdir().expect("tempdir");
     let mut pipeline =
         AudioPipeline::new(dir.path(), 0, origin, AudioOptions::default()).expect("pipeline");
     let mut chunks = Vec::new();
     for f in &damaged {
-        chunks.extend(pipeline.push(f).expect("push"));
+        chunks.extend(pipeline.push(params, f).expect("push"));
     }
     chunks.extend(pipeline.finish().expect("finish"));
     let stats = pipeline.stats();
@@ -378,7 +407,7 @@ fn lost_and_damaged_frames_become_silence_on_time() {
 
     // Same length as the undamaged track: later audio is not pulled earlier.
     let pcm = concat(&chunks);
-    let whole = decode_whole_track(&frames, AudioFormat::Speech16kMono).expect("whole");
+    let whole = decode_whole_track(params, frames, AudioFormat::Speech16kMono).expect("whole");
     assert_eq!(pcm.len(), whole.samples.len());
     let gap = 200 * 1024 / 3..210 * 1024 / 3;
     let inner = gap.start + 200..gap.end - 200;
@@ -409,19 +438,19 @@ fn unsupported_audio_is_reported_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut pipeline =
         AudioPipeline::new(dir.path(), 0, 0, AudioOptions::default()).expect("pipeline");
-    let he_aac = AudioConfig {
+    let he_aac = AacConfig {
         object_type: 5,
         sampling_index: 3,
         sample_rate: 48000,
         channel_config: 2,
-    };
-    let frame = |pts| AudioFrame {
+    }
+    .audio_params();
+    let frame = |pts| AudioPacket {
         pts,
-        config: he_aac,
+        samples: 1024,
         data: vec![0xff; 64].into(),
-        header_len: 7,
     };
-    let first = pipeline.push(&frame(0));
+    let first = pipeline.push(&he_aac, &frame(0));
     assert!(
         matches!(
             first,
@@ -431,24 +460,44 @@ fn unsupported_audio_is_reported_once() {
     );
     for i in 1..20 {
         assert!(pipeline
-            .push(&frame(i * 1920))
+            .push(&he_aac, &frame(i * 1920))
             .expect("later frames are skipped quietly")
             .is_empty());
     }
     assert!(pipeline.finish().expect("finish").is_empty());
     assert_eq!(pipeline.stats().frames_unsupported, 20);
+
+    // A codec nothing here decodes is refused the same way, by name.
+    let mp2 = AudioParams {
+        codec: AudioCodec::Mp2,
+        sample_rate: 48000,
+        channels: 2,
+        frame_samples: 1152,
+        extra_data: Default::default(),
+    };
+    let first = pipeline.push(&mp2, &frame(0));
+    assert!(
+        matches!(first, Err(AudioError::NoDecoder(AudioCodec::Mp2))),
+        "{first:?}"
+    );
+    assert!(pipeline
+        .push(&mp2, &frame(2160))
+        .expect("quietly")
+        .is_empty());
+    assert_eq!(pipeline.stats().frames_unsupported, 22);
 }
 
 #[test]
 fn a_resumed_session_continues_numbering() {
-    let frames = speech_frames();
+    let track = speech_frames();
+    let (params, frames) = (&track.params, &track.frames);
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = AudioOptions {
         chunk_secs: 5,
         ..Default::default()
     };
-    let first = chunk_all(dir.path(), 0, &frames[..300], opts);
-    let second = chunk_all(dir.path(), 0, &frames[300..], opts);
+    let first = chunk_all(dir.path(), 0, params, &frames[..300], opts);
+    let second = chunk_all(dir.path(), 0, params, &frames[300..], opts);
     let numbers: Vec<u32> = first.iter().chain(&second).map(|c| c.number).collect();
     assert_eq!(numbers, (0..numbers.len() as u32).collect::<Vec<_>>());
     // The second run starts where its first frame is on the clock.

@@ -48,8 +48,9 @@ fn demo_over_tcp_demuxes_cleanly_with_cuts_at_slide_switches() {
     let mut first_audio_pts = None;
     for item in &items {
         match item {
-            DemuxItem::VideoConfig(c) => {
-                assert_eq!((c.width, c.height, c.profile_idc), (1280, 720, 66));
+            DemuxItem::VideoParams(c) => {
+                assert_eq!((c.width, c.height), (1280, 720));
+                assert_eq!(c.codec_string(), "avc1.42c01f");
             }
             DemuxItem::Video(au) => {
                 assert!(!au.damaged);

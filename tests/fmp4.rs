@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use cht_core::adts::AdtsHeader;
-use cht_core::nal::{annexb_nals, nal_type, nal_unit_type};
-use cht_core::sps::parse_sps;
-use cht_core::{AudioConfig, AudioFrame, VideoAccessUnit, VideoConfig};
+use bytes::Bytes;
+use cht_core::aac::AdtsHeader;
+use cht_core::h264::{annexb_nals, nal_type, nal_unit_type, AvcDecoderConfig};
+use cht_core::{AudioPacket, AudioParams, PacketFormat, VideoPacket, VideoParams};
 use cht_fmp4::{
     probe, probe_bytes, FragmentInfo, FragmentOptions, FragmentWriter, Mp4Samples, SegmentSummary,
     TrackKind,
@@ -28,13 +28,14 @@ const AUDIO_PACKETS: usize = 470;
 /// One packet of the fixture in demux (arrival) order.
 #[derive(Clone)]
 enum Packet {
-    Video(VideoAccessUnit),
-    Audio(AudioFrame),
+    Video(VideoPacket),
+    Audio(AudioPacket),
 }
 
 struct Fixture {
-    video_config: VideoConfig,
-    audio_config: AudioConfig,
+    avc: AvcDecoderConfig,
+    video_config: VideoParams,
+    audio_config: AudioParams,
     packets: Vec<Packet>,
 }
 
@@ -112,7 +113,7 @@ fn extract_fixture() -> Fixture {
             video_pos += size;
             let keyframe = p["flags"].as_str().unwrap().starts_with('K');
             let dts = int(&p["dts"]);
-            packets.push(Packet::Video(VideoAccessUnit {
+            packets.push(Packet::Video(VideoPacket {
                 pts,
                 dts,
                 keyframe,
@@ -123,12 +124,11 @@ fn extract_fixture() -> Fixture {
             let header = AdtsHeader::parse(&audio_bytes[audio_pos..]).expect("ADTS frame");
             let data = audio_bytes[audio_pos..audio_pos + header.frame_len].to_vec();
             audio_pos += header.frame_len;
-            audio_config = Some(header.config);
-            packets.push(Packet::Audio(AudioFrame {
+            audio_config = Some(header.config.audio_params());
+            packets.push(Packet::Audio(AudioPacket {
                 pts,
-                config: header.config,
-                data: data.into(),
-                header_len: header.header_len as u8,
+                samples: 1024,
+                data: Bytes::from(data).slice(header.header_len..),
             }));
         }
     }
@@ -141,34 +141,24 @@ fn extract_fixture() -> Fixture {
         Packet::Video(v) => Some(v.data.clone()),
         _ => None,
     });
-    let video_config = video_config_from_annexb(&first_video.unwrap());
+    let avc = avc_config_from_annexb(&first_video.unwrap());
     Fixture {
-        video_config,
+        video_config: cht_core::h264::video_params(&avc, PacketFormat::Elementary).unwrap(),
+        avc,
         audio_config: audio_config.unwrap(),
         packets,
     }
 }
 
-fn video_config_from_annexb(au: &[u8]) -> VideoConfig {
-    let sps = annexb_nals(au)
-        .find(|n| nal_unit_type(n) == nal_type::SPS)
-        .expect("SPS");
-    let pps = annexb_nals(au)
-        .find(|n| nal_unit_type(n) == nal_type::PPS)
-        .expect("PPS");
-    let s = parse_sps(sps).expect("valid SPS");
-    VideoConfig {
-        width: s.width,
-        height: s.height,
-        profile_idc: s.profile_idc,
-        constraint_flags: s.constraint_flags,
-        level_idc: s.level_idc,
-        chroma_format_idc: s.chroma_format_idc,
-        bit_depth_luma: s.bit_depth_luma,
-        bit_depth_chroma: s.bit_depth_chroma,
-        sps: sps.to_vec().into(),
-        pps: pps.to_vec().into(),
-    }
+fn avc_config_from_annexb(au: &[u8]) -> AvcDecoderConfig {
+    let find = |kind| {
+        annexb_nals(au)
+            .find(|n| nal_unit_type(n) == kind)
+            .map(Bytes::copy_from_slice)
+            .expect("SPS and PPS")
+    };
+    AvcDecoderConfig::from_parameter_sets(find(nal_type::SPS), find(nal_type::PPS))
+        .expect("valid SPS")
 }
 
 struct Segment {
@@ -408,7 +398,7 @@ fn fixture_segment_is_accepted_by_ffmpeg() {
             got.2 == Some(1024) || (i == 0 && got.2.is_none()),
             "audio packet {i} duration"
         );
-        assert_eq!(got.3 as usize, src.payload().len(), "audio packet {i} size");
+        assert_eq!(got.3 as usize, src.data.len(), "audio packet {i} size");
     }
 }
 
@@ -605,10 +595,7 @@ fn reader_agrees_with_ffprobe_on_cht_and_ffmpeg_files() {
         (video.codec.as_str(), video.width, video.height),
         ("avc1.64001e", Some(640), Some(360))
     );
-    assert_eq!(
-        video.avc.as_ref().unwrap().video_config(),
-        Some(fixture().video_config.clone())
-    );
+    assert_eq!(video.avc.as_ref(), Some(&fixture().avc));
     let audio = info.audio_track().unwrap();
     assert_eq!(
         (audio.codec.as_str(), audio.sample_rate, audio.channels),
@@ -621,7 +608,7 @@ fn reader_agrees_with_ffprobe_on_cht_and_ffmpeg_files() {
 fn samples_convert_back_to_the_source_annexb() {
     let f = fixture();
     let mut samples = Mp4Samples::from_bytes(&fixture_segment().bytes).unwrap();
-    let avc = samples.avc_config().unwrap().clone();
+    let avc = samples.tracks().iter().find_map(|t| t.avc.clone()).unwrap();
     let mut video = f.packets.iter().filter_map(|p| {
         if let Packet::Video(v) = p {
             Some(v)
@@ -707,7 +694,7 @@ fn extracted_fixture_matches_its_description() {
     );
     assert_eq!(
         (
-            f.video_config.profile_idc,
+            f.avc.profile_idc,
             f.video_config.width,
             f.video_config.height
         ),

@@ -272,15 +272,23 @@ fn recorded_audio_chunks_concatenate_to_the_whole_track() {
         joined.extend(reader.into_samples::<i16>().map(Result::unwrap));
     }
     let (items, _) = cht_ts::demux_all(&ts);
-    let frames: Vec<cht_core::AudioFrame> = items
+    let params = items.iter().find_map(|i| match i {
+        cht_ts::DemuxItem::AudioParams(p) => Some(p.clone()),
+        _ => None,
+    });
+    let frames: Vec<cht_core::AudioPacket> = items
         .into_iter()
         .filter_map(|i| match i {
             cht_ts::DemuxItem::Audio(f) => Some(f),
             _ => None,
         })
         .collect();
-    let whole =
-        cht_audio::decode_whole_track(&frames, cht_audio::AudioFormat::Speech16kMono).unwrap();
+    let whole = cht_audio::decode_whole_track(
+        &params.unwrap(),
+        &frames,
+        cht_audio::AudioFormat::Speech16kMono,
+    )
+    .unwrap();
     assert_eq!(joined.len(), whole.samples.len());
     assert!(
         joined == whole.samples,

@@ -26,7 +26,9 @@ fn the_mp4_crate_reads_chts_fragmented_segments() {
 
     let (items, _) = cht_ts::demux_all(&std::fs::read(fixture("av_high.ts")).unwrap());
     let video_config = items.iter().find_map(|i| match i {
-        cht_ts::DemuxItem::VideoConfig(c) => Some(c.clone()),
+        cht_ts::DemuxItem::VideoParams(c) => {
+            cht_core::h264::AvcDecoderConfig::parse(&c.extra_data).ok()
+        }
         _ => None,
     });
     let video_config = video_config.unwrap();
@@ -39,11 +41,11 @@ fn the_mp4_crate_reads_chts_fragmented_segments() {
                 assert_eq!((track.width(), track.height()), (640, 360));
                 assert_eq!(
                     track.sequence_parameter_set().unwrap(),
-                    &video_config.sps[..]
+                    &video_config.sps[0][..]
                 );
                 assert_eq!(
                     track.picture_parameter_set().unwrap(),
-                    &video_config.pps[..]
+                    &video_config.pps[0][..]
                 );
             }
             mp4::MediaType::AAC => {

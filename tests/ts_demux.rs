@@ -72,7 +72,9 @@ fn ours(items: &[DemuxItem]) -> ProbedPackets {
     for item in items {
         match item {
             DemuxItem::Video(v) => packets.video.push((v.pts, v.dts, v.data.len())),
-            DemuxItem::Audio(a) => packets.audio.push((a.pts, a.pts, a.data.len())),
+            // ffprobe counts the 7-byte ADTS header (the fixture has no
+            // CRC); an audio packet is the raw AAC frame.
+            DemuxItem::Audio(a) => packets.audio.push((a.pts, a.pts, a.data.len() + 7)),
             _ => {}
         }
     }
@@ -97,7 +99,7 @@ fn fixture_matches_ffprobe_packet_for_packet() {
     let video_configs: Vec<_> = items
         .iter()
         .filter_map(|i| {
-            if let DemuxItem::VideoConfig(c) = i {
+            if let DemuxItem::VideoParams(c) = i {
                 Some(c)
             } else {
                 None
@@ -106,20 +108,24 @@ fn fixture_matches_ffprobe_packet_for_packet() {
         .collect();
     assert_eq!(video_configs.len(), 1);
     let v = video_configs[0];
+    let sps = cht_core::h264::AvcDecoderConfig::parse(&v.extra_data)
+        .ok()
+        .and_then(|c| c.first_sps())
+        .expect("the avcC record of the parameters holds the SPS");
     assert_eq!(
         (
             v.width,
             v.height,
-            v.profile_idc,
-            v.chroma_format_idc,
-            v.bit_depth_luma
+            sps.profile_idc,
+            sps.chroma_format_idc,
+            sps.bit_depth_luma
         ),
         (640, 360, 100, 1, 8)
     );
     let audio_configs: Vec<_> = items
         .iter()
         .filter_map(|i| {
-            if let DemuxItem::AudioConfig(c) = i {
+            if let DemuxItem::AudioParams(c) = i {
                 Some(c)
             } else {
                 None
@@ -127,7 +133,7 @@ fn fixture_matches_ffprobe_packet_for_packet() {
         })
         .collect();
     assert_eq!(audio_configs.len(), 1);
-    let a = audio_configs[0];
+    let a = cht_core::aac::AacConfig::of(audio_configs[0]).expect("AAC");
     assert_eq!((a.sample_rate, a.channels(), a.object_type), (48000, 2, 2));
 
     assert!(!items

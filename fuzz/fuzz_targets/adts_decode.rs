@@ -9,10 +9,10 @@ fn drain(framer: &mut AdtsFramer, decoder: &mut Option<AacFrameDecoder>) {
     while let Some(frame) = framer.next_frame() {
         let config = frame.header.config;
         if decoder.as_ref().map(|d| d.config()) != Some(config) {
-            *decoder = AacFrameDecoder::new(config).ok();
+            *decoder = AacFrameDecoder::for_params(&frame.params()).ok();
         }
         if let Some(d) = decoder.as_mut() {
-            let _ = d.decode_frame(&frame.into_audio_frame(0));
+            let _ = d.decode_packet(&frame.into_packet(0));
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::{AnalyzeError, Event, EventBus};
 use cht_audio::{AudioOptions, AudioPipeline, AudioStats, ChunkInfo, TranscriptHook};
-use cht_core::AudioFrame;
+use cht_core::{AudioPacket, AudioParams};
 use std::path::PathBuf;
 
 /// Drives an [`AudioPipeline`] per segment and reports each chunk.
@@ -71,14 +71,20 @@ impl AudioAnalyzer {
         Ok(())
     }
 
-    pub fn push(&mut self, frame: &AudioFrame) -> Result<(), AnalyzeError> {
+    pub fn push(&mut self, params: &AudioParams, frame: &AudioPacket) -> Result<(), AnalyzeError> {
         let Some(pipeline) = self.pipeline.as_mut() else {
             return Ok(());
         };
-        match pipeline.push(frame) {
+        match pipeline.push(params, frame) {
             Ok(chunks) => self.report(&chunks),
-            Err(cht_audio::AudioError::UnsupportedCodec { .. }) if self.unsupported_reported => {}
-            Err(e @ cht_audio::AudioError::UnsupportedCodec { .. }) => {
+            Err(
+                cht_audio::AudioError::UnsupportedCodec { .. }
+                | cht_audio::AudioError::NoDecoder(_),
+            ) if self.unsupported_reported => {}
+            Err(
+                e @ (cht_audio::AudioError::UnsupportedCodec { .. }
+                | cht_audio::AudioError::NoDecoder(_)),
+            ) => {
                 self.unsupported_reported = true;
                 self.bus
                     .warn("audio_unsupported", format!("{e}; video analysis goes on"));

@@ -29,6 +29,13 @@ pub use video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
 
 use std::path::PathBuf;
 
+/// The decoders cht ships, by codec: H.264 (openh264).
+pub fn default_decoders() -> cht_core::DecoderRegistry {
+    let mut registry = cht_core::DecoderRegistry::new();
+    cht_h264::register(&mut registry);
+    registry
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
     #[error(transparent)]
@@ -38,7 +45,7 @@ pub enum AnalyzeError {
     #[error(transparent)]
     Scene(#[from] cht_scene::SceneError),
     #[error(transparent)]
-    Decode(#[from] cht_h264::H264Error),
+    Decode(#[from] cht_core::DecoderError),
     #[error("{path}: {source}")]
     Mp4 {
         path: PathBuf,

@@ -5,12 +5,13 @@ use crate::queue::WorkQueue;
 use crate::video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
 use crate::{AnalyzeError, Event, EventBus};
 use cht_audio::{AudioOptions, AudioStats};
-use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
+use cht_core::{
+    AudioPacket, AudioParams, DecoderRegistry, DemuxItem, VideoPacket, VideoParams, CLOCK_HZ,
+};
 use cht_fmp4::SegmentSummary;
 use cht_frames::{FrameEntry, FrameMeta, FrameStore};
 use cht_record::{ItemTap, LiveStats};
 use cht_scene::{Detector, ScreenOptions};
-use cht_ts::DemuxItem;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -28,6 +29,8 @@ const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
 
 #[derive(Debug, Clone)]
 pub struct AnalysisOptions {
+    /// The video decoders, by codec.
+    pub decoders: DecoderRegistry,
     pub detector: Detector,
     /// On ffmpeg's `scene` scale, 0..=1.
     pub threshold: f64,
@@ -49,6 +52,7 @@ pub struct AnalysisOptions {
 impl Default for AnalysisOptions {
     fn default() -> Self {
         AnalysisOptions {
+            decoders: crate::default_decoders(),
             detector: Detector::Default,
             threshold: 0.3,
             settle: ScreenOptions::default().settle,
@@ -64,8 +68,9 @@ impl Default for AnalysisOptions {
 }
 
 enum VideoWork {
+    Params(VideoParams),
     Start { segment: u32, origin: i64 },
-    Unit(VideoAccessUnit, Instant),
+    Unit(VideoPacket, Instant),
     Gap(u64),
     SetThreshold(f64),
     End,
@@ -73,7 +78,7 @@ enum VideoWork {
 
 enum AudioWork {
     Start { segment: u32, origin: i64 },
-    Frame(AudioFrame),
+    Frame(AudioParams, AudioPacket),
     End,
 }
 
@@ -176,7 +181,8 @@ impl LiveControl {
 struct Connection {
     segment: u32,
     origin: Option<i64>,
-    pending_audio: VecDeque<AudioFrame>,
+    audio_params: Option<AudioParams>,
+    pending_audio: VecDeque<(AudioParams, AudioPacket)>,
     /// Access units dropped since the queue was last full.
     skipped: u64,
     skipping: bool,
@@ -210,7 +216,13 @@ impl LiveAnalysis {
             settle: opts.settle,
             ..ScreenOptions::default()
         };
-        let mut video = VideoAnalyzer::new(sink.clone(), bus.clone(), opts.detector, screen)?;
+        let mut video = VideoAnalyzer::new(
+            sink.clone(),
+            bus.clone(),
+            opts.decoders.clone(),
+            opts.detector,
+            screen,
+        )?;
         let video_q = Arc::new(WorkQueue::new(opts.video_queue_bytes));
         let abandon = Arc::new(AtomicBool::new(false));
         let audio_q = Arc::new(WorkQueue::new(opts.audio_queue_bytes));
@@ -297,7 +309,7 @@ impl LiveAnalysis {
         }
     }
 
-    fn on_video(&mut self, au: &VideoAccessUnit) {
+    fn on_video(&mut self, au: &VideoPacket) {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
@@ -330,8 +342,11 @@ impl LiveAnalysis {
         }
     }
 
-    fn on_audio(&mut self, frame: &AudioFrame) {
+    fn on_audio(&mut self, frame: &AudioPacket) {
         let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        let Some(params) = conn.audio_params.clone() else {
             return;
         };
         match conn.origin {
@@ -339,14 +354,15 @@ impl LiveAnalysis {
                 // A full queue loses this frame; the pipeline fills the PTS
                 // gap with silence, so the timeline stays aligned.
                 self.audio_q
-                    .try_push(AudioWork::Frame(frame.clone()), frame.data.len());
+                    .try_push(AudioWork::Frame(params, frame.clone()), frame.data.len());
             }
             Some(_) => {}
             None => {
-                conn.pending_audio.push_back(frame.clone());
-                let span = frame.pts - conn.pending_audio.front().map_or(frame.pts, |f| f.pts);
+                conn.pending_audio.push_back((params, frame.clone()));
+                let first = conn.pending_audio.front().map_or(frame.pts, |(_, f)| f.pts);
+                let span = frame.pts - first;
                 if span > AUDIO_WITHOUT_VIDEO {
-                    let origin = conn.pending_audio.front().map_or(frame.pts, |f| f.pts);
+                    let origin = first;
                     start_streams(conn, origin, &self.control.0.video_q, &self.audio_q, false);
                 }
             }
@@ -394,10 +410,10 @@ fn start_streams(
         segment: conn.segment,
         origin,
     });
-    for f in conn.pending_audio.drain(..) {
+    for (params, f) in conn.pending_audio.drain(..) {
         if !with_video || f.pts >= origin - AUDIO_LEAD {
             let len = f.data.len();
-            audio_q.try_push(AudioWork::Frame(f), len);
+            audio_q.try_push(AudioWork::Frame(params, f), len);
         }
     }
 }
@@ -408,6 +424,7 @@ impl ItemTap for LiveAnalysis {
         self.conn = Some(Connection {
             segment,
             origin: None,
+            audio_params: None,
             pending_audio: VecDeque::new(),
             skipped: 0,
             skipping: false,
@@ -431,13 +448,22 @@ impl ItemTap for LiveAnalysis {
 
     fn item(&mut self, _segment: u32, item: &DemuxItem) {
         match item {
+            DemuxItem::VideoParams(p) => self
+                .control
+                .0
+                .video_q
+                .push_control(VideoWork::Params(p.clone())),
+            DemuxItem::AudioParams(p) => {
+                if let Some(conn) = self.conn.as_mut() {
+                    conn.audio_params = Some(p.clone());
+                }
+            }
             DemuxItem::Video(au) => self.on_video(au),
             DemuxItem::Audio(f) => self.on_audio(f),
             DemuxItem::Discontinuity(d) => self.control.0.bus.emit(Event::Warning {
                 kind: "discontinuity".into(),
                 message: format!("{:?} on PID {:#x}", d.kind, d.pid),
             }),
-            _ => {}
         }
     }
 
@@ -489,6 +515,7 @@ fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &L
     let bus = control.bus().clone();
     while let Some(work) = q.pop() {
         let result = match work {
+            VideoWork::Params(p) => video.set_params(&p),
             VideoWork::Start { segment, origin } => video.start_segment(segment, origin),
             VideoWork::Unit(au, arrived) => {
                 let lag = arrived.elapsed().as_secs_f64() * 1e3;
@@ -523,7 +550,7 @@ fn audio_worker(
     while let Some(work) = q.pop() {
         let result = match work {
             AudioWork::Start { segment, origin } => audio.start_segment(segment, origin),
-            AudioWork::Frame(f) => audio.push(&f),
+            AudioWork::Frame(p, f) => audio.push(&p, &f),
             AudioWork::End => audio.finish_segment(),
         };
         if let Err(e) = result {

@@ -13,15 +13,16 @@ use crate::audio::AudioAnalyzer;
 use crate::source::{self, AnalyzeInput};
 use crate::{AnalyzeError, Event, EventBus};
 use cht_audio::{AudioOptions, AudioStats};
-use cht_core::{AudioFrame, VideoAccessUnit, CLOCK_HZ};
+use cht_core::{
+    AudioPacket, AudioParams, DecodeStats, DecoderError, DecoderRegistry, DemuxItem, Picture,
+    VideoPacket, VideoParams, CLOCK_HZ,
+};
 use cht_frames::{FrameKind, FrameMeta, FrameStore};
-use cht_h264::{DecodeStats, Picture, UnsupportedFormat, VideoDecoder};
 use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
 use cht_scene::{
     Cause, Detector, FrameSignature, Kernel, LumaPlane, PictureSource, SceneDetector, ScreenEvents,
     ScreenOptions, ScreenPicture,
 };
-use cht_ts::DemuxItem;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::Path;
@@ -35,15 +36,23 @@ const GOPS_IN_FLIGHT_PER_THREAD: usize = 3;
 /// Compressed video in flight at most.
 const IN_FLIGHT_BYTES: usize = 128 << 20;
 
+/// The packets of one GOP and the parameters of their track.
+struct Gop {
+    params: Option<VideoParams>,
+    packets: Vec<VideoPacket>,
+}
+
 /// A GOP handed to the pool, and where its result will arrive.
 struct InFlight {
-    gop: Arc<Vec<VideoAccessUnit>>,
+    gop: Arc<Gop>,
     bytes: usize,
     result: mpsc::Receiver<Result<GopResult, AnalyzeError>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct OfflineOptions {
+    /// The video decoders, by codec.
+    pub decoders: DecoderRegistry,
     pub detector: Detector,
     pub threshold: f64,
     /// Seconds of stillness before the default detector takes a picture.
@@ -57,6 +66,7 @@ pub struct OfflineOptions {
 impl Default for OfflineOptions {
     fn default() -> Self {
         OfflineOptions {
+            decoders: crate::default_decoders(),
             detector: Detector::Default,
             threshold: 0.3,
             settle: ScreenOptions::default().settle,
@@ -151,11 +161,12 @@ struct GopResult {
     first: Option<Arc<Picture>>,
     last: Option<Arc<Picture>>,
     stats: DecodeStats,
-    unsupported: Option<UnsupportedFormat>,
+    unsupported: Option<String>,
 }
 
 struct Run {
     pool: rayon::ThreadPool,
+    decoders: Arc<DecoderRegistry>,
     store: Option<FrameStore>,
     audio: Option<AudioAnalyzer>,
     bus: EventBus,
@@ -177,10 +188,12 @@ struct Run {
     origin: Option<i64>,
     wrote_first: bool,
     prev_last: Option<Arc<Picture>>,
-    gop: Vec<VideoAccessUnit>,
+    video_params: Option<VideoParams>,
+    audio_params: Option<AudioParams>,
+    gop: Gop,
     in_flight: VecDeque<InFlight>,
     in_flight_bytes: usize,
-    pending_audio: Vec<AudioFrame>,
+    pending_audio: Vec<(AudioParams, AudioPacket)>,
 }
 
 impl Run {
@@ -218,6 +231,7 @@ impl Run {
             prev_frame: None,
             kept_frame: None,
             pool,
+            decoders: Arc::new(opts.decoders.clone()),
             store,
             audio,
             bus,
@@ -228,7 +242,12 @@ impl Run {
             origin: None,
             wrote_first: false,
             prev_last: None,
-            gop: Vec::new(),
+            video_params: None,
+            audio_params: None,
+            gop: Gop {
+                params: None,
+                packets: Vec::new(),
+            },
             in_flight: VecDeque::new(),
             in_flight_bytes: 0,
             pending_audio: Vec::new(),
@@ -249,9 +268,11 @@ impl Run {
             let mut last_report = 0;
             while let Some(item) = items.next() {
                 match item? {
+                    DemuxItem::VideoParams(p) => self.video_params = Some(p),
+                    DemuxItem::AudioParams(p) => self.audio_params = Some(p),
                     DemuxItem::Video(au) => self.on_video(au, on_frame)?,
                     DemuxItem::Audio(f) => self.on_audio(f)?,
-                    _ => {}
+                    DemuxItem::Discontinuity(_) => {}
                 }
                 let read = items.bytes_read();
                 if read - last_report > (1 << 20) {
@@ -281,6 +302,8 @@ impl Run {
         self.origin = None;
         self.wrote_first = false;
         self.prev_last = None;
+        self.video_params = None;
+        self.audio_params = None;
         self.pending_audio.clear();
         self.detector.reset();
         self.recent.clear();
@@ -299,7 +322,7 @@ impl Run {
         self.finish_screen()?;
         if self.origin.is_none() {
             // Audio only: the clock starts at the first audio frame.
-            if let Some(first) = self.pending_audio.first().map(|f| f.pts) {
+            if let Some(first) = self.pending_audio.first().map(|(_, f)| f.pts) {
                 self.start_audio(first)?;
             }
         }
@@ -311,7 +334,7 @@ impl Run {
 
     fn on_video(
         &mut self,
-        au: VideoAccessUnit,
+        au: VideoPacket,
         on_frame: &mut dyn FnMut(&FrameScoreLine),
     ) -> Result<(), AnalyzeError> {
         if self.origin.is_none() {
@@ -323,18 +346,26 @@ impl Run {
         if au.keyframe {
             self.close_gop(on_frame)?;
         }
-        self.gop.push(au);
+        if self.gop.packets.is_empty() {
+            self.gop.params = self.video_params.clone();
+        }
+        self.gop.packets.push(au);
         Ok(())
     }
 
-    fn on_audio(&mut self, frame: AudioFrame) -> Result<(), AnalyzeError> {
+    fn on_audio(&mut self, frame: AudioPacket) -> Result<(), AnalyzeError> {
+        let Some(params) = &self.audio_params else {
+            return Ok(());
+        };
         match (self.origin, self.audio.as_mut()) {
             (_, None) => Ok(()),
             (None, Some(_)) => {
-                self.pending_audio.push(frame);
+                self.pending_audio.push((params.clone(), frame));
                 Ok(())
             }
-            (Some(origin), Some(audio)) if frame.pts >= origin - AUDIO_LEAD => audio.push(&frame),
+            (Some(origin), Some(audio)) if frame.pts >= origin - AUDIO_LEAD => {
+                audio.push(params, &frame)
+            }
             _ => Ok(()),
         }
     }
@@ -343,9 +374,9 @@ impl Run {
         self.origin = Some(origin);
         if let Some(audio) = self.audio.as_mut() {
             audio.start_segment(self.segment, origin)?;
-            for f in std::mem::take(&mut self.pending_audio) {
+            for (params, f) in std::mem::take(&mut self.pending_audio) {
                 if f.pts >= origin - AUDIO_LEAD {
-                    audio.push(&f)?;
+                    audio.push(&params, &f)?;
                 }
             }
         }
@@ -356,20 +387,25 @@ impl Run {
     /// decodes it here) and concludes the oldest GOPs once enough are in
     /// flight: decoding overlaps reading and concluding.
     fn close_gop(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
-        if self.gop.is_empty() {
+        if self.gop.packets.is_empty() {
             return Ok(());
         }
-        let gop = Arc::new(std::mem::take(&mut self.gop));
+        let empty = Gop {
+            params: None,
+            packets: Vec::new(),
+        };
+        let gop = Arc::new(std::mem::replace(&mut self.gop, empty));
         if self.summary.threads <= 1 {
-            let result = decode_gop(&gop, self.scan_mode());
+            let result = decode_gop(&self.decoders, &gop, self.scan_mode());
             return self.conclude_gop(&gop, result?, on_frame);
         }
         let (tx, rx) = mpsc::sync_channel(1);
         let (work, mode) = (gop.clone(), self.scan_mode());
+        let decoders = self.decoders.clone();
         self.pool.spawn(move || {
-            let _ = tx.send(decode_gop(&work, mode));
+            let _ = tx.send(decode_gop(&decoders, &work, mode));
         });
-        let bytes = gop.iter().map(|au| au.data.len()).sum::<usize>();
+        let bytes = gop.packets.iter().map(|au| au.data.len()).sum::<usize>();
         self.in_flight_bytes += bytes;
         self.in_flight.push_back(InFlight {
             gop,
@@ -405,14 +441,14 @@ impl Run {
 
     fn conclude_gop(
         &mut self,
-        gop: &Arc<Vec<VideoAccessUnit>>,
+        gop: &Arc<Gop>,
         result: GopResult,
         on_frame: &mut dyn FnMut(&FrameScoreLine),
     ) -> Result<(), AnalyzeError> {
         self.summary.gops += 1;
         self.summary.decode += result.stats;
-        if let (Some(format), None) = (result.unsupported, &self.summary.unsupported_video) {
-            self.summary.unsupported_video = Some(format.to_string());
+        if self.summary.unsupported_video.is_none() {
+            self.summary.unsupported_video = result.unsupported.clone();
         }
         if result.first.is_none() {
             return Ok(());
@@ -426,7 +462,7 @@ impl Run {
 
     fn conclude_ffmpeg_gop(
         &mut self,
-        gop: &[VideoAccessUnit],
+        gop: &Gop,
         result: GopResult,
         on_frame: &mut dyn FnMut(&FrameScoreLine),
     ) -> Result<(), AnalyzeError> {
@@ -466,7 +502,7 @@ impl Run {
                     i if i + 1 == result.pts.len() => result.last.clone(),
                     _ => {
                         self.summary.pictures_decoded_again += 1;
-                        redecode(gop, result.pts[i])?.map(Arc::new)
+                        redecode(&self.decoders, gop, result.pts[i])?.map(Arc::new)
                     }
                 };
                 self.write_picture(picture, meta)?;
@@ -493,7 +529,7 @@ impl Run {
     /// writes the pictures it asks for.
     fn conclude_screen_gop(
         &mut self,
-        gop: &Arc<Vec<VideoAccessUnit>>,
+        gop: &Arc<Gop>,
         result: GopResult,
         on_frame: &mut dyn FnMut(&FrameScoreLine),
     ) -> Result<(), AnalyzeError> {
@@ -607,7 +643,7 @@ impl Run {
             i if i == last => recent.last.clone(),
             i => {
                 self.summary.pictures_decoded_again += 1;
-                redecode(&recent.gop, recent.pts[i])?.map(Arc::new)
+                redecode(&self.decoders, &recent.gop, recent.pts[i])?.map(Arc::new)
             }
         };
         if index != frame.index {
@@ -660,7 +696,7 @@ struct FrameRef {
 /// pictures: compressed, with its first and last pictures decoded.
 struct RecentGop {
     seq: u64,
-    gop: Arc<Vec<VideoAccessUnit>>,
+    gop: Arc<Gop>,
     pts: Vec<i64>,
     first: Option<Arc<Picture>>,
     last: Option<Arc<Picture>>,
@@ -683,10 +719,29 @@ enum ScanMode {
     Signatures,
 }
 
+/// A decoder for the GOP's track: `Ok(Err(reason))` when nothing decodes
+/// its codec (or the GOP came before any parameters).
+fn gop_decoder(
+    decoders: &DecoderRegistry,
+    gop: &Gop,
+) -> Result<Result<Box<dyn cht_core::VideoDecoder>, String>, AnalyzeError> {
+    let Some(params) = &gop.params else {
+        return Ok(Err("video packets before the codec parameters".into()));
+    };
+    match decoders.video_decoder(params) {
+        Ok(decoder) => Ok(Ok(decoder)),
+        Err(e @ DecoderError::NoDecoder(_)) => Ok(Err(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Decodes a GOP with its own decoder and compares consecutive pictures
 /// (ffmpeg mode) or takes each picture's signature (default detector).
-fn decode_gop(gop: &[VideoAccessUnit], mode: ScanMode) -> Result<GopResult, AnalyzeError> {
-    let mut decoder = VideoDecoder::new()?;
+fn decode_gop(
+    decoders: &DecoderRegistry,
+    gop: &Gop,
+    mode: ScanMode,
+) -> Result<GopResult, AnalyzeError> {
     let measures = match mode {
         ScanMode::Diffs(m) => m,
         ScanMode::Signatures => Measures::SadOnly,
@@ -700,6 +755,14 @@ fn decode_gop(gop: &[VideoAccessUnit], mode: ScanMode) -> Result<GopResult, Anal
         last: None,
         stats: DecodeStats::default(),
         unsupported: None,
+    };
+    let mut decoder = match gop_decoder(decoders, gop)? {
+        Ok(decoder) => decoder,
+        Err(reason) => {
+            out.stats.unsupported = gop.packets.len() as u64;
+            out.unsupported = Some(reason);
+            return Ok(out);
+        }
     };
     let mut error = None;
     let mut on_picture = |p: Picture| {
@@ -741,12 +804,12 @@ fn decode_gop(gop: &[VideoAccessUnit], mode: ScanMode) -> Result<GopResult, Anal
         out.pts.push(p.pts);
         out.last = Some(p);
     };
-    for au in gop {
+    for au in &gop.packets {
         decoder.decode(au, &mut on_picture)?;
     }
     decoder.flush(&mut on_picture);
     out.stats = decoder.stats();
-    out.unsupported = decoder.unsupported_format();
+    out.unsupported = decoder.unsupported_format().map(str::to_string);
     if let Some(e) = error {
         tracing::warn!("{e}: the rest of the GOP is not scored");
     }
@@ -754,10 +817,16 @@ fn decode_gop(gop: &[VideoAccessUnit], mode: ScanMode) -> Result<GopResult, Anal
 }
 
 /// Decodes `gop` again up to the picture with `pts`.
-fn redecode(gop: &[VideoAccessUnit], pts: i64) -> Result<Option<Picture>, AnalyzeError> {
-    let mut decoder = VideoDecoder::new()?;
+fn redecode(
+    decoders: &DecoderRegistry,
+    gop: &Gop,
+    pts: i64,
+) -> Result<Option<Picture>, AnalyzeError> {
+    let Ok(mut decoder) = gop_decoder(decoders, gop)? else {
+        return Ok(None);
+    };
     let mut found = None;
-    for au in gop {
+    for au in &gop.packets {
         decoder.decode(au, &mut |p| {
             if p.pts == pts {
                 found = Some(p);

@@ -2,10 +2,9 @@
 //! file, an MP4 file (cht's segments or any MP4), or a session's segments.
 
 use crate::AnalyzeError;
-use bytes::Bytes;
-use cht_core::{adts, AudioFrame, VideoAccessUnit, CLOCK_HZ};
-use cht_fmp4::{Mp4Samples, TrackKind};
-use cht_ts::{DemuxItem, TsDemuxer};
+use cht_core::DemuxItem;
+use cht_fmp4::Mp4Demuxer;
+use cht_ts::TsDemuxer;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
@@ -168,110 +167,38 @@ impl ItemSource for TsItems {
     }
 }
 
-/// MP4 samples as the TS demuxer would have produced them: Annex-B video
-/// with the parameter sets in front of each keyframe, ADTS-framed audio,
-/// 90 kHz timestamps.
+/// The items of an MP4 file, as `cht_fmp4` demuxes them.
 struct Mp4Items {
     path: PathBuf,
-    samples: Mp4Samples<File>,
-    queue: VecDeque<DemuxItem>,
-    parameter_sets: Vec<u8>,
-    avc: Option<cht_fmp4::AvcDecoderConfig>,
-    audio: Option<cht_core::AudioConfig>,
-    read: u64,
+    demuxer: Mp4Demuxer<File>,
 }
 
 impl Mp4Items {
     fn open(path: &Path) -> Result<Self, AnalyzeError> {
-        let mp4_err = |source| AnalyzeError::Mp4 {
+        let demuxer = Mp4Demuxer::open(path).map_err(|source| AnalyzeError::Mp4 {
             path: path.to_path_buf(),
             source,
-        };
-        let samples = Mp4Samples::open(path).map_err(mp4_err)?;
-        let avc = samples.avc_config().cloned();
-        let audio = samples.tracks().iter().find_map(|t| t.audio);
-        let mut queue = VecDeque::new();
-        if let Some(cfg) = avc.as_ref().and_then(|a| a.video_config()) {
-            queue.push_back(DemuxItem::VideoConfig(cfg));
-        }
-        if let Some(cfg) = audio {
-            queue.push_back(DemuxItem::AudioConfig(cfg));
-        }
-        let parameter_sets = avc
-            .as_ref()
-            .map(|a| a.parameter_sets_annexb())
-            .unwrap_or_default();
+        })?;
         Ok(Mp4Items {
             path: path.to_path_buf(),
-            samples,
-            queue,
-            parameter_sets,
-            avc,
-            audio,
-            read: 0,
+            demuxer,
         })
     }
-}
-
-fn to_90k(t: i64, timescale: u32) -> i64 {
-    (t as i128 * CLOCK_HZ as i128 / timescale.max(1) as i128) as i64
 }
 
 impl Iterator for Mp4Items {
     type Item = Result<DemuxItem, AnalyzeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(item) = self.queue.pop_front() {
-            return Some(Ok(item));
-        }
-        loop {
-            let sample = match self.samples.next()? {
-                Ok(s) => s,
-                Err(source) => {
-                    return Some(Err(AnalyzeError::Mp4 {
-                        path: self.path.clone(),
-                        source,
-                    }))
-                }
-            };
-            self.read = self.read.max(sample.offset + sample.data.len() as u64);
-            match sample.kind {
-                TrackKind::Video => {
-                    let Some(avc) = &self.avc else { continue };
-                    let mut data =
-                        Vec::with_capacity(sample.data.len() + self.parameter_sets.len() + 16);
-                    if sample.keyframe {
-                        data.extend_from_slice(&self.parameter_sets);
-                    }
-                    avc.sample_to_annexb(&sample.data, &mut data);
-                    return Some(Ok(DemuxItem::Video(VideoAccessUnit {
-                        pts: to_90k(sample.pts, sample.timescale),
-                        dts: to_90k(sample.dts, sample.timescale),
-                        keyframe: sample.keyframe,
-                        damaged: false,
-                        data: Bytes::from(data),
-                    })));
-                }
-                TrackKind::Audio => {
-                    let Some(config) = self.audio else { continue };
-                    let mut data = Vec::with_capacity(sample.data.len() + 7);
-                    adts::write_header(&config, sample.data.len(), &mut data);
-                    data.extend_from_slice(&sample.data);
-                    return Some(Ok(DemuxItem::Audio(AudioFrame {
-                        pts: to_90k(sample.pts, sample.timescale),
-                        config,
-                        data: Bytes::from(data),
-                        header_len: 7,
-                    })));
-                }
-                _ => continue,
-            }
-        }
+        Some(self.demuxer.next()?.map_err(|source| AnalyzeError::Mp4 {
+            path: self.path.clone(),
+            source,
+        }))
     }
 }
 
 impl ItemSource for Mp4Items {
     fn bytes_read(&self) -> u64 {
-        self.read
+        self.demuxer.bytes_read()
     }
 }

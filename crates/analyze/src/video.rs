@@ -1,9 +1,11 @@
 //! Decoded pictures → scene scores → JPEG frames, for one stream at a time.
 
 use crate::{AnalyzeError, Event, EventBus};
-use cht_core::{VideoAccessUnit, CLOCK_HZ};
+use cht_core::{
+    DecodeStats, DecoderError, DecoderRegistry, Picture, VideoDecoder, VideoPacket, VideoParams,
+    CLOCK_HZ,
+};
 use cht_frames::{FrameEntry, FrameKind, FrameMeta, FrameWriterThread, FramesError};
-use cht_h264::{DecodeStats, Picture, VideoDecoder};
 use cht_scene::{
     Detector, FrameSignature, LumaPlane, PictureSource, SceneDetector, ScreenEvents, ScreenOptions,
     ScreenPicture, ScreenStep,
@@ -133,9 +135,12 @@ pub struct LatestPicture {
 /// detector asks for: with the default detector, the settled picture of each
 /// new screen and update pictures (see `cht_scene::screen`); in ffmpeg mode,
 /// the first picture of each segment and every frame whose score passes the
-/// threshold. Driven by pushes of access units.
+/// threshold. Driven by pushes of packets.
 pub struct VideoAnalyzer {
-    decoder: Option<VideoDecoder>,
+    decoders: DecoderRegistry,
+    /// The track's parameters, announced before its packets.
+    params: Option<VideoParams>,
+    decoder: Option<Box<dyn VideoDecoder>>,
     scorer: Scorer,
     sink: Arc<FrameSink>,
     bus: EventBus,
@@ -151,7 +156,9 @@ pub struct VideoAnalyzer {
     stats: VideoStats,
     /// The undecodable format last reported, so that it is reported once
     /// per segment rather than per access unit.
-    reported_format: Option<cht_h264::UnsupportedFormat>,
+    reported_format: Option<String>,
+    /// A codec without a decoder was reported (once per run).
+    reported_codec: bool,
 }
 
 /// The rule that picks pictures.
@@ -188,10 +195,13 @@ impl VideoAnalyzer {
     pub fn new(
         sink: Arc<FrameSink>,
         bus: EventBus,
+        decoders: DecoderRegistry,
         detector: Detector,
         screen: ScreenOptions,
     ) -> Result<Self, AnalyzeError> {
         Ok(VideoAnalyzer {
+            decoders,
+            params: None,
             decoder: None,
             scorer: Scorer::new(detector, &screen)?,
             sink,
@@ -205,6 +215,7 @@ impl VideoAnalyzer {
             latest: Arc::default(),
             stats: VideoStats::default(),
             reported_format: None,
+            reported_codec: false,
         })
     }
 
@@ -220,10 +231,44 @@ impl VideoAnalyzer {
         s
     }
 
+    /// The track's codec parameters (first, or changed). A new codec or
+    /// packet layout gets a new decoder; a new SPS of the same codec is
+    /// decoded in band by the decoder in place.
+    pub fn set_params(&mut self, params: &VideoParams) -> Result<(), AnalyzeError> {
+        let same_decoder = self
+            .params
+            .as_ref()
+            .is_some_and(|p| p.codec == params.codec && p.format == params.format);
+        self.params = Some(params.clone());
+        if !same_decoder && self.decoder.is_some() {
+            self.drain()?;
+            self.decoder = self.new_decoder()?;
+        }
+        Ok(())
+    }
+
+    /// A decoder for the current parameters; `None` (reported once) when
+    /// the codec has no decoder.
+    fn new_decoder(&mut self) -> Result<Option<Box<dyn VideoDecoder>>, AnalyzeError> {
+        let Some(params) = &self.params else {
+            return Ok(None);
+        };
+        match self.decoders.video_decoder(params) {
+            Ok(decoder) => Ok(Some(decoder)),
+            Err(e @ DecoderError::NoDecoder(_)) => {
+                if !std::mem::replace(&mut self.reported_codec, true) {
+                    self.bus.warn("unsupported_video", e.to_string());
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// A new segment: time 0 is `origin_pts` (its first keyframe).
     pub fn start_segment(&mut self, segment: u32, origin_pts: i64) -> Result<(), AnalyzeError> {
         self.finish_segment()?;
-        self.decoder = Some(VideoDecoder::new()?);
+        self.decoder = self.new_decoder()?;
         self.reported_format = None;
         self.segment = segment;
         self.origin = origin_pts;
@@ -253,11 +298,7 @@ impl VideoAnalyzer {
         Ok(())
     }
 
-    pub fn push(
-        &mut self,
-        au: &VideoAccessUnit,
-        arrived: Option<Instant>,
-    ) -> Result<(), AnalyzeError> {
+    pub fn push(&mut self, au: &VideoPacket, arrived: Option<Instant>) -> Result<(), AnalyzeError> {
         self.stats.access_units += 1;
         if let Some(t) = arrived {
             self.arrivals.push_back((au.pts, t));
@@ -271,11 +312,13 @@ impl VideoAnalyzer {
         let mut pictures = Vec::new();
         decoder.decode(au, &mut |p| pictures.push(p))?;
         let format = decoder.unsupported_format();
-        if let Some(f) = format.filter(|_| format != self.reported_format) {
-            let message = format!("no scene frames until the sender changes format ({f}); the recording is unaffected");
-            self.bus.warn("unsupported_video", message);
+        if format != self.reported_format.as_deref() {
+            if let Some(f) = format {
+                let message = format!("no scene frames until the sender changes format ({f}); the recording is unaffected");
+                self.bus.warn("unsupported_video", message);
+            }
+            self.reported_format = format.map(str::to_string);
         }
-        self.reported_format = format;
         for p in pictures {
             self.on_picture(p)?;
         }
@@ -288,7 +331,7 @@ impl VideoAnalyzer {
     pub fn gap(&mut self, skipped: u64) -> Result<(), AnalyzeError> {
         self.stats.skipped_for_lag += skipped;
         self.drain()?;
-        self.decoder = Some(VideoDecoder::new()?);
+        self.decoder = self.new_decoder()?;
         Ok(())
     }
 

@@ -6,31 +6,39 @@
 //! buffers, CRC-protected (9-byte) headers, and garbage to resync over.
 
 use bytes::Bytes;
-use cht_core::adts::{AdtsError, AdtsHeader};
-use cht_core::{AudioFrame, CLOCK_HZ};
+use cht_core::aac::{AacConfig, AdtsError, AdtsHeader, FRAME_SAMPLES};
+use cht_core::{AudioPacket, AudioParams, CLOCK_HZ};
 
 /// One ADTS frame, header included.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdtsFrame {
+    /// The parsed header.
     pub header: AdtsHeader,
+    /// The whole frame, header included.
     pub data: Bytes,
 }
 
 impl AdtsFrame {
-    /// Wraps the frame as the pipeline's input type.
-    pub fn into_audio_frame(self, pts: i64) -> AudioFrame {
-        AudioFrame {
+    /// The frame as a demuxer hands it out: the raw AAC frame, its header
+    /// removed.
+    pub fn into_packet(self, pts: i64) -> AudioPacket {
+        AudioPacket {
             pts,
-            config: self.header.config,
-            data: self.data,
-            header_len: self.header.header_len as u8,
+            samples: FRAME_SAMPLES * u32::from(self.header.raw_blocks),
+            data: self.data.slice(self.header.header_len..),
         }
+    }
+
+    /// The codec parameters the header announces.
+    pub fn params(&self) -> AudioParams {
+        self.header.config.audio_params()
     }
 }
 
 /// What the framer had to throw away.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FramerStats {
+    /// Frames returned.
     pub frames: u64,
     /// Bytes skipped while looking for a sync word.
     pub bytes_skipped: u64,
@@ -50,7 +58,7 @@ pub struct AdtsFramer {
     pos: usize,
     /// The configuration of the last confirmed frame: while in sync, a frame
     /// with the same configuration needs no look-ahead confirmation.
-    locked: Option<cht_core::AudioConfig>,
+    locked: Option<AacConfig>,
     at_end: bool,
     lost_sync: bool,
     stats: FramerStats,
@@ -64,6 +72,7 @@ enum Probe {
 }
 
 impl AdtsFramer {
+    /// A framer that has seen nothing yet.
     pub fn new() -> Self {
         AdtsFramer::default()
     }
@@ -85,6 +94,7 @@ impl AdtsFramer {
         self.at_end = true;
     }
 
+    /// What was framed and skipped so far.
     pub fn stats(&self) -> FramerStats {
         self.stats
     }
@@ -156,30 +166,47 @@ impl AdtsFramer {
     }
 }
 
-/// Splits a whole ADTS file into frames with contiguous timestamps starting at
-/// `first_pts` (90 kHz), as a TS demuxer would give them.
-pub fn frames_from_adts(data: &[u8], first_pts: i64) -> (Vec<AudioFrame>, FramerStats) {
+/// A whole ADTS stream as a demuxer would hand it out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdtsTrack {
+    /// The parameters of the first frame (`None`: no frame at all).
+    pub params: Option<AudioParams>,
+    /// The packets in those parameters, with contiguous timestamps.
+    pub packets: Vec<AudioPacket>,
+    /// Frames in another configuration, left out.
+    pub other_config_frames: u64,
+}
+
+/// Splits a whole ADTS file into packets with contiguous timestamps
+/// starting at `first_pts` (90 kHz), as a TS demuxer would give them.
+pub fn packets_from_adts(data: &[u8], first_pts: i64) -> (AdtsTrack, FramerStats) {
     let mut framer = AdtsFramer::new();
     framer.push(data);
     framer.finish();
-    let mut frames = Vec::new();
+    let mut track = AdtsTrack::default();
+    let mut first_config = None;
     let mut samples: i64 = 0;
     while let Some(frame) = framer.next_frame() {
-        let rate = frame.header.config.sample_rate as i64;
+        let config = frame.header.config;
+        let rate = config.sample_rate as i64;
         let pts = first_pts + samples * CLOCK_HZ as i64 / rate;
-        samples += 1024 * frame.header.raw_blocks as i64;
-        frames.push(frame.into_audio_frame(pts));
+        samples += i64::from(FRAME_SAMPLES) * frame.header.raw_blocks as i64;
+        if *first_config.get_or_insert(config) != config {
+            track.other_config_frames += 1;
+            continue;
+        }
+        track.params.get_or_insert_with(|| frame.params());
+        track.packets.push(frame.into_packet(pts));
     }
-    (frames, framer.stats())
+    (track, framer.stats())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cht_core::adts::write_header;
-    use cht_core::AudioConfig;
+    use cht_core::aac::write_adts_header;
 
-    const CONFIG: AudioConfig = AudioConfig {
+    const CONFIG: AacConfig = AacConfig {
         object_type: 2,
         sampling_index: 3,
         sample_rate: 48000,
@@ -188,7 +215,7 @@ mod tests {
 
     fn frame(payload_len: usize, fill: u8) -> Vec<u8> {
         let mut out = Vec::new();
-        write_header(&CONFIG, payload_len, &mut out);
+        write_adts_header(&CONFIG, payload_len, &mut out);
         out.extend(std::iter::repeat_n(fill, payload_len));
         out
     }
@@ -239,8 +266,8 @@ mod tests {
         frames.extend(drain(&mut framer));
         assert_eq!(frames.len(), 3);
         assert_eq!(frames[1].header.header_len, 9);
-        let af = frames[1].clone().into_audio_frame(0);
-        assert_eq!(af.payload(), &[2u8; 5][..]);
+        let packet = frames[1].clone().into_packet(0);
+        assert_eq!(&packet.data[..], &[2u8; 5][..]);
         assert_eq!(framer.stats().bytes_skipped, 0);
     }
 
@@ -290,16 +317,24 @@ mod tests {
     fn truncated_tail_is_skipped_not_returned() {
         let mut stream = [frame(10, 1), frame(10, 2)].concat();
         stream.truncate(stream.len() - 4);
-        let (frames, stats) = frames_from_adts(&stream, 0);
-        assert_eq!(frames.len(), 1);
+        let (track, stats) = packets_from_adts(&stream, 0);
+        assert_eq!(track.packets.len(), 1);
         assert_eq!(stats.bytes_skipped, 13);
     }
 
     #[test]
     fn assigns_contiguous_timestamps() {
         let stream: Vec<u8> = (0..4).flat_map(|i| frame(9, i)).collect();
-        let (frames, _) = frames_from_adts(&stream, 1000);
-        let pts: Vec<_> = frames.iter().map(|f| f.pts).collect();
+        let (track, _) = packets_from_adts(&stream, 1000);
+        let pts: Vec<_> = track.packets.iter().map(|f| f.pts).collect();
         assert_eq!(pts, vec![1000, 1000 + 1920, 1000 + 3840, 1000 + 5760]);
+        assert_eq!(track.params, Some(CONFIG.audio_params()));
+        let mut mono = CONFIG;
+        mono.channel_config = 1;
+        let mut other = stream.clone();
+        write_adts_header(&mono, 9, &mut other);
+        other.extend([0u8; 9]);
+        let (track, _) = packets_from_adts(&other, 0);
+        assert_eq!((track.packets.len(), track.other_config_frames), (4, 1));
     }
 }

@@ -2,7 +2,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use cht_core::{AudioConfig, AudioFrame};
+use cht_core::aac::AacConfig;
+use cht_core::{AudioCodec, AudioPacket, AudioParams};
 use symphonia::core::codecs::audio::well_known::CODEC_ID_AAC;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::packet::PacketRef;
@@ -12,19 +13,19 @@ use symphonia::default::codecs::AacDecoder;
 use crate::error::{AudioError, FrameError};
 
 /// Samples per channel in one AAC-LC frame.
-pub const FRAME_SAMPLES: usize = 1024;
+pub const FRAME_SAMPLES: usize = cht_core::aac::FRAME_SAMPLES as usize;
 
-/// AAC-LC decoder for container-less frames (ADTS header stripped).
+/// AAC-LC decoder for container-less frames (no ADTS header).
 pub struct AacFrameDecoder {
     decoder: AacDecoder,
-    config: AudioConfig,
+    config: AacConfig,
     pcm: Vec<f32>,
 }
 
 impl AacFrameDecoder {
     /// Builds a decoder for `config`. Anything but AAC-LC mono/stereo is an
     /// [`AudioError::UnsupportedCodec`].
-    pub fn new(config: AudioConfig) -> Result<Self, AudioError> {
+    pub fn new(config: AacConfig) -> Result<Self, AudioError> {
         Ok(AacFrameDecoder {
             decoder: build_decoder(&config)?,
             config,
@@ -32,30 +33,42 @@ impl AacFrameDecoder {
         })
     }
 
-    pub fn config(&self) -> AudioConfig {
+    /// Builds a decoder for a track with these parameters: another codec
+    /// is [`AudioError::NoDecoder`], AAC other than AAC-LC mono/stereo
+    /// [`AudioError::UnsupportedCodec`].
+    pub fn for_params(params: &AudioParams) -> Result<Self, AudioError> {
+        match AacConfig::of(params) {
+            Some(config) => Self::new(config),
+            None if params.codec == AudioCodec::Aac => Err(AudioError::UnsupportedCodec {
+                object_type: 0,
+                channel_config: 0,
+                sample_rate: params.sample_rate,
+                reason: "unreadable AudioSpecificConfig".into(),
+            }),
+            None => Err(AudioError::NoDecoder(params.codec)),
+        }
+    }
+
+    /// The stream parameters the decoder was built for.
+    pub fn config(&self) -> AacConfig {
         self.config
     }
 
+    /// Channels of the decoded PCM.
     pub fn channels(&self) -> usize {
         self.config.channels() as usize
     }
 
-    /// Decodes a whole ADTS frame (header included) into interleaved `f32`.
-    pub fn decode_frame(&mut self, frame: &AudioFrame) -> Result<&[f32], FrameError> {
-        let header_len = frame.header_len as usize;
-        let payload = frame.data.get(header_len..).ok_or(FrameError::Truncated {
-            header_len,
-            frame_len: frame.data.len(),
-        })?;
-        // The variable header says how many raw blocks follow; more than one
-        // cannot be split without the CRC-less block positions.
-        if let Some(&b) = frame.data.get(6) {
-            let blocks = (b & 3) + 1;
-            if blocks > 1 {
-                return Err(FrameError::MultipleRawBlocks(blocks));
-            }
+    /// Decodes one packet (one raw AAC frame) into interleaved `f32`.
+    pub fn decode_packet(&mut self, packet: &AudioPacket) -> Result<&[f32], FrameError> {
+        // An ADTS frame with several raw data blocks cannot be split
+        // without the block positions, which only CRC-protected headers give.
+        if packet.samples as usize > FRAME_SAMPLES {
+            return Err(FrameError::MultipleRawBlocks(
+                packet.samples / FRAME_SAMPLES as u32,
+            ));
         }
-        self.decode_payload(payload)
+        self.decode_payload(&packet.data)
     }
 
     /// Decodes one raw AAC frame (no ADTS header) into interleaved `f32`.
@@ -98,7 +111,7 @@ impl AacFrameDecoder {
 }
 
 /// AAC-LC mono/stereo is all Symphonia decodes; say so before trying.
-fn check_supported(config: &AudioConfig) -> Result<(), String> {
+fn check_supported(config: &AacConfig) -> Result<(), String> {
     match config.object_type {
         2 => {}
         5 | 29 => return Err("HE-AAC (SBR/PS) is not supported".into()),
@@ -113,7 +126,7 @@ fn check_supported(config: &AudioConfig) -> Result<(), String> {
     Ok(())
 }
 
-fn build_decoder(config: &AudioConfig) -> Result<AacDecoder, AudioError> {
+fn build_decoder(config: &AacConfig) -> Result<AacDecoder, AudioError> {
     let unsupported = |reason: String| AudioError::UnsupportedCodec {
         object_type: config.object_type,
         channel_config: config.channel_config,
@@ -134,8 +147,8 @@ fn build_decoder(config: &AudioConfig) -> Result<AacDecoder, AudioError> {
 mod tests {
     use super::*;
 
-    fn config(object_type: u8, channel_config: u8) -> AudioConfig {
-        AudioConfig {
+    fn config(object_type: u8, channel_config: u8) -> AacConfig {
+        AacConfig {
             object_type,
             sampling_index: 3,
             sample_rate: 48000,
@@ -153,6 +166,19 @@ mod tests {
                 other => panic!("({ot},{ch}) gave {:?}", other.err()),
             }
         }
+        let mp2 = AudioParams {
+            codec: AudioCodec::Mp2,
+            sample_rate: 48000,
+            channels: 2,
+            frame_samples: 1152,
+            extra_data: Default::default(),
+        };
+        assert!(matches!(
+            AacFrameDecoder::for_params(&mp2),
+            Err(AudioError::NoDecoder(AudioCodec::Mp2))
+        ));
+        let lc = AacFrameDecoder::for_params(&config(2, 1).audio_params()).expect("AAC-LC mono");
+        assert_eq!(lc.config(), config(2, 1));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What the chunks should look like.
 
-use cht_core::AudioConfig;
+use cht_core::AudioParams;
 
 use crate::error::{AudioError, Result};
 
@@ -17,15 +17,18 @@ pub enum AudioFormat {
 /// Sample rate and channel count of the produced PCM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputSpec {
+    /// Samples per second.
     pub sample_rate: u32,
+    /// Channels.
     pub channels: u16,
 }
 
 impl AudioFormat {
+    /// The sample rate of [`AudioFormat::Speech16kMono`].
     pub const SPEECH_RATE: u32 = 16_000;
 
     /// The PCM layout this format gives for a stream of `config`.
-    pub fn output_spec(self, config: &AudioConfig) -> OutputSpec {
+    pub fn output_spec(self, config: &AudioParams) -> OutputSpec {
         match self {
             AudioFormat::Speech16kMono => OutputSpec {
                 sample_rate: Self::SPEECH_RATE,
@@ -33,7 +36,7 @@ impl AudioFormat {
             },
             AudioFormat::Source => OutputSpec {
                 sample_rate: config.sample_rate,
-                channels: config.channels(),
+                channels: config.channels,
             },
         }
     }
@@ -44,6 +47,7 @@ impl AudioFormat {
 pub struct AudioOptions {
     /// Nominal chunk length; each cut moves by up to ±1 s to a quiet spot.
     pub chunk_secs: u32,
+    /// PCM layout of the chunks.
     pub format: AudioFormat,
 }
 

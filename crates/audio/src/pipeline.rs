@@ -1,9 +1,9 @@
-//! The push-driven audio stage: AAC frames in, finished WAV chunks out.
+//! The push-driven audio stage: AAC packets in, finished WAV chunks out.
 
 use std::path::Path;
 use std::time::Duration;
 
-use cht_core::{AudioConfig, AudioFrame, CLOCK_HZ};
+use cht_core::{AudioPacket, AudioParams, CLOCK_HZ};
 
 use crate::chunker::{ChunkInfo, Chunker};
 use crate::decode::{AacFrameDecoder, FRAME_SAMPLES};
@@ -28,7 +28,7 @@ pub struct AudioPipeline {
     /// Decoder, resampler and clock of the current run of audio.
     run: Option<Run>,
     /// A configuration already reported as unsupported: its frames are skipped quietly.
-    refused: Option<AudioConfig>,
+    refused: Option<AudioParams>,
     /// Chunks finished during a call that then failed; returned next time.
     undelivered: Vec<ChunkInfo>,
     stats: AudioStats,
@@ -39,6 +39,7 @@ pub struct AudioPipeline {
 }
 
 struct Run {
+    params: AudioParams,
     decoder: AacFrameDecoder,
     resampler: StreamResampler,
     timeline: Timeline,
@@ -55,12 +56,15 @@ impl AudioPipeline {
         opts: AudioOptions,
     ) -> Result<Self> {
         opts.validate()?;
-        let placeholder = AudioFormat::Speech16kMono.output_spec(&AudioConfig {
-            object_type: 2,
-            sampling_index: 8,
-            sample_rate: AudioFormat::SPEECH_RATE,
-            channel_config: 1,
-        });
+        let placeholder = AudioFormat::Speech16kMono.output_spec(
+            &cht_core::aac::AacConfig {
+                object_type: 2,
+                sampling_index: 8,
+                sample_rate: AudioFormat::SPEECH_RATE,
+                channel_config: 1,
+            }
+            .audio_params(),
+        );
         let chunker = Chunker::new(audio_dir.as_ref(), segment, opts.chunk_secs, placeholder)?;
         Ok(AudioPipeline {
             opts,
@@ -78,14 +82,17 @@ impl AudioPipeline {
         })
     }
 
-    /// Takes one AAC frame; returns the chunks it completed.
+    /// Takes one packet of a track with these parameters; returns the
+    /// chunks it completed. New parameters end the current run of audio
+    /// (its chunk is finished) and start another.
     ///
     /// Damaged frames and PTS gaps are counted and become silence. The only
-    /// error about the stream itself is [`AudioError::UnsupportedCodec`],
-    /// returned once per configuration; I/O errors are returned as they come.
-    pub fn push(&mut self, frame: &AudioFrame) -> Result<Vec<ChunkInfo>> {
+    /// errors about the stream itself are [`AudioError::UnsupportedCodec`]
+    /// and [`AudioError::NoDecoder`], returned once per configuration; I/O
+    /// errors are returned as they come.
+    pub fn push(&mut self, params: &AudioParams, frame: &AudioPacket) -> Result<Vec<ChunkInfo>> {
         let mut done = std::mem::take(&mut self.undelivered);
-        match self.push_frame(frame, &mut done) {
+        match self.push_frame(params, frame, &mut done) {
             Ok(()) => Ok(done),
             Err(e) => {
                 self.undelivered = done;
@@ -106,25 +113,27 @@ impl AudioPipeline {
         }
     }
 
+    /// What happened to the audio so far.
     pub fn stats(&self) -> AudioStats {
         self.stats
     }
 
-    fn push_frame(&mut self, frame: &AudioFrame, done: &mut Vec<ChunkInfo>) -> Result<()> {
+    fn push_frame(
+        &mut self,
+        params: &AudioParams,
+        frame: &AudioPacket,
+        done: &mut Vec<ChunkInfo>,
+    ) -> Result<()> {
         self.stats.frames_in += 1;
-        if self.refused == Some(frame.config) {
+        if self.refused.as_ref() == Some(params) {
             self.stats.frames_unsupported += 1;
             return Ok(());
         }
-        if self
-            .run
-            .as_ref()
-            .is_some_and(|r| r.decoder.config() != frame.config)
-        {
+        if self.run.as_ref().is_some_and(|r| &r.params != params) {
             self.end_run(done)?;
         }
         if self.run.is_none() {
-            self.start_run(frame)?;
+            self.start_run(params, frame)?;
         }
         match self.run.as_ref().map(|r| r.timeline.place(frame.pts)) {
             Some(Placement::AfterGap(frames)) => self.fill_gap(frames, done)?,
@@ -140,33 +149,33 @@ impl AudioPipeline {
                     "audio PTS jumped too far to fill; starting a new chunk",
                 );
                 self.end_run(done)?;
-                self.start_run(frame)?;
+                self.start_run(params, frame)?;
             }
             Some(Placement::InSequence) | None => {}
         }
         self.decode_and_feed(frame, done)
     }
 
-    fn start_run(&mut self, frame: &AudioFrame) -> Result<()> {
-        let config = frame.config;
-        let decoder = match AacFrameDecoder::new(config) {
+    fn start_run(&mut self, params: &AudioParams, frame: &AudioPacket) -> Result<()> {
+        let decoder = match AacFrameDecoder::for_params(params) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(segment = self.segment, error = %e, "audio track cannot be transcribed");
-                self.refused = Some(config);
+                self.refused = Some(params.clone());
                 self.stats.frames_unsupported += 1;
                 return Err(e);
             }
         };
-        let spec = self.opts.format.output_spec(&config);
+        let spec = self.opts.format.output_spec(params);
         let resampler =
-            StreamResampler::new(config.sample_rate, spec.sample_rate, spec.channels as usize)?;
+            StreamResampler::new(params.sample_rate, spec.sample_rate, spec.channels as usize)?;
         let anchor_secs = (frame.pts as i128 - self.origin_pts as i128) as f64 / CLOCK_HZ as f64;
         self.chunker.start_run(anchor_secs, spec);
         self.run = Some(Run {
+            params: params.clone(),
             decoder,
             resampler,
-            timeline: Timeline::new(frame.pts, config.sample_rate),
+            timeline: Timeline::new(frame.pts, params.sample_rate),
         });
         Ok(())
     }
@@ -197,14 +206,14 @@ impl AudioPipeline {
         Ok(())
     }
 
-    fn decode_and_feed(&mut self, frame: &AudioFrame, done: &mut Vec<ChunkInfo>) -> Result<()> {
+    fn decode_and_feed(&mut self, frame: &AudioPacket, done: &mut Vec<ChunkInfo>) -> Result<()> {
         let Some(run) = self.run.as_mut() else {
             return Ok(());
         };
         let channels = run.decoder.channels();
         let format = self.opts.format;
         self.resampled.clear();
-        let lost_blocks = match run.decoder.decode_frame(frame) {
+        let lost_blocks = match run.decoder.decode_packet(frame) {
             Ok(pcm) => {
                 self.stats.frames_decoded += 1;
                 resample_into(
@@ -274,7 +283,7 @@ impl AudioPipeline {
         done.extend(chunks);
     }
 
-    fn warn(&mut self, frame: &AudioFrame, what: &str) {
+    fn warn(&mut self, frame: &AudioPacket, what: &str) {
         if let Some(suppressed) = self.warn_limit.allow() {
             tracing::warn!(
                 segment = self.segment,

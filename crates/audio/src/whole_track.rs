@@ -1,7 +1,7 @@
 //! Decoding a whole track in one pass, without chunking: the reference the
 //! chunked stream must equal sample for sample, and a tool for offline use.
 
-use cht_core::AudioFrame;
+use cht_core::{AudioPacket, AudioParams};
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::Resampler;
 
@@ -22,22 +22,26 @@ pub struct DecodedAudio {
     pub decode_errors: u64,
 }
 
-/// Decodes `frames` back to back (their PTS are ignored) and converts the
-/// whole track at once with rubato's `process_all`. Frames whose
-/// configuration differs from the first one are skipped.
-pub fn decode_whole_track(frames: &[AudioFrame], format: AudioFormat) -> Result<DecodedAudio> {
-    let Some(first) = frames.first() else {
+/// Decodes the `frames` of a track with these parameters back to back
+/// (their PTS are ignored) and converts the whole track at once with
+/// rubato's `process_all`.
+pub fn decode_whole_track(
+    params: &AudioParams,
+    frames: &[AudioPacket],
+    format: AudioFormat,
+) -> Result<DecodedAudio> {
+    if frames.is_empty() {
         return Err(AudioError::InvalidOptions("no audio frames to decode"));
-    };
-    let config = first.config;
-    let spec = format.output_spec(&config);
-    let mut decoder = AacFrameDecoder::new(config)?;
+    }
+    let spec = format.output_spec(params);
+    let mut decoder = AacFrameDecoder::for_params(params)?;
+    let config = decoder.config();
     let channels = decoder.channels();
     let mut decode_errors = 0;
     let mut pcm = Vec::new();
     let silence = vec![0.0f32; FRAME_SAMPLES * channels];
-    for frame in frames.iter().filter(|f| f.config == config) {
-        let decoded = decoder.decode_frame(frame).unwrap_or_else(|_| {
+    for frame in frames {
+        let decoded = decoder.decode_packet(frame).unwrap_or_else(|_| {
             decode_errors += 1;
             &silence
         });

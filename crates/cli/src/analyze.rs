@@ -44,6 +44,7 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         settle: args.analysis.settle,
         audio: audio_options(&args.analysis),
         threads: args.jobs,
+        ..OfflineOptions::default()
     };
     let bus = EventBus::new();
     let printer = args.json.then(|| {

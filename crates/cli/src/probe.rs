@@ -2,7 +2,9 @@
 
 use crate::cli::ProbeArgs;
 use anyhow::{bail, Context};
-use cht_core::{AudioConfig, VideoConfig, CLOCK_HZ};
+use cht_core::aac::AacConfig;
+use cht_core::h264::AvcDecoderConfig;
+use cht_core::{VideoParams, CLOCK_HZ};
 use cht_ts::{DemuxItem, DemuxStats, TsDemuxer};
 use serde::Serialize;
 use std::fs::File;
@@ -99,11 +101,44 @@ pub struct TsTrack<C> {
     duration_secs: f64,
 }
 
+/// What `cht probe` reports of an H.264 track's SPS.
+#[derive(Debug, Serialize)]
+pub struct H264Summary {
+    width: u32,
+    height: u32,
+    profile_idc: u8,
+    constraint_flags: u8,
+    level_idc: u8,
+    chroma_format_idc: u8,
+    bit_depth_luma: u8,
+    bit_depth_chroma: u8,
+    #[serde(skip)]
+    codec_string: String,
+}
+
+impl H264Summary {
+    fn of(params: &VideoParams) -> Option<H264Summary> {
+        let config = AvcDecoderConfig::parse(&params.extra_data).ok()?;
+        let sps = config.first_sps()?;
+        Some(H264Summary {
+            width: params.width,
+            height: params.height,
+            profile_idc: sps.profile_idc,
+            constraint_flags: sps.constraint_flags,
+            level_idc: sps.level_idc,
+            chroma_format_idc: sps.chroma_format_idc,
+            bit_depth_luma: sps.bit_depth_luma,
+            bit_depth_chroma: sps.bit_depth_chroma,
+            codec_string: params.codec_string(),
+        })
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct TsInfo {
     format: &'static str,
-    video: TsTrack<VideoConfig>,
-    audio: TsTrack<AudioConfig>,
+    video: TsTrack<H264Summary>,
+    audio: TsTrack<AacConfig>,
     duration_secs: f64,
     demux: DemuxStats,
 }
@@ -140,11 +175,13 @@ impl<C> TsTrack<C> {
 fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
     let mut f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut demuxer = TsDemuxer::new();
-    let mut video = TsTrack::<VideoConfig>::default();
-    let mut audio = TsTrack::<AudioConfig>::default();
+    let mut video = TsTrack::<H264Summary>::default();
+    let mut audio = TsTrack::<AacConfig>::default();
     let mut sink = |item: DemuxItem| match item {
-        DemuxItem::VideoConfig(c) => video.config = video.config.take().or(Some(c)),
-        DemuxItem::AudioConfig(c) => audio.config = audio.config.or(Some(c)),
+        DemuxItem::VideoParams(p) => {
+            video.config = video.config.take().or_else(|| H264Summary::of(&p))
+        }
+        DemuxItem::AudioParams(p) => audio.config = audio.config.or_else(|| AacConfig::of(&p)),
         DemuxItem::Video(au) => video.add(au.pts, au.keyframe),
         DemuxItem::Audio(fr) => audio.add(fr.pts, true),
         _ => {}
@@ -189,7 +226,7 @@ impl TsInfo {
         if let Some(v) = &self.video.config {
             out += &format!(
                 "  video: H.264 {} {}x{}, {} frames ({} keyframes), {:.3} s\n",
-                v.codec_string(),
+                v.codec_string,
                 v.width,
                 v.height,
                 self.video.frames,

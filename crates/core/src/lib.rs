@@ -1,20 +1,36 @@
-//! Core media types shared by every cht stage, and the few small bitstream
-//! parsers that more than one stage needs (H.264 NAL/SPS, ADTS headers,
-//! MPEG timestamp unwrapping).
+//! Core media types shared by every cht stage, and the small bitstream
+//! parsers that more than one stage needs.
 //!
 //! This crate is the vocabulary of the pipeline, in the way `symphonia-core`
-//! is for Symphonia: the TS demuxer produces these types, the fMP4 writer, the
-//! decoders and the analysers consume them. It does no I/O, owns no threads
-//! and decodes no pictures or sound; those live in their own crates.
+//! is for Symphonia: codecs and their parameters ([`VideoParams`],
+//! [`AudioParams`]), the packets and the [`DemuxItem`] every reader produces
+//! (MPEG-TS and MP4 alike), decoded [`Picture`]s, and the [`VideoDecoder`]
+//! interface with the [`DecoderRegistry`] that picks a decoder by codec.
+//! Each codec's parameter-set parser lives in its own module ([`h264`],
+//! [`aac`]); its MP4 sample entry lives in `cht-fmp4` and its decoder, if
+//! any, in its own crate. Adding a codec is: a parameter-set parser here, a
+//! sample entry there, and optionally a decoder registered by codec.
+//!
+//! It does no I/O, owns no threads and decodes no pictures or sound.
 
 mod bits;
+mod decoder;
+mod item;
+mod packet;
+mod params;
+mod picture;
+mod time;
 
-pub mod adts;
-pub mod media;
-pub mod nal;
-pub mod sps;
-pub mod time;
+pub mod aac;
+pub mod h264;
 
 pub use bits::BitReader;
-pub use media::{AudioConfig, AudioFrame, VideoAccessUnit, VideoConfig, CLOCK_HZ};
-pub use time::PtsUnwrapper;
+pub use decoder::{DecodeStats, DecoderError, DecoderRegistry, VideoDecoder, VideoDecoderFactory};
+pub use item::{DemuxItem, Discontinuity, DiscontinuityKind};
+pub use packet::{AudioPacket, VideoPacket};
+pub use params::{AudioCodec, AudioParams, PacketFormat, VideoCodec, VideoParams};
+pub use picture::{ColourInfo, MatrixCoefficients, Picture};
+pub use time::{PtsUnwrapper, PTS_WRAP};
+
+/// MPEG system clock for PTS/DTS: 90 kHz.
+pub const CLOCK_HZ: u32 = 90_000;

@@ -15,11 +15,13 @@ pub struct PtsUnwrapper {
 }
 
 impl PtsUnwrapper {
+    /// An unwrapper that has seen nothing yet.
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn unwrap(&mut self, raw: u64) -> i64 {
+    /// Places a raw 33-bit timestamp on the 64-bit timeline.
+    pub fn extend(&mut self, raw: u64) -> i64 {
         let raw = (raw as i64) & (PTS_WRAP - 1);
         let v = match self.last {
             None => raw,
@@ -50,17 +52,17 @@ mod tests {
     fn unwraps_across_the_33_bit_wrap_for_all_tracks() {
         let mut u = PtsUnwrapper::new();
         let near_end = PTS_WRAP - 3000;
-        assert_eq!(u.unwrap(near_end as u64), near_end);
+        assert_eq!(u.extend(near_end as u64), near_end);
         // video crosses the wrap
-        assert_eq!(u.unwrap(100), PTS_WRAP + 100);
+        assert_eq!(u.extend(100), PTS_WRAP + 100);
         // audio is still slightly before the wrap: stays on the old lap
-        assert_eq!(u.unwrap((PTS_WRAP - 1000) as u64), PTS_WRAP - 1000);
-        assert_eq!(u.unwrap(4000), PTS_WRAP + 4000);
+        assert_eq!(u.extend((PTS_WRAP - 1000) as u64), PTS_WRAP - 1000);
+        assert_eq!(u.extend(4000), PTS_WRAP + 4000);
     }
 
     #[test]
     fn high_bits_are_ignored() {
         let mut u = PtsUnwrapper::new();
-        assert_eq!(u.unwrap((1u64 << 40) | 5), 5);
+        assert_eq!(u.extend((1u64 << 40) | 5), 5);
     }
 }

@@ -15,8 +15,8 @@
 
 use std::ops::Range;
 
-use cht_core::adts::AdtsHeader;
-use cht_core::{AudioConfig, CLOCK_HZ};
+use cht_core::aac::{AacConfig, AdtsHeader};
+use cht_core::CLOCK_HZ;
 
 use crate::DemoError;
 
@@ -27,7 +27,7 @@ static LOOP_AAC: &[u8] = include_bytes!("../assets/loop.aac");
 pub struct AacLoop {
     data: &'static [u8],
     frames: Vec<Range<usize>>,
-    config: AudioConfig,
+    config: AacConfig,
     /// Frames handed out so far; frame `k` starts at sample `k * 1024`.
     emitted: u64,
 }
@@ -75,7 +75,7 @@ impl AacLoop {
     }
 
     #[cfg(test)]
-    pub fn config(&self) -> AudioConfig {
+    pub fn config(&self) -> AacConfig {
         self.config
     }
 
@@ -88,7 +88,7 @@ impl AacLoop {
     /// Offset in 90 kHz ticks of frame `k` from the first frame; computed
     /// from `k` directly so fractional frame durations (44.1 kHz) never drift.
     pub fn offset_ticks(&self, k: u64) -> u64 {
-        let samples = k as u128 * self.config.samples_per_frame() as u128;
+        let samples = k as u128 * cht_core::aac::FRAME_SAMPLES as u128;
         (samples * CLOCK_HZ as u128 / self.config.sample_rate as u128) as u64
     }
 

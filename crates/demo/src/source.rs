@@ -135,7 +135,7 @@ mod tests {
     use super::*;
     use crate::ts_mux::{AUDIO_PID, PMT_PID, VIDEO_PID};
     use crate::video_encoder::ACCESS_UNIT_DELIMITER;
-    use cht_core::nal::{annexb_nals, nal_type, nal_unit_type};
+    use cht_core::h264::{annexb_nals, nal_type, nal_unit_type};
     use mpeg2ts::ts::{ReadTsPacket, TsPacketReader, TsPayload};
     use std::time::Duration;
 

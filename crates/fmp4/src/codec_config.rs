@@ -1,64 +1,14 @@
 //! Reading the codec description of a track: the first `stsd` sample entry,
-//! with `avcC` (H.264) or `esds` (AAC) decoder configuration.
+//! with `avcC` (H.264) or `esds` (AAC) decoder configuration, into cht's
+//! codec parameters.
 
-use cht_core::adts::SAMPLE_RATES;
-use cht_core::nal::avcc_to_annexb;
-use cht_core::sps::parse_sps;
-use cht_core::{AudioConfig, BitReader, VideoConfig};
+use bytes::Bytes;
+use cht_core::aac::AacConfig;
+use cht_core::h264::AvcDecoderConfig;
+use cht_core::{AudioParams, PacketFormat, VideoParams};
 
 use crate::box_reader::{child_boxes, find_child, FieldReader};
 use crate::error::Fmp4Error;
-
-/// H.264 decoder configuration from `avcC`: what a decoder needs before the
-/// first sample, and how samples frame their NAL units.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AvcDecoderConfig {
-    pub profile_idc: u8,
-    pub constraint_flags: u8,
-    pub level_idc: u8,
-    /// Bytes of the length prefix before each NAL unit in a sample (1, 2 or 4).
-    pub nal_length_size: u8,
-    /// SPS NAL units, header byte included.
-    pub sps: Vec<Vec<u8>>,
-    /// PPS NAL units, header byte included.
-    pub pps: Vec<Vec<u8>>,
-}
-
-impl AvcDecoderConfig {
-    /// The stream parameters in cht's own vocabulary (first SPS and PPS).
-    pub fn video_config(&self) -> Option<VideoConfig> {
-        let sps = self.sps.first()?;
-        let pps = self.pps.first()?;
-        let parsed = parse_sps(sps)?;
-        Some(VideoConfig {
-            width: parsed.width,
-            height: parsed.height,
-            profile_idc: parsed.profile_idc,
-            constraint_flags: parsed.constraint_flags,
-            level_idc: parsed.level_idc,
-            chroma_format_idc: parsed.chroma_format_idc,
-            bit_depth_luma: parsed.bit_depth_luma,
-            bit_depth_chroma: parsed.bit_depth_chroma,
-            sps: sps.clone().into(),
-            pps: pps.clone().into(),
-        })
-    }
-
-    /// All SPS and PPS as Annex-B, to feed a decoder before the first sample.
-    pub fn parameter_sets_annexb(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for nal in self.sps.iter().chain(&self.pps) {
-            out.extend_from_slice(&[0, 0, 0, 1]);
-            out.extend_from_slice(nal);
-        }
-        out
-    }
-
-    /// Appends one sample converted to Annex-B.
-    pub fn sample_to_annexb(&self, sample: &[u8], out: &mut Vec<u8>) {
-        avcc_to_annexb(sample, usize::from(self.nal_length_size), out);
-    }
-}
 
 /// What the first sample entry of a track says.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,7 +19,10 @@ pub(crate) struct SampleEntryInfo {
     pub sample_rate: Option<u32>,
     pub channels: Option<u16>,
     pub avc: Option<AvcDecoderConfig>,
-    pub audio: Option<AudioConfig>,
+    pub audio: Option<AacConfig>,
+    /// The codec parameters, for codecs cht reads (H.264, AAC).
+    pub video_params: Option<VideoParams>,
+    pub audio_params: Option<AudioParams>,
 }
 
 /// Bytes of a `VisualSampleEntry` before its child boxes.
@@ -112,7 +65,8 @@ fn parse_avc_entry(fourcc: [u8; 4], entry: &[u8]) -> Result<SampleEntryInfo, Fmp
     let width = u32::from(r.u16()?);
     let height = u32::from(r.u16()?);
     r.skip(VISUAL_ENTRY_LEN - 28)?;
-    let avc = find_child(r.rest(), b"avcC").map(parse_avcc).transpose()?;
+    let avcc = find_child(r.rest(), b"avcC");
+    let avc = avcc.map(parse_avcc).transpose()?;
     let codec = match &avc {
         Some(c) => format!(
             "{}.{:02x}{:02x}{:02x}",
@@ -123,53 +77,28 @@ fn parse_avc_entry(fourcc: [u8; 4], entry: &[u8]) -> Result<SampleEntryInfo, Fmp
         ),
         None => fourcc_string(&fourcc),
     };
+    // The record as stored: samples are read back with its length size.
+    let video_params = avc.as_ref().zip(avcc).map(|(c, record)| VideoParams {
+        codec: cht_core::VideoCodec::H264,
+        width,
+        height,
+        format: PacketFormat::LengthPrefixed {
+            length_size: c.nal_length_size,
+        },
+        extra_data: Bytes::copy_from_slice(record),
+    });
     Ok(SampleEntryInfo {
         codec,
         width: Some(width),
         height: Some(height),
         avc,
+        video_params,
         ..Default::default()
     })
 }
 
 fn parse_avcc(payload: &[u8]) -> Result<AvcDecoderConfig, Fmp4Error> {
-    let mut r = FieldReader::new(*b"avcC", payload);
-    if r.u8()? != 1 {
-        return Err(Fmp4Error::malformed(
-            b"avcC",
-            "unknown configuration version",
-        ));
-    }
-    let profile_idc = r.u8()?;
-    let constraint_flags = r.u8()?;
-    let level_idc = r.u8()?;
-    let nal_length_size = (r.u8()? & 3) + 1;
-    if nal_length_size == 3 {
-        return Err(Fmp4Error::malformed(
-            b"avcC",
-            "3-byte NAL lengths are not allowed",
-        ));
-    }
-    let sps_count = r.u8()? & 0x1f;
-    let mut sps = Vec::new();
-    for _ in 0..sps_count {
-        let len = usize::from(r.u16()?);
-        sps.push(r.bytes(len)?.to_vec());
-    }
-    let pps_count = r.u8()?;
-    let mut pps = Vec::new();
-    for _ in 0..pps_count {
-        let len = usize::from(r.u16()?);
-        pps.push(r.bytes(len)?.to_vec());
-    }
-    Ok(AvcDecoderConfig {
-        profile_idc,
-        constraint_flags,
-        level_idc,
-        nal_length_size,
-        sps,
-        pps,
-    })
+    AvcDecoderConfig::parse(payload).map_err(|e| Fmp4Error::malformed(b"avcC", e.0))
 }
 
 fn parse_mp4a_entry(entry: &[u8]) -> Result<SampleEntryInfo, Fmp4Error> {
@@ -197,7 +126,7 @@ fn parse_mp4a_entry(entry: &[u8]) -> Result<SampleEntryInfo, Fmp4Error> {
     };
     if let Some(esds) = esds {
         let (object_type_indication, asc) = parse_esds(esds)?;
-        let audio = asc.and_then(parse_audio_specific_config);
+        let audio = asc.and_then(AacConfig::from_audio_specific_config);
         info.codec = match (object_type_indication, &audio) {
             (0x40, Some(a)) => format!("mp4a.40.{}", a.object_type),
             (oti, _) => format!("mp4a.{oti:02x}"),
@@ -208,6 +137,13 @@ fn parse_mp4a_entry(entry: &[u8]) -> Result<SampleEntryInfo, Fmp4Error> {
                 info.channels = Some(a.channels());
             }
         }
+        info.audio_params = audio
+            .filter(|_| object_type_indication == 0x40)
+            .zip(asc)
+            .map(|(a, asc)| AudioParams {
+                extra_data: Bytes::copy_from_slice(asc),
+                ..a.audio_params()
+            });
         info.audio = audio;
     }
     Ok(info)
@@ -267,49 +203,9 @@ fn parse_esds(payload: &[u8]) -> Result<(u8, Option<&[u8]>), Fmp4Error> {
     Err(Fmp4Error::malformed(b"esds", "no decoder configuration"))
 }
 
-/// The leading fields of an AudioSpecificConfig.
-fn parse_audio_specific_config(asc: &[u8]) -> Option<AudioConfig> {
-    let mut r = BitReader::new(asc);
-    let mut object_type = r.read_bits(5)?;
-    if object_type == 31 {
-        object_type = 32 + r.read_bits(6)?;
-    }
-    let sampling_index = r.read_bits(4)? as u8;
-    let sample_rate = if sampling_index == 15 {
-        r.read_bits(24)?
-    } else {
-        *SAMPLE_RATES.get(usize::from(sampling_index))?
-    };
-    let channel_config = r.read_bits(4)? as u8;
-    if sample_rate == 0 {
-        return None;
-    }
-    Some(AudioConfig {
-        object_type: u8::try_from(object_type).ok()?,
-        sampling_index,
-        sample_rate,
-        channel_config,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn audio_specific_config_round_trips() {
-        let config = AudioConfig {
-            object_type: 2,
-            sampling_index: 4,
-            sample_rate: 44100,
-            channel_config: 2,
-        };
-        assert_eq!(
-            parse_audio_specific_config(&config.audio_specific_config()),
-            Some(config)
-        );
-        assert_eq!(parse_audio_specific_config(&[0x12]), None);
-    }
 
     #[test]
     fn descriptors_with_long_length_form() {

@@ -13,6 +13,9 @@ pub enum Fmp4Error {
     /// A sample was pushed for a track the segment was not created with.
     #[error("the segment has no {0} track")]
     NoSuchTrack(&'static str),
+    /// The codec has no MP4 sample entry in cht yet.
+    #[error("{0} cannot be recorded yet: no MP4 sample entry for it")]
+    UnsupportedCodec(&'static str),
     /// The codec configuration cannot be expressed in an MP4 sample entry.
     #[error("invalid codec configuration: {0}")]
     InvalidConfig(&'static str),

@@ -1,11 +1,9 @@
 //! The initialization segment: `ftyp` + `moov` with empty sample tables and
 //! an `mvex` that announces fragments.
 
-use cht_core::{AudioConfig, VideoConfig, CLOCK_HZ};
-
 use crate::box_writer::{begin_box, begin_full_box, end_box, PutBe};
-use crate::error::Fmp4Error;
-use crate::sample_entry::{write_avc1, write_mp4a};
+use crate::movie::TrackKind;
+use crate::sample_entry::SampleEntry;
 
 /// Identity transformation matrix of `mvhd`/`tkhd`.
 const UNITY_MATRIX: [u32; 9] = [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000];
@@ -13,36 +11,20 @@ const UNITY_MATRIX: [u32; 9] = [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x40
 /// Language code "und" packed as three 5-bit letters.
 const LANGUAGE_UND: u16 = 0x55c4;
 
-/// The codec of one recorded track.
-#[derive(Clone, Copy)]
-pub(crate) enum TrackCodec<'a> {
-    Video(&'a VideoConfig),
-    Audio(&'a AudioConfig),
-}
-
 /// A track as announced in `moov`.
 #[derive(Clone, Copy)]
 pub(crate) struct TrackDecl<'a> {
     pub id: u32,
-    pub codec: TrackCodec<'a>,
-}
-
-impl TrackDecl<'_> {
-    pub(crate) fn timescale(&self) -> u32 {
-        match self.codec {
-            TrackCodec::Video(_) => CLOCK_HZ,
-            TrackCodec::Audio(a) => a.sample_rate,
-        }
-    }
+    pub entry: &'a dyn SampleEntry,
 }
 
 /// Appends `ftyp` + `moov` for the given tracks.
-pub(crate) fn write_init_segment(buf: &mut Vec<u8>, tracks: &[TrackDecl]) -> Result<(), Fmp4Error> {
+pub(crate) fn write_init_segment(buf: &mut Vec<u8>, tracks: &[TrackDecl]) {
     write_ftyp(buf);
     let moov = begin_box(buf, b"moov");
     write_mvhd(buf, tracks.len() as u32 + 1);
     for track in tracks {
-        write_trak(buf, track)?;
+        write_trak(buf, track);
     }
     let mvex = begin_box(buf, b"mvex");
     for track in tracks {
@@ -50,7 +32,6 @@ pub(crate) fn write_init_segment(buf: &mut Vec<u8>, tracks: &[TrackDecl]) -> Res
     }
     end_box(buf, mvex);
     end_box(buf, moov);
-    Ok(())
 }
 
 fn write_ftyp(buf: &mut Vec<u8>) {
@@ -84,31 +65,30 @@ fn write_mvhd(buf: &mut Vec<u8>, next_track_id: u32) {
     end_box(buf, mvhd);
 }
 
-fn write_trak(buf: &mut Vec<u8>, track: &TrackDecl) -> Result<(), Fmp4Error> {
+fn write_trak(buf: &mut Vec<u8>, track: &TrackDecl) {
     let trak = begin_box(buf, b"trak");
     write_tkhd(buf, track);
     let mdia = begin_box(buf, b"mdia");
-    write_mdhd(buf, track.timescale());
-    write_hdlr(buf, track.codec);
+    write_mdhd(buf, track.entry.timescale());
+    write_hdlr(buf, track.entry.kind());
     let minf = begin_box(buf, b"minf");
-    match track.codec {
-        TrackCodec::Video(_) => {
+    match track.entry.kind() {
+        TrackKind::Video => {
             let vmhd = begin_full_box(buf, b"vmhd", 0, 1);
             buf.put_zeros(8); // graphicsmode, opcolor
             end_box(buf, vmhd);
         }
-        TrackCodec::Audio(_) => {
+        TrackKind::Audio | TrackKind::Other => {
             let smhd = begin_full_box(buf, b"smhd", 0, 0);
             buf.put_zeros(4); // balance, reserved
             end_box(buf, smhd);
         }
     }
     write_dinf(buf);
-    write_empty_stbl(buf, track)?;
+    write_empty_stbl(buf, track);
     end_box(buf, minf);
     end_box(buf, mdia);
     end_box(buf, trak);
-    Ok(())
 }
 
 fn write_tkhd(buf: &mut Vec<u8>, track: &TrackDecl) {
@@ -121,10 +101,11 @@ fn write_tkhd(buf: &mut Vec<u8>, track: &TrackDecl) {
     buf.put_zeros(8);
     buf.put_u16(0); // layer
     buf.put_u16(0); // alternate_group
-    let (volume, width, height) = match track.codec {
-        TrackCodec::Video(v) => (0, v.width, v.height),
-        TrackCodec::Audio(_) => (0x0100, 0, 0),
+    let volume = match track.entry.kind() {
+        TrackKind::Audio => 0x0100,
+        TrackKind::Video | TrackKind::Other => 0,
     };
+    let (width, height) = track.entry.size();
     buf.put_u16(volume);
     buf.put_u16(0);
     write_matrix(buf);
@@ -144,10 +125,10 @@ fn write_mdhd(buf: &mut Vec<u8>, timescale: u32) {
     end_box(buf, mdhd);
 }
 
-fn write_hdlr(buf: &mut Vec<u8>, codec: TrackCodec) {
-    let (handler, name): (&[u8; 4], &[u8]) = match codec {
-        TrackCodec::Video(_) => (b"vide", b"VideoHandler\0"),
-        TrackCodec::Audio(_) => (b"soun", b"SoundHandler\0"),
+fn write_hdlr(buf: &mut Vec<u8>, kind: TrackKind) {
+    let (handler, name): (&[u8; 4], &[u8]) = match kind {
+        TrackKind::Video => (b"vide", b"VideoHandler\0"),
+        TrackKind::Audio | TrackKind::Other => (b"soun", b"SoundHandler\0"),
     };
     let hdlr = begin_full_box(buf, b"hdlr", 0, 0);
     buf.put_u32(0); // pre_defined
@@ -167,14 +148,11 @@ fn write_dinf(buf: &mut Vec<u8>) {
     end_box(buf, dinf);
 }
 
-fn write_empty_stbl(buf: &mut Vec<u8>, track: &TrackDecl) -> Result<(), Fmp4Error> {
+fn write_empty_stbl(buf: &mut Vec<u8>, track: &TrackDecl) {
     let stbl = begin_box(buf, b"stbl");
     let stsd = begin_full_box(buf, b"stsd", 0, 0);
     buf.put_u32(1);
-    match track.codec {
-        TrackCodec::Video(v) => write_avc1(buf, v)?,
-        TrackCodec::Audio(a) => write_mp4a(buf, a, track.id)?,
-    }
+    track.entry.write(buf, track.id);
     end_box(buf, stsd);
     for fourcc in [b"stts", b"stsc", b"stco"] {
         let b = begin_full_box(buf, fourcc, 0, 0);
@@ -186,7 +164,6 @@ fn write_empty_stbl(buf: &mut Vec<u8>, track: &TrackDecl) -> Result<(), Fmp4Erro
     buf.put_u32(0); // sample_count
     end_box(buf, stsz);
     end_box(buf, stbl);
-    Ok(())
 }
 
 fn write_trex(buf: &mut Vec<u8>, track_id: u32) {

@@ -1,9 +1,11 @@
-//! Fragmented MP4 for cht: a writer that records a live H.264 + AAC stream
-//! as a crash-safe fMP4 segment, and a reader for those segments and for
+//! Fragmented MP4 for cht: a writer that records a live stream as a
+//! crash-safe fMP4 segment, and a reader for those segments and for
 //! ordinary (progressive) MP4 files.
 //!
-//! **Writing is push-driven.** The recorder hands each [`VideoAccessUnit`]
-//! and [`AudioFrame`] to a [`FragmentWriter`] in arrival order; the writer
+//! **Writing is push-driven.** The recorder hands each [`VideoPacket`]
+//! and [`AudioPacket`] to a [`FragmentWriter`] in arrival order; each track
+//! is described by its codec's sample entry (`avc1` for H.264, `mp4a` for
+//! AAC; the one place a new codec is added on the writing side); the writer
 //! owns the timeline (origin at the segment's first timestamp, jumps and
 //! wraps clamped so decode times stay monotonic) and decides where fragments
 //! are cut (every keyframe, at least every `fragment_ms`, and when the buffer
@@ -14,19 +16,21 @@
 //! **Reading is pull-driven.** [`probe`] summarises a file from its box
 //! headers, `moov` and `moof` boxes without touching sample data;
 //! [`Mp4Samples`] yields samples in decode order, reading each sample's bytes
-//! when asked. Both seek instead of loading the file, tolerate a truncated
-//! tail, and treat every size in the file as untrusted.
+//! when asked; [`Mp4Demuxer`] turns them into the same `cht_core::DemuxItem`s
+//! the TS demuxer produces. All seek instead of loading the file, tolerate a
+//! truncated tail, and treat every size in the file as untrusted.
 //!
-//! Not here: demuxing MPEG-TS, decoding, muxing other codecs, seeking by
-//! time, edit lists, encryption, or rewriting a finished file into a
-//! progressive MP4.
+//! Not here: demuxing MPEG-TS, decoding, codecs other than H.264 and AAC,
+//! seeking by time, edit lists, encryption, or rewriting a finished file
+//! into a progressive MP4.
 //!
-//! [`VideoAccessUnit`]: cht_core::VideoAccessUnit
-//! [`AudioFrame`]: cht_core::AudioFrame
+//! [`VideoPacket`]: cht_core::VideoPacket
+//! [`AudioPacket`]: cht_core::AudioPacket
 
 mod box_reader;
 mod box_writer;
 mod codec_config;
+mod demux;
 mod error;
 mod fragment;
 mod init_segment;
@@ -40,7 +44,7 @@ mod samples;
 mod timeline;
 mod writer;
 
-pub use codec_config::AvcDecoderConfig;
+pub use demux::Mp4Demuxer;
 pub use error::Fmp4Error;
 pub use movie::TrackKind;
 pub use probe::{probe, probe_bytes, probe_reader, Mp4Info, TrackInfo};

@@ -5,10 +5,11 @@ use std::fs::File;
 use std::io::{Cursor, Read, Seek};
 use std::path::Path;
 
-use cht_core::AudioConfig;
+use cht_core::aac::AacConfig;
+use cht_core::h264::AvcDecoderConfig;
+use cht_core::{AudioParams, VideoParams};
 use serde::Serialize;
 
-use crate::codec_config::AvcDecoderConfig;
 use crate::error::Fmp4Error;
 use crate::movie::{TrackKind, TrackMeta};
 use crate::mp4_file::Mp4File;
@@ -32,10 +33,16 @@ pub struct TrackInfo {
     pub sample_rate: Option<u32>,
     pub channels: Option<u16>,
     /// AAC configuration from `esds`.
-    pub audio: Option<AudioConfig>,
+    pub audio: Option<AacConfig>,
     /// H.264 configuration from `avcC` (SPS/PPS for decoding samples).
     #[serde(skip)]
     pub avc: Option<AvcDecoderConfig>,
+    /// Codec parameters of a video track cht can read (H.264).
+    #[serde(skip)]
+    pub video_params: Option<VideoParams>,
+    /// Codec parameters of an audio track cht can read (AAC).
+    #[serde(skip)]
+    pub audio_params: Option<AudioParams>,
 }
 
 /// What [`probe`] found.
@@ -159,5 +166,7 @@ pub(crate) fn track_info(track: &TrackMeta, tally: &Tally) -> TrackInfo {
         channels: e.channels,
         audio: e.audio,
         avc: e.avc.clone(),
+        video_params: e.video_params.clone(),
+        audio_params: e.audio_params.clone(),
     }
 }

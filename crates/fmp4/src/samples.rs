@@ -7,15 +7,15 @@ use std::fs::File;
 use std::io::{Cursor, Read, Seek};
 use std::path::Path;
 
-use crate::codec_config::AvcDecoderConfig;
 use crate::error::Fmp4Error;
 use crate::movie::TrackKind;
 use crate::mp4_file::Mp4File;
 use crate::probe::{track_info, Tally, TrackInfo};
 use crate::sample_table::{SampleRef, TableCursor};
 
-/// One sample with its bytes. Video samples are length-prefixed NAL units
-/// (see [`AvcDecoderConfig::sample_to_annexb`]); AAC samples are raw frames.
+/// One sample with its bytes. H.264 samples are length-prefixed NAL units
+/// (see `cht_core::h264::AvcDecoderConfig::sample_to_annexb`); AAC samples
+/// are raw frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mp4Sample {
     pub track_id: u32,
@@ -122,11 +122,6 @@ impl<R: Read + Seek> Mp4Samples<R> {
     /// are left at zero here: [`crate::probe`] counts them.
     pub fn tracks(&self) -> &[TrackInfo] {
         &self.tracks
-    }
-
-    /// The decoder configuration of the first video track.
-    pub fn avc_config(&self) -> Option<&AvcDecoderConfig> {
-        self.tracks.iter().find_map(|t| t.avc.as_ref())
     }
 
     /// The last scan stopped at an incomplete (or unreadable) tail.

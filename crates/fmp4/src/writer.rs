@@ -3,15 +3,15 @@
 
 use std::io::{IoSlice, Write};
 
-use cht_core::nal::{annexb_nals, annexb_to_avcc};
-use cht_core::{AudioConfig, AudioFrame, VideoAccessUnit, VideoConfig, CLOCK_HZ};
+use cht_core::{AudioPacket, AudioParams, VideoPacket, VideoParams, CLOCK_HZ};
 use serde::Serialize;
 
 use crate::error::Fmp4Error;
 use crate::fragment::{
     write_fragment, RunEntry, TrackRun, SAMPLE_FLAGS_NON_SYNC, SAMPLE_FLAGS_SYNC,
 };
-use crate::init_segment::{write_init_segment, TrackCodec, TrackDecl};
+use crate::init_segment::{write_init_segment, TrackDecl};
+use crate::sample_entry::{self, SampleEntry};
 use crate::timeline::{rescale_90k, Timeline};
 
 /// Larger access units are corrupt input, not pictures; they are skipped.
@@ -105,8 +105,9 @@ struct HeldSample {
     composition_offset: i32,
 }
 
-#[derive(Debug)]
 struct Track {
+    /// How the codec is described and its packets stored.
+    entry: Box<dyn SampleEntry>,
     timeline: Timeline,
     run: TrackRun,
     held: Option<HeldSample>,
@@ -116,8 +117,14 @@ struct Track {
 }
 
 impl Track {
-    fn new(id: u32, timeline: Timeline, with_composition_offsets: bool) -> Self {
+    fn new(
+        id: u32,
+        entry: Box<dyn SampleEntry>,
+        timeline: Timeline,
+        with_composition_offsets: bool,
+    ) -> Self {
         Track {
+            entry,
             timeline,
             run: TrackRun::new(id, with_composition_offsets),
             held: None,
@@ -158,7 +165,6 @@ pub struct FragmentWriter<W: Write> {
     options: FragmentOptions,
     video: Option<Track>,
     audio: Option<Track>,
-    audio_config: Option<AudioConfig>,
     origin_90k: Option<i64>,
     next_sequence: u32,
     fragment: Vec<u8>,
@@ -166,39 +172,45 @@ pub struct FragmentWriter<W: Write> {
 }
 
 impl<W: Write> FragmentWriter<W> {
-    /// Writes the init segment (`ftyp` + `moov`) at once. Video gets track 1,
-    /// audio the next id.
+    /// Writes the init segment (`ftyp` + `moov`) at once, with the sample
+    /// entry of each track's codec. Video gets track 1, audio the next id.
+    /// A codec without a sample entry is [`Fmp4Error::UnsupportedCodec`].
     pub fn new(
         mut out: W,
-        video: Option<&VideoConfig>,
-        audio: Option<&AudioConfig>,
+        video: Option<&VideoParams>,
+        audio: Option<&AudioParams>,
         options: FragmentOptions,
     ) -> Result<Self, Fmp4Error> {
+        let video_entry = video.map(sample_entry::for_video).transpose()?;
+        let audio_entry = audio.map(sample_entry::for_audio).transpose()?;
+        let video_id = 1;
+        let audio_id = if video_entry.is_some() { 2 } else { 1 };
         let mut decls = Vec::new();
-        if let Some(v) = video {
+        if let Some(entry) = &video_entry {
             decls.push(TrackDecl {
-                id: 1,
-                codec: TrackCodec::Video(v),
+                id: video_id,
+                entry: entry.as_ref(),
             });
         }
-        if let Some(a) = audio {
+        if let Some(entry) = &audio_entry {
             decls.push(TrackDecl {
-                id: decls.len() as u32 + 1,
-                codec: TrackCodec::Audio(a),
+                id: audio_id,
+                entry: entry.as_ref(),
             });
         }
         if decls.is_empty() {
             return Err(Fmp4Error::NoTracks);
         }
         let mut init = Vec::new();
-        write_init_segment(&mut init, &decls)?;
+        write_init_segment(&mut init, &decls);
         out.write_all(&init)?;
         out.flush()?;
-        let video = video.map(|_| Track::new(1, Timeline::video(), true));
-        let audio_track = audio.map(|a| {
+        let video = video_entry.map(|e| Track::new(video_id, e, Timeline::video(), true));
+        let audio_track = audio.zip(audio_entry).map(|(a, e)| {
             Track::new(
-                decls.len() as u32,
-                Timeline::audio(a.sample_rate, a.samples_per_frame()),
+                audio_id,
+                e,
+                Timeline::audio(a.sample_rate, a.frame_samples),
                 false,
             )
         });
@@ -212,7 +224,6 @@ impl<W: Write> FragmentWriter<W> {
             options,
             video,
             audio: audio_track,
-            audio_config: audio.copied(),
             origin_90k: None,
             next_sequence: 1,
             fragment: Vec::new(),
@@ -220,13 +231,14 @@ impl<W: Write> FragmentWriter<W> {
         })
     }
 
-    /// Adds one access unit (Annex-B, stored length-prefixed with all its NAL
-    /// units). Returns the fragment this push completed, if any.
-    pub fn push_video(&mut self, au: &VideoAccessUnit) -> Result<Option<FragmentInfo>, Fmp4Error> {
-        if self.video.is_none() {
+    /// Adds one video packet, stored as its codec's samples are (H.264:
+    /// all its NAL units, length-prefixed). Returns the fragment this push
+    /// completed, if any.
+    pub fn push_video(&mut self, au: &VideoPacket) -> Result<Option<FragmentInfo>, Fmp4Error> {
+        let Some(track) = self.video.as_ref() else {
             return Err(Fmp4Error::NoSuchTrack("video"));
-        }
-        if au.data.len() > MAX_SAMPLE_BYTES || annexb_nals(&au.data).next().is_none() {
+        };
+        if au.data.len() > MAX_SAMPLE_BYTES || !track.entry.accepts(&au.data) {
             self.summary.skipped_samples += 1;
             return Ok(None);
         }
@@ -244,7 +256,7 @@ impl<W: Write> FragmentWriter<W> {
             SAMPLE_FLAGS_NON_SYNC
         };
         if let Some(track) = self.video.as_mut() {
-            let size = annexb_to_avcc(&au.data, track.run.payload_mut()) as u32;
+            let size = track.entry.append_sample(&au.data, track.run.payload_mut()) as u32;
             track.held = Some(HeldSample {
                 position,
                 size,
@@ -255,26 +267,21 @@ impl<W: Write> FragmentWriter<W> {
         Ok(written)
     }
 
-    /// Adds one AAC frame; the ADTS header is stripped. Frames whose
-    /// configuration differs from the segment's are skipped (a new
-    /// configuration needs a new segment).
-    pub fn push_audio(&mut self, frame: &AudioFrame) -> Result<Option<FragmentInfo>, Fmp4Error> {
-        if self.audio.is_none() {
+    /// Adds one audio packet, in the parameters the segment was created
+    /// with (a new configuration needs a new segment: the caller's job).
+    pub fn push_audio(&mut self, frame: &AudioPacket) -> Result<Option<FragmentInfo>, Fmp4Error> {
+        let Some(track) = self.audio.as_ref() else {
             return Err(Fmp4Error::NoSuchTrack("audio"));
-        }
-        let header_len = usize::from(frame.header_len);
-        let usable = header_len < frame.data.len()
-            && frame.data.len() - header_len <= MAX_SAMPLE_BYTES
-            && self.audio_config == Some(frame.config);
-        if !usable {
+        };
+        if frame.data.len() > MAX_SAMPLE_BYTES || !track.entry.accepts(&frame.data) {
             self.summary.skipped_samples += 1;
             return Ok(None);
         }
         let (position, written) = self.advance(Slot::Audio, frame.pts, false)?;
         if let Some(track) = self.audio.as_mut() {
-            let payload = frame.payload();
-            track.run.payload_mut().extend_from_slice(payload);
-            let size = payload.len() as u32;
+            let size = track
+                .entry
+                .append_sample(&frame.data, track.run.payload_mut()) as u32;
             track.held = Some(HeldSample {
                 position,
                 size,

@@ -8,8 +8,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use cht_core::{ColourInfo, Picture};
 use cht_frames::{encode_jpeg, yuv420_to_rgb, YuvMatrix, DEFAULT_QUALITY};
-use cht_h264::{ColourInfo, Picture};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,6 +1,6 @@
 //! Pictures to JPEG bytes.
 
-use cht_h264::Picture;
+use cht_core::Picture;
 use jpeg_encoder::{ColorType, Encoder};
 
 use crate::error::FramesError;

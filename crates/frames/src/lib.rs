@@ -9,8 +9,9 @@
 //! encoding never runs on the decoding thread.
 //!
 //! What it does NOT do: decide which pictures are scene changes (`cht-scene`),
-//! decode video (`cht-h264`), or notify anyone (callers turn the returned
-//! [`FrameEntry`]s into events).
+//! decode video (the decoders behind `cht_core::DecoderRegistry`; pictures
+//! are `cht_core::Picture`s, so this crate builds no decoder), or notify
+//! anyone (callers turn the returned [`FrameEntry`]s into events).
 //!
 //! Push model: the caller hands pictures to [`FrameStore::write`] directly,
 //! or to [`FrameWriterThread::submit`], which queues them for a worker thread

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use cht_h264::Picture;
+use cht_core::Picture;
 
 use crate::atomic_file::write_atomically;
 use crate::error::FramesError;

@@ -3,7 +3,7 @@
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use cht_h264::Picture;
+use cht_core::Picture;
 
 use crate::error::FramesError;
 use crate::index::FrameEntry;

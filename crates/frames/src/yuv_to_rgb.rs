@@ -7,7 +7,7 @@
 //! are plain Rust written so LLVM vectorises them; on CPUs with AVX2 the same
 //! code is compiled a second time with AVX2 enabled (~7x faster than scalar).
 
-use cht_h264::{MatrixCoefficients, Picture};
+use cht_core::{MatrixCoefficients, Picture};
 
 use crate::error::FramesError;
 
@@ -235,7 +235,7 @@ fn check_planes(p: &Picture) -> Result<(), FramesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cht_h264::ColourInfo;
+    use cht_core::ColourInfo;
 
     fn flat(width: usize, height: usize, y: u8, u: u8, v: u8, colour: ColourInfo) -> Picture {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));

@@ -3,8 +3,8 @@
 
 mod support;
 
+use cht_core::{ColourInfo, MatrixCoefficients};
 use cht_frames::encode_jpeg;
-use cht_h264::{ColourInfo, MatrixCoefficients};
 use support::{bars_picture, decode_jpeg, rgb_to_yuv, BARS_75};
 
 const BT601: (f64, f64) = (0.299, 0.114);

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use cht_core::{ColourInfo, Picture};
 use cht_frames::{yuv420_to_rgb, YuvMatrix};
-use cht_h264::{ColourInfo, Picture};
 
 fn ffmpeg_first_frame(pix_fmt: &str) -> Vec<u8> {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/av_high.ts");

@@ -10,9 +10,9 @@
 use std::hash::{DefaultHasher, Hasher};
 use std::time::Instant;
 
-use cht_core::nal::{annexb_nals, is_idr_access_unit, nal_type, nal_unit_type};
-use cht_core::VideoAccessUnit;
-use cht_h264::VideoDecoder;
+use cht_core::h264::{annexb_nals, is_idr_access_unit, nal_type, nal_unit_type};
+use cht_core::VideoPacket;
+use cht_h264::H264Decoder;
 
 fn main() {
     let path = std::env::args()
@@ -22,7 +22,7 @@ fn main() {
     let mut hasher = DefaultHasher::new();
     let stream = std::fs::read(&path).expect("readable file");
     let units = split_at_auds(&stream);
-    let mut decoder = VideoDecoder::new().expect("openh264");
+    let mut decoder = H264Decoder::new().expect("openh264");
     let (mut pictures, mut size) = (0usize, (0, 0));
     let start = Instant::now();
     for au in &units {
@@ -57,7 +57,7 @@ fn main() {
     }
 }
 
-fn hash_picture(hasher: &mut DefaultHasher, p: &cht_h264::Picture) {
+fn hash_picture(hasher: &mut DefaultHasher, p: &cht_core::Picture) {
     hasher.write_i64(p.pts);
     for plane in [&p.y, &p.u, &p.v] {
         hasher.write(plane);
@@ -65,7 +65,7 @@ fn hash_picture(hasher: &mut DefaultHasher, p: &cht_h264::Picture) {
 }
 
 /// Access units start at AUD NAL units; timestamps are made up (3000 apart).
-fn split_at_auds(stream: &[u8]) -> Vec<VideoAccessUnit> {
+fn split_at_auds(stream: &[u8]) -> Vec<VideoPacket> {
     let base = stream.as_ptr() as usize;
     let mut starts: Vec<usize> = annexb_nals(stream)
         .filter(|nal| nal_unit_type(nal) == nal_type::AUD)
@@ -77,7 +77,7 @@ fn split_at_auds(stream: &[u8]) -> Vec<VideoAccessUnit> {
         .enumerate()
         .map(|(i, w)| {
             let data = bytes::Bytes::copy_from_slice(&stream[w[0]..w[1]]);
-            VideoAccessUnit {
+            VideoPacket {
                 pts: i as i64 * 3000,
                 dts: i as i64 * 3000,
                 keyframe: is_idr_access_unit(&data),

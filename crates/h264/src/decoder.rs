@@ -1,49 +1,16 @@
-//! The push-model decoder: access units in, timed pictures out.
+//! The push-model decoder: packets in, timed pictures out.
 
-use cht_core::nal::{annexb_nals, nal_type, nal_unit_type};
-use cht_core::sps::{parse_sps, Sps};
-use cht_core::VideoAccessUnit;
+use cht_core::h264::{annexb_nals, nal_type, nal_unit_type, parse_sps, AvcDecoderConfig, Sps};
+use cht_core::{
+    ColourInfo, DecodeStats, DecoderError, PacketFormat, Picture, VideoCodec, VideoDecoder,
+    VideoPacket, VideoParams,
+};
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::OpenH264API;
 
-use crate::colour::{colour_info_from_sps, ColourInfo};
-use crate::error::H264Error;
 use crate::format::UnsupportedFormat;
 use crate::pending_pts::PendingPts;
-use crate::picture::Picture;
-
-/// Counters of what happened to the access units fed in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct DecodeStats {
-    /// Pictures handed out.
-    pub decoded: u64,
-    /// Access units the demuxer flagged damaged; not decoded.
-    pub skipped_damaged: u64,
-    /// Access units dropped while waiting for an IDR to resynchronise (after
-    /// damage or a decoder error, or when a stream is joined mid-GOP).
-    pub skipped_until_idr: u64,
-    /// Access units openh264 refused (corrupt data, missing references) or
-    /// that hold no coded slice at all.
-    pub errors: u64,
-    /// Access units that went into the decoder but never came out as a
-    /// picture (refused, or still held back when the decoder resynchronised).
-    pub lost: u64,
-    /// Access units of a stream format openh264 cannot decode (see
-    /// [`VideoDecoder::unsupported_format`]); not decoded.
-    pub unsupported: u64,
-}
-
-impl std::ops::AddAssign for DecodeStats {
-    /// Totals over several decoders (one per segment or per GOP).
-    fn add_assign(&mut self, b: DecodeStats) {
-        self.decoded += b.decoded;
-        self.skipped_damaged += b.skipped_damaged;
-        self.skipped_until_idr += b.skipped_until_idr;
-        self.errors += b.errors;
-        self.lost += b.lost;
-        self.unsupported += b.unsupported;
-    }
-}
+use crate::picture::copy_picture;
 
 /// H.264 decoder for one video track. Feed access units in decode order.
 ///
@@ -55,14 +22,24 @@ impl std::ops::AddAssign for DecodeStats {
 /// openh264 cannot be drained and then fed again (its picture buffers leak
 /// and it fails with "out of memory" a GOP later), so every drain retires
 /// the openh264 instance and the next IDR starts a fresh one.
-pub struct VideoDecoder {
+pub struct H264Decoder {
     /// `None` while waiting for an IDR.
     decoder: Option<Decoder>,
     output: PictureOutput,
     warned: bool,
     /// Set by a keyframe whose SPS openh264 cannot decode; cleared by one
-    /// it can.
-    unsupported: Option<UnsupportedFormat>,
+    /// it can. The text is what [`VideoDecoder::unsupported_format`] says.
+    unsupported: Option<(UnsupportedFormat, String)>,
+    /// For length-prefixed packets (MP4): the parameter sets to put in
+    /// front of each keyframe, and a buffer for the Annex-B openh264 reads.
+    length_prefixed: Option<LengthPrefixed>,
+}
+
+/// What converting MP4 samples to the Annex-B openh264 reads takes.
+struct LengthPrefixed {
+    config: AvcDecoderConfig,
+    parameter_sets: Vec<u8>,
+    annexb: Vec<u8>,
 }
 
 /// Everything that turns a raw openh264 picture into a [`Picture`]; kept
@@ -78,34 +55,88 @@ struct PictureOutput {
 /// that pending means pictures vanished without an error.
 const MAX_PENDING: usize = 20;
 
-impl VideoDecoder {
-    pub fn new() -> Result<Self, H264Error> {
+impl H264Decoder {
+    /// A decoder for Annex-B packets (as MPEG-TS carries them).
+    pub fn new() -> Result<Self, DecoderError> {
         // Fail early if the library cannot start; the instance itself is
         // created at the first IDR.
         open_openh264()?;
-        Ok(VideoDecoder {
+        Ok(H264Decoder {
             decoder: None,
             output: PictureOutput::default(),
             warned: false,
             unsupported: None,
+            length_prefixed: None,
         })
     }
 
-    /// Decodes one access unit and hands every picture that became ready to
+    /// A decoder for a track with these parameters: Annex-B packets, or
+    /// length-prefixed ones (MP4) with the parameter sets of the `avcC`
+    /// record in [`VideoParams::extra_data`].
+    pub fn for_params(params: &VideoParams) -> Result<Self, DecoderError> {
+        let mut decoder = H264Decoder::new()?;
+        if let PacketFormat::LengthPrefixed { .. } = params.format {
+            let config =
+                AvcDecoderConfig::parse(&params.extra_data).map_err(|e| DecoderError::Init {
+                    codec: VideoCodec::H264,
+                    reason: e.to_string(),
+                })?;
+            decoder.length_prefixed = Some(LengthPrefixed {
+                parameter_sets: config.parameter_sets_annexb(),
+                config,
+                annexb: Vec::new(),
+            });
+        }
+        Ok(decoder)
+    }
+
+    /// What happened to the packets so far.
+    pub fn stats(&self) -> DecodeStats {
+        self.output.stats
+    }
+
+    /// The format that stopped decoding, if any, with the SPS that
+    /// describes it.
+    pub fn unsupported(&self) -> Option<&UnsupportedFormat> {
+        self.unsupported.as_ref().map(|(format, _)| format)
+    }
+
+    /// Decodes one packet and hands every picture that became ready to
     /// `out`. Damaged or undecodable input is a counted skip, not an error;
     /// `Err` only when a fresh openh264 instance cannot be created.
     pub fn decode(
         &mut self,
-        au: &VideoAccessUnit,
-        out: &mut impl FnMut(Picture),
-    ) -> Result<(), H264Error> {
+        au: &VideoPacket,
+        out: &mut dyn FnMut(Picture),
+    ) -> Result<(), DecoderError> {
+        let Some(mut lp) = self.length_prefixed.take() else {
+            return self.decode_annexb(au, &au.data, out);
+        };
+        // The parameter sets go in front of every keyframe, so that each
+        // GOP decodes on its own, as it would from a TS stream.
+        lp.annexb.clear();
+        if au.keyframe {
+            lp.annexb.extend_from_slice(&lp.parameter_sets);
+        }
+        lp.config.sample_to_annexb(&au.data, &mut lp.annexb);
+        let result = self.decode_annexb(au, &lp.annexb, out);
+        self.length_prefixed = Some(lp);
+        result
+    }
+
+    fn decode_annexb(
+        &mut self,
+        au: &VideoPacket,
+        data: &[u8],
+        out: &mut dyn FnMut(Picture),
+    ) -> Result<(), DecoderError> {
         if au.damaged {
             self.output.stats.skipped_damaged += 1;
             self.warn_once("damaged access unit");
             self.flush(out);
             return Ok(());
         }
-        if !has_coded_slice(&au.data) {
+        if !has_coded_slice(data) {
             // openh264 would swallow it silently and its PTS would then be
             // handed to the next picture.
             self.output.stats.errors += 1;
@@ -113,13 +144,12 @@ impl VideoDecoder {
         }
         let keyframe_sps = au
             .keyframe
-            .then(|| annexb_nals(&au.data).find(|n| nal_unit_type(n) == nal_type::SPS))
-            .flatten();
+            .then(|| annexb_nals(data).find(|n| nal_unit_type(n) == nal_type::SPS))
+            .flatten()
+            .and_then(parse_sps);
         if let Some(sps) = keyframe_sps {
-            self.output.update_colour(sps);
-            if let Some(parsed) = parse_sps(sps) {
-                self.check_format(&parsed, out);
-            }
+            self.output.update_colour(&sps);
+            self.check_format(&sps, out);
         }
         if self.unsupported.is_some() {
             self.output.stats.unsupported += 1;
@@ -137,7 +167,7 @@ impl VideoDecoder {
             }
         };
         self.output.pending.push(au.pts);
-        match decoder.decode(&au.data) {
+        match decoder.decode(data) {
             Ok(Some(yuv)) => self.output.emit(&yuv, out),
             Ok(None) => {}
             Err(e) => {
@@ -155,7 +185,7 @@ impl VideoDecoder {
 
     /// Hands out every picture still held back for reordering, e.g. at the
     /// end of a stream. Decoding then resumes at the next IDR.
-    pub fn flush(&mut self, out: &mut impl FnMut(Picture)) {
+    pub fn flush(&mut self, out: &mut dyn FnMut(Picture)) {
         if let Some(mut decoder) = self.decoder.take() {
             match decoder.flush_remaining() {
                 Ok(pictures) => pictures.iter().for_each(|yuv| self.output.emit(yuv, out)),
@@ -165,23 +195,12 @@ impl VideoDecoder {
         self.retire_decoder();
     }
 
-    pub fn stats(&self) -> DecodeStats {
-        self.output.stats
-    }
-
-    /// Why the stream is not being decoded, if its last SPS describes a
-    /// format openh264 cannot decode (4:4:4, 4:2:2, 10-bit, interlaced).
-    /// Its `Display` says what the sender should change.
-    pub fn unsupported_format(&self) -> Option<UnsupportedFormat> {
-        self.unsupported
-    }
-
     /// Follows the stream's format from each keyframe's SPS: a format
     /// openh264 cannot decode stops decoding (the pictures already decoded
     /// are handed out first) until a decodable one comes.
-    fn check_format(&mut self, sps: &Sps, out: &mut impl FnMut(Picture)) {
+    fn check_format(&mut self, sps: &Sps, out: &mut dyn FnMut(Picture)) {
         let verdict = UnsupportedFormat::check(sps);
-        if verdict == self.unsupported {
+        if verdict == self.unsupported().copied() {
             return;
         }
         // Not logged here: a caller with many decoders (one per GOP) would
@@ -189,7 +208,7 @@ impl VideoDecoder {
         if verdict.is_some() {
             self.flush(out);
         }
-        self.unsupported = verdict;
+        self.unsupported = verdict.map(|format| (format, format.to_string()));
     }
 
     fn retire_decoder(&mut self) {
@@ -206,29 +225,55 @@ impl VideoDecoder {
     }
 }
 
+impl VideoDecoder for H264Decoder {
+    fn decode(
+        &mut self,
+        packet: &VideoPacket,
+        out: &mut dyn FnMut(Picture),
+    ) -> Result<(), DecoderError> {
+        H264Decoder::decode(self, packet, out)
+    }
+
+    fn flush(&mut self, out: &mut dyn FnMut(Picture)) {
+        H264Decoder::flush(self, out)
+    }
+
+    fn stats(&self) -> DecodeStats {
+        H264Decoder::stats(self)
+    }
+
+    /// Why the stream is not being decoded, if its last SPS describes a
+    /// format openh264 cannot decode (4:4:4, 4:2:2, 10-bit, interlaced).
+    fn unsupported_format(&self) -> Option<&str> {
+        self.unsupported.as_ref().map(|(_, text)| text.as_str())
+    }
+}
+
 /// True when the access unit carries at least one coded slice (NAL types
 /// 1..=5), i.e. can produce a picture.
 fn has_coded_slice(access_unit: &[u8]) -> bool {
     annexb_nals(access_unit).any(|nal| (1..=5).contains(&nal_unit_type(nal)))
 }
 
-fn open_openh264() -> Result<Decoder, H264Error> {
+fn open_openh264() -> Result<Decoder, DecoderError> {
     // The default flush-after-every-decode mode fails most access units of
     // B-frame streams; pictures come out as reordering allows instead.
     let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
-    Decoder::with_api_config(OpenH264API::from_source(), config)
-        .map_err(|e| H264Error::Init(e.to_string()))
+    Decoder::with_api_config(OpenH264API::from_source(), config).map_err(|e| DecoderError::Init {
+        codec: VideoCodec::H264,
+        reason: e.to_string(),
+    })
 }
 
 impl PictureOutput {
-    fn emit(&mut self, yuv: &DecodedYUV<'_>, out: &mut impl FnMut(Picture)) {
+    fn emit(&mut self, yuv: &DecodedYUV<'_>, out: &mut dyn FnMut(Picture)) {
         // More pictures than access units would mean openh264 invented one;
         // without a timestamp it cannot be placed, so it is dropped.
         let Some(pts) = self.pending.pop_smallest() else {
             self.stats.errors += 1;
             return;
         };
-        match Picture::copy_from(yuv, pts, self.colour) {
+        match copy_picture(yuv, pts, self.colour) {
             Some(picture) => {
                 self.stats.decoded += 1;
                 out(picture);
@@ -244,9 +289,9 @@ impl PictureOutput {
         }
     }
 
-    /// Takes the colour description of a keyframe's SPS NAL unit.
-    fn update_colour(&mut self, sps: &[u8]) {
-        if let Some(info) = colour_info_from_sps(sps) {
+    /// Takes the colour description of a keyframe's SPS.
+    fn update_colour(&mut self, sps: &Sps) {
+        if let Some(info) = sps.colour {
             self.colour = info;
         }
     }

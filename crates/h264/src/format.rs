@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use cht_core::sps::Sps;
+use cht_core::h264::Sps;
 
 /// A stream format openh264 cannot decode, from the stream's SPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,7 @@ impl UnsupportedFormat {
         (!decodable).then_some(UnsupportedFormat { sps: *sps })
     }
 
+    /// The SPS that describes the format.
     pub fn sps(&self) -> &Sps {
         &self.sps
     }

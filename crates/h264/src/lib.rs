@@ -1,30 +1,42 @@
-//! H.264 access units in, YUV 4:2:0 pictures out, each with its presentation
-//! time.
+//! H.264 packets in, YUV 4:2:0 pictures out, each with its presentation
+//! time: cht-core's [`VideoDecoder`](cht_core::VideoDecoder) for H.264.
 //!
 //! This crate wraps the `openh264` decoder (built from bundled source, with
 //! the workspace's speed patches in `vendor/openh264-sys2`) and
 //! adds what the library lacks for a live MPEG-TS stream: a PTS for every
 //! output picture (openh264 carries no timestamps and reorders B-frames),
 //! recovery after lost or corrupt access units (counted skips until the next
-//! IDR, never a panic), and owned pictures that can cross threads.
+//! IDR, never a panic), owned pictures that can cross threads, and a check
+//! of the stream's format (4:4:4, 10-bit and interlaced streams are refused
+//! once, with the fix). Packets come as the track's parameters say: Annex-B
+//! as sent in MPEG-TS, or length-prefixed as MP4 stores them.
 //!
-//! It is NOT a demuxer (access units come from `cht-ts`), does not convert to
-//! RGB or write images (`cht-frames` does), and does not score scenes.
+//! It is NOT a demuxer (packets come from `cht-ts` or `cht-fmp4`), does not
+//! convert to RGB or write images (`cht-frames` does), and does not score
+//! scenes. Stages do not name this crate's decoder: they ask a
+//! [`DecoderRegistry`](cht_core::DecoderRegistry) in which [`register`] put it.
 //!
-//! Push model: the caller drives. [`VideoDecoder::decode`] takes one access
-//! unit and hands zero or more finished [`Picture`]s, in display order, to a
-//! callback; [`VideoDecoder::flush`] drains the pictures still held back for
-//! reordering at the end of a stream.
+//! Push model: the caller drives. `decode` takes one packet and hands zero
+//! or more finished pictures, in display order, to a callback; `flush`
+//! drains the pictures still held back for reordering at the end of a
+//! stream.
 
-mod colour;
 mod decoder;
-mod error;
 mod format;
 mod pending_pts;
 mod picture;
 
-pub use colour::{colour_info_from_sps, ColourInfo, MatrixCoefficients};
-pub use decoder::{DecodeStats, VideoDecoder};
-pub use error::H264Error;
+pub use decoder::H264Decoder;
 pub use format::UnsupportedFormat;
-pub use picture::Picture;
+
+use cht_core::{DecoderError, DecoderRegistry, VideoCodec, VideoDecoder, VideoParams};
+
+/// Makes an [`H264Decoder`] for a track (the registry's factory).
+pub fn new_decoder(params: &VideoParams) -> Result<Box<dyn VideoDecoder>, DecoderError> {
+    Ok(Box::new(H264Decoder::for_params(params)?))
+}
+
+/// Registers the H.264 decoder.
+pub fn register(registry: &mut DecoderRegistry) {
+    registry.register_video(VideoCodec::H264, new_decoder);
+}

@@ -2,12 +2,13 @@
 
 mod support;
 
-use cht_core::VideoAccessUnit;
-use cht_h264::{Picture, VideoDecoder};
+use cht_core::Picture;
+use cht_core::VideoPacket;
+use cht_h264::H264Decoder;
 use support::{av_high, psnr, Fixture};
 
-fn decode_all(aus: &[VideoAccessUnit]) -> (Vec<Picture>, cht_h264::DecodeStats) {
-    let mut decoder = VideoDecoder::new().unwrap();
+fn decode_all(aus: &[VideoPacket]) -> (Vec<Picture>, cht_core::DecodeStats) {
+    let mut decoder = H264Decoder::new().unwrap();
     let mut pictures = Vec::new();
     for au in aus {
         decoder.decode(au, &mut |p| pictures.push(p)).unwrap();
@@ -49,7 +50,7 @@ fn assert_matches_ffmpeg(fixture: &Fixture, pictures: &[Picture]) -> usize {
     exact
 }
 
-fn idr_indices(aus: &[VideoAccessUnit]) -> Vec<usize> {
+fn idr_indices(aus: &[VideoPacket]) -> Vec<usize> {
     aus.iter()
         .enumerate()
         .filter(|(_, a)| a.keyframe)
@@ -58,7 +59,7 @@ fn idr_indices(aus: &[VideoAccessUnit]) -> Vec<usize> {
 }
 
 /// Decode index of the first IDR after `at`.
-fn next_idr_after(aus: &[VideoAccessUnit], at: usize) -> usize {
+fn next_idr_after(aus: &[VideoPacket], at: usize) -> usize {
     idr_indices(aus)
         .into_iter()
         .find(|&i| i > at)
@@ -66,7 +67,7 @@ fn next_idr_after(aus: &[VideoAccessUnit], at: usize) -> usize {
 }
 
 /// PTS values shown from the IDR at decode index `idr` onwards.
-fn pts_from(aus: &[VideoAccessUnit], idr: usize) -> Vec<i64> {
+fn pts_from(aus: &[VideoPacket], idr: usize) -> Vec<i64> {
     let mut pts: Vec<i64> = aus[idr..].iter().map(|a| a.pts).collect();
     pts.sort_unstable();
     pts
@@ -120,7 +121,7 @@ fn reference_au_mid_gop(fixture: &Fixture) -> usize {
     let idrs = idr_indices(&fixture.aus);
     (idrs[1] + 20..idrs[2])
         .find(|&i| {
-            cht_core::nal::annexb_nals(&fixture.aus[i].data)
+            cht_core::h264::annexb_nals(&fixture.aus[i].data)
                 .any(|n| n[0] & 0x1f == 1 && n[0] & 0x60 != 0)
         })
         .expect("a P picture")
@@ -230,7 +231,7 @@ fn flipped_bytes_never_panic_and_decoding_resumes_at_the_next_idr() {
 #[test]
 fn garbage_and_truncated_access_units_are_counted_not_fatal() {
     let fixture = av_high();
-    let mut decoder = VideoDecoder::new().unwrap();
+    let mut decoder = H264Decoder::new().unwrap();
     let mut pictures = Vec::new();
     let idr = &fixture.aus[0];
     let mut seed = 7u32;
@@ -251,7 +252,7 @@ fn garbage_and_truncated_access_units_are_counted_not_fatal() {
     ];
     for (i, data) in junk.into_iter().enumerate() {
         let pts = -1000 * (i as i64 + 1);
-        let au = VideoAccessUnit {
+        let au = VideoPacket {
             keyframe: true,
             data,
             pts,
@@ -278,6 +279,59 @@ fn garbage_and_truncated_access_units_are_counted_not_fatal() {
 #[test]
 fn decoder_and_pictures_can_move_to_other_threads() {
     fn assert_send<T: Send + 'static>() {}
-    assert_send::<VideoDecoder>();
+    assert_send::<H264Decoder>();
     assert_send::<Picture>();
+}
+
+/// MP4 stores H.264 as length-prefixed NAL units with the parameter sets in
+/// `avcC`: the decoder takes that layout from the track's parameters and
+/// gives the very pictures it gives for the Annex-B stream.
+#[test]
+fn length_prefixed_packets_decode_like_annexb() {
+    use cht_core::h264::{
+        annexb_nals, annexb_to_avcc, nal_type, nal_unit_type, video_params, AvcDecoderConfig,
+    };
+    use cht_core::PacketFormat;
+
+    let fixture = av_high();
+    let first = &fixture.aus[0].data;
+    let find = |kind| {
+        annexb_nals(first)
+            .find(|n| nal_unit_type(n) == kind)
+            .map(bytes::Bytes::copy_from_slice)
+            .expect("the first access unit carries SPS and PPS")
+    };
+    let config = AvcDecoderConfig::from_parameter_sets(find(nal_type::SPS), find(nal_type::PPS))
+        .expect("x264 parameter sets");
+    let params = video_params(&config, PacketFormat::LengthPrefixed { length_size: 4 })
+        .expect("parsable SPS");
+    // As an MP4 sample: no parameter sets in band, 4-byte lengths.
+    let samples: Vec<VideoPacket> = fixture
+        .aus
+        .iter()
+        .map(|au| {
+            let mut sample = Vec::new();
+            let slices = annexb_nals(&au.data)
+                .filter(|n| !matches!(nal_unit_type(n), nal_type::SPS | nal_type::PPS));
+            for nal in slices {
+                let mut one = vec![0, 0, 0, 1];
+                one.extend_from_slice(nal);
+                annexb_to_avcc(&one, &mut sample);
+            }
+            VideoPacket {
+                data: sample.into(),
+                ..au.clone()
+            }
+        })
+        .collect();
+    let mut decoder = H264Decoder::for_params(&params).unwrap();
+    let mut pictures = Vec::new();
+    for sample in &samples {
+        decoder.decode(sample, &mut |p| pictures.push(p)).unwrap();
+    }
+    decoder.flush(&mut |p| pictures.push(p));
+    let (annexb, _) = decode_all(&fixture.aus);
+    assert_eq!(pictures.len(), 300);
+    assert!(pictures == annexb, "same pictures from both layouts");
+    assert_eq!(decoder.stats().errors, 0);
 }

@@ -6,7 +6,8 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use cht_h264::{ColourInfo, MatrixCoefficients, Picture, VideoDecoder};
+use cht_core::{ColourInfo, MatrixCoefficients, Picture, VideoDecoder};
+use cht_h264::H264Decoder;
 use support::{access_units_of, ffmpeg_luma, run};
 
 fn encode(dir: &Path, name: &str, x264_params: &str, extra: &[&str]) -> std::path::PathBuf {
@@ -39,7 +40,7 @@ fn encode(dir: &Path, name: &str, x264_params: &str, extra: &[&str]) -> std::pat
 }
 
 fn decode_file(path: &Path) -> Vec<Picture> {
-    let mut decoder = VideoDecoder::new().unwrap();
+    let mut decoder = H264Decoder::new().unwrap();
     let mut pictures = Vec::new();
     for au in access_units_of(path) {
         decoder.decode(&au, &mut |p| pictures.push(p)).unwrap();
@@ -110,15 +111,17 @@ fn a_444_stream_is_refused_with_a_reason_and_420_after_it_decodes() {
         &["-profile:v", "high444", "-pix_fmt", "yuv444p"],
     );
     let s420 = encode(dir.path(), "420.ts", "keyint=15", &[]);
-    let mut decoder = VideoDecoder::new().unwrap();
+    let mut decoder = H264Decoder::new().unwrap();
     let mut pictures = Vec::new();
     let aus444 = access_units_of(&s444);
     for au in &aus444 {
         decoder.decode(au, &mut |p| pictures.push(p)).unwrap();
     }
-    let reason = decoder
-        .unsupported_format()
-        .expect("a 4:4:4 stream is reported");
+    let reason = *decoder.unsupported().expect("a 4:4:4 stream is reported");
+    assert_eq!(
+        decoder.unsupported_format(),
+        Some(reason.to_string().as_str())
+    );
     let message = reason.to_string();
     assert!(
         message.contains("High 4:4:4 Predictive") && message.contains("4:4:4 8-bit"),

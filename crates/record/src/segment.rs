@@ -1,9 +1,8 @@
 //! One fMP4 segment fed from demuxed items.
 
 use crate::RecordError;
-use cht_core::{AudioConfig, VideoConfig, CLOCK_HZ};
+use cht_core::{AudioParams, DemuxItem, VideoParams, CLOCK_HZ};
 use cht_fmp4::{FragmentOptions, FragmentWriter, SegmentSummary};
-use cht_ts::DemuxItem;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -55,10 +54,15 @@ pub struct SegmentStats {
 pub struct SegmentRecorder {
     path: PathBuf,
     opts: SegmentOptions,
-    video: Option<VideoConfig>,
-    audio: Option<AudioConfig>,
+    video: Option<VideoParams>,
+    /// The audio parameters of the segment: the first announced.
+    audio: Option<AudioParams>,
+    /// The audio parameters the packets being written belong to.
+    latest_audio: Option<AudioParams>,
     pending: VecDeque<DemuxItem>,
     pending_bytes: usize,
+    /// Packets among the pending items (the rest are parameters).
+    pending_packets: usize,
     first_key: Option<(i64, i64)>,
     writer: Option<FragmentWriter<File>>,
     /// Tracks of the file, fixed when it starts.
@@ -74,8 +78,10 @@ impl SegmentRecorder {
             opts,
             video: None,
             audio: None,
+            latest_audio: None,
             pending: VecDeque::new(),
             pending_bytes: 0,
+            pending_packets: 0,
             first_key: None,
             writer: None,
             tracks: (false, false),
@@ -108,9 +114,17 @@ impl SegmentRecorder {
             return Ok(());
         }
         match item {
-            DemuxItem::VideoConfig(cfg) => self.on_video_config(cfg),
-            DemuxItem::AudioConfig(cfg) if self.audio.is_none() => {
-                self.audio = Some(*cfg);
+            DemuxItem::VideoParams(cfg) => self.on_video_config(cfg),
+            DemuxItem::AudioParams(cfg) => {
+                if self.audio.is_none() {
+                    self.audio = Some(cfg.clone());
+                }
+                // Applied in order with the packets (held ones included).
+                if self.writer.is_none() {
+                    self.hold(item.clone());
+                } else {
+                    self.latest_audio = Some(cfg.clone());
+                }
             }
             DemuxItem::Video(au) if self.writer.is_none() => {
                 if self.first_key.is_none() {
@@ -148,10 +162,10 @@ impl SegmentRecorder {
         }
     }
 
-    fn on_video_config(&mut self, cfg: &VideoConfig) {
+    fn on_video_config(&mut self, cfg: &VideoParams) {
         match &self.video {
             None => self.video = Some(cfg.clone()),
-            Some(old) if self.writer.is_some() && (old.sps != cfg.sps || old.pps != cfg.pps) => {
+            Some(old) if self.writer.is_some() && old.extra_data != cfg.extra_data => {
                 self.stats.video_config_changes += 1;
                 tracing::warn!(
                     "{}: H.264 parameters changed mid-segment ({}x{} -> {}x{}); kept in-band",
@@ -171,7 +185,8 @@ impl SegmentRecorder {
     }
 
     fn hold(&mut self, item: DemuxItem) {
-        self.pending_bytes += item_len(&item);
+        self.pending_bytes += item.media_len();
+        self.pending_packets += usize::from(is_packet(&item));
         self.pending.push_back(item);
         // Audio with no picture yet: keep only a short window.
         while self.first_key.is_none() && self.audio_span() > VIDEO_WAIT + AUDIO_LEAD {
@@ -184,10 +199,14 @@ impl SegmentRecorder {
 
     fn drop_front(&mut self) {
         if let Some(old) = self.pending.pop_front() {
-            self.pending_bytes -= item_len(&old);
+            self.pending_bytes -= old.media_len();
+            self.pending_packets -= usize::from(is_packet(&old));
             match old {
                 DemuxItem::Video(_) => self.stats.dropped_before_keyframe += 1,
-                _ => self.stats.dropped_early_audio += 1,
+                DemuxItem::Audio(_) => self.stats.dropped_early_audio += 1,
+                // Parameters still apply to the packets after them.
+                DemuxItem::AudioParams(p) => self.latest_audio = Some(p),
+                _ => {}
             }
         }
     }
@@ -215,7 +234,7 @@ impl SegmentRecorder {
     }
 
     fn try_start(&mut self, at_end: bool) -> Result<(), RecordError> {
-        if self.writer.is_some() || self.failed || self.pending.is_empty() {
+        if self.writer.is_some() || self.failed || self.pending_packets == 0 {
             return Ok(());
         }
         let has_picture = self.first_key.is_some() && self.video.is_some();
@@ -254,6 +273,7 @@ impl SegmentRecorder {
             }
         }
         self.pending_bytes = 0;
+        self.pending_packets = 0;
         Ok(())
     }
 
@@ -264,7 +284,11 @@ impl SegmentRecorder {
         let (has_video, has_audio) = self.tracks;
         let result = match item {
             DemuxItem::Video(au) if has_video => writer.push_video(au),
-            DemuxItem::Audio(f) if has_audio && Some(f.config) == self.audio => {
+            DemuxItem::AudioParams(p) => {
+                self.latest_audio = Some(p.clone());
+                return Ok(());
+            }
+            DemuxItem::Audio(f) if has_audio && self.latest_audio == self.audio => {
                 writer.push_audio(f)
             }
             DemuxItem::Video(_) | DemuxItem::Audio(_) => {
@@ -299,10 +323,6 @@ impl SegmentRecorder {
     }
 }
 
-fn item_len(item: &DemuxItem) -> usize {
-    match item {
-        DemuxItem::Video(au) => au.data.len(),
-        DemuxItem::Audio(f) => f.data.len(),
-        _ => 0,
-    }
+fn is_packet(item: &DemuxItem) -> bool {
+    matches!(item, DemuxItem::Video(_) | DemuxItem::Audio(_))
 }

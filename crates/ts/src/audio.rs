@@ -1,5 +1,6 @@
 //! ADTS framing of the AAC elementary stream: PES payloads in, one
-//! [`AudioFrame`] per ADTS frame out.
+//! [`AudioPacket`] (the raw AAC frame, its ADTS header removed) per ADTS
+//! frame out.
 //!
 //! A PES may hold several frames, and a frame may continue into the next
 //! PES; the splitter joins such frames. Bytes that are not ADTS are skipped
@@ -10,14 +11,14 @@
 //! a PTS continue the timeline and 44.1 kHz does not accumulate rounding.
 
 use bytes::Bytes;
-use cht_core::adts::{AdtsError, AdtsHeader};
-use cht_core::{AudioConfig, AudioFrame, CLOCK_HZ};
+use cht_core::aac::{AacConfig, AdtsError, AdtsHeader, FRAME_SAMPLES};
+use cht_core::{AudioPacket, AudioParams, CLOCK_HZ};
 
 /// What the splitter produced.
 #[derive(Debug)]
 pub(crate) enum AudioOutput {
-    Config(AudioConfig),
-    Frame(AudioFrame),
+    Params(AudioParams),
+    Packet(AudioPacket),
     /// Bytes that could not be framed or timed.
     Dropped(usize),
 }
@@ -38,7 +39,7 @@ impl Anchor {
     }
 
     fn after(self, header: &AdtsHeader) -> Anchor {
-        let samples = u64::from(header.config.samples_per_frame()) * u64::from(header.raw_blocks);
+        let samples = u64::from(FRAME_SAMPLES) * u64::from(header.raw_blocks);
         Anchor {
             samples: self.samples + samples,
             ..self
@@ -53,7 +54,7 @@ pub(crate) struct AdtsSplitter {
     /// The clock when the carried frame started.
     carry_clock: Option<Anchor>,
     clock: Option<Anchor>,
-    config: Option<AudioConfig>,
+    config: Option<AacConfig>,
 }
 
 impl AdtsSplitter {
@@ -142,13 +143,12 @@ impl AdtsSplitter {
         }
         if self.config != Some(header.config) {
             self.config = Some(header.config);
-            out(AudioOutput::Config(header.config));
+            out(AudioOutput::Params(header.config.audio_params()));
         }
-        out(AudioOutput::Frame(AudioFrame {
+        out(AudioOutput::Packet(AudioPacket {
             pts: anchor.pts_for(header.config.sample_rate),
-            config: header.config,
-            data,
-            header_len: header.header_len as u8,
+            samples: FRAME_SAMPLES * u32::from(header.raw_blocks),
+            data: data.slice(header.header_len..),
         }));
     }
 }
@@ -174,12 +174,16 @@ mod tests {
     use super::*;
     use crate::test_stream::adts_frame;
 
-    fn split(splitter: &mut AdtsSplitter, es: &[u8], pts: Option<i64>) -> (Vec<AudioFrame>, usize) {
+    fn split(
+        splitter: &mut AdtsSplitter,
+        es: &[u8],
+        pts: Option<i64>,
+    ) -> (Vec<AudioPacket>, usize) {
         let (mut frames, mut dropped) = (Vec::new(), 0);
         splitter.push(Bytes::copy_from_slice(es), pts, &mut |o| match o {
-            AudioOutput::Frame(f) => frames.push(f),
+            AudioOutput::Packet(f) => frames.push(f),
             AudioOutput::Dropped(n) => dropped += n,
-            AudioOutput::Config(_) => {}
+            AudioOutput::Params(_) => {}
         });
         (frames, dropped)
     }
@@ -192,7 +196,7 @@ mod tests {
         let pts: Vec<i64> = frames.iter().map(|f| f.pts).collect();
         // 1024 * 90000 / 44100 = 2089.8 per frame
         assert_eq!(pts, vec![1000, 3090, 5180]);
-        assert_eq!(frames[2].data.len(), 7 + 102);
+        assert_eq!(frames[2].data.len(), 102, "the ADTS header is removed");
     }
 
     #[test]
@@ -209,7 +213,7 @@ mod tests {
                 vec![0, 1920],
                 "cut {cut}"
             );
-            assert_eq!(all[1].data, es[57..], "cut {cut}");
+            assert_eq!(all[1].data, es[57 + 7..], "cut {cut}");
         }
     }
 

@@ -1,10 +1,10 @@
 //! The public push-driven demuxer.
 
 use crate::framing::PacketFramer;
-use crate::item::DemuxItem;
 use crate::router::PacketRouter;
 use crate::sink::DemuxSink;
 use crate::stats::DemuxStats;
+use cht_core::DemuxItem;
 
 /// Demuxes one MPEG-TS byte stream, pushed in pieces of any size.
 ///
@@ -74,8 +74,8 @@ pub fn demux_all(data: &[u8]) -> (Vec<DemuxItem>, DemuxStats) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::{Discontinuity, DiscontinuityKind};
     use crate::test_stream::{adts_frame, video_au, StreamBuilder, AUDIO_PID, VIDEO_PID};
+    use cht_core::{Discontinuity, DiscontinuityKind};
 
     const H264: u8 = 0x1b;
     const AAC: u8 = 0x0f;
@@ -102,7 +102,7 @@ mod tests {
         s
     }
 
-    fn videos(items: &[DemuxItem]) -> Vec<&cht_core::VideoAccessUnit> {
+    fn videos(items: &[DemuxItem]) -> Vec<&cht_core::VideoPacket> {
         items
             .iter()
             .filter_map(|i| {
@@ -115,7 +115,7 @@ mod tests {
             .collect()
     }
 
-    fn audios(items: &[DemuxItem]) -> Vec<&cht_core::AudioFrame> {
+    fn audios(items: &[DemuxItem]) -> Vec<&cht_core::AudioPacket> {
         items
             .iter()
             .filter_map(|i| {
@@ -151,11 +151,11 @@ mod tests {
         let (items, stats) = demux_all(&s.bytes());
         let video_config = position(
             &items,
-            |i| matches!(i, DemuxItem::VideoConfig(c) if (c.width, c.height) == (1920, 1080)),
+            |i| matches!(i, DemuxItem::VideoParams(c) if (c.width, c.height) == (1920, 1080)),
         );
         let audio_config = position(
             &items,
-            |i| matches!(i, DemuxItem::AudioConfig(c) if c.sample_rate == 48000 && c.channels() == 2),
+            |i| matches!(i, DemuxItem::AudioParams(c) if c.sample_rate == 48000 && c.channels == 2),
         );
         assert!(video_config < position(&items, |i| matches!(i, DemuxItem::Video(_))));
         assert_eq!(
@@ -178,7 +178,7 @@ mod tests {
         let a = audios(&items);
         assert_eq!(a.len(), 8);
         assert_eq!((a[0].pts, a[1].pts, a[2].pts), (90_000, 91_920, 93_840));
-        assert_eq!(&a[0].data[..], &adts_frame(48000, 300)[..]);
+        assert_eq!(&a[0].data[..], &adts_frame(48000, 300)[7..]);
         assert!(discontinuities(&items).is_empty());
         assert_eq!((stats.video_units, stats.audio_frames), (4, 8));
         assert_eq!(stats.ignored_packets, 5, "one SDT and four null packets");
@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(stats.ignored_packets, 1);
         assert!(items
             .iter()
-            .any(|i| matches!(i, DemuxItem::AudioConfig(c) if c.sample_rate == 44100)));
+            .any(|i| matches!(i, DemuxItem::AudioParams(c) if c.sample_rate == 44100)));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! A push-driven MPEG-TS demuxer for one live H.264 + AAC (ADTS) program.
 //!
 //! The caller pushes bytes as they arrive (TCP reads split anywhere) and
-//! receives typed [`DemuxItem`]s through a [`DemuxSink`], in arrival order:
-//! stream configs, whole H.264 access units, single ADTS frames and
-//! discontinuities. Like ripgrep's searcher, the demuxer drives the sink; it
+//! receives `cht_core`'s [`DemuxItem`]s through a [`DemuxSink`], in arrival
+//! order: codec parameters, whole H.264 access units (Annex-B, as sent),
+//! single AAC frames (their ADTS header removed) and discontinuities: the
+//! same items the MP4 reader produces. Like ripgrep's searcher, the demuxer drives the sink; it
 //! never pulls from a reader and owns no I/O or threads.
 //!
 //! What it does: 188/192/204-byte packet framing with resync after garbage,
@@ -41,7 +42,8 @@ mod video;
 #[cfg(test)]
 mod test_stream;
 
+/// The demuxer's items are the core's, shared with every other reader.
+pub use cht_core::{DemuxItem, Discontinuity, DiscontinuityKind};
 pub use demuxer::{demux_all, TsDemuxer};
-pub use item::{DemuxItem, Discontinuity, DiscontinuityKind};
 pub use sink::DemuxSink;
 pub use stats::DemuxStats;

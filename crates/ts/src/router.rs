@@ -3,17 +3,17 @@
 //! PES packets into items.
 
 use bytes::Bytes;
-use cht_core::{PtsUnwrapper, VideoAccessUnit};
+use cht_core::{DemuxItem, Discontinuity, DiscontinuityKind, PtsUnwrapper, VideoPacket};
 
 use crate::audio::{AdtsSplitter, AudioOutput};
 use crate::continuity::{Continuity, ContinuityTracker};
-use crate::item::{DemuxItem, Discontinuity, DiscontinuityKind, PTS_JUMP_TICKS};
+use crate::item::PTS_JUMP_TICKS;
 use crate::packet::{TsPacket, NULL_PID, PAT_PID, PID_COUNT, TS_PACKET_LEN};
 use crate::pes::{CompletePes, PesAssembler, PesHeader, PesOutput};
 use crate::psi::{ProgramMap, PsiParser};
 use crate::sink::DemuxSink;
 use crate::stats::DemuxStats;
-use crate::video::{AccessUnitHead, VideoParams};
+use crate::video::{AccessUnitHead, ParameterSets};
 
 /// What a PID carries, as far as the demuxer follows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub(crate) struct PacketRouter {
     pmt_pid: Option<u16>,
     video: Option<EsTrack>,
     audio: Option<EsTrack>,
-    video_params: VideoParams,
+    parameter_sets: ParameterSets,
     adts: AdtsSplitter,
     /// One clock for all PIDs, so audio and video cross a wrap together.
     clock: PtsUnwrapper,
@@ -70,7 +70,7 @@ impl Default for PacketRouter {
             pmt_pid: None,
             video: None,
             audio: None,
-            video_params: VideoParams::default(),
+            parameter_sets: ParameterSets::default(),
             adts: AdtsSplitter::default(),
             clock: PtsUnwrapper::new(),
             packet_seq: 0,
@@ -314,23 +314,23 @@ impl PacketRouter {
             self.stats.pes_errors += 1;
             return;
         };
-        let dts = self.clock.unwrap(header.dts.unwrap_or(raw_pts));
-        let pts = self.clock.unwrap(raw_pts);
+        let dts = self.clock.extend(header.dts.unwrap_or(raw_pts));
+        let pts = self.clock.extend(raw_pts);
         self.note_time(PidRole::Video, dts, sink);
 
         let head = AccessUnitHead::scan(&data);
         // Parameter sets are trusted only from bytes received before a loss.
         let intact = pes.intact_len.saturating_sub(header.payload_offset);
-        if let Some(config) = self.video_params.update(&data, &head, intact) {
-            sink.item(DemuxItem::VideoConfig(config));
+        if let Some(params) = self.parameter_sets.update(&data, &head, intact) {
+            sink.item(DemuxItem::VideoParams(params));
         }
-        if self.video_params.config().is_none() {
+        if self.parameter_sets.params().is_none() {
             self.stats.video_units_before_config += 1;
             return;
         }
         self.stats.video_units += 1;
         self.stats.damaged_video_units += u64::from(pes.damaged);
-        sink.item(DemuxItem::Video(VideoAccessUnit {
+        sink.item(DemuxItem::Video(VideoPacket {
             pts,
             dts,
             keyframe: head.keyframe,
@@ -350,14 +350,14 @@ impl PacketRouter {
                 return;
             }
         };
-        let pts = header.pts.map(|raw| self.clock.unwrap(raw));
+        let pts = header.pts.map(|raw| self.clock.extend(raw));
         if let Some(pts) = pts {
             self.note_time(PidRole::Audio, pts, sink);
         }
         let stats = &mut self.stats;
         self.adts.push(es, pts, &mut |out| match out {
-            AudioOutput::Config(config) => sink.item(DemuxItem::AudioConfig(config)),
-            AudioOutput::Frame(frame) => {
+            AudioOutput::Params(params) => sink.item(DemuxItem::AudioParams(params)),
+            AudioOutput::Packet(frame) => {
                 stats.audio_frames += 1;
                 sink.item(DemuxItem::Audio(frame));
             }

@@ -1,6 +1,6 @@
 //! Where demuxed items go: the caller supplies the sink, the demuxer drives it.
 
-use crate::item::DemuxItem;
+use cht_core::DemuxItem;
 
 /// Receives demuxed items in arrival order.
 pub trait DemuxSink {

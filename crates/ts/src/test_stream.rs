@@ -25,18 +25,18 @@ pub(crate) const AUDIO_PID: u16 = 0x101;
 
 /// An ADTS frame (AAC-LC stereo) with a payload that never looks like sync.
 pub(crate) fn adts_frame(sample_rate: u32, payload_len: usize) -> Vec<u8> {
-    let index = cht_core::adts::SAMPLE_RATES
+    let index = cht_core::aac::SAMPLE_RATES
         .iter()
         .position(|&r| r == sample_rate)
         .unwrap_or(3);
-    let config = cht_core::AudioConfig {
+    let config = cht_core::aac::AacConfig {
         object_type: 2,
         sampling_index: index as u8,
         sample_rate,
         channel_config: 2,
     };
     let mut frame = Vec::new();
-    cht_core::adts::write_header(&config, payload_len, &mut frame);
+    cht_core::aac::write_adts_header(&config, payload_len, &mut frame);
     frame.extend((0..payload_len).map(|i| (i % 200) as u8 + 1));
     frame
 }

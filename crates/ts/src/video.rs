@@ -1,5 +1,5 @@
-//! H.264 access units: keyframe detection and SPS/PPS tracking into
-//! [`VideoConfig`].
+//! H.264 access units: keyframe detection and SPS/PPS tracking into the
+//! track's [`VideoParams`].
 //!
 //! Only the NAL units before the first slice are looked at: parameter sets
 //! precede the slices of an access unit, and all slices of one access unit
@@ -9,9 +9,8 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use cht_core::nal::nal_type;
-use cht_core::sps::parse_sps;
-use cht_core::VideoConfig;
+use cht_core::h264::{nal_type, AvcDecoderConfig};
+use cht_core::{PacketFormat, VideoParams};
 
 /// What the head of an access unit holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,27 +66,27 @@ fn trim_trailing_zeros(data: &[u8], start: usize, mut end: usize) -> usize {
     end
 }
 
-/// The parameter sets in force, and the config they make.
+/// The parameter sets in force, and the codec parameters they make.
 #[derive(Debug, Default)]
-pub(crate) struct VideoParams {
+pub(crate) struct ParameterSets {
     sps: Option<Bytes>,
     pps: Option<Bytes>,
-    config: Option<VideoConfig>,
+    params: Option<VideoParams>,
 }
 
-impl VideoParams {
-    pub fn config(&self) -> Option<&VideoConfig> {
-        self.config.as_ref()
+impl ParameterSets {
+    pub fn params(&self) -> Option<&VideoParams> {
+        self.params.as_ref()
     }
 
     /// Takes in the parameter sets found in the first `intact` bytes of an
-    /// access unit; returns the config to announce when it changed.
+    /// access unit; returns the parameters to announce when they changed.
     pub fn update(
         &mut self,
         au: &Bytes,
         head: &AccessUnitHead,
         intact: usize,
-    ) -> Option<VideoConfig> {
+    ) -> Option<VideoParams> {
         let mut changed = false;
         for (range, slot) in [(&head.sps, &mut self.sps), (&head.pps, &mut self.pps)] {
             if let Some(range) = range.as_ref().filter(|r| r.end <= intact) {
@@ -101,29 +100,14 @@ impl VideoParams {
         if !changed {
             return None;
         }
-        let config = make_config(self.sps.as_ref()?, self.pps.as_ref()?)?;
-        if self.config.as_ref() == Some(&config) {
+        let config = AvcDecoderConfig::from_parameter_sets(self.sps.clone()?, self.pps.clone()?)?;
+        let params = cht_core::h264::video_params(&config, PacketFormat::Elementary)?;
+        if self.params.as_ref() == Some(&params) {
             return None;
         }
-        self.config = Some(config.clone());
-        Some(config)
+        self.params = Some(params.clone());
+        Some(params)
     }
-}
-
-fn make_config(sps_nal: &Bytes, pps_nal: &Bytes) -> Option<VideoConfig> {
-    let sps = parse_sps(sps_nal)?;
-    Some(VideoConfig {
-        width: sps.width,
-        height: sps.height,
-        profile_idc: sps.profile_idc,
-        constraint_flags: sps.constraint_flags,
-        level_idc: sps.level_idc,
-        chroma_format_idc: sps.chroma_format_idc,
-        bit_depth_luma: sps.bit_depth_luma,
-        bit_depth_chroma: sps.bit_depth_chroma,
-        sps: sps_nal.clone(),
-        pps: pps_nal.clone(),
-    })
 }
 
 #[cfg(test)]
@@ -159,8 +143,8 @@ mod tests {
     }
 
     #[test]
-    fn announces_config_once_and_on_change() {
-        let mut params = VideoParams::default();
+    fn announces_params_once_and_on_change() {
+        let mut params = ParameterSets::default();
         let first = au(&[SPS_1080P, PPS, &[0x65, 1]]);
         let head = AccessUnitHead::scan(&first);
         assert_eq!(
@@ -170,14 +154,15 @@ mod tests {
         );
         let config = params.update(&first, &head, first.len()).unwrap();
         assert_eq!(
-            (config.width, config.height, config.profile_idc),
-            (1920, 1080, 100)
+            (config.width, config.height, config.codec_string().as_str()),
+            (1920, 1080, "avc1.640028")
         );
         assert_eq!(params.update(&first, &head, first.len()), None);
         let other_pps = au(&[SPS_1080P, &[0x68, 0xeb, 0xe3, 0xcb], &[0x65, 1]]);
         let changed = params
             .update(&other_pps, &AccessUnitHead::scan(&other_pps), usize::MAX)
             .unwrap();
-        assert_eq!(&changed.pps[..], &[0x68, 0xeb, 0xe3, 0xcb]);
+        let record = AvcDecoderConfig::parse(&changed.extra_data).unwrap();
+        assert_eq!(&record.pps[0][..], &[0x68, 0xeb, 0xe3, 0xcb]);
     }
 }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use cht_h264::{ColourInfo, Picture};
+use cht_core::{ColourInfo, Picture};
 
 /// 75% colour bars: white, yellow, cyan, green, magenta, red, blue, black.
 pub const BARS_75: [[u8; 3]; 8] = [

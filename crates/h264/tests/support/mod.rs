@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use cht_core::nal::{is_idr_access_unit, nal_type};
-use cht_core::VideoAccessUnit;
+use cht_core::h264::{is_idr_access_unit, nal_type};
+use cht_core::VideoPacket;
 
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/av_high.ts")
@@ -85,13 +85,13 @@ pub fn split_at_auds(stream: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Access units of `input` with ffprobe's PTS (decode order).
-pub fn access_units_of(input: &Path) -> Vec<VideoAccessUnit> {
+pub fn access_units_of(input: &Path) -> Vec<VideoPacket> {
     let aus = split_at_auds(&annexb_of(input));
     let pts = packet_pts(input);
     assert_eq!(aus.len(), pts.len(), "one AUD per packet");
     aus.into_iter()
         .zip(pts)
-        .map(|(data, pts)| VideoAccessUnit {
+        .map(|(data, pts)| VideoPacket {
             pts,
             dts: pts,
             keyframe: is_idr_access_unit(&data),
@@ -123,7 +123,7 @@ pub fn ffmpeg_luma(input: &Path) -> Vec<u8> {
 }
 
 pub struct Fixture {
-    pub aus: Vec<VideoAccessUnit>,
+    pub aus: Vec<VideoPacket>,
     pub luma: Vec<u8>,
     pub width: usize,
     pub height: usize,

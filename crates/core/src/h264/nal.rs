@@ -2,11 +2,17 @@
 
 /// NAL unit types cht cares about (ITU-T H.264 Table 7-1).
 pub mod nal_type {
+    /// Coded slice of a non-IDR picture.
     pub const SLICE: u8 = 1;
+    /// Coded slice of an IDR picture.
     pub const IDR: u8 = 5;
+    /// Supplemental enhancement information.
     pub const SEI: u8 = 6;
+    /// Sequence parameter set.
     pub const SPS: u8 = 7;
+    /// Picture parameter set.
     pub const PPS: u8 = 8;
+    /// Access unit delimiter.
     pub const AUD: u8 = 9;
 }
 
@@ -24,6 +30,7 @@ pub fn annexb_nals(data: &[u8]) -> AnnexBNals<'_> {
     AnnexBNals { data, pos }
 }
 
+/// The iterator of [`annexb_nals`].
 pub struct AnnexBNals<'a> {
     data: &'a [u8],
     pos: usize,

@@ -1,6 +1,6 @@
 //! ADTS (Audio Data Transport Stream) headers that frame AAC in MPEG-TS.
 
-use crate::media::AudioConfig;
+use super::config::AacConfig;
 
 /// Sampling frequencies by ADTS `sampling_frequency_index`.
 pub const SAMPLE_RATES: [u32; 13] = [
@@ -10,7 +10,8 @@ pub const SAMPLE_RATES: [u32; 13] = [
 /// A validated ADTS fixed + variable header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdtsHeader {
-    pub config: AudioConfig,
+    /// The stream parameters the header announces.
+    pub config: AacConfig,
     /// Whole frame length, header included.
     pub frame_len: usize,
     /// 7 bytes, or 9 when a CRC follows the header.
@@ -22,15 +23,19 @@ pub struct AdtsHeader {
 /// Why bytes are not an ADTS header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AdtsError {
+    /// Fewer bytes than a header needs.
     #[error("need more bytes for an ADTS header")]
     Incomplete,
+    /// The bytes do not start with the ADTS sync word.
     #[error("no ADTS sync word")]
     NoSync,
+    /// A header with a reserved or impossible field.
     #[error("invalid ADTS header: {0}")]
     Invalid(&'static str),
 }
 
 impl AdtsHeader {
+    /// Length of a header without CRC.
     pub const MIN_LEN: usize = 7;
 
     /// Parses and validates the header at the start of `data`.
@@ -63,7 +68,7 @@ impl AdtsHeader {
             return Err(AdtsError::Invalid("frame shorter than its header"));
         }
         Ok(AdtsHeader {
-            config: AudioConfig {
+            config: AacConfig {
                 object_type: profile + 1,
                 sampling_index,
                 sample_rate,
@@ -77,7 +82,7 @@ impl AdtsHeader {
 }
 
 /// Writes a 7-byte ADTS header (no CRC) for a raw AAC payload.
-pub fn write_header(config: &AudioConfig, payload_len: usize, out: &mut Vec<u8>) {
+pub fn write_adts_header(config: &AacConfig, payload_len: usize, out: &mut Vec<u8>) {
     let frame_len = payload_len + 7;
     let profile = config.object_type.saturating_sub(1) & 0x03;
     out.extend_from_slice(&[
@@ -97,14 +102,14 @@ mod tests {
 
     #[test]
     fn round_trips_a_header() {
-        let config = AudioConfig {
+        let config = AacConfig {
             object_type: 2,
             sampling_index: 3,
             sample_rate: 48000,
             channel_config: 2,
         };
         let mut buf = Vec::new();
-        write_header(&config, 300, &mut buf);
+        write_adts_header(&config, 300, &mut buf);
         let h = AdtsHeader::parse(&buf).unwrap();
         assert_eq!(h.config, config);
         assert_eq!((h.frame_len, h.header_len, h.raw_blocks), (307, 7, 1));
