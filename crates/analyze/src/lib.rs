@@ -58,6 +58,8 @@ pub enum AnalyzeError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Session(#[from] cht_session::SessionError),
     #[error("{0}: no H.264 video found")]
     NoVideo(PathBuf),
     #[error("the analysis worker stopped")]

@@ -12,6 +12,7 @@ use cht_fmp4::SegmentSummary;
 use cht_frames::{FrameEntry, FrameMeta, FrameStore};
 use cht_record::{ItemTap, LiveStats};
 use cht_scene::{Detector, ScreenOptions};
+use cht_session::Session;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -204,12 +205,11 @@ pub struct LiveAnalysis {
 
 impl LiveAnalysis {
     pub fn start(
-        session_dir: &Path,
-        session_id: &str,
+        session: &Session,
         opts: AnalysisOptions,
         bus: EventBus,
     ) -> Result<Self, AnalyzeError> {
-        let store = FrameStore::open(session_dir.join("frames"))?;
+        let store = FrameStore::open(session.frames_dir())?;
         let sink = FrameSink::spawn(store, bus.clone())?;
         let screen = ScreenOptions {
             threshold: opts.threshold,
@@ -227,7 +227,7 @@ impl LiveAnalysis {
         let abandon = Arc::new(AtomicBool::new(false));
         let audio_q = Arc::new(WorkQueue::new(opts.audio_queue_bytes));
         let status = LiveStatus {
-            session: session_id.to_string(),
+            session: session.id.to_string(),
             detector: format!("{:?}", opts.detector).to_lowercase(),
             threshold: opts.threshold,
             ..LiveStatus::default()
@@ -245,8 +245,8 @@ impl LiveAnalysis {
         })?];
         if let Some(audio_opts) = opts.audio {
             let audio = AudioAnalyzer::new(
-                session_dir.join("audio"),
-                session_dir.join("transcript"),
+                session.audio_dir(),
+                session.transcript_dir(),
                 audio_opts,
                 opts.transcribe.clone(),
                 bus,

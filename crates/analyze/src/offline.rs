@@ -23,9 +23,9 @@ use cht_scene::{
     Cause, Detector, FrameSignature, Kernel, LumaPlane, PictureSource, SceneDetector, ScreenEvents,
     ScreenOptions, ScreenPicture,
 };
+use cht_session::Layout;
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::path::Path;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
@@ -114,20 +114,21 @@ pub struct FrameScoreLine {
 /// Progress reports: (bytes read so far, total bytes).
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
-/// Writes `out/frames/F*.jpg` + `index.json` and `out/audio/chunk_*.wav` +
-/// `index.json` for `input`.
+/// Writes the frames (`frames/F*.jpg` + `index.json`) and audio chunks
+/// (`audio/chunk_*.wav` + `index.json`) of `input` into the session layout
+/// `out` (a session, or `cht analyze --out DIR`).
 pub fn analyze(
     input: &AnalyzeInput,
-    out: &Path,
+    out: &Layout,
     opts: &OfflineOptions,
     bus: &EventBus,
     progress: Progress<'_>,
 ) -> Result<AnalyzeSummary, AnalyzeError> {
-    let store = FrameStore::open(out.join("frames"))?;
+    let store = FrameStore::open(out.frames_dir())?;
     let audio = match opts.audio {
         Some(a) => Some(AudioAnalyzer::new(
-            out.join("audio"),
-            out.join("transcript"),
+            out.audio_dir(),
+            out.transcript_dir(),
             a,
             None,
             bus.clone(),

@@ -4,6 +4,7 @@
 use crate::AnalyzeError;
 use cht_core::DemuxItem;
 use cht_fmp4::Mp4Demuxer;
+use cht_session::Layout;
 use cht_ts::TsDemuxer;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -13,17 +14,19 @@ use std::path::{Path, PathBuf};
 /// What `cht analyze` was given.
 #[derive(Debug, Clone)]
 pub enum AnalyzeInput {
+    /// An MPEG-TS file.
     Ts(PathBuf),
+    /// An MP4 file (a recording segment or any MP4).
     Mp4(PathBuf),
-    /// A session directory: its `stream/recording_NNN.mp4` in order.
-    Session(PathBuf),
+    /// A session: its `stream/recording_NNN.mp4` segments in order.
+    Session(Layout),
 }
 
 impl AnalyzeInput {
     /// Decides by content (and by being a directory), not by extension.
     pub fn detect(path: &Path) -> Result<AnalyzeInput, AnalyzeError> {
         if path.is_dir() {
-            return Ok(AnalyzeInput::Session(path.to_path_buf()));
+            return Ok(AnalyzeInput::Session(Layout::of_dir(path)));
         }
         let io = |source| AnalyzeError::Io {
             path: path.to_path_buf(),
@@ -50,32 +53,11 @@ impl AnalyzeInput {
         match self {
             AnalyzeInput::Ts(p) => Ok(vec![(0, p.clone(), false)]),
             AnalyzeInput::Mp4(p) => Ok(vec![(0, p.clone(), true)]),
-            AnalyzeInput::Session(dir) => {
-                let stream = if dir.join("stream").is_dir() {
-                    dir.join("stream")
-                } else {
-                    dir.clone()
-                };
-                let io = |source| AnalyzeError::Io {
-                    path: stream.clone(),
-                    source,
-                };
-                let mut segs: Vec<(u32, PathBuf, bool)> = std::fs::read_dir(&stream)
-                    .map_err(io)?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter_map(|p| {
-                        let name = p.file_name()?.to_str()?;
-                        let n = name
-                            .strip_prefix("recording_")?
-                            .strip_suffix(".mp4")?
-                            .parse()
-                            .ok()?;
-                        Some((n, p, true))
-                    })
-                    .collect();
-                segs.sort();
-                Ok(segs)
-            }
+            AnalyzeInput::Session(layout) => Ok(layout
+                .segments()?
+                .into_iter()
+                .map(|s| (s.number, s.path, true))
+                .collect()),
         }
     }
 

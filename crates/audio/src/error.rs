@@ -69,6 +69,21 @@ pub enum AudioError {
 /// This crate's results.
 pub type Result<T, E = AudioError> = std::result::Result<T, E>;
 
+impl From<cht_session::SessionError> for AudioError {
+    fn from(e: cht_session::SessionError) -> Self {
+        match e {
+            cht_session::SessionError::CorruptIndex { path, reason } => {
+                AudioError::Index { path, reason }
+            }
+            cht_session::SessionError::Io { path, source } => AudioError::Io { path, source },
+            other => AudioError::Io {
+                path: PathBuf::new(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        }
+    }
+}
+
 impl AudioError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> AudioError {
         let path = path.into();

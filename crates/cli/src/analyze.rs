@@ -5,7 +5,7 @@ use anyhow::Context;
 use cht_analyze::{AnalyzeInput, EventBus, OfflineOptions};
 use cht_audio::{AudioFormat, AudioOptions};
 use cht_scene::Detector;
-use cht_session::SessionsDir;
+use cht_session::{Layout, SessionsDir};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -27,17 +27,20 @@ pub fn audio_options(a: &AnalysisArgs) -> Option<AudioOptions> {
 }
 
 pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
-    let (input_path, default_out) = match (&args.input, &args.session) {
+    let (input_path, input, default_out) = match (&args.input, &args.session) {
         (_, Some(id)) => {
             let session = SessionsDir::new(&sessions_dir).open(id)?;
-            (session.path.clone(), session.path)
+            let input = AnalyzeInput::Session(session.layout());
+            (session.path.clone(), input, session.layout())
         }
-        (Some(p), None) => (p.clone(), PathBuf::from("analysis")),
+        (Some(p), None) => {
+            let input =
+                AnalyzeInput::detect(p).with_context(|| format!("cannot read {}", p.display()))?;
+            (p.clone(), input, Layout::new("analysis"))
+        }
         (None, None) => anyhow::bail!("give an INPUT or --session ID"),
     };
-    let out = args.out.clone().unwrap_or(default_out);
-    let input = AnalyzeInput::detect(&input_path)
-        .with_context(|| format!("cannot read {}", input_path.display()))?;
+    let out = args.out.as_ref().map_or(default_out, Layout::new);
     let opts = OfflineOptions {
         detector: detector(args.analysis.detector),
         threshold: args.analysis.scene_threshold,
@@ -85,7 +88,7 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
             summary.frames_written,
             summary.events,
             summary.frames_written - summary.events,
-            out.join("frames").display(),
+            out.frames_dir().display(),
             summary.audio_chunks,
             summary.seconds,
             summary.threads

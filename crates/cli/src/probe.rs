@@ -5,6 +5,7 @@ use anyhow::{bail, Context};
 use cht_core::aac::AacConfig;
 use cht_core::h264::AvcDecoderConfig;
 use cht_core::{VideoParams, CLOCK_HZ};
+use cht_session::Layout;
 use cht_ts::{DemuxItem, DemuxStats, TsDemuxer};
 use serde::Serialize;
 use std::fs::File;
@@ -261,19 +262,18 @@ struct SessionProbe {
 }
 
 fn probe_session(dir: &Path, json: bool) -> anyhow::Result<()> {
-    let stream = if dir.join("stream").is_dir() {
-        dir.join("stream")
-    } else {
-        dir.to_path_buf()
-    };
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&stream)
-        .with_context(|| format!("cannot list {}", stream.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+    let layout = Layout::of_dir(dir);
+    let names: Vec<PathBuf> = layout
+        .segments()
+        .with_context(|| format!("cannot list {}", layout.stream_dir().display()))?
+        .into_iter()
+        .map(|s| s.path)
         .collect();
-    names.sort();
     if names.is_empty() {
-        bail!("{}: no recording_*.mp4 segments", stream.display());
+        bail!(
+            "{}: no recording_NNN.mp4 segments",
+            layout.stream_dir().display()
+        );
     }
     let mut segments = Vec::new();
     let mut total = 0.0;

@@ -23,25 +23,13 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
     let result = record_into(&session, &args, &sessions_dir);
     // A new session that ends up with no file at all (nobody sent anything,
     // or the start failed) leaves no trace.
-    if args.session.is_none() && remove_if_empty(&session.path) && result.is_ok() {
+    if args.session.is_none() && session.layout().remove_if_empty() && result.is_ok() {
         eprintln!(
             "cht: nothing was recorded; the empty session {} was removed",
             session.id
         );
     }
     result
-}
-
-/// A new session that failed before anything was written leaves no trace.
-fn remove_if_empty(dir: &Path) -> bool {
-    fn has_files(dir: &Path) -> bool {
-        std::fs::read_dir(dir).map_or(true, |entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .any(|e| !e.path().is_dir() || has_files(&e.path()))
-        })
-    }
-    !has_files(dir) && std::fs::remove_dir_all(dir).is_ok()
 }
 
 fn record_into(
@@ -85,13 +73,8 @@ fn record_into(
             shutdown.clone(),
         )?);
     }
-    let mut analysis = LiveAnalysis::start(
-        &session.path,
-        session.id.as_str(),
-        analysis_options(&args),
-        bus.clone(),
-    )
-    .context("cannot start the analysis")?;
+    let mut analysis = LiveAnalysis::start(session, analysis_options(&args), bus.clone())
+        .context("cannot start the analysis")?;
     let control = match args.control {
         Relay::To(control_addr) => Some(crate::control::serve(
             control_addr,

@@ -3,7 +3,7 @@
 
 use crate::cli::{SessionsArgs, SessionsCommand};
 use anyhow::{bail, Context};
-use cht_session::{Session, SessionsDir};
+use cht_session::{Layout, Session, SessionsDir};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
@@ -81,7 +81,8 @@ fn show(dir: &SessionsDir, id: &str, json: bool) -> anyhow::Result<()> {
         summary.segments,
         format_duration(summary.duration_secs)
     )?;
-    for (n, path) in session.segments().unwrap_or_default() {
+    for segment in session.segments().unwrap_or_default() {
+        let (n, path) = (segment.number, segment.path);
         match cht_fmp4::probe(&path) {
             Ok(info) => writeln!(
                 out,
@@ -146,10 +147,10 @@ pub fn summarize(session: &Session) -> SessionSummary {
     let segments = session.segments().unwrap_or_default();
     let mut duration_secs = 0.0;
     let mut unreadable = Vec::new();
-    for (_, path) in &segments {
-        match cht_fmp4::probe(path) {
+    for segment in &segments {
+        match cht_fmp4::probe(&segment.path) {
             Ok(info) => duration_secs += info.duration_seconds,
-            Err(_) => unreadable.push(path.clone()),
+            Err(_) => unreadable.push(segment.path.clone()),
         }
     }
     SessionSummary {
@@ -157,9 +158,9 @@ pub fn summarize(session: &Session) -> SessionSummary {
         path: session.path.clone(),
         segments: segments.len(),
         duration_secs,
-        frames: json_array_len(&session.frames_dir().join("index.json")),
-        audio_chunks: json_array_len(&session.audio_dir().join("index.json")),
-        transcripts: json_array_len(&session.transcript_dir().join("index.json")),
+        frames: json_array_len(&Layout::index_of(&session.frames_dir())),
+        audio_chunks: json_array_len(&Layout::index_of(&session.audio_dir())),
+        transcripts: json_array_len(&Layout::index_of(&session.transcript_dir())),
         bytes: dir_size(&session.path),
         unreadable,
     }

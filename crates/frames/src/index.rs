@@ -1,12 +1,9 @@
-//! `index.json`: the JSON array of frame entries that consumers read.
+//! `index.json`: the JSON array of frame entries that consumers read
+//! (written by `cht_session::JsonIndex`, as every index of a session).
 
-use std::path::Path;
-
+use cht_session::numbering::FRAMES;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::atomic_file::write_atomically;
-use crate::error::FramesError;
 
 /// One scene frame as listed in `index.json`.
 ///
@@ -61,44 +58,8 @@ pub enum FrameKind {
 impl FrameEntry {
     /// The number in an `F<digits>` id; `None` for ids of another shape.
     pub fn number(&self) -> Option<u64> {
-        frame_number(&self.id)
+        FRAMES.parse_id(&self.id)
     }
-}
-
-/// The number in `F0042` (or a file stem like it).
-pub(crate) fn frame_number(id: &str) -> Option<u64> {
-    let digits = id.strip_prefix('F')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// Reads an index; a missing file is an empty index, anything unparsable
-/// is [`FramesError::CorruptIndex`].
-pub(crate) fn read_index(path: &Path) -> Result<Vec<FrameEntry>, FramesError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(FramesError::io(path)(e)),
-    };
-    serde_json::from_slice(&bytes).map_err(|e| FramesError::CorruptIndex {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-pub(crate) fn write_index(
-    path: &Path,
-    entries: &[FrameEntry],
-    fsync: bool,
-) -> Result<(), FramesError> {
-    let mut json = serde_json::to_vec_pretty(entries).map_err(|e| FramesError::CorruptIndex {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
-    json.push(b'\n');
-    write_atomically(path, &json, fsync)
 }
 
 #[cfg(test)]
@@ -134,14 +95,5 @@ mod tests {
             serde_json::to_string(&entry).unwrap(),
             r#"{"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg","sent_to_agent":false,"segment":0,"score":0.42,"manual":true,"kind":"manual","picture_time":1.234}"#
         );
-    }
-
-    #[test]
-    fn frame_numbers_need_f_and_digits() {
-        assert_eq!(frame_number("F0012"), Some(12));
-        assert_eq!(frame_number("F12345"), Some(12345));
-        assert_eq!(frame_number("F"), None);
-        assert_eq!(frame_number("G0001"), None);
-        assert_eq!(frame_number("F00x1"), None);
     }
 }

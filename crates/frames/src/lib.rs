@@ -17,7 +17,6 @@
 //! or to [`FrameWriterThread::submit`], which queues them for a worker thread
 //! and blocks the submitting (analysis) thread only when that queue is full.
 
-mod atomic_file;
 mod error;
 mod index;
 mod jpeg;

@@ -4,13 +4,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use cht_core::Picture;
+use cht_session::numbering::FRAMES;
+use cht_session::{write_atomically, JsonIndex, INDEX_FILE};
 
-use crate::atomic_file::write_atomically;
 use crate::error::FramesError;
-use crate::index::{frame_number, read_index, write_index, FrameEntry, FrameKind};
+use crate::index::{FrameEntry, FrameKind};
 use crate::jpeg::{encode_jpeg, DEFAULT_QUALITY};
-
-pub const INDEX_FILE: &str = "index.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameStoreOptions {
@@ -73,10 +72,9 @@ impl FrameMeta {
 #[derive(Debug)]
 pub struct FrameStore {
     dir: PathBuf,
-    index_path: PathBuf,
     /// Prefix of entry paths: the directory's own name, e.g. `frames/`.
     path_prefix: String,
-    entries: Vec<FrameEntry>,
+    index: JsonIndex<FrameEntry>,
     next_number: u64,
     options: FrameStoreOptions,
 }
@@ -95,24 +93,18 @@ impl FrameStore {
     ) -> Result<FrameStore, FramesError> {
         let dir = frames_dir.as_ref().to_owned();
         fs::create_dir_all(&dir).map_err(FramesError::io(&dir))?;
-        let index_path = dir.join(INDEX_FILE);
-        let entries = read_index(&index_path)?;
-        let highest_in_index = entries
-            .iter()
-            .filter_map(FrameEntry::number)
-            .max()
-            .unwrap_or(0);
-        let highest_on_disk = highest_jpeg_number(&dir)?;
+        let index = JsonIndex::load(dir.join(INDEX_FILE))?.with_fsync(options.fsync);
+        let in_index = index.entries().iter().filter_map(FrameEntry::number);
+        let next_number = FRAMES.next(&dir, in_index.collect::<Vec<_>>())?;
         let path_prefix = dir
             .file_name()
             .map(|name| format!("{}/", name.to_string_lossy()))
             .unwrap_or_default();
         Ok(FrameStore {
-            next_number: highest_in_index.max(highest_on_disk) + 1,
+            next_number,
             dir,
-            index_path,
             path_prefix,
-            entries,
+            index,
             options,
         })
     }
@@ -137,78 +129,56 @@ impl FrameStore {
             cause: meta.cause.map(str::to_string),
             extra: Default::default(),
         };
-        self.entries.push(entry.clone());
-        if let Err(e) = write_index(&self.index_path, &self.entries, self.options.fsync) {
-            self.entries.pop();
-            return Err(e);
-        }
+        self.index.append(entry.clone())?;
         Ok(entry)
     }
 
     /// Flags the given frames as sent to the agent; returns how many changed.
     /// The index is rewritten (atomically) only when something changed.
     pub fn mark_sent<S: AsRef<str>>(&mut self, ids: &[S]) -> Result<usize, FramesError> {
-        let before = self.entries.clone();
         let mut changed = 0;
-        for entry in &mut self.entries {
-            if !entry.sent_to_agent && ids.iter().any(|id| id.as_ref() == entry.id) {
-                entry.sent_to_agent = true;
-                changed += 1;
+        self.index.update(|entries| {
+            for entry in entries {
+                if !entry.sent_to_agent && ids.iter().any(|id| id.as_ref() == entry.id) {
+                    entry.sent_to_agent = true;
+                    changed += 1;
+                }
             }
-        }
-        if changed > 0 {
-            if let Err(e) = write_index(&self.index_path, &self.entries, self.options.fsync) {
-                self.entries = before;
-                return Err(e);
-            }
-        }
+            changed > 0
+        })?;
         Ok(changed)
     }
 
+    /// The entries of the index, oldest first.
     pub fn entries(&self) -> &[FrameEntry] {
-        &self.entries
+        self.index.entries()
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// `index.json`.
     pub fn index_path(&self) -> &Path {
-        &self.index_path
+        self.index.path()
     }
 
     /// The id the next written frame would get (if its file name is free).
     pub fn next_id(&self) -> String {
-        format_id(self.next_number)
+        FRAMES.id(self.next_number)
     }
 
     /// Takes the next number whose file does not exist yet.
     fn claim_next_name(&mut self) -> (String, String) {
         loop {
-            let id = format_id(self.next_number);
+            let id = FRAMES.id(self.next_number);
+            let file_name = FRAMES.file_name(self.next_number);
             self.next_number += 1;
-            let file_name = format!("{id}.jpg");
             if !self.dir.join(&file_name).exists() {
                 return (id, file_name);
             }
         }
     }
-}
-
-fn format_id(number: u64) -> String {
-    format!("F{number:04}")
-}
-
-fn highest_jpeg_number(dir: &Path) -> Result<u64, FramesError> {
-    let mut highest = 0;
-    for entry in fs::read_dir(dir).map_err(FramesError::io(dir))? {
-        let name = entry.map_err(FramesError::io(dir))?.file_name();
-        let stem = name.to_str().and_then(|n| n.strip_suffix(".jpg"));
-        if let Some(n) = stem.and_then(frame_number) {
-            highest = highest.max(n);
-        }
-    }
-    Ok(highest)
 }
 
 /// Times are stored to the millisecond.

@@ -9,6 +9,7 @@ use std::fmt;
 pub struct SessionId(String);
 
 impl SessionId {
+    /// Validates `id` (see [`validate_session_id`]).
     pub fn parse(id: &str) -> Result<Self, SessionError> {
         validate_session_id(id)?;
         Ok(SessionId(id.to_string()))
@@ -19,6 +20,7 @@ impl SessionId {
         SessionId(chrono::Local::now().format("%Y%m%d_%H%M%S").to_string())
     }
 
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }

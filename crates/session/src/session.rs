@@ -1,11 +1,9 @@
 //! Sessions on disk.
 
+use crate::layout::{Layout, Segment};
 use crate::{SessionError, SessionId};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// The subdirectories every session has.
-pub const SUBDIRS: [&str; 5] = ["stream", "frames", "audio", "transcript", "agent"];
 
 /// The directory that holds all sessions (`--sessions-dir`, `CHT_SESSIONS_DIR`).
 #[derive(Debug, Clone)]
@@ -14,10 +12,12 @@ pub struct SessionsDir {
 }
 
 impl SessionsDir {
+    /// The sessions under `root` (which need not exist yet).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         SessionsDir { root: root.into() }
     }
 
+    /// The directory.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -108,79 +108,68 @@ impl SessionsDir {
 /// One session directory.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// Its validated id (the directory's name).
     pub id: SessionId,
+    /// The directory.
     pub path: PathBuf,
 }
 
 impl Session {
-    /// Creates any missing subdirectory.
-    pub fn ensure_layout(&self) -> Result<(), SessionError> {
-        for sub in SUBDIRS {
-            let dir = self.path.join(sub);
-            fs::create_dir_all(&dir).map_err(|e| SessionError::io(dir, e))?;
-        }
-        Ok(())
+    /// Where the session's files are.
+    pub fn layout(&self) -> Layout {
+        Layout::new(&self.path)
     }
 
+    /// Creates any missing subdirectory.
+    pub fn ensure_layout(&self) -> Result<(), SessionError> {
+        self.layout().ensure()
+    }
+
+    /// `stream/`.
     pub fn stream_dir(&self) -> PathBuf {
-        self.path.join("stream")
+        self.layout().stream_dir()
     }
+
+    /// `frames/`.
     pub fn frames_dir(&self) -> PathBuf {
-        self.path.join("frames")
+        self.layout().frames_dir()
     }
+
+    /// `audio/`.
     pub fn audio_dir(&self) -> PathBuf {
-        self.path.join("audio")
+        self.layout().audio_dir()
     }
+
+    /// `transcript/`.
     pub fn transcript_dir(&self) -> PathBuf {
-        self.path.join("transcript")
+        self.layout().transcript_dir()
     }
+
+    /// `agent/`.
     pub fn agent_dir(&self) -> PathBuf {
-        self.path.join("agent")
+        self.layout().agent_dir()
     }
 
     /// `stream/recording_NNN.mp4`.
     pub fn segment_path(&self, number: u32) -> PathBuf {
-        self.stream_dir().join(format!("recording_{number:03}.mp4"))
+        self.layout().segment_path(number)
     }
 
     /// Existing segments, in order.
-    pub fn segments(&self) -> Result<Vec<(u32, PathBuf)>, SessionError> {
-        let dir = self.stream_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(SessionError::io(dir, e)),
-        };
-        let mut segs: Vec<(u32, PathBuf)> = entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let n = parse_segment_name(&name)?;
-                Some((n, e.path()))
-            })
-            .collect();
-        segs.sort();
-        Ok(segs)
+    pub fn segments(&self) -> Result<Vec<Segment>, SessionError> {
+        self.layout().segments()
     }
 
     /// The number the next segment gets: one past the highest on disk.
     pub fn next_segment_number(&self) -> Result<u32, SessionError> {
-        Ok(self.segments()?.last().map_or(0, |(n, _)| n + 1))
+        self.layout().next_segment_number()
     }
-}
-
-/// `recording_007.mp4` -> 7.
-fn parse_segment_name(name: &str) -> Option<u32> {
-    let digits = name.strip_prefix("recording_")?.strip_suffix(".mp4")?;
-    if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::SUBDIRS;
 
     #[test]
     fn creates_layout_and_numbers_segments_from_disk() {

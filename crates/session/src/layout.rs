@@ -1,0 +1,211 @@
+//! The layout of a session directory, defined once: subdirectory names, the
+//! index files and the segment files, for the recorder, the analysis and
+//! every command that lists or reads a session.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::index::INDEX_FILE;
+use crate::numbering::SEGMENTS;
+use crate::SessionError;
+
+/// The recorded segments.
+pub const STREAM_DIR: &str = "stream";
+/// Scene frames and their index.
+pub const FRAMES_DIR: &str = "frames";
+/// Audio chunks and their index.
+pub const AUDIO_DIR: &str = "audio";
+/// Transcripts of the chunks and their index.
+pub const TRANSCRIPT_DIR: &str = "transcript";
+/// The agent's own files.
+pub const AGENT_DIR: &str = "agent";
+
+/// The subdirectories every session has.
+pub const SUBDIRS: [&str; 5] = [STREAM_DIR, FRAMES_DIR, AUDIO_DIR, TRANSCRIPT_DIR, AGENT_DIR];
+
+/// One recorded segment: `stream/recording_NNN.mp4`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Segment {
+    /// Its number (one per sender connection).
+    pub number: u32,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Where a session's files are: `<root>/{stream,frames,audio,transcript,agent}`.
+/// Also the layout of `cht analyze --out DIR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    root: PathBuf,
+    /// Usually `<root>/stream`; `root` itself for a bare directory of
+    /// segments.
+    stream: PathBuf,
+}
+
+impl Layout {
+    /// The layout rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        Layout {
+            stream: root.join(STREAM_DIR),
+            root,
+        }
+    }
+
+    /// The layout of a directory someone pointed at: a session directory
+    /// (it has `stream/`), its `stream/` directory, or a bare directory of
+    /// `recording_NNN.mp4` segments.
+    pub fn of_dir(dir: &Path) -> Self {
+        if dir.join(STREAM_DIR).is_dir() {
+            return Layout::new(dir);
+        }
+        match dir.parent() {
+            Some(parent) if dir.file_name().is_some_and(|n| n == STREAM_DIR) => Layout::new(parent),
+            _ => Layout {
+                root: dir.to_path_buf(),
+                stream: dir.to_path_buf(),
+            },
+        }
+    }
+
+    /// The session directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `stream/`.
+    pub fn stream_dir(&self) -> PathBuf {
+        self.stream.clone()
+    }
+
+    /// `frames/`.
+    pub fn frames_dir(&self) -> PathBuf {
+        self.root.join(FRAMES_DIR)
+    }
+
+    /// `audio/`.
+    pub fn audio_dir(&self) -> PathBuf {
+        self.root.join(AUDIO_DIR)
+    }
+
+    /// `transcript/`.
+    pub fn transcript_dir(&self) -> PathBuf {
+        self.root.join(TRANSCRIPT_DIR)
+    }
+
+    /// `agent/`.
+    pub fn agent_dir(&self) -> PathBuf {
+        self.root.join(AGENT_DIR)
+    }
+
+    /// The index file of one of the directories above.
+    pub fn index_of(dir: &Path) -> PathBuf {
+        dir.join(INDEX_FILE)
+    }
+
+    /// `stream/recording_NNN.mp4`.
+    pub fn segment_path(&self, number: u32) -> PathBuf {
+        self.stream.join(SEGMENTS.file_name(u64::from(number)))
+    }
+
+    /// The segments on disk, in order: the one listing every command uses.
+    pub fn segments(&self) -> Result<Vec<Segment>, SessionError> {
+        Ok(SEGMENTS
+            .list(&self.stream)?
+            .into_iter()
+            .filter_map(|(n, path)| {
+                Some(Segment {
+                    number: u32::try_from(n).ok()?,
+                    path,
+                })
+            })
+            .collect())
+    }
+
+    /// The number the next segment gets: one past the highest on disk.
+    pub fn next_segment_number(&self) -> Result<u32, SessionError> {
+        let next = SEGMENTS.next(&self.stream, [])?;
+        Ok(u32::try_from(next).unwrap_or(u32::MAX))
+    }
+
+    /// Creates any missing subdirectory.
+    pub fn ensure(&self) -> Result<(), SessionError> {
+        for sub in SUBDIRS {
+            let dir = self.root.join(sub);
+            fs::create_dir_all(&dir).map_err(|e| SessionError::io(dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Removes the session directory if no file was ever written in it
+    /// (only the empty subdirectories): a session nothing came of leaves
+    /// no trace. True when it was removed.
+    pub fn remove_if_empty(&self) -> bool {
+        fn has_files(dir: &Path) -> bool {
+            fs::read_dir(dir).map_or(true, |entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .any(|e| !e.path().is_dir() || has_files(&e.path()))
+            })
+        }
+        !has_files(&self.root) && fs::remove_dir_all(&self.root).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_way_to_name_a_session_lists_the_same_segments() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let layout = Layout::new(tmp.path().join("s"));
+        layout.ensure().expect("layout");
+        for name in [
+            "recording_000.mp4",
+            "recording_002.mp4",
+            "notes.mp4",
+            "recording_1.mp4",
+        ] {
+            fs::write(layout.stream_dir().join(name), b"x").expect("write");
+        }
+        let expected = vec![
+            Segment {
+                number: 0,
+                path: layout.segment_path(0),
+            },
+            Segment {
+                number: 2,
+                path: layout.segment_path(2),
+            },
+        ];
+        assert_eq!(layout.segments().expect("list"), expected);
+        assert_eq!(
+            Layout::of_dir(layout.root()).segments().expect("session"),
+            expected
+        );
+        assert_eq!(
+            Layout::of_dir(&layout.stream_dir())
+                .segments()
+                .expect("stream"),
+            expected
+        );
+        let bare = Layout::of_dir(&layout.stream_dir().canonicalize().expect("real"));
+        assert_eq!(bare.segments().expect("bare").len(), 2);
+        assert_eq!(layout.next_segment_number().expect("next"), 3);
+    }
+
+    #[test]
+    fn only_a_session_without_files_is_removed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let empty = Layout::new(tmp.path().join("empty"));
+        empty.ensure().expect("layout");
+        assert!(empty.remove_if_empty());
+        assert!(!empty.root().exists());
+        let used = Layout::new(tmp.path().join("used"));
+        used.ensure().expect("layout");
+        fs::write(used.frames_dir().join("F0001.jpg"), b"x").expect("write");
+        assert!(!used.remove_if_empty());
+        assert!(used.root().exists());
+    }
+}
