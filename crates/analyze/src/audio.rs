@@ -1,8 +1,9 @@
 //! AAC frames → WAV chunks (+ transcripts), one segment at a time.
 
-use crate::{AnalyzeError, Event, EventBus};
+use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioPipeline, AudioStats, ChunkInfo, TranscriptHook};
 use cht_core::{AudioPacket, AudioParams};
+use cht_events::{Event, EventBus, WarningKind};
 use std::path::PathBuf;
 
 /// Drives an [`AudioPipeline`] per segment and reports each chunk.
@@ -86,8 +87,10 @@ impl AudioAnalyzer {
                 | cht_audio::AudioError::NoDecoder(_)),
             ) => {
                 self.unsupported_reported = true;
-                self.bus
-                    .warn("audio_unsupported", format!("{e}; video analysis goes on"));
+                self.bus.warn(
+                    WarningKind::AudioUnsupported,
+                    format!("{e}; video analysis goes on"),
+                );
             }
             Err(e) => return Err(e.into()),
         }

@@ -13,7 +13,6 @@
 //! (cht-frames).
 
 mod audio;
-mod event;
 mod live;
 mod offline;
 mod queue;
@@ -21,7 +20,6 @@ mod source;
 mod video;
 
 pub use audio::AudioAnalyzer;
-pub use event::{Event, EventBus, EventRecord, Subscription};
 pub use live::{AnalysisOptions, LiveAnalysis, LiveControl, LiveStatus};
 pub use offline::{analyze, scores, AnalyzeSummary, FrameScoreLine, OfflineOptions, Progress};
 pub use source::AnalyzeInput;

@@ -3,11 +3,12 @@
 use crate::audio::AudioAnalyzer;
 use crate::queue::WorkQueue;
 use crate::video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
-use crate::{AnalyzeError, Event, EventBus};
+use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{
     AudioPacket, AudioParams, DecoderRegistry, DemuxItem, VideoPacket, VideoParams, CLOCK_HZ,
 };
+use cht_events::{Event, EventBus, WarningKind};
 use cht_fmp4::SegmentSummary;
 use cht_frames::{FrameEntry, FrameMeta, FrameStore};
 use cht_record::{ItemTap, LiveStats};
@@ -286,8 +287,7 @@ impl LiveAnalysis {
             let video = self.control.0.video_q.discard_media();
             let audio = self.audio_q.discard_media();
             if video + audio > 0 {
-                self.control.0.bus.warn(
-                    "analysis_backlog",
+                self.control.0.bus.warn(WarningKind::AnalysisBacklog,
                     format!("stopping: {video} access units and {audio} audio frames were not analysed (they are in the recording; `cht analyze --session` covers them)"),
                 );
             }
@@ -328,7 +328,7 @@ impl LiveAnalysis {
                 conn.skipping = false;
                 q.push_control(VideoWork::Gap(conn.skipped));
                 self.control.0.bus.warn(
-                    "analysis_lag",
+                    WarningKind::AnalysisLag,
                     format!(
                         "analysis fell behind: skipped {} access units to the next keyframe",
                         conn.skipped
@@ -434,16 +434,6 @@ impl ItemTap for LiveAnalysis {
             s.peer = Some(peer.to_string());
             s.segment = Some(segment);
         });
-        self.control.0.bus.emit(Event::SenderConnected {
-            peer: peer.to_string(),
-        });
-    }
-
-    fn segment_started(&mut self, segment: u32, path: &Path) {
-        self.control.0.bus.emit(Event::SegmentStarted {
-            segment,
-            path: display(path),
-        });
     }
 
     fn item(&mut self, _segment: u32, item: &DemuxItem) {
@@ -460,45 +450,28 @@ impl ItemTap for LiveAnalysis {
             }
             DemuxItem::Video(au) => self.on_video(au),
             DemuxItem::Audio(f) => self.on_audio(f),
-            DemuxItem::Discontinuity(d) => self.control.0.bus.emit(Event::Warning {
-                kind: "discontinuity".into(),
-                message: format!("{:?} on PID {:#x}", d.kind, d.pid),
-            }),
+            DemuxItem::Discontinuity(_) => {}
         }
     }
 
-    fn segment_finished(&mut self, segment: u32, path: &Path, summary: Option<&SegmentSummary>) {
-        let Some(summary) = summary else { return };
-        self.control.update(|s| s.segments_recorded += 1);
-        self.control.0.bus.emit(Event::SegmentFinished {
-            segment,
-            path: display(path),
-            duration: summary.duration_seconds,
-            video_samples: summary.video_samples,
-            audio_samples: summary.audio_samples,
-        });
+    fn segment_finished(&mut self, _segment: u32, _path: &Path, summary: Option<&SegmentSummary>) {
+        if summary.is_some() {
+            self.control.update(|s| s.segments_recorded += 1);
+        }
     }
 
-    fn connection_ended(&mut self, _segment: u32, peer: SocketAddr, reason: &str) {
+    fn connection_ended(&mut self, _segment: u32, _peer: SocketAddr, _reason: &str) {
         self.end_connection();
         self.control.update(|s| {
             s.connected = false;
             s.peer = None;
             s.segment = None;
         });
-        self.control.0.bus.emit(Event::SenderDisconnected {
-            peer: peer.to_string(),
-            reason: reason.to_string(),
-        });
     }
 
     fn tick(&mut self, totals: &LiveStats) {
         self.emit_stats(totals);
     }
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
 }
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, AnalyzeError> {
@@ -530,13 +503,13 @@ fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &L
             VideoWork::End => video.finish_segment(),
         };
         if let Err(e) = result {
-            bus.warn("video_analysis", e.to_string());
+            bus.warn(WarningKind::VideoAnalysis, e.to_string());
         }
         let stats = video.stats();
         control.update(|s| s.video = stats);
     }
     if let Err(e) = video.finish_segment() {
-        bus.warn("video_analysis", e.to_string());
+        bus.warn(WarningKind::VideoAnalysis, e.to_string());
     }
 }
 
@@ -554,7 +527,7 @@ fn audio_worker(
             AudioWork::End => audio.finish_segment(),
         };
         if let Err(e) = result {
-            bus.warn("audio_analysis", e.to_string());
+            bus.warn(WarningKind::AudioAnalysis, e.to_string());
         }
         let stats = audio.stats();
         control.update(|s| s.audio = stats);
@@ -567,6 +540,6 @@ fn audio_worker(
         audio.finish().map(|_| ())
     };
     if let Err(e) = result {
-        bus.warn("audio_analysis", e.to_string());
+        bus.warn(WarningKind::AudioAnalysis, e.to_string());
     }
 }

@@ -11,12 +11,13 @@
 
 use crate::audio::AudioAnalyzer;
 use crate::source::{self, AnalyzeInput};
-use crate::{AnalyzeError, Event, EventBus};
+use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{
     AudioPacket, AudioParams, DecodeStats, DecoderError, DecoderRegistry, DemuxItem, Picture,
     VideoPacket, VideoParams, CLOCK_HZ,
 };
+use cht_events::{Event, EventBus, WarningKind};
 use cht_frames::{FrameKind, FrameMeta, FrameStore};
 use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
 use cht_scene::{
@@ -616,7 +617,7 @@ impl Run {
         let mut meta = crate::video::screen_meta(chosen, self.segment);
         if chosen.cause == Cause::ResolutionChange {
             self.bus.warn(
-                "resolution_change",
+                WarningKind::ResolutionChange,
                 format!(
                     "the picture size changed at {:.3} s; scene detection starts again",
                     chosen.event_time
@@ -664,7 +665,7 @@ impl Run {
         };
         let Some(picture) = picture else {
             self.bus.warn(
-                "frame_lost",
+                WarningKind::FrameLost,
                 format!(
                     "picture at {:.3} s did not decode again",
                     meta.picture_time.unwrap_or(meta.timestamp)

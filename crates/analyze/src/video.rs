@@ -1,10 +1,11 @@
 //! Decoded pictures → scene scores → JPEG frames, for one stream at a time.
 
-use crate::{AnalyzeError, Event, EventBus};
+use crate::AnalyzeError;
 use cht_core::{
     DecodeStats, DecoderError, DecoderRegistry, Picture, VideoDecoder, VideoPacket, VideoParams,
     CLOCK_HZ,
 };
+use cht_events::{Event, EventBus, WarningKind};
 use cht_frames::{FrameEntry, FrameKind, FrameMeta, FrameWriterThread, FramesError};
 use cht_scene::{
     Detector, FrameSignature, LumaPlane, PictureSource, SceneDetector, ScreenEvents, ScreenOptions,
@@ -62,7 +63,7 @@ impl FrameSink {
                     entry: entry.clone(),
                     latency_ms,
                 }),
-                Err(e) => bus.warn("frame_write_failed", e.to_string()),
+                Err(e) => bus.warn(WarningKind::FrameWriteFailed, e.to_string()),
             }
             if let Some(reply) = done.and_then(|p| p.reply) {
                 let _ = reply.send(result);
@@ -257,7 +258,7 @@ impl VideoAnalyzer {
             Ok(decoder) => Ok(Some(decoder)),
             Err(e @ DecoderError::NoDecoder(_)) => {
                 if !std::mem::replace(&mut self.reported_codec, true) {
-                    self.bus.warn("unsupported_video", e.to_string());
+                    self.bus.warn(WarningKind::UnsupportedVideo, e.to_string());
                 }
                 Ok(None)
             }
@@ -315,7 +316,7 @@ impl VideoAnalyzer {
         if format != self.reported_format.as_deref() {
             if let Some(f) = format {
                 let message = format!("no scene frames until the sender changes format ({f}); the recording is unaffected");
-                self.bus.warn("unsupported_video", message);
+                self.bus.warn(WarningKind::UnsupportedVideo, message);
             }
             self.reported_format = format.map(str::to_string);
         }
@@ -420,8 +421,7 @@ impl VideoAnalyzer {
     /// (and counts it as an event); said once per change.
     fn report_resize(&self, picture: &Picture) {
         if let Some(prev) = &self.prev {
-            self.bus.warn(
-                "resolution_change",
+            self.bus.warn(WarningKind::ResolutionChange,
                 format!(
                     "the picture size changed from {}x{} to {}x{} at {:.3} s; scene detection starts again",
                     prev.width,
@@ -471,7 +471,7 @@ impl VideoAnalyzer {
                 Ok(()) => self.stats.frames_written += 1,
                 Err(e) => {
                     self.stats.frames_failed += 1;
-                    self.bus.warn("frame_write_failed", e.to_string());
+                    self.bus.warn(WarningKind::FrameWriteFailed, e.to_string());
                 }
             }
         }

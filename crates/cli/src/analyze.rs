@@ -2,8 +2,9 @@
 
 use crate::cli::{AnalysisArgs, AnalyzeArgs, AudioFormatArg, DetectorArg, ScoresArgs};
 use anyhow::Context;
-use cht_analyze::{AnalyzeInput, EventBus, OfflineOptions};
+use cht_analyze::{AnalyzeInput, OfflineOptions};
 use cht_audio::{AudioFormat, AudioOptions};
+use cht_events::EventBus;
 use cht_scene::Detector;
 use cht_session::{Layout, SessionsDir};
 use std::io::{IsTerminal, Write};

@@ -3,7 +3,7 @@
 //! a running recording.
 //!
 //! It serves requests; it never drives the recording. Every call goes through
-//! [`LiveControl`], and events come from the analysis' [`cht_analyze::EventBus`],
+//! [`LiveControl`], and events come from the [`cht_events::EventBus`],
 //! which drops events for a slow SSE client rather than slowing cht. The
 //! server runs a small tokio runtime on its own thread, so the rest of cht
 //! stays synchronous.
@@ -35,7 +35,8 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use cht_analyze::{AnalyzeError, EventRecord, LiveControl, LiveStatus, Subscription};
+use cht_analyze::{AnalyzeError, LiveControl, LiveStatus};
+use cht_events::{EventRecord, Subscription};
 use cht_frames::FrameEntry;
 use futures_util::Stream;
 use serde::Deserialize;

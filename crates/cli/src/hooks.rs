@@ -11,7 +11,7 @@
 //! `setsid`).
 
 use crate::shutdown::{kill_group, Shutdown};
-use cht_analyze::{Event, EventBus};
+use cht_events::{Event, EventBus};
 use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

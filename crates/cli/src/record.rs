@@ -2,8 +2,9 @@
 
 use crate::cli::{AudioFormatArg, DetectorArg, RecordArgs, Relay, RemuxArgs};
 use anyhow::Context;
-use cht_analyze::{AnalysisOptions, EventBus, LiveAnalysis};
+use cht_analyze::{AnalysisOptions, LiveAnalysis};
 use cht_audio::{AudioFormat, AudioOptions};
+use cht_events::EventBus;
 use cht_ingest::{IngestOptions, IngestServer, UdpRelay};
 use cht_record::{remux_file, LiveOptions, LiveRecorder, SegmentOptions};
 use cht_scene::Detector;
@@ -99,7 +100,8 @@ fn record_into(
         },
         stats_every: Some(Duration::from_secs(5)),
     };
-    let mut recorder = LiveRecorder::new(session.clone(), opts, relay).with_tap(&mut analysis);
+    let mut recorder =
+        LiveRecorder::new(session.clone(), opts, relay, bus.clone()).with_tap(&mut analysis);
     let result = server.run(&mut recorder, &stop, args.once || args.demo);
     let stats = recorder.stats().clone();
     drop(recorder);

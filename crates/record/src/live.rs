@@ -2,6 +2,7 @@
 //! per sender connection.
 
 use crate::{RecordError, SegmentOptions, SegmentRecorder};
+use cht_events::{Event, EventBus, WarningKind};
 use cht_fmp4::SegmentSummary;
 use cht_ingest::{DisconnectReason, IngestSink, UdpRelay};
 use cht_session::Session;
@@ -66,6 +67,8 @@ struct Current {
 pub struct LiveRecorder<'t> {
     session: Session,
     opts: LiveOptions,
+    /// Where the recorder reports its own life: senders and segments.
+    bus: EventBus,
     relay: Option<UdpRelay>,
     tap: Option<&'t mut dyn ItemTap>,
     current: Option<Current>,
@@ -76,10 +79,16 @@ pub struct LiveRecorder<'t> {
 }
 
 impl<'t> LiveRecorder<'t> {
-    pub fn new(session: Session, opts: LiveOptions, relay: Option<UdpRelay>) -> Self {
+    pub fn new(
+        session: Session,
+        opts: LiveOptions,
+        relay: Option<UdpRelay>,
+        bus: EventBus,
+    ) -> Self {
         LiveRecorder {
             session,
             opts,
+            bus,
             relay,
             tap: None,
             current: None,
@@ -108,6 +117,9 @@ impl<'t> LiveRecorder<'t> {
             demuxer: TsDemuxer::new(),
             recorder,
             started_logged: false,
+        });
+        self.bus.emit(Event::SenderConnected {
+            peer: peer.to_string(),
         });
         if let Some(tap) = self.tap.as_deref_mut() {
             tap.connection_started(number, peer);
@@ -146,6 +158,14 @@ impl<'t> LiveRecorder<'t> {
             Ok(Some((summary, stats))) => {
                 self.stats.segments += 1;
                 self.stats.bytes_written += summary.bytes_written;
+                self.bus.emit(Event::SegmentFinished {
+                    segment: cur.number,
+                    path: path.display().to_string(),
+                    duration: summary.duration_seconds,
+                    video_samples: summary.video_samples,
+                    audio_samples: summary.audio_samples,
+                    bytes: summary.bytes_written,
+                });
                 tracing::info!(
                     "segment {} finished: {:.1} s, {} video + {} audio samples, {} fragments; demux {:?}; recorder {:?}",
                     path.display(),
@@ -163,8 +183,16 @@ impl<'t> LiveRecorder<'t> {
             Err(e) => {
                 self.stats.write_errors += 1;
                 tracing::error!("finishing {}: {e}", path.display());
+                self.bus.emit(Event::Warning {
+                    kind: WarningKind::RecordingFailed,
+                    message: format!("finishing {}: {e}", path.display()),
+                });
             }
         }
+        self.bus.emit(Event::SenderDisconnected {
+            peer: cur.peer.to_string(),
+            reason: reason.to_string(),
+        });
         if let Some(tap) = self.tap.as_deref_mut() {
             tap.segment_finished(cur.number, &path, summary.as_ref());
             tap.connection_ended(cur.number, cur.peer, reason);
@@ -192,16 +220,30 @@ impl<'t> LiveRecorder<'t> {
             DemuxItem::Video(_) => self.stats.video_units += 1,
             DemuxItem::Audio(_) => self.stats.audio_frames += 1,
             DemuxItem::Discontinuity(d) => {
-                self.warn_limited(format!("{:?} on PID {:#x}", d.kind, d.pid))
+                let what = format!("{:?} on PID {:#x}", d.kind, d.pid);
+                self.bus.emit(Event::Warning {
+                    kind: WarningKind::Discontinuity,
+                    message: what.clone(),
+                });
+                self.warn_limited(what)
             }
             _ => {}
         }
         if let Err(e) = cur.recorder.push(item) {
             self.stats.write_errors += 1;
-            tracing::error!("{e}: the rest of this connection is not recorded");
+            let message = format!("{e}: the rest of this connection is not recorded");
+            tracing::error!("{message}");
+            self.bus.emit(Event::Warning {
+                kind: WarningKind::RecordingFailed,
+                message,
+            });
         }
         if !cur.started_logged && cur.recorder.is_started() {
             cur.started_logged = true;
+            self.bus.emit(Event::SegmentStarted {
+                segment: cur.number,
+                path: cur.recorder.path().display().to_string(),
+            });
             if let Some(tap) = self.tap.as_deref_mut() {
                 tap.segment_started(cur.number, cur.recorder.path());
             }

@@ -1,0 +1,184 @@
+//! The event vocabulary: one JSON object per event.
+
+use cht_frames::FrameEntry;
+use serde::Serialize;
+
+/// Something that happened, serialized as `{"event":"<kind>",...}`; see the
+/// crate documentation for every message with an example.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A sender connected (emitted by the recorder).
+    SenderConnected {
+        /// `IP:port` of the sender.
+        peer: String,
+    },
+    /// The sender went away (emitted by the recorder).
+    SenderDisconnected {
+        /// `IP:port` of the sender.
+        peer: String,
+        /// `closed`, `idle`, `shutdown`, `replaced` or `error: ...`.
+        reason: String,
+    },
+    /// A segment file was created: it holds the init segment and is
+    /// playable as it grows (emitted by the recorder).
+    SegmentStarted {
+        /// Its number.
+        segment: u32,
+        /// The file.
+        path: String,
+    },
+    /// A segment file is complete (emitted by the recorder; `--on-segment`
+    /// runs on this event).
+    SegmentFinished {
+        /// Its number.
+        segment: u32,
+        /// The file.
+        path: String,
+        /// Seconds of media.
+        duration: f64,
+        /// Video samples written.
+        video_samples: u64,
+        /// Audio samples written.
+        audio_samples: u64,
+        /// Bytes of the file.
+        bytes: u64,
+    },
+    /// A frame written to `frames/` (the `index.json` entry).
+    Frame {
+        /// The index entry, field for field.
+        #[serde(flatten)]
+        entry: FrameEntry,
+        /// From the packet's arrival to the index update, live only.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<f64>,
+    },
+    /// An audio chunk written to `audio/` (the `index.json` entry).
+    AudioChunk {
+        /// `chunk_0000`, ...
+        id: String,
+        /// Relative to the session directory.
+        path: String,
+        /// Seconds on the segment's clock.
+        start: f64,
+        /// Seconds.
+        duration: f64,
+        /// The segment it belongs to.
+        segment: u32,
+    },
+    /// The transcript of an audio chunk (the output of `--on-audio-chunk`).
+    Transcript {
+        /// The chunk's id.
+        id: String,
+        /// The transcript file, relative to the session directory.
+        path: String,
+        /// The chunk's file, relative to the session directory.
+        chunk: String,
+    },
+    /// Something went wrong or was skipped; cht goes on.
+    Warning {
+        /// What kind of problem.
+        kind: WarningKind,
+        /// What happened and, when the fix is the sender's, the fix.
+        message: String,
+    },
+    /// The live status, every 5 s: the `GET /status` object.
+    Stats(serde_json::Value),
+}
+
+/// What a [`Event::Warning`] is about, serialized in `snake_case`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// The input lost packets or its timeline jumped (per discontinuity).
+    Discontinuity,
+    /// Writing the segment failed: the rest of the connection is not recorded.
+    RecordingFailed,
+    /// The analysis fell behind the recording and skipped to a keyframe.
+    AnalysisLag,
+    /// Stopping promptly left media unanalysed (it is in the recording).
+    AnalysisBacklog,
+    /// The video cannot be decoded for scene frames (codec or format); the
+    /// recording is unaffected.
+    UnsupportedVideo,
+    /// The audio cannot be decoded into chunks; the recording is unaffected.
+    AudioUnsupported,
+    /// The picture size changed mid-segment; scene detection starts again.
+    ResolutionChange,
+    /// The video analysis failed on something (the next packet is tried).
+    VideoAnalysis,
+    /// The audio analysis failed on something (the next packet is tried).
+    AudioAnalysis,
+    /// A frame could not be written.
+    FrameWriteFailed,
+    /// A picture chosen for a frame did not decode again.
+    FrameLost,
+}
+
+impl WarningKind {
+    /// The kind as it appears in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningKind::Discontinuity => "discontinuity",
+            WarningKind::RecordingFailed => "recording_failed",
+            WarningKind::AnalysisLag => "analysis_lag",
+            WarningKind::AnalysisBacklog => "analysis_backlog",
+            WarningKind::UnsupportedVideo => "unsupported_video",
+            WarningKind::AudioUnsupported => "audio_unsupported",
+            WarningKind::ResolutionChange => "resolution_change",
+            WarningKind::VideoAnalysis => "video_analysis",
+            WarningKind::AudioAnalysis => "audio_analysis",
+            WarningKind::FrameWriteFailed => "frame_write_failed",
+            WarningKind::FrameLost => "frame_lost",
+        }
+    }
+}
+
+impl std::fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An event with the wall-clock time it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    /// Seconds since the Unix epoch.
+    pub time: f64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl EventRecord {
+    /// The record as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|e| format!("{{\"event\":\"warning\",\"message\":\"{e}\"}}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warning_kinds_serialize_as_their_names() {
+        for kind in [
+            WarningKind::Discontinuity,
+            WarningKind::RecordingFailed,
+            WarningKind::AnalysisLag,
+            WarningKind::AnalysisBacklog,
+            WarningKind::UnsupportedVideo,
+            WarningKind::AudioUnsupported,
+            WarningKind::ResolutionChange,
+            WarningKind::VideoAnalysis,
+            WarningKind::AudioAnalysis,
+            WarningKind::FrameWriteFailed,
+            WarningKind::FrameLost,
+        ] {
+            let json = serde_json::to_value(kind).expect("serializes");
+            assert_eq!(json, kind.as_str(), "{kind:?}");
+        }
+    }
+}
