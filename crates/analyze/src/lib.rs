@@ -1,12 +1,13 @@
 //! Analysis stages: H.264 → scene scoring → JPEG frames + `index.json`, and
 //! AAC → WAV chunks (+ transcripts), for a live recording or offline.
 //!
-//! Live, [`LiveAnalysis`] is the recorder's [`cht_record::ItemTap`]: it only
-//! queues items (never blocking the recorder; a full queue makes the video
-//! side skip to the next keyframe, counted and reported as lag) and two
-//! worker threads drive [`VideoAnalyzer`] and [`AudioAnalyzer`]. Offline,
+//! Live, [`LiveAnalysis`] is a stage of the live pipeline (a
+//! `cht_core::LiveStage`, a sibling of the recorder): it only queues items
+//! (never blocking the other stages; a full queue makes the video side skip
+//! to the next keyframe, counted and reported as lag) and two worker
+//! threads drive [`VideoAnalyzer`] and [`AudioAnalyzer`]. Offline,
 //! [`analyze`] reads a TS file, an MP4 file or a session and decodes GOPs in
-//! parallel. Both push what they produce into an [`EventBus`].
+//! parallel. Both push what they produce into a `cht_events::EventBus`.
 //!
 //! Not here: demuxing (cht-ts), recording (cht-record), the codecs and the
 //! scorer themselves (cht-h264, cht-audio, cht-scene), JPEG and index files
@@ -20,7 +21,7 @@ mod source;
 mod video;
 
 pub use audio::AudioAnalyzer;
-pub use live::{AnalysisOptions, LiveAnalysis, LiveControl, LiveStatus};
+pub use live::{AnalysisOptions, AnalysisStatus, LiveAnalysis, LiveControl};
 pub use offline::{analyze, scores, AnalyzeSummary, FrameScoreLine, OfflineOptions, Progress};
 pub use source::AnalyzeInput;
 pub use video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};

@@ -1,4 +1,5 @@
-//! Analysis beside a live recording, fed by the recorder's item tap.
+//! Analysis beside a live recording: a stage of the live pipeline, a
+//! sibling of the recorder fed by the same fan-out.
 
 use crate::audio::AudioAnalyzer;
 use crate::queue::WorkQueue;
@@ -6,22 +7,20 @@ use crate::video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
 use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{
-    AudioPacket, AudioParams, DecoderRegistry, DemuxItem, VideoPacket, VideoParams, CLOCK_HZ,
+    AudioPacket, AudioParams, Connection, DecoderRegistry, DemuxItem, LiveStage, VideoPacket,
+    VideoParams, CLOCK_HZ,
 };
-use cht_events::{Event, EventBus, WarningKind};
-use cht_fmp4::SegmentSummary;
+use cht_events::{EventBus, LiveStatus, StatusBoard, StatusCell, WarningKind};
 use cht_frames::{FrameEntry, FrameMeta, FrameStore};
-use cht_record::{ItemTap, LiveStats};
 use cht_scene::{Detector, ScreenOptions};
 use cht_session::Session;
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Audio held while waiting for the first keyframe, in 90 kHz ticks; past
 /// this with no video the segment is analysed as audio-only.
@@ -46,9 +45,9 @@ pub struct AnalysisOptions {
     /// Access units queued for decoding at most; beyond this the analysis
     /// skips to the next keyframe (the recording never waits).
     pub video_queue_bytes: usize,
+    /// Audio packets queued at most; beyond this a packet is lost (and
+    /// replaced by silence).
     pub audio_queue_bytes: usize,
-    /// Stats event interval.
-    pub stats_every: Duration,
 }
 
 impl Default for AnalysisOptions {
@@ -64,7 +63,6 @@ impl Default for AnalysisOptions {
             // lagging analysis skips to the next keyframe instead.
             video_queue_bytes: 8 << 20,
             audio_queue_bytes: 1 << 20,
-            stats_every: Duration::from_secs(5),
         }
     }
 }
@@ -84,27 +82,22 @@ enum AudioWork {
     End,
 }
 
-/// What `GET /status` and the stats event report.
+/// What the analysis reports in the live status (`GET /status`).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct LiveStatus {
-    pub session: String,
-    pub connected: bool,
-    pub peer: Option<String>,
-    /// The segment being recorded.
-    pub segment: Option<u32>,
-    pub segments_recorded: u64,
+pub struct AnalysisStatus {
+    /// `default` or `ffmpeg`.
     pub detector: String,
+    /// The scene threshold in force.
     pub threshold: f64,
     /// How long the last analysed access unit waited after arriving.
     pub analysis_lag_ms: f64,
+    /// The longest such wait so far.
     pub max_analysis_lag_ms: f64,
+    /// Compressed video waiting to be decoded.
     pub video_queue_bytes: usize,
-    pub bytes_in: u64,
-    pub bytes_written: u64,
-    /// Over the last stats interval.
-    pub input_kbps: f64,
-    pub input_fps: f64,
+    /// The video side's counters.
     pub video: VideoStats,
+    /// The audio side's counters.
     pub audio: AudioStats,
 }
 
@@ -112,7 +105,8 @@ struct Shared {
     sink: Arc<FrameSink>,
     latest: Arc<Mutex<Option<LatestPicture>>>,
     video_q: Arc<WorkQueue<VideoWork>>,
-    status: Mutex<LiveStatus>,
+    status: StatusCell<AnalysisStatus>,
+    board: StatusBoard,
     bus: EventBus,
 }
 
@@ -125,10 +119,12 @@ impl LiveControl {
         &self.0.bus
     }
 
+    /// The live status of every stage on the board the analysis was
+    /// started with (its own fields included).
     pub fn status(&self) -> LiveStatus {
-        let mut s = self.0.status.lock().map(|s| s.clone()).unwrap_or_default();
-        s.video_queue_bytes = self.0.video_q.queued_bytes();
-        s
+        let queued = self.0.video_q.queued_bytes();
+        self.update(|s| s.video_queue_bytes = queued);
+        self.0.board.snapshot()
     }
 
     /// Scene threshold for the frames still to come (0..=1).
@@ -138,9 +134,7 @@ impl LiveControl {
                 "threshold must be between 0 and 1, not {threshold}"
             ));
         }
-        if let Ok(mut s) = self.0.status.lock() {
-            s.threshold = threshold;
-        }
+        self.update(|s| s.threshold = threshold);
         self.0
             .video_q
             .push_control(VideoWork::SetThreshold(threshold));
@@ -172,15 +166,13 @@ impl LiveControl {
         Ok(self.0.sink.mark_sent(ids)?)
     }
 
-    fn update(&self, f: impl FnOnce(&mut LiveStatus)) {
-        if let Ok(mut s) = self.0.status.lock() {
-            f(&mut s);
-        }
+    fn update(&self, f: impl FnOnce(&mut AnalysisStatus)) {
+        self.0.status.update(f);
     }
 }
 
-/// Per-connection state of the tap.
-struct Connection {
+/// Per-connection state of the analysis.
+struct Stream {
     segment: u32,
     origin: Option<i64>,
     audio_params: Option<AudioParams>,
@@ -190,25 +182,27 @@ struct Connection {
     skipping: bool,
 }
 
-/// The recorder's [`ItemTap`]: queues work for the video and audio threads
-/// and turns recorder events into [`Event`]s.
+/// The analysis stage of the live pipeline: it only queues work for the
+/// video and audio threads (never blocking the other stages), which write
+/// frames and chunks and report them as events.
 pub struct LiveAnalysis {
     control: LiveControl,
     audio_q: Arc<WorkQueue<AudioWork>>,
     workers: Vec<JoinHandle<()>>,
-    conn: Option<Connection>,
-    stats_every: Duration,
-    last_stats: Instant,
-    last_totals: (u64, u64),
+    conn: Option<Stream>,
     /// Set when stopping promptly: pending transcriptions are cut short.
     abandon: Arc<AtomicBool>,
 }
 
 impl LiveAnalysis {
+    /// Starts the worker threads for `session`; frames, chunks and
+    /// warnings go to `bus`, the analysis' status onto `board` (which the
+    /// control API's [`LiveControl::status`] reads).
     pub fn start(
         session: &Session,
         opts: AnalysisOptions,
         bus: EventBus,
+        board: StatusBoard,
     ) -> Result<Self, AnalyzeError> {
         let store = FrameStore::open(session.frames_dir())?;
         let sink = FrameSink::spawn(store, bus.clone())?;
@@ -227,17 +221,18 @@ impl LiveAnalysis {
         let video_q = Arc::new(WorkQueue::new(opts.video_queue_bytes));
         let abandon = Arc::new(AtomicBool::new(false));
         let audio_q = Arc::new(WorkQueue::new(opts.audio_queue_bytes));
-        let status = LiveStatus {
-            session: session.id.to_string(),
+        let status = StatusCell::new(AnalysisStatus {
             detector: format!("{:?}", opts.detector).to_lowercase(),
             threshold: opts.threshold,
-            ..LiveStatus::default()
-        };
+            ..AnalysisStatus::default()
+        });
+        board.add(status.clone());
         let control = LiveControl(Arc::new(Shared {
             sink,
             latest: video.latest_picture(),
             video_q: video_q.clone(),
-            status: Mutex::new(status),
+            status,
+            board,
             bus: bus.clone(),
         }));
         let mut workers = vec![spawn("cht-video", {
@@ -264,9 +259,6 @@ impl LiveAnalysis {
             audio_q,
             workers,
             conn: None,
-            stats_every: opts.stats_every,
-            last_stats: Instant::now(),
-            last_totals: (0, 0),
             abandon,
         })
     }
@@ -368,34 +360,12 @@ impl LiveAnalysis {
             }
         }
     }
-
-    fn emit_stats(&mut self, totals: &LiveStats) {
-        let secs = self.last_stats.elapsed().as_secs_f64();
-        let (bytes, units) = (totals.bytes_in, totals.video_units);
-        self.control.update(|s| {
-            s.bytes_in = bytes;
-            s.bytes_written = totals.bytes_written;
-        });
-        if secs < self.stats_every.as_secs_f64() {
-            return;
-        }
-        let (last_bytes, last_units) = std::mem::replace(&mut self.last_totals, (bytes, units));
-        self.control.update(|s| {
-            s.input_kbps = (bytes - last_bytes) as f64 * 8.0 / 1000.0 / secs;
-            s.input_fps = (units - last_units) as f64 / secs;
-        });
-        self.last_stats = Instant::now();
-        let status = self.control.status();
-        self.control.0.bus.emit(Event::Stats(
-            serde_json::to_value(&status).unwrap_or_default(),
-        ));
-    }
 }
 
 /// The segment's clock starts at `origin`: tell both workers, and hand the
 /// audio held so far to the audio worker.
 fn start_streams(
-    conn: &mut Connection,
+    conn: &mut Stream,
     origin: i64,
     video_q: &WorkQueue<VideoWork>,
     audio_q: &WorkQueue<AudioWork>,
@@ -418,25 +388,20 @@ fn start_streams(
     }
 }
 
-impl ItemTap for LiveAnalysis {
-    fn connection_started(&mut self, segment: u32, peer: SocketAddr) {
+impl LiveStage for LiveAnalysis {
+    fn connection_started(&mut self, connection: &Connection) {
         self.end_connection();
-        self.conn = Some(Connection {
-            segment,
+        self.conn = Some(Stream {
+            segment: connection.segment,
             origin: None,
             audio_params: None,
             pending_audio: VecDeque::new(),
             skipped: 0,
             skipping: false,
         });
-        self.control.update(|s| {
-            s.connected = true;
-            s.peer = Some(peer.to_string());
-            s.segment = Some(segment);
-        });
     }
 
-    fn item(&mut self, _segment: u32, item: &DemuxItem) {
+    fn item(&mut self, item: &DemuxItem) {
         match item {
             DemuxItem::VideoParams(p) => self
                 .control
@@ -454,23 +419,13 @@ impl ItemTap for LiveAnalysis {
         }
     }
 
-    fn segment_finished(&mut self, _segment: u32, _path: &Path, summary: Option<&SegmentSummary>) {
-        if summary.is_some() {
-            self.control.update(|s| s.segments_recorded += 1);
-        }
-    }
-
-    fn connection_ended(&mut self, _segment: u32, _peer: SocketAddr, _reason: &str) {
+    fn connection_ended(&mut self, _connection: &Connection, _reason: &str) {
         self.end_connection();
-        self.control.update(|s| {
-            s.connected = false;
-            s.peer = None;
-            s.segment = None;
-        });
     }
 
-    fn tick(&mut self, totals: &LiveStats) {
-        self.emit_stats(totals);
+    fn tick(&mut self) {
+        let queued = self.control.0.video_q.queued_bytes();
+        self.control.update(|s| s.video_queue_bytes = queued);
     }
 }
 

@@ -10,7 +10,7 @@
 //!
 //! | method | path           | what                                              |
 //! |--------|----------------|---------------------------------------------------|
-//! | GET    | `/status`      | the [`cht_analyze::LiveStatus`] JSON              |
+//! | GET    | `/status`      | the [`cht_events::LiveStatus`] JSON               |
 //! | POST   | `/capture`     | writes the latest picture now (201), 409 if none  |
 //! | PUT    | `/threshold`   | `{"threshold": 0.2}` or `0.2`: scene threshold    |
 //! | GET    | `/frames`      | index entries; `?unsent=true` for unsent only     |
@@ -35,8 +35,8 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use cht_analyze::{AnalyzeError, LiveControl, LiveStatus};
-use cht_events::{EventRecord, Subscription};
+use cht_analyze::{AnalyzeError, LiveControl};
+use cht_events::{EventRecord, LiveStatus, Subscription};
 use cht_frames::FrameEntry;
 use futures_util::Stream;
 use serde::Deserialize;

@@ -8,6 +8,7 @@ mod control;
 mod guard;
 mod hooks;
 mod http;
+mod live;
 mod probe;
 mod record;
 mod sessions;

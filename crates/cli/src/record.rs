@@ -1,12 +1,13 @@
 //! `cht record` and `cht remux`.
 
 use crate::cli::{AudioFormatArg, DetectorArg, RecordArgs, Relay, RemuxArgs};
+use crate::live::{FanOut, InputStatus, RelayStage, StatusReporter};
 use anyhow::Context;
 use cht_analyze::{AnalysisOptions, LiveAnalysis};
 use cht_audio::{AudioFormat, AudioOptions};
-use cht_events::EventBus;
+use cht_events::{EventBus, StatusBoard};
 use cht_ingest::{IngestOptions, IngestServer, UdpRelay};
-use cht_record::{remux_file, LiveOptions, LiveRecorder, SegmentOptions};
+use cht_record::{remux_file, LiveRecorder, SegmentOptions};
 use cht_scene::Detector;
 use cht_session::SessionsDir;
 use std::net::SocketAddr;
@@ -14,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How often the live status is reported (a `stats` event, a log line).
+const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
     let dir = SessionsDir::new(&sessions_dir);
@@ -74,8 +78,21 @@ fn record_into(
             shutdown.clone(),
         )?);
     }
-    let mut analysis = LiveAnalysis::start(session, analysis_options(&args), bus.clone())
-        .context("cannot start the analysis")?;
+    let board = StatusBoard::new();
+    let input = InputStatus::on_board(session, &board);
+    let mut relay = relay.map(|r| RelayStage::new(r, &board));
+    let mut recorder = LiveRecorder::new(
+        session.clone(),
+        SegmentOptions {
+            fragment_ms: args.fragment_ms,
+            fsync: args.fsync,
+        },
+        bus.clone(),
+    );
+    board.add(recorder.status());
+    let mut analysis =
+        LiveAnalysis::start(session, analysis_options(&args), bus.clone(), board.clone())
+            .context("cannot start the analysis")?;
     let control = match args.control {
         Relay::To(control_addr) => Some(crate::control::serve(
             control_addr,
@@ -93,18 +110,24 @@ fn record_into(
     let demo = args
         .demo
         .then(|| spawn_demo(addr, args.demo_duration, stop.clone()));
-    let opts = LiveOptions {
-        segment: SegmentOptions {
-            fragment_ms: args.fragment_ms,
-            fsync: args.fsync,
-        },
-        stats_every: Some(Duration::from_secs(5)),
+    let recorder_status = recorder.status();
+    let mut reporter = StatusReporter::new(board.clone(), bus.clone(), STATUS_EVERY);
+    let result = {
+        // Siblings fed by one demuxer: relay, recorder, analysis, reporter.
+        let mut fan_out = FanOut::new(session.clone(), input);
+        if let Some(relay) = relay.as_mut() {
+            fan_out = fan_out.with_stage(relay);
+        }
+        let mut fan_out = fan_out
+            .with_stage(&mut recorder)
+            .with_stage(&mut analysis)
+            .with_stage(&mut reporter);
+        let result = server.run(&mut fan_out, &stop, args.once || args.demo);
+        fan_out.finish();
+        result
     };
-    let mut recorder =
-        LiveRecorder::new(session.clone(), opts, relay, bus.clone()).with_tap(&mut analysis);
-    let result = server.run(&mut recorder, &stop, args.once || args.demo);
-    let stats = recorder.stats().clone();
-    drop(recorder);
+    // The stages let go of the bus, so that its subscribers see it end.
+    drop((recorder, reporter, relay));
     analysis.finish(stop.load(Ordering::SeqCst) || shutdown.requested());
     if let Some(demo) = demo {
         stop.store(true, Ordering::SeqCst);
@@ -121,10 +144,10 @@ fn record_into(
         let _ = p.join();
     }
     result?;
-    if stats.segments > 0 {
+    let segments = recorder_status.get().segments_recorded;
+    if segments > 0 {
         eprintln!(
-            "cht: stopped; {} segment(s) in {}",
-            stats.segments,
+            "cht: stopped; {segments} segment(s) in {}",
             session.path.display()
         );
     }

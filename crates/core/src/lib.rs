@@ -19,6 +19,7 @@ mod item;
 mod packet;
 mod params;
 mod picture;
+mod stage;
 mod time;
 
 pub mod aac;
@@ -30,6 +31,7 @@ pub use item::{DemuxItem, Discontinuity, DiscontinuityKind};
 pub use packet::{AudioPacket, VideoPacket};
 pub use params::{AudioCodec, AudioParams, PacketFormat, VideoCodec, VideoParams};
 pub use picture::{ColourInfo, MatrixCoefficients, Picture};
+pub use stage::{Connection, LiveStage};
 pub use time::{PtsUnwrapper, PTS_WRAP};
 
 /// MPEG system clock for PTS/DTS: 90 kHz.

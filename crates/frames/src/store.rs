@@ -94,6 +94,8 @@ impl FrameStore {
         let dir = frames_dir.as_ref().to_owned();
         fs::create_dir_all(&dir).map_err(FramesError::io(&dir))?;
         let index = JsonIndex::load(dir.join(INDEX_FILE))?.with_fsync(options.fsync);
+        // Readers (the agent) may poll the index before the first frame.
+        index.create_if_missing()?;
         let in_index = index.entries().iter().filter_map(FrameEntry::number);
         let next_number = FRAMES.next(&dir, in_index.collect::<Vec<_>>())?;
         let path_prefix = dir

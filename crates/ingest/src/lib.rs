@@ -3,13 +3,15 @@
 //! [`IngestServer`] listens on one address, serves one sender at a time and
 //! drives a caller-supplied [`IngestSink`]: it pushes every byte received, in
 //! order, plus connection events. It does not parse TS: that is `cht-ts`'s job,
-//! done by the sink. It only judges the first bytes of each connection
-//! ([`sniff`]): what is not MPEG-TS (an HTTP request a web page sent, an RTMP
-//! or TLS client) is closed before the sink sees a byte. Progress for the
-//! idle timeout is counted by the sink, in complete media units
-//! ([`IngestSink::progress`]), so trickled bytes do not keep a sender alive. [`UdpRelay`] forwards raw bytes as 1316-byte datagrams
-//! (7 TS packets) to a local player; it never blocks, so a missing or slow
-//! player cannot slow the recording.
+//! done by the sink (the CLI's fan-out). It only judges the first bytes of
+//! each connection ([`sniff`]): what is not MPEG-TS (an HTTP request a web
+//! page sent, an RTMP or TLS client) is closed before the sink sees a byte.
+//! Progress for the idle timeout is counted by the sink, in complete media
+//! units ([`IngestSink::progress`]), so trickled bytes do not keep a sender
+//! alive. [`UdpRelay`] forwards raw bytes as 1316-byte datagrams (7 TS
+//! packets) to a local player, as a `cht_core::LiveStage` beside the
+//! recorder and the analysis; it never blocks, so a missing or slow player
+//! cannot slow the recording.
 
 pub mod limits;
 mod relay;

@@ -8,15 +8,20 @@ use std::net::{SocketAddr, UdpSocket};
 /// 7 TS packets: the datagram size players and ffmpeg use for TS over UDP.
 pub const RELAY_DATAGRAM: usize = 7 * 188;
 
+/// What the relay sent and dropped.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct RelayStats {
+    /// Datagrams sent.
     pub datagrams: u64,
+    /// Bytes sent.
     pub bytes: u64,
     /// Datagrams the kernel would not take at once (no player, full buffer).
     pub dropped: u64,
 }
 
-/// Forwards bytes as whole datagrams; never blocks and never fails the caller.
+/// Forwards bytes as whole datagrams; never blocks and never fails the
+/// caller. A stage of the live pipeline: it takes the bytes as received
+/// and sends what is left when the connection ends.
 pub struct UdpRelay {
     socket: UdpSocket,
     target: SocketAddr,
@@ -25,6 +30,7 @@ pub struct UdpRelay {
 }
 
 impl UdpRelay {
+    /// A relay to `target` from an ephemeral local port.
     pub fn new(target: SocketAddr) -> Result<Self, IngestError> {
         let bind: SocketAddr = if target.is_ipv4() {
             "0.0.0.0:0"
@@ -47,10 +53,12 @@ impl UdpRelay {
         })
     }
 
+    /// Where the datagrams go.
     pub fn target(&self) -> SocketAddr {
         self.target
     }
 
+    /// What was sent and dropped so far.
     pub fn stats(&self) -> RelayStats {
         self.stats
     }
@@ -96,6 +104,16 @@ impl UdpRelay {
             }
         }
         self.pending.clear();
+    }
+}
+
+impl cht_core::LiveStage for UdpRelay {
+    fn data(&mut self, bytes: &[u8]) {
+        self.send(bytes);
+    }
+
+    fn connection_ended(&mut self, _connection: &cht_core::Connection, _reason: &str) {
+        self.flush();
     }
 }
 

@@ -49,6 +49,39 @@ pub struct SegmentStats {
     pub dropped_after_error: u64,
 }
 
+impl std::fmt::Display for SegmentStats {
+    /// The counters that are not zero, in words ("nothing dropped" when
+    /// all are).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = [
+            (
+                self.dropped_before_keyframe,
+                "video packets before the first keyframe dropped",
+            ),
+            (self.dropped_early_audio, "early audio frames dropped"),
+            (
+                self.dropped_mismatched,
+                "packets in another configuration dropped",
+            ),
+            (
+                self.video_config_changes,
+                "video parameter changes kept in band",
+            ),
+            (self.dropped_after_error, "packets lost after a write error"),
+        ];
+        let said: Vec<String> = parts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        if said.is_empty() {
+            f.write_str("nothing dropped")
+        } else {
+            f.write_str(&said.join(", "))
+        }
+    }
+}
+
 /// Pushes items in arrival order into `recording_NNN.mp4`; the file is
 /// created only once there is something playable to put in it.
 pub struct SegmentRecorder {

@@ -55,6 +55,15 @@ impl<T: Serialize + DeserializeOwned> JsonIndex<T> {
         self
     }
 
+    /// Writes the (empty) index if there is no file yet, so that readers
+    /// polling it find an array from the start instead of no file.
+    pub fn create_if_missing(&self) -> Result<(), SessionError> {
+        if self.path.exists() {
+            return Ok(());
+        }
+        self.save()
+    }
+
     /// Where the index lives.
     pub fn path(&self) -> &Path {
         &self.path
@@ -139,6 +148,20 @@ mod tests {
         assert_eq!(
             JsonIndex::<Value>::load(&path)
                 .expect("again")
+                .entries()
+                .len(),
+            1
+        );
+        let fresh = JsonIndex::<Value>::load(dir.path().join("other.json")).expect("empty");
+        fresh.create_if_missing().expect("create");
+        assert_eq!(
+            fs::read_to_string(fresh.path()).expect("written"),
+            "[\n\n]\n"
+        );
+        reloaded.create_if_missing().expect("already there");
+        assert_eq!(
+            JsonIndex::<Value>::load(&path)
+                .expect("kept")
                 .entries()
                 .len(),
             1

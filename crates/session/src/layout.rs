@@ -137,18 +137,30 @@ impl Layout {
         Ok(())
     }
 
-    /// Removes the session directory if no file was ever written in it
-    /// (only the empty subdirectories): a session nothing came of leaves
-    /// no trace. True when it was removed.
+    /// Removes the session directory if nothing was ever recorded in it
+    /// (only the subdirectories and empty indexes): a session nothing came
+    /// of leaves no trace. True when it was removed.
     pub fn remove_if_empty(&self) -> bool {
-        fn has_files(dir: &Path) -> bool {
+        fn is_empty_index(path: &Path) -> bool {
+            path.file_name().is_some_and(|n| n == INDEX_FILE)
+                && fs::read(path).is_ok_and(|bytes| {
+                    serde_json::from_slice::<Vec<serde_json::Value>>(&bytes)
+                        .is_ok_and(|v| v.is_empty())
+                })
+        }
+        fn has_content(dir: &Path) -> bool {
             fs::read_dir(dir).map_or(true, |entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .any(|e| !e.path().is_dir() || has_files(&e.path()))
+                entries.filter_map(|e| e.ok()).any(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        has_content(&path)
+                    } else {
+                        !is_empty_index(&path)
+                    }
+                })
             })
         }
-        !has_files(&self.root) && fs::remove_dir_all(&self.root).is_ok()
+        !has_content(&self.root) && fs::remove_dir_all(&self.root).is_ok()
     }
 }
 
@@ -200,6 +212,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let empty = Layout::new(tmp.path().join("empty"));
         empty.ensure().expect("layout");
+        fs::write(Layout::index_of(&empty.frames_dir()), b"[\n\n]\n").expect("index");
         assert!(empty.remove_if_empty());
         assert!(!empty.root().exists());
         let used = Layout::new(tmp.path().join("used"));
@@ -207,5 +220,10 @@ mod tests {
         fs::write(used.frames_dir().join("F0001.jpg"), b"x").expect("write");
         assert!(!used.remove_if_empty());
         assert!(used.root().exists());
+        let indexed = Layout::new(tmp.path().join("indexed"));
+        indexed.ensure().expect("layout");
+        let entry = br#"[{"id":"F0001"}]"#;
+        fs::write(Layout::index_of(&indexed.frames_dir()), entry).expect("index");
+        assert!(!indexed.remove_if_empty());
     }
 }

@@ -1,0 +1,38 @@
+//! The stages of the live pipeline as the fan-out drives them: socket →
+//! demux → {relay, recorder, analysis, ...}, siblings that each get every
+//! byte and every item, and none of which knows the others.
+
+use std::net::SocketAddr;
+
+use crate::item::DemuxItem;
+
+/// One sender's connection, recorded as one segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// The segment it is recorded into (`recording_NNN.mp4`), also the
+    /// `segment` of its frames and audio chunks.
+    pub segment: u32,
+    /// The sender.
+    pub peer: SocketAddr,
+}
+
+/// A stage of the live pipeline. The fan-out calls, per connection:
+/// `connection_started`, then for each read from the socket `data` (the
+/// bytes as received) followed by `item` for every item the demuxer made of
+/// them, then `connection_ended`; and `tick` at least every 100 ms.
+///
+/// Every method has a no-op default: a stage implements what it uses. A
+/// stage must not block: every other stage, and the socket, wait for it.
+pub trait LiveStage {
+    /// A sender connected.
+    fn connection_started(&mut self, _connection: &Connection) {}
+    /// Bytes as read from the socket, split anywhere (the relay's input).
+    fn data(&mut self, _bytes: &[u8]) {}
+    /// One demuxed item, in arrival order.
+    fn item(&mut self, _item: &DemuxItem) {}
+    /// The connection ended (`closed`, `idle`, `shutdown`, `replaced`,
+    /// `error: ...`); the demuxer's last items came before.
+    fn connection_ended(&mut self, _connection: &Connection, _reason: &str) {}
+    /// Housekeeping, with or without data.
+    fn tick(&mut self) {}
+}
