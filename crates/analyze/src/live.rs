@@ -7,26 +7,19 @@ use crate::video::{FrameSink, LatestPicture, VideoAnalyzer, VideoStats};
 use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{
-    AudioPacket, AudioParams, Connection, DecoderRegistry, DemuxItem, LiveStage, VideoPacket,
-    VideoParams, CLOCK_HZ,
+    AudioPacket, AudioParams, Connection, DecoderRegistry, DemuxItem, Gated, LiveStage,
+    SegmentGate, SegmentStart, VideoPacket, VideoParams,
 };
 use cht_events::{EventBus, LiveStatus, StatusBoard, StatusCell, WarningKind};
 use cht_frames::{FrameEntry, FrameMeta, FrameStore};
 use cht_scene::{Detector, ScreenOptions};
 use cht_session::Session;
 use serde::Serialize;
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
-
-/// Audio held while waiting for the first keyframe, in 90 kHz ticks; past
-/// this with no video the segment is analysed as audio-only.
-const AUDIO_WITHOUT_VIDEO: i64 = 2 * CLOCK_HZ as i64;
-/// Audio this far before the first keyframe is not analysed (nor recorded).
-const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
 
 #[derive(Debug, Clone)]
 pub struct AnalysisOptions {
@@ -171,15 +164,31 @@ impl LiveControl {
     }
 }
 
-/// Per-connection state of the analysis.
+/// Per-connection state of the analysis: the gate that starts the
+/// segment, and what follows it.
 struct Stream {
+    gate: SegmentGate,
+    state: StreamState,
+}
+
+/// A segment's analysis after the gate.
+struct StreamState {
     segment: u32,
-    origin: Option<i64>,
+    /// The segment's tracks, once it started.
+    video: bool,
+    audio: bool,
+    started: bool,
     audio_params: Option<AudioParams>,
-    pending_audio: VecDeque<(AudioParams, AudioPacket)>,
     /// Access units dropped since the queue was last full.
     skipped: u64,
     skipping: bool,
+}
+
+/// Where a segment's work goes.
+struct Queues<'a> {
+    video: &'a WorkQueue<VideoWork>,
+    audio: &'a WorkQueue<AudioWork>,
+    bus: &'a EventBus,
 }
 
 /// The analysis stage of the live pipeline: it only queues work for the
@@ -292,99 +301,92 @@ impl LiveAnalysis {
         let _ = self.control.0.sink.entries(); // waits for queued JPEGs
     }
 
+    /// Ends the segment: what the gate still holds starts it if it is
+    /// playable, then both workers finish it.
     fn end_connection(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            if conn.origin.is_some() {
-                self.control.0.video_q.push_control(VideoWork::End);
-                self.audio_q.push_control(AudioWork::End);
-            }
-        }
-    }
-
-    fn on_video(&mut self, au: &VideoPacket) {
-        let Some(conn) = self.conn.as_mut() else {
+        let Some(mut conn) = self.conn.take() else {
             return;
         };
-        if conn.origin.is_none() {
-            if !au.keyframe {
-                return;
-            }
-            start_streams(conn, au.pts, &self.control.0.video_q, &self.audio_q, true);
-        } else if conn.skipping && !au.keyframe {
-            conn.skipped += 1;
-            return;
-        }
-        let q = &self.control.0.video_q;
-        if q.try_push(VideoWork::Unit(au.clone(), Instant::now()), au.data.len()) {
-            if conn.skipping {
-                conn.skipping = false;
-                q.push_control(VideoWork::Gap(conn.skipped));
-                self.control.0.bus.warn(
-                    WarningKind::AnalysisLag,
-                    format!(
-                        "analysis fell behind: skipped {} access units to the next keyframe",
-                        conn.skipped
-                    ),
-                );
-                conn.skipped = 0;
-            }
-        } else {
-            conn.skipping = true;
-            conn.skipped += 1;
-        }
-    }
-
-    fn on_audio(&mut self, frame: &AudioPacket) {
-        let Some(conn) = self.conn.as_mut() else {
-            return;
+        let queues = Queues {
+            video: &self.control.0.video_q,
+            audio: &self.audio_q,
+            bus: &self.control.0.bus,
         };
-        let Some(params) = conn.audio_params.clone() else {
-            return;
-        };
-        match conn.origin {
-            Some(origin) if frame.pts >= origin - AUDIO_LEAD => {
-                // A full queue loses this frame; the pipeline fills the PTS
-                // gap with silence, so the timeline stays aligned.
-                self.audio_q
-                    .try_push(AudioWork::Frame(params, frame.clone()), frame.data.len());
-            }
-            Some(_) => {}
-            None => {
-                conn.pending_audio.push_back((params, frame.clone()));
-                let first = conn.pending_audio.front().map_or(frame.pts, |(_, f)| f.pts);
-                let span = frame.pts - first;
-                if span > AUDIO_WITHOUT_VIDEO {
-                    let origin = first;
-                    start_streams(conn, origin, &self.control.0.video_q, &self.audio_q, false);
-                }
-            }
+        let state = &mut conn.state;
+        conn.gate.finish(&mut |gated| state.take(gated, &queues));
+        if state.started {
+            queues.video.push_control(VideoWork::End);
+            queues.audio.push_control(AudioWork::End);
         }
     }
 }
 
-/// The segment's clock starts at `origin`: tell both workers, and hand the
-/// audio held so far to the audio worker.
-fn start_streams(
-    conn: &mut Stream,
-    origin: i64,
-    video_q: &WorkQueue<VideoWork>,
-    audio_q: &WorkQueue<AudioWork>,
-    with_video: bool,
-) {
-    conn.origin = Some(origin);
-    video_q.push_control(VideoWork::Start {
-        segment: conn.segment,
-        origin,
-    });
-    audio_q.push_control(AudioWork::Start {
-        segment: conn.segment,
-        origin,
-    });
-    for (params, f) in conn.pending_audio.drain(..) {
-        if !with_video || f.pts >= origin - AUDIO_LEAD {
-            let len = f.data.len();
-            audio_q.try_push(AudioWork::Frame(params, f), len);
+impl StreamState {
+    fn take(&mut self, gated: Gated<'_>, q: &Queues<'_>) {
+        match gated {
+            Gated::Start(start) => self.start(start, q),
+            Gated::Item(DemuxItem::VideoParams(p)) if self.video => {
+                q.video.push_control(VideoWork::Params(p.clone()))
+            }
+            Gated::Item(DemuxItem::AudioParams(p)) => self.audio_params = Some(p.clone()),
+            Gated::Item(DemuxItem::Video(au)) if self.video => self.on_video(au, q),
+            Gated::Item(DemuxItem::Audio(f)) if self.audio => self.on_audio(f, q),
+            Gated::Item(_) => {}
         }
+    }
+
+    /// The segment's clock starts: tell both workers, with the tracks'
+    /// parameters. A track the segment does not have is not analysed (the
+    /// recording does not hold it either).
+    fn start(&mut self, start: &SegmentStart, q: &Queues<'_>) {
+        self.started = true;
+        self.video = start.video.is_some();
+        self.audio = start.audio.is_some();
+        self.audio_params = start.audio.clone();
+        let (segment, origin) = (self.segment, start.origin);
+        if let Some(params) = &start.video {
+            q.video.push_control(VideoWork::Params(params.clone()));
+            q.video.push_control(VideoWork::Start { segment, origin });
+        }
+        if self.audio {
+            q.audio.push_control(AudioWork::Start { segment, origin });
+        }
+    }
+
+    fn on_video(&mut self, au: &VideoPacket, q: &Queues<'_>) {
+        if self.skipping && !au.keyframe {
+            self.skipped += 1;
+            return;
+        }
+        if q.video
+            .try_push(VideoWork::Unit(au.clone(), Instant::now()), au.data.len())
+        {
+            if self.skipping {
+                self.skipping = false;
+                q.video.push_control(VideoWork::Gap(self.skipped));
+                q.bus.warn(
+                    WarningKind::AnalysisLag,
+                    format!(
+                        "analysis fell behind: skipped {} access units to the next keyframe",
+                        self.skipped
+                    ),
+                );
+                self.skipped = 0;
+            }
+        } else {
+            self.skipping = true;
+            self.skipped += 1;
+        }
+    }
+
+    fn on_audio(&mut self, frame: &AudioPacket, q: &Queues<'_>) {
+        let Some(params) = self.audio_params.clone() else {
+            return;
+        };
+        // A full queue loses this frame; the pipeline fills the PTS gap
+        // with silence, so the timeline stays aligned.
+        q.audio
+            .try_push(AudioWork::Frame(params, frame.clone()), frame.data.len());
     }
 }
 
@@ -392,31 +394,31 @@ impl LiveStage for LiveAnalysis {
     fn connection_started(&mut self, connection: &Connection) {
         self.end_connection();
         self.conn = Some(Stream {
-            segment: connection.segment,
-            origin: None,
-            audio_params: None,
-            pending_audio: VecDeque::new(),
-            skipped: 0,
-            skipping: false,
+            gate: SegmentGate::new(),
+            state: StreamState {
+                segment: connection.segment,
+                video: false,
+                audio: false,
+                started: false,
+                audio_params: None,
+                skipped: 0,
+                skipping: false,
+            },
         });
     }
 
     fn item(&mut self, item: &DemuxItem) {
-        match item {
-            DemuxItem::VideoParams(p) => self
-                .control
-                .0
-                .video_q
-                .push_control(VideoWork::Params(p.clone())),
-            DemuxItem::AudioParams(p) => {
-                if let Some(conn) = self.conn.as_mut() {
-                    conn.audio_params = Some(p.clone());
-                }
-            }
-            DemuxItem::Video(au) => self.on_video(au),
-            DemuxItem::Audio(f) => self.on_audio(f),
-            DemuxItem::Discontinuity(_) => {}
-        }
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        let queues = Queues {
+            video: &self.control.0.video_q,
+            audio: &self.audio_q,
+            bus: &self.control.0.bus,
+        };
+        let state = &mut conn.state;
+        conn.gate
+            .push(item, &mut |gated| state.take(gated, &queues));
     }
 
     fn connection_ended(&mut self, _connection: &Connection, _reason: &str) {

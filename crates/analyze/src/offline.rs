@@ -14,8 +14,8 @@ use crate::source::{self, AnalyzeInput};
 use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{
-    AudioPacket, AudioParams, DecodeStats, DecoderError, DecoderRegistry, DemuxItem, Picture,
-    VideoPacket, VideoParams, CLOCK_HZ,
+    AudioPacket, AudioParams, DecodeStats, DecoderError, DecoderRegistry, DemuxItem, Gated,
+    Picture, SegmentGate, SegmentStart, VideoPacket, VideoParams, CLOCK_HZ,
 };
 use cht_events::{Event, EventBus, WarningKind};
 use cht_frames::{FrameKind, FrameMeta, FrameStore};
@@ -30,8 +30,6 @@ use std::collections::VecDeque;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
-/// Audio before the first keyframe by more than this is not analysed.
-const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
 /// GOPs being decoded or waiting to be concluded, per thread.
 const GOPS_IN_FLIGHT_PER_THREAD: usize = 3;
 /// Compressed video in flight at most.
@@ -195,7 +193,11 @@ struct Run {
     gop: Gop,
     in_flight: VecDeque<InFlight>,
     in_flight_bytes: usize,
-    pending_audio: Vec<(AudioParams, AudioPacket)>,
+    /// Decides when each segment starts, and its clock.
+    gate: SegmentGate,
+    /// The tracks of the segment, once it started.
+    has_video: bool,
+    has_audio: bool,
 }
 
 impl Run {
@@ -252,7 +254,9 @@ impl Run {
             },
             in_flight: VecDeque::new(),
             in_flight_bytes: 0,
-            pending_audio: Vec::new(),
+            gate: SegmentGate::new(),
+            has_video: false,
+            has_audio: false,
         })
     }
 
@@ -269,13 +273,7 @@ impl Run {
             let mut items = source::open(&path, is_mp4)?;
             let mut last_report = 0;
             while let Some(item) = items.next() {
-                match item? {
-                    DemuxItem::VideoParams(p) => self.video_params = Some(p),
-                    DemuxItem::AudioParams(p) => self.audio_params = Some(p),
-                    DemuxItem::Video(au) => self.on_video(au, on_frame)?,
-                    DemuxItem::Audio(f) => self.on_audio(f)?,
-                    DemuxItem::Discontinuity(_) => {}
-                }
+                self.on_item(&item?, on_frame)?;
                 let read = items.bytes_read();
                 if read - last_report > (1 << 20) {
                     last_report = read;
@@ -302,11 +300,13 @@ impl Run {
         self.summary.segments += 1;
         self.segment = segment;
         self.origin = None;
+        self.gate = SegmentGate::new();
+        self.has_video = false;
+        self.has_audio = false;
         self.wrote_first = false;
         self.prev_last = None;
         self.video_params = None;
         self.audio_params = None;
-        self.pending_audio.clear();
         self.detector.reset();
         self.recent.clear();
         self.prev_frame = None;
@@ -317,21 +317,81 @@ impl Run {
         &mut self,
         on_frame: &mut dyn FnMut(&FrameScoreLine),
     ) -> Result<(), AnalyzeError> {
+        // What the gate still holds starts the segment if it is playable.
+        let mut gate = std::mem::take(&mut self.gate);
+        let mut result = Ok(());
+        gate.finish(&mut |gated| {
+            if result.is_ok() {
+                result = self.take(gated, on_frame);
+            }
+        });
+        self.gate = gate;
+        result?;
         self.close_gop(on_frame)?;
         while !self.in_flight.is_empty() {
             self.conclude_oldest(on_frame)?;
         }
         self.finish_screen()?;
-        if self.origin.is_none() {
-            // Audio only: the clock starts at the first audio frame.
-            if let Some(first) = self.pending_audio.first().map(|(_, f)| f.pts) {
-                self.start_audio(first)?;
-            }
-        }
         if let Some(audio) = self.audio.as_mut() {
             audio.finish_segment()?;
         }
         Ok(())
+    }
+
+    /// One item of the segment, through the segment gate.
+    fn on_item(
+        &mut self,
+        item: &DemuxItem,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
+        let mut gate = std::mem::take(&mut self.gate);
+        let mut result = Ok(());
+        gate.push(item, &mut |gated| {
+            if result.is_ok() {
+                result = self.take(gated, on_frame);
+            }
+        });
+        self.gate = gate;
+        result
+    }
+
+    /// What the gate hands on: the start, then the segment's items. A track
+    /// the segment does not have is not analysed (a recording of the same
+    /// input would not hold it).
+    fn take(
+        &mut self,
+        gated: Gated<'_>,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
+        match gated {
+            Gated::Start(start) => self.start(start),
+            Gated::Item(DemuxItem::VideoParams(p)) => {
+                self.video_params = Some(p.clone());
+                Ok(())
+            }
+            Gated::Item(DemuxItem::AudioParams(p)) => {
+                self.audio_params = Some(p.clone());
+                Ok(())
+            }
+            Gated::Item(DemuxItem::Video(au)) if self.has_video => {
+                self.on_video(au.clone(), on_frame)
+            }
+            Gated::Item(DemuxItem::Audio(f)) if self.has_audio => self.on_audio(f),
+            Gated::Item(_) => Ok(()),
+        }
+    }
+
+    /// The segment's clock starts at the gate's origin.
+    fn start(&mut self, start: &SegmentStart) -> Result<(), AnalyzeError> {
+        self.origin = Some(start.origin);
+        self.has_video = start.video.is_some();
+        self.has_audio = start.audio.is_some();
+        self.video_params = start.video.clone();
+        self.audio_params = start.audio.clone();
+        match self.audio.as_mut() {
+            Some(audio) if self.has_audio => audio.start_segment(self.segment, start.origin),
+            _ => Ok(()),
+        }
     }
 
     fn on_video(
@@ -339,12 +399,6 @@ impl Run {
         au: VideoPacket,
         on_frame: &mut dyn FnMut(&FrameScoreLine),
     ) -> Result<(), AnalyzeError> {
-        if self.origin.is_none() {
-            if !au.keyframe {
-                return Ok(());
-            }
-            self.start_audio(au.pts)?;
-        }
         if au.keyframe {
             self.close_gop(on_frame)?;
         }
@@ -355,34 +409,11 @@ impl Run {
         Ok(())
     }
 
-    fn on_audio(&mut self, frame: AudioPacket) -> Result<(), AnalyzeError> {
-        let Some(params) = &self.audio_params else {
-            return Ok(());
-        };
-        match (self.origin, self.audio.as_mut()) {
-            (_, None) => Ok(()),
-            (None, Some(_)) => {
-                self.pending_audio.push((params.clone(), frame));
-                Ok(())
-            }
-            (Some(origin), Some(audio)) if frame.pts >= origin - AUDIO_LEAD => {
-                audio.push(params, &frame)
-            }
+    fn on_audio(&mut self, frame: &AudioPacket) -> Result<(), AnalyzeError> {
+        match (&self.audio_params, self.audio.as_mut()) {
+            (Some(params), Some(audio)) => audio.push(params, frame),
             _ => Ok(()),
         }
-    }
-
-    fn start_audio(&mut self, origin: i64) -> Result<(), AnalyzeError> {
-        self.origin = Some(origin);
-        if let Some(audio) = self.audio.as_mut() {
-            audio.start_segment(self.segment, origin)?;
-            for (params, f) in std::mem::take(&mut self.pending_audio) {
-                if f.pts >= origin - AUDIO_LEAD {
-                    audio.push(&params, &f)?;
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Hands the GOP just completed to the pool (or, with one thread,

@@ -15,6 +15,7 @@
 
 mod bits;
 mod decoder;
+mod gate;
 mod item;
 mod packet;
 mod params;
@@ -27,6 +28,10 @@ pub mod h264;
 
 pub use bits::BitReader;
 pub use decoder::{DecodeStats, DecoderError, DecoderRegistry, VideoDecoder, VideoDecoderFactory};
+pub use gate::{
+    GateStats, Gated, SegmentGate, SegmentStart, AUDIO_LEAD, AUDIO_WAIT, MAX_PENDING_BYTES,
+    VIDEO_WAIT,
+};
 pub use item::{DemuxItem, Discontinuity, DiscontinuityKind};
 pub use packet::{AudioPacket, VideoPacket};
 pub use params::{AudioCodec, AudioParams, PacketFormat, VideoCodec, VideoParams};

@@ -1,22 +1,13 @@
 //! One fMP4 segment fed from demuxed items.
 
 use crate::RecordError;
-use cht_core::{AudioParams, DemuxItem, VideoParams, CLOCK_HZ};
+use cht_core::{AudioParams, DemuxItem, Gated, SegmentGate, SegmentStart, VideoParams};
 use cht_fmp4::{FragmentOptions, FragmentWriter, SegmentSummary};
 use serde::Serialize;
-use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// Without audio after this much video, the segment starts video-only.
-const AUDIO_WAIT: i64 = CLOCK_HZ as i64;
-/// Without video after this much audio, the segment starts audio-only.
-const VIDEO_WAIT: i64 = 2 * CLOCK_HZ as i64;
-/// Audio this far before the first keyframe belongs to no picture: dropped.
-const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
-/// Bound on what is held while waiting for a segment to start.
-const MAX_PENDING_BYTES: usize = 64 << 20;
-
+/// How a segment is written.
 #[derive(Debug, Clone, Copy)]
 pub struct SegmentOptions {
     /// Longest fragment: the most a crash can lose.
@@ -83,109 +74,113 @@ impl std::fmt::Display for SegmentStats {
 }
 
 /// Pushes items in arrival order into `recording_NNN.mp4`; the file is
-/// created only once there is something playable to put in it.
+/// created only once there is something playable to put in it: the
+/// [`SegmentGate`] decides when the segment starts and with which tracks.
 pub struct SegmentRecorder {
+    gate: SegmentGate,
+    out: SegmentFile,
+}
+
+/// The file side of a segment: everything after the gate.
+struct SegmentFile {
     path: PathBuf,
     opts: SegmentOptions,
+    /// The video parameters in force (changes are counted and kept in band).
     video: Option<VideoParams>,
-    /// The audio parameters of the segment: the first announced.
+    /// The audio parameters of the segment's track.
     audio: Option<AudioParams>,
     /// The audio parameters the packets being written belong to.
     latest_audio: Option<AudioParams>,
-    pending: VecDeque<DemuxItem>,
-    pending_bytes: usize,
-    /// Packets among the pending items (the rest are parameters).
-    pending_packets: usize,
-    first_key: Option<(i64, i64)>,
     writer: Option<FragmentWriter<File>>,
     /// Tracks of the file, fixed when it starts.
-    tracks: (bool, bool),
+    has_video: bool,
+    has_audio: bool,
     failed: bool,
     stats: SegmentStats,
 }
 
 impl SegmentRecorder {
+    /// A segment to be written at `path`.
     pub fn new(path: impl Into<PathBuf>, opts: SegmentOptions) -> Self {
         SegmentRecorder {
-            path: path.into(),
-            opts,
-            video: None,
-            audio: None,
-            latest_audio: None,
-            pending: VecDeque::new(),
-            pending_bytes: 0,
-            pending_packets: 0,
-            first_key: None,
-            writer: None,
-            tracks: (false, false),
-            failed: false,
-            stats: SegmentStats::default(),
+            gate: SegmentGate::new(),
+            out: SegmentFile {
+                path: path.into(),
+                opts,
+                video: None,
+                audio: None,
+                latest_audio: None,
+                writer: None,
+                has_video: false,
+                has_audio: false,
+                failed: false,
+                stats: SegmentStats::default(),
+            },
         }
     }
 
+    /// Where the segment is written.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.out.path
     }
 
     /// The file exists and holds at least the init segment.
     pub fn is_started(&self) -> bool {
-        self.writer.is_some()
+        self.out.writer.is_some()
     }
 
-    pub fn stats(&self) -> &SegmentStats {
-        &self.stats
+    /// What happened to the items so far.
+    pub fn stats(&self) -> SegmentStats {
+        let gate = self.gate.stats();
+        SegmentStats {
+            dropped_before_keyframe: gate.dropped_before_keyframe,
+            dropped_early_audio: gate.dropped_early_audio,
+            ..self.out.stats.clone()
+        }
     }
 
+    /// What the file holds so far.
     pub fn summary(&self) -> Option<SegmentSummary> {
-        self.writer.as_ref().map(|w| w.summary())
+        self.out.writer.as_ref().map(|w| w.summary())
     }
 
+    /// Takes the next item. `Err` when the file cannot be written; the rest
+    /// of the segment is then counted as lost.
     pub fn push(&mut self, item: &DemuxItem) -> Result<(), RecordError> {
-        if self.failed {
-            self.stats.dropped_after_error +=
-                matches!(item, DemuxItem::Video(_) | DemuxItem::Audio(_)) as u64;
+        if self.out.failed {
+            self.out.stats.dropped_after_error += u64::from(is_packet(item));
             return Ok(());
         }
-        match item {
-            DemuxItem::VideoParams(cfg) => self.on_video_config(cfg),
-            DemuxItem::AudioParams(cfg) => {
-                if self.audio.is_none() {
-                    self.audio = Some(cfg.clone());
-                }
-                // Applied in order with the packets (held ones included).
-                if self.writer.is_none() {
-                    self.hold(item.clone());
-                } else {
-                    self.latest_audio = Some(cfg.clone());
-                }
+        let out = &mut self.out;
+        let mut result = Ok(());
+        self.gate.push(item, &mut |gated| {
+            if result.is_ok() {
+                result = out.take(gated);
             }
-            DemuxItem::Video(au) if self.writer.is_none() => {
-                if self.first_key.is_none() {
-                    if !au.keyframe || self.video.is_none() {
-                        self.stats.dropped_before_keyframe += 1;
-                        return Ok(());
-                    }
-                    self.first_key = Some((au.pts, au.dts));
-                }
-                self.hold(item.clone());
-            }
-            DemuxItem::Audio(_) if self.writer.is_none() => self.hold(item.clone()),
-            DemuxItem::Video(_) | DemuxItem::Audio(_) => return self.write(item),
-            _ => {}
-        }
-        self.try_start(false)
+        });
+        result
     }
 
     /// Ends the segment: whatever is held is written if it is playable.
     pub fn finish(mut self) -> Result<Option<(SegmentSummary, SegmentStats)>, RecordError> {
-        self.try_start(true)?;
-        let stats = self.stats.clone();
-        match self.writer.take() {
+        let out = &mut self.out;
+        let mut result = Ok(());
+        if !out.failed {
+            self.gate.finish(&mut |gated| {
+                if result.is_ok() {
+                    result = out.take(gated);
+                }
+            });
+        }
+        result?;
+        let stats = self.stats();
+        let out = &mut self.out;
+        match out.writer.take() {
             Some(w) => {
-                let (file, summary) = w.finish().map_err(|source| self.mp4_err(source))?;
-                if self.opts.fsync {
+                let (file, summary) = w.finish().map_err(|source| out.mp4_err(source))?;
+                if out.opts.fsync {
                     file.sync_all().map_err(|source| RecordError::Io {
-                        path: self.path.clone(),
+                        path: out.path.clone(),
                         source,
                     })?;
                 }
@@ -194,141 +189,91 @@ impl SegmentRecorder {
             None => Ok(None),
         }
     }
+}
 
-    fn on_video_config(&mut self, cfg: &VideoParams) {
+impl SegmentFile {
+    fn take(&mut self, gated: Gated<'_>) -> Result<(), RecordError> {
+        match gated {
+            Gated::Start(start) => self.start(start),
+            Gated::Item(item) => self.write(item),
+        }
+    }
+
+    fn start(&mut self, start: &SegmentStart) -> Result<(), RecordError> {
+        let opts = FragmentOptions {
+            fragment_ms: self.opts.fragment_ms,
+            ..FragmentOptions::default()
+        };
+        self.has_video = start.video.is_some();
+        self.has_audio = start.audio.is_some();
+        self.video = start.video.clone();
+        self.audio = start.audio.clone();
+        let file = match File::create(&self.path) {
+            Ok(file) => file,
+            Err(source) => {
+                self.failed = true;
+                return Err(RecordError::Io {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let writer = FragmentWriter::new(file, start.video.as_ref(), start.audio.as_ref(), opts);
+        match writer {
+            Ok(w) => self.writer = Some(w),
+            Err(source) => {
+                self.failed = true;
+                return Err(self.mp4_err(source));
+            }
+        }
+        tracing::info!("recording {}", self.path.display());
+        Ok(())
+    }
+
+    fn on_video_params(&mut self, params: &VideoParams) {
         match &self.video {
-            None => self.video = Some(cfg.clone()),
-            Some(old) if self.writer.is_some() && old.extra_data != cfg.extra_data => {
+            Some(old) if old.extra_data != params.extra_data => {
                 self.stats.video_config_changes += 1;
                 tracing::warn!(
                     "{}: H.264 parameters changed mid-segment ({}x{} -> {}x{}); kept in-band",
                     self.path.display(),
                     old.width,
                     old.height,
-                    cfg.width,
-                    cfg.height
+                    params.width,
+                    params.height
                 );
-                self.video = Some(cfg.clone());
+                self.video = Some(params.clone());
             }
-            Some(_) if self.writer.is_none() && self.first_key.is_none() => {
-                self.video = Some(cfg.clone())
-            }
-            Some(_) => {}
+            _ => {}
         }
-    }
-
-    fn hold(&mut self, item: DemuxItem) {
-        self.pending_bytes += item.media_len();
-        self.pending_packets += usize::from(is_packet(&item));
-        self.pending.push_back(item);
-        // Audio with no picture yet: keep only a short window.
-        while self.first_key.is_none() && self.audio_span() > VIDEO_WAIT + AUDIO_LEAD {
-            self.drop_front();
-        }
-        while self.pending_bytes > MAX_PENDING_BYTES {
-            self.drop_front();
-        }
-    }
-
-    fn drop_front(&mut self) {
-        if let Some(old) = self.pending.pop_front() {
-            self.pending_bytes -= old.media_len();
-            self.pending_packets -= usize::from(is_packet(&old));
-            match old {
-                DemuxItem::Video(_) => self.stats.dropped_before_keyframe += 1,
-                DemuxItem::Audio(_) => self.stats.dropped_early_audio += 1,
-                // Parameters still apply to the packets after them.
-                DemuxItem::AudioParams(p) => self.latest_audio = Some(p),
-                _ => {}
-            }
-        }
-    }
-
-    fn audio_span(&self) -> i64 {
-        let mut pts = self.pending.iter().filter_map(|i| match i {
-            DemuxItem::Audio(f) => Some(f.pts),
-            _ => None,
-        });
-        match (pts.next(), pts.last()) {
-            (Some(a), Some(b)) => b - a,
-            _ => 0,
-        }
-    }
-
-    fn video_span(&self) -> i64 {
-        let last = self.pending.iter().rev().find_map(|i| match i {
-            DemuxItem::Video(au) => Some(au.dts),
-            _ => None,
-        });
-        match (self.first_key, last) {
-            (Some((_, first)), Some(last)) => last - first,
-            _ => 0,
-        }
-    }
-
-    fn try_start(&mut self, at_end: bool) -> Result<(), RecordError> {
-        if self.writer.is_some() || self.failed || self.pending_packets == 0 {
-            return Ok(());
-        }
-        let has_picture = self.first_key.is_some() && self.video.is_some();
-        let ready = if has_picture {
-            self.audio.is_some() || at_end || self.video_span() >= AUDIO_WAIT
-        } else {
-            self.audio.is_some() && (at_end || self.audio_span() >= VIDEO_WAIT)
-        };
-        if !ready {
-            return Ok(());
-        }
-        let video = if has_picture {
-            self.video.clone()
-        } else {
-            None
-        };
-        let opts = FragmentOptions {
-            fragment_ms: self.opts.fragment_ms,
-            ..FragmentOptions::default()
-        };
-        self.tracks = (video.is_some(), self.audio.is_some());
-        let file = File::create(&self.path).map_err(|source| RecordError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
-        let writer = FragmentWriter::new(file, video.as_ref(), self.audio.as_ref(), opts);
-        self.writer = Some(writer.map_err(|source| self.mp4_err(source))?);
-        tracing::info!("recording {}", self.path.display());
-        let earliest_audio = self.first_key.map(|(pts, _)| pts - AUDIO_LEAD);
-        for item in std::mem::take(&mut self.pending) {
-            match (&item, earliest_audio) {
-                (DemuxItem::Audio(f), Some(min)) if f.pts < min => {
-                    self.stats.dropped_early_audio += 1
-                }
-                _ => self.write(&item)?,
-            }
-        }
-        self.pending_bytes = 0;
-        self.pending_packets = 0;
-        Ok(())
     }
 
     fn write(&mut self, item: &DemuxItem) -> Result<(), RecordError> {
+        if self.failed {
+            self.stats.dropped_after_error += u64::from(is_packet(item));
+            return Ok(());
+        }
         let Some(writer) = self.writer.as_mut() else {
             return Ok(());
         };
-        let (has_video, has_audio) = self.tracks;
         let result = match item {
-            DemuxItem::Video(au) if has_video => writer.push_video(au),
+            DemuxItem::VideoParams(p) => {
+                self.on_video_params(p);
+                return Ok(());
+            }
             DemuxItem::AudioParams(p) => {
                 self.latest_audio = Some(p.clone());
                 return Ok(());
             }
-            DemuxItem::Audio(f) if has_audio && self.latest_audio == self.audio => {
+            DemuxItem::Video(au) if self.has_video => writer.push_video(au),
+            DemuxItem::Audio(f) if self.has_audio && self.latest_audio == self.audio => {
                 writer.push_audio(f)
             }
             DemuxItem::Video(_) | DemuxItem::Audio(_) => {
                 self.stats.dropped_mismatched += 1;
                 return Ok(());
             }
-            _ => return Ok(()),
+            DemuxItem::Discontinuity(_) => return Ok(()),
         };
         match result {
             Ok(Some(_fragment)) if self.opts.fsync => {

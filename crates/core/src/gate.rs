@@ -1,0 +1,418 @@
+//! When a segment starts, and its clock: decided in one place for the
+//! recorder, the live analysis and the offline analysis, so that they agree
+//! on which media belongs to a segment and where its time zero is.
+
+use std::collections::VecDeque;
+
+use crate::item::DemuxItem;
+use crate::params::{AudioParams, VideoParams};
+use crate::CLOCK_HZ;
+
+/// Without audio parameters after this much video (90 kHz), the segment
+/// starts video-only.
+pub const AUDIO_WAIT: i64 = CLOCK_HZ as i64;
+/// Without a keyframe after this much audio, the segment starts audio-only.
+pub const VIDEO_WAIT: i64 = 2 * CLOCK_HZ as i64;
+/// Audio this far before the first keyframe belongs to no picture: dropped.
+pub const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
+/// Bound on what is held while waiting for a segment to start.
+pub const MAX_PENDING_BYTES: usize = 64 << 20;
+
+/// How a segment starts: its tracks and its clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentStart {
+    /// The video track (`None`: audio-only).
+    pub video: Option<VideoParams>,
+    /// The audio track (`None`: video-only).
+    pub audio: Option<AudioParams>,
+    /// Time zero of the segment's clock (90 kHz): the first keyframe's
+    /// presentation time, or the first audio packet's for audio-only.
+    /// Frame timestamps and audio chunk starts are seconds from here.
+    pub origin: i64,
+}
+
+/// What the gate hands on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gated<'a> {
+    /// The segment starts; everything after belongs to it.
+    Start(&'a SegmentStart),
+    /// An item of the started segment, in arrival order (held items first).
+    Item(&'a DemuxItem),
+}
+
+/// What the gate threw away before the segment started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GateStats {
+    /// Video packets before the first keyframe (undecodable).
+    pub dropped_before_keyframe: u64,
+    /// Audio packets from long before the first picture, or past the bound.
+    pub dropped_early_audio: u64,
+}
+
+/// Decides when a segment starts and where its clock starts, from the
+/// items of one connection pushed in arrival order.
+///
+/// A segment starts at its first keyframe (with the video parameters in
+/// force) once the audio parameters are known, or after [`AUDIO_WAIT`] of
+/// video without them (video-only), or at the end; with no keyframe, it
+/// starts audio-only after [`VIDEO_WAIT`] of audio or at the end. Until
+/// then items are held (at most [`MAX_PENDING_BYTES`]); video before the
+/// first keyframe and audio more than [`AUDIO_LEAD`] before it are dropped
+/// and counted. After the start, items pass straight through.
+#[derive(Debug, Default)]
+pub struct SegmentGate {
+    video: Option<VideoParams>,
+    audio: Option<AudioParams>,
+    /// PTS and DTS of the first keyframe.
+    first_key: Option<(i64, i64)>,
+    pending: VecDeque<DemuxItem>,
+    pending_bytes: usize,
+    /// Packets among the pending items (the rest are parameters).
+    pending_packets: usize,
+    started: Option<SegmentStart>,
+    stats: GateStats,
+}
+
+impl SegmentGate {
+    /// A gate for a new segment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How the segment started, once it has.
+    pub fn start(&self) -> Option<&SegmentStart> {
+        self.started.as_ref()
+    }
+
+    /// What was dropped before the start.
+    pub fn stats(&self) -> GateStats {
+        self.stats
+    }
+
+    /// Takes the next item; hands on the start and the items of the
+    /// segment as soon as they are known.
+    pub fn push(&mut self, item: &DemuxItem, out: &mut dyn FnMut(Gated<'_>)) {
+        if self.started.is_some() {
+            return out(Gated::Item(item));
+        }
+        match item {
+            DemuxItem::VideoParams(p) if self.first_key.is_none() => {
+                self.video = Some(p.clone());
+                self.hold(item.clone());
+            }
+            DemuxItem::AudioParams(p) => {
+                self.audio.get_or_insert_with(|| p.clone());
+                self.hold(item.clone());
+            }
+            DemuxItem::Video(packet) if self.first_key.is_none() => {
+                if !packet.keyframe || self.video.is_none() {
+                    self.stats.dropped_before_keyframe += 1;
+                    return;
+                }
+                self.first_key = Some((packet.pts, packet.dts));
+                self.hold(item.clone());
+            }
+            DemuxItem::Video(_) | DemuxItem::Audio(_) | DemuxItem::VideoParams(_) => {
+                self.hold(item.clone())
+            }
+            DemuxItem::Discontinuity(_) => {}
+        }
+        self.try_start(false, out);
+    }
+
+    /// The connection ended: what is held starts the segment if it is
+    /// playable.
+    pub fn finish(&mut self, out: &mut dyn FnMut(Gated<'_>)) {
+        self.try_start(true, out);
+    }
+
+    fn hold(&mut self, item: DemuxItem) {
+        self.pending_bytes += item.media_len();
+        self.pending_packets += usize::from(is_packet(&item));
+        self.pending.push_back(item);
+        // Audio with no picture yet: keep only a short window.
+        while self.first_key.is_none() && self.audio_span() > VIDEO_WAIT + AUDIO_LEAD {
+            self.drop_oldest_packet();
+        }
+        while self.pending_bytes > MAX_PENDING_BYTES {
+            self.drop_oldest_packet();
+        }
+    }
+
+    /// Drops the oldest held packet; parameters stay, they apply to the
+    /// packets after them.
+    fn drop_oldest_packet(&mut self) {
+        let Some(at) = self.pending.iter().position(is_packet) else {
+            return;
+        };
+        if let Some(old) = self.pending.remove(at) {
+            self.pending_bytes -= old.media_len();
+            self.pending_packets -= 1;
+            match old {
+                DemuxItem::Video(_) => self.stats.dropped_before_keyframe += 1,
+                _ => self.stats.dropped_early_audio += 1,
+            }
+        }
+    }
+
+    fn audio_span(&self) -> i64 {
+        let mut pts = self.pending.iter().filter_map(|i| match i {
+            DemuxItem::Audio(f) => Some(f.pts),
+            _ => None,
+        });
+        match (pts.next(), pts.last()) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0,
+        }
+    }
+
+    fn video_span(&self) -> i64 {
+        let last = self.pending.iter().rev().find_map(|i| match i {
+            DemuxItem::Video(au) => Some(au.dts),
+            _ => None,
+        });
+        match (self.first_key, last) {
+            (Some((_, first)), Some(last)) => last - first,
+            _ => 0,
+        }
+    }
+
+    fn first_audio_pts(&self) -> Option<i64> {
+        self.pending.iter().find_map(|i| match i {
+            DemuxItem::Audio(f) => Some(f.pts),
+            _ => None,
+        })
+    }
+
+    fn try_start(&mut self, at_end: bool, out: &mut dyn FnMut(Gated<'_>)) {
+        if self.started.is_some() || self.pending_packets == 0 {
+            return;
+        }
+        let picture = self.first_key.filter(|_| self.video.is_some());
+        let ready = match picture {
+            Some(_) => self.audio.is_some() || at_end || self.video_span() >= AUDIO_WAIT,
+            None => self.audio.is_some() && (at_end || self.audio_span() >= VIDEO_WAIT),
+        };
+        if !ready {
+            return;
+        }
+        let origin = match picture {
+            Some((pts, _)) => pts,
+            None => self.first_audio_pts().unwrap_or(0),
+        };
+        let start = self.started.insert(SegmentStart {
+            video: picture.and(self.video.clone()),
+            audio: self.audio.clone(),
+            origin,
+        });
+        out(Gated::Start(start));
+        let earliest_audio = picture.map(|(pts, _)| pts - AUDIO_LEAD);
+        for item in std::mem::take(&mut self.pending) {
+            match (&item, earliest_audio) {
+                (DemuxItem::Audio(f), Some(min)) if f.pts < min => {
+                    self.stats.dropped_early_audio += 1
+                }
+                _ => out(Gated::Item(&item)),
+            }
+        }
+        self.pending_bytes = 0;
+        self.pending_packets = 0;
+    }
+}
+
+fn is_packet(item: &DemuxItem) -> bool {
+    matches!(item, DemuxItem::Video(_) | DemuxItem::Audio(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{AudioPacket, VideoPacket};
+    use crate::params::{AudioCodec, PacketFormat, VideoCodec};
+
+    const FRAME: i64 = 3000; // 30 fps
+    const AAC: i64 = 1920; // 1024 samples at 48 kHz
+
+    fn video_params() -> DemuxItem {
+        DemuxItem::VideoParams(VideoParams {
+            codec: VideoCodec::H264,
+            width: 64,
+            height: 64,
+            format: PacketFormat::Elementary,
+            extra_data: Default::default(),
+        })
+    }
+
+    fn audio_params() -> DemuxItem {
+        DemuxItem::AudioParams(AudioParams {
+            codec: AudioCodec::Aac,
+            sample_rate: 48_000,
+            channels: 2,
+            frame_samples: 1024,
+            extra_data: Default::default(),
+        })
+    }
+
+    fn video(pts: i64, keyframe: bool) -> DemuxItem {
+        DemuxItem::Video(VideoPacket {
+            pts,
+            dts: pts,
+            keyframe,
+            damaged: false,
+            data: vec![0; 100].into(),
+        })
+    }
+
+    fn audio(pts: i64) -> DemuxItem {
+        DemuxItem::Audio(AudioPacket {
+            pts,
+            samples: 1024,
+            data: vec![0; 10].into(),
+        })
+    }
+
+    /// What came out of the gate: the start (if any) and the items.
+    #[derive(Default)]
+    struct Out {
+        start: Option<SegmentStart>,
+        /// ("v"/"a"/"p", pts) per item; parameters as ("p", 0).
+        items: Vec<(&'static str, i64)>,
+        /// Items handed on before the start: must stay 0.
+        early: usize,
+    }
+
+    fn run(items: &[DemuxItem], finish: bool) -> (Out, GateStats) {
+        let mut gate = SegmentGate::new();
+        let mut out = Out::default();
+        let mut take = |g: Gated<'_>| match g {
+            Gated::Start(s) => out.start = Some(s.clone()),
+            Gated::Item(i) => {
+                out.early += usize::from(out.start.is_none());
+                out.items.push(match i {
+                    DemuxItem::Video(v) => ("v", v.pts),
+                    DemuxItem::Audio(a) => ("a", a.pts),
+                    _ => ("p", 0),
+                });
+            }
+        };
+        for item in items {
+            gate.push(item, &mut take);
+        }
+        if finish {
+            gate.finish(&mut take);
+        }
+        (out, gate.stats())
+    }
+
+    #[test]
+    fn starts_at_the_first_keyframe_once_audio_is_known() {
+        let mut items = vec![video_params(), video(0, false), audio_params()];
+        items.extend((0..10).map(|i| audio(i * AAC)));
+        items.push(video(FRAME * 10, true));
+        items.push(video(FRAME * 11, false));
+        let (out, stats) = run(&items, false);
+        let start = out.start.expect("started");
+        assert_eq!(start.origin, FRAME * 10);
+        assert!(start.video.is_some() && start.audio.is_some());
+        assert_eq!(out.early, 0);
+        // Audio from before origin - AUDIO_LEAD is dropped, the rest kept.
+        let kept_audio: Vec<i64> = out
+            .items
+            .iter()
+            .filter(|(k, _)| *k == "a")
+            .map(|(_, p)| *p)
+            .collect();
+        assert!(kept_audio.iter().all(|&p| p >= FRAME * 10 - AUDIO_LEAD));
+        assert_eq!(kept_audio.len(), 10, "all within the lead");
+        assert_eq!(stats.dropped_before_keyframe, 1);
+        assert_eq!(
+            out.items.iter().filter(|(k, _)| *k == "v").count(),
+            2,
+            "the keyframe and what follows"
+        );
+    }
+
+    #[test]
+    fn drops_audio_from_long_before_the_picture() {
+        // 90 audio frames (3.6 s at 48 kHz, just under the video wait from
+        // the first), then the first keyframe.
+        let mut items = vec![video_params(), audio_params()];
+        items.extend((0..90).map(|i| audio(i * AAC)));
+        let key = 90 * AAC;
+        items.push(video(key, true));
+        let (out, stats) = run(&items, false);
+        assert_eq!(out.start.map(|s| s.origin), Some(key));
+        let kept: Vec<i64> = out
+            .items
+            .iter()
+            .filter(|(k, _)| *k == "a")
+            .map(|(_, p)| *p)
+            .collect();
+        // pts < key - 1 s: frames 0..=43 go, 44..90 stay.
+        assert_eq!(stats.dropped_early_audio, 44);
+        assert_eq!(kept.first(), Some(&(44 * AAC)));
+        assert_eq!(kept.len(), 46);
+    }
+
+    #[test]
+    fn audio_alone_starts_after_the_video_wait_with_its_own_clock() {
+        let mut items = vec![audio_params()];
+        items.extend((0..100).map(|i| audio(1000 + i * AAC)));
+        let (out, stats) = run(&items, false);
+        let start = out.start.expect("audio-only start");
+        assert_eq!((start.video.is_none(), start.origin), (true, 1000));
+        assert_eq!(stats.dropped_early_audio, 0);
+        assert_eq!(out.items.iter().filter(|(k, _)| *k == "a").count(), 100);
+        // A keyframe after that belongs to no video track.
+        let mut late = items.clone();
+        late.push(video_params());
+        late.push(video(200 * AAC, true));
+        let (out, _) = run(&late, false);
+        assert!(out.start.is_some_and(|s| s.video.is_none()));
+    }
+
+    #[test]
+    fn video_alone_waits_a_second_for_audio_then_starts() {
+        let mut items = vec![video_params()];
+        items.extend((0..20).map(|i| video(i * FRAME, i == 0)));
+        let (out, _) = run(&items, false);
+        assert!(
+            out.start.is_none(),
+            "0.63 s of video: still waiting for audio"
+        );
+        items.extend((20..40).map(|i| video(i * FRAME, false)));
+        let (out, _) = run(&items, false);
+        let start = out.start.expect("video-only start");
+        assert_eq!((start.audio.is_none(), start.origin), (true, 0));
+        assert_eq!(out.items.iter().filter(|(k, _)| *k == "v").count(), 40);
+    }
+
+    #[test]
+    fn the_end_starts_what_is_playable_and_nothing_else() {
+        let short = vec![video_params(), video(0, true), video(FRAME, false)];
+        let (out, _) = run(&short, false);
+        assert!(out.start.is_none());
+        let (out, _) = run(&short, true);
+        assert_eq!(out.start.map(|s| s.origin), Some(0));
+        let nothing = vec![video_params(), audio_params(), video(0, false)];
+        let (out, stats) = run(&nothing, true);
+        assert!(out.start.is_none(), "parameters alone make no segment");
+        assert_eq!(stats.dropped_before_keyframe, 1);
+    }
+
+    #[test]
+    fn parameters_held_before_the_start_come_out_in_order() {
+        let items = vec![
+            audio_params(),
+            audio(0),
+            video_params(),
+            video(FRAME, true),
+            audio(AAC),
+        ];
+        let (out, _) = run(&items, false);
+        assert_eq!(
+            out.items,
+            vec![("p", 0), ("a", 0), ("p", 0), ("v", FRAME), ("a", AAC)]
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! The recorder fed by synthetic demuxed items: when a segment file starts,
+//! which packets it keeps, and what the live recorder reports as events and
+//! status. Files are read back with cht-fmp4's reader; interop with ffmpeg
+//! is tested in the workspace's `tests/record_interop.rs`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use cht_core::aac::AacConfig;
+use cht_core::h264::AvcDecoderConfig;
+use cht_core::{AudioPacket, Connection, DemuxItem, LiveStage, PacketFormat, VideoPacket};
+use cht_events::EventBus;
+use cht_fmp4::{probe, TrackKind};
+use cht_record::{LiveRecorder, SegmentOptions, SegmentRecorder};
+use cht_session::SessionsDir;
+
+/// SPS/PPS of an x264 1920x1080 High stream.
+const SPS: [u8; 27] = [
+    0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78, 0x02, 0x27, 0xe5, 0xc0, 0x44, 0x00, 0x00, 0x03,
+    0x00, 0x04, 0x00, 0x00, 0x03, 0x00, 0xf0, 0x3c, 0x60, 0xc6, 0x58,
+];
+const PPS: [u8; 6] = [0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0];
+const FRAME: i64 = 3000;
+const AAC: i64 = 1920;
+
+fn video_params() -> DemuxItem {
+    let config = AvcDecoderConfig::from_parameter_sets(SPS.to_vec().into(), PPS.to_vec().into())
+        .expect("x264 parameter sets");
+    let params =
+        cht_core::h264::video_params(&config, PacketFormat::Elementary).expect("parsable SPS");
+    DemuxItem::VideoParams(params)
+}
+
+fn aac(sample_rate: u32, sampling_index: u8) -> DemuxItem {
+    let config = AacConfig {
+        object_type: 2,
+        sampling_index,
+        sample_rate,
+        channel_config: 2,
+    };
+    DemuxItem::AudioParams(config.audio_params())
+}
+
+fn video(n: i64, keyframe: bool) -> DemuxItem {
+    let mut data = vec![0, 0, 0, 1, if keyframe { 0x65 } else { 0x41 }];
+    data.extend((0..50).map(|i| (n * 7 + i) as u8 | 0x80));
+    DemuxItem::Video(VideoPacket {
+        pts: n * FRAME + 2 * FRAME,
+        dts: n * FRAME,
+        keyframe,
+        damaged: false,
+        data: data.into(),
+    })
+}
+
+fn audio(n: i64) -> DemuxItem {
+    DemuxItem::Audio(AudioPacket {
+        pts: n * AAC,
+        samples: 1024,
+        data: vec![n as u8; 20].into(),
+    })
+}
+
+/// `seconds` of 30 fps video (keyframe every second) and 48 kHz audio in
+/// arrival order, parameters first.
+fn stream(seconds: i64) -> Vec<DemuxItem> {
+    let mut items = vec![video_params(), aac(48_000, 3)];
+    let mut a = 0;
+    for v in 0..seconds * 30 {
+        items.push(video(v, v % 30 == 0));
+        while a * AAC <= v * FRAME {
+            items.push(audio(a));
+            a += 1;
+        }
+    }
+    items
+}
+
+fn record(
+    path: &Path,
+    items: &[DemuxItem],
+) -> Option<(cht_fmp4::SegmentSummary, cht_record::SegmentStats)> {
+    let mut recorder = SegmentRecorder::new(path, SegmentOptions::default());
+    for item in items {
+        recorder.push(item).expect("push");
+    }
+    recorder.finish().expect("finish")
+}
+
+#[test]
+fn a_segment_holds_every_packet_from_its_first_keyframe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recording_000.mp4");
+    // Two packets before the first keyframe: undecodable, not recorded.
+    let mut items = vec![video_params(), video(-2, false), video(-1, false)];
+    items.extend(stream(3).into_iter().skip(1));
+    let (summary, stats) = record(&path, &items).expect("a segment");
+    assert_eq!(stats.dropped_before_keyframe, 2);
+    assert_eq!((summary.video_samples, summary.audio_samples), (90, 140));
+    let info = probe(&path).expect("readable");
+    let video = info.video_track().expect("video track");
+    assert_eq!((video.sample_count, video.keyframe_count), (90, 3));
+    assert_eq!(info.audio_track().map(|t| t.sample_count), Some(140));
+    assert_eq!(
+        std::fs::metadata(&path).expect("file").len(),
+        summary.bytes_written
+    );
+}
+
+#[test]
+fn nothing_playable_leaves_no_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recording_000.mp4");
+    let items = [
+        video_params(),
+        aac(48_000, 3),
+        video(0, false),
+        video(1, false),
+    ];
+    let mut recorder = SegmentRecorder::new(&path, SegmentOptions::default());
+    for item in &items {
+        recorder.push(item).expect("push");
+    }
+    assert!(!recorder.is_started());
+    assert!(recorder.finish().expect("finish").is_none());
+    assert!(!path.exists());
+}
+
+#[test]
+fn audio_in_another_configuration_is_dropped_and_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recording_000.mp4");
+    let mut items = stream(2);
+    // The sender switches to 44.1 kHz: those packets do not fit the track.
+    items.push(aac(44_100, 4));
+    items.extend((0..10).map(|i| audio(200 + i)));
+    items.push(aac(48_000, 3));
+    items.push(audio(300));
+    let (summary, stats) = record(&path, &items).expect("a segment");
+    assert_eq!(stats.dropped_mismatched, 10);
+    assert_eq!(
+        summary.audio_samples,
+        93 + 1,
+        "2 s at 48 kHz, then the one back in 48 kHz"
+    );
+}
+
+#[test]
+fn audio_alone_makes_an_audio_only_segment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recording_000.mp4");
+    let mut items = vec![aac(48_000, 3)];
+    items.extend((0..150).map(audio));
+    // Video arriving after the audio-only start has no track to go to.
+    items.push(video_params());
+    items.push(video(200, true));
+    let (summary, stats) = record(&path, &items).expect("a segment");
+    assert_eq!((summary.video_samples, summary.audio_samples), (0, 150));
+    assert_eq!(stats.dropped_mismatched, 1);
+    let info = probe(&path).expect("readable");
+    assert_eq!(info.tracks.len(), 1);
+    assert_eq!(info.tracks[0].kind, TrackKind::Audio);
+}
+
+#[test]
+fn the_live_recorder_reports_its_own_life() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = SessionsDir::new(dir.path()).create_new().expect("session");
+    let bus = EventBus::new();
+    let events = bus.subscribe(1000);
+    let mut recorder = LiveRecorder::new(session.clone(), SegmentOptions::default(), bus);
+    let status = recorder.status();
+    let peer: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
+    let connection = Connection { segment: 4, peer };
+    recorder.connection_started(&connection);
+    assert_eq!(status.get().segment, Some(4));
+    for item in stream(2) {
+        recorder.item(&item);
+    }
+    recorder.tick();
+    let growing = status.get().bytes_written;
+    assert!(growing > 0, "the segment being written counts");
+    recorder.connection_ended(&connection, "closed");
+
+    let path = session.segment_path(4);
+    let size = std::fs::metadata(&path).expect("recording_004.mp4").len();
+    let done = status.get();
+    assert_eq!((done.segments_recorded, done.bytes_written), (1, size));
+    assert!(!done.connected && done.peer.is_none());
+    let kinds: Vec<serde_json::Value> = events
+        .events
+        .try_iter()
+        .map(|r| serde_json::to_value(&*r).expect("json"))
+        .collect();
+    let names: Vec<&str> = kinds.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "sender_connected",
+            "segment_started",
+            "segment_finished",
+            "sender_disconnected"
+        ]
+    );
+    let finished = &kinds[2];
+    assert_eq!(finished["segment"], 4);
+    assert_eq!(finished["bytes"], size);
+    assert_eq!(finished["video_samples"], 60);
+    assert!((finished["duration"].as_f64().unwrap_or(0.0) - 2.0).abs() < 0.1);
+    assert_eq!(kinds[3]["reason"], "closed");
+}
