@@ -39,7 +39,7 @@ fn inputs() -> Vec<Input> {
     [("ts_48k_stereo", ts_adts), ("speech_44k1_mono", speech)]
         .into_iter()
         .map(|(name, bytes)| {
-            let track = packets_from_adts(&bytes, 0).0;
+            let track = packets_from_adts(&bytes, 0);
             let params = track.params.expect("an AAC fixture");
             let frames = track.packets;
             let seconds = frames.len() as f64 * 1024.0 / f64::from(params.sample_rate);

@@ -10,6 +10,9 @@
 //! signature, then the screen-event detector's step, on a still screen and
 //! on one that changes every frame (its worst case).
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 
 use cht_scene::histogram::{LumaHistogram, SampleGrid};

@@ -80,8 +80,8 @@ fn ts_start_pts() -> (i64, i64) {
 /// Frames of the fixture with the PTS a demuxer would give them.
 fn ts_frames() -> (i64, Track) {
     let (video_pts, audio_pts) = ts_start_pts();
-    let (track, stats) = packets_from_adts(&ts_adts(), audio_pts);
-    assert_eq!(stats.bytes_skipped, 0);
+    let track = packets_from_adts(&ts_adts(), audio_pts);
+    assert_eq!(track.framer.bytes_skipped, 0);
     assert!(track.packets.len() > 400, "{} frames", track.packets.len());
     let track = Track {
         params: track.params.expect("AAC"),
@@ -92,7 +92,7 @@ fn ts_frames() -> (i64, Track) {
 
 fn speech_frames() -> Track {
     let data = std::fs::read(fixture("speech.aac")).expect("speech fixture");
-    let (track, _) = packets_from_adts(&data, 0);
+    let track = packets_from_adts(&data, 0);
     Track {
         params: track.params.expect("AAC"),
         frames: track.packets,

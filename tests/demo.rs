@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use cht_demo::{send_demo, DemoOptions, START_PTS};
-use cht_ts::{demux_all, DemuxItem};
+use cht_ts::{demux_all, DemuxItem, Demuxed};
 
 #[test]
 fn demo_over_tcp_demuxes_cleanly_with_cuts_at_slide_switches() {
@@ -31,7 +31,7 @@ fn demo_over_tcp_demuxes_cleanly_with_cuts_at_slide_switches() {
     let received = receiver.join().expect("receiver");
     assert_eq!(sent.bytes, received.len() as u64);
 
-    let (items, stats) = demux_all(&received);
+    let Demuxed { items, stats } = demux_all(&received);
     assert_eq!(
         (
             stats.cc_errors,

@@ -6,6 +6,9 @@
 //! Annex-B video and ADTS audio, and ffprobe's packet list (in demux order)
 //! supplies timestamps, sizes and keyframe flags.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

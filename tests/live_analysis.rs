@@ -1,6 +1,9 @@
 //! `cht record` with live analysis: scene frames and audio chunks appear as
 //! the stream arrives, quickly, completely, and survive a SIGTERM whole.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -271,7 +274,7 @@ fn recorded_audio_chunks_concatenate_to_the_whole_track() {
             cht_audio::hound::WavReader::open(session.join(c["path"].as_str().unwrap())).unwrap();
         joined.extend(reader.into_samples::<i16>().map(Result::unwrap));
     }
-    let (items, _) = cht_ts::demux_all(&ts);
+    let items = cht_ts::demux_all(&ts).items;
     let params = items.iter().find_map(|i| match i {
         cht_ts::DemuxItem::AudioParams(p) => Some(p.clone()),
         _ => None,

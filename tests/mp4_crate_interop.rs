@@ -24,7 +24,7 @@ fn the_mp4_crate_reads_chts_fragmented_segments() {
     assert_eq!(reader.tracks().len(), 2);
     assert!(!reader.moofs.is_empty(), "fragmented");
 
-    let (items, _) = cht_ts::demux_all(&std::fs::read(fixture("av_high.ts")).unwrap());
+    let items = cht_ts::demux_all(&std::fs::read(fixture("av_high.ts")).unwrap()).items;
     let video_config = items.iter().find_map(|i| match i {
         cht_ts::DemuxItem::VideoParams(c) => {
             cht_core::h264::AvcDecoderConfig::parse(&c.extra_data).ok()

@@ -2,6 +2,9 @@
 //! committed x264 High + AAC fixture over TCP; ffprobe/ffmpeg check what was
 //! recorded and relayed.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,9 @@
 //! hand them out). ffmpeg is the independent oracle here; the product never
 //! runs it.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 

@@ -3,6 +3,9 @@
 //! cut lists must agree (openh264 and libavcodec may differ by a few pixels
 //! on a few frames, so scores are allowed 1e-4 on 99.5% of frames).
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::path::Path;
 use std::process::Command;

@@ -4,6 +4,7 @@
 //! makes no event, the picture of a change shows the screen finished, and a
 //! resolution change is one event and one warning, offline and live.
 //! ffmpeg is the oracle that decodes the reference frames.
+#![allow(clippy::unwrap_used)]
 
 use cht_suite::*;
 use serde_json::Value;

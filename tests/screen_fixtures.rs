@@ -1,6 +1,7 @@
 //! The committed screen fixtures (tests/fixtures/screen/) agree with their
 //! label sidecars: ffprobe (the oracle) finds the frames, sizes and times
 //! the labels are written against, and every clip stays small.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -8,6 +8,9 @@
 //! sender's recording intact, the log bounded, the exit in time, nothing
 //! left running.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,9 @@
 //! `cht sessions list|show|delete` and `--session` on real sessions, and the
 //! refusal of ids that would leave the sessions directory.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::path::Path;
 use std::process::Command;

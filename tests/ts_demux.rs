@@ -2,11 +2,14 @@
 //! independent oracle, plus property tests on arbitrary read splits and
 //! damaged input.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use cht_ts::{demux_all, DemuxItem, DemuxStats, TsDemuxer};
+use cht_ts::{demux_all, DemuxItem, DemuxStats, Demuxed, TsDemuxer};
 use proptest::prelude::*;
 
 fn fixture() -> &'static [u8] {
@@ -83,7 +86,7 @@ fn ours(items: &[DemuxItem]) -> ProbedPackets {
 
 #[test]
 fn fixture_matches_ffprobe_packet_for_packet() {
-    let (items, stats) = demux_all(fixture());
+    let Demuxed { items, stats } = demux_all(fixture());
     let ours = ours(&items);
     assert_eq!((ours.video.len(), ours.audio.len()), (300, 470));
     assert_eq!(ours, ffprobe_packets());
@@ -182,7 +185,7 @@ fn keyframes_are_the_idr_units_ffprobe_flags() {
         .filter(|l| !l.is_empty())
         .map(|l| l.starts_with('K'))
         .collect();
-    let (items, _) = demux_all(fixture());
+    let items = demux_all(fixture()).items;
     let ours: Vec<bool> = items
         .iter()
         .filter_map(|i| {
@@ -196,7 +199,7 @@ fn keyframes_are_the_idr_units_ffprobe_flags() {
     assert_eq!(ours, flagged);
 }
 
-fn demux_in_chunks(data: &[u8], sizes: &[usize]) -> (Vec<DemuxItem>, DemuxStats) {
+fn demux_in_chunks(data: &[u8], sizes: &[usize]) -> Demuxed {
     let mut demuxer = TsDemuxer::new();
     let mut items = Vec::new();
     let mut rest = data;
@@ -208,7 +211,10 @@ fn demux_in_chunks(data: &[u8], sizes: &[usize]) -> (Vec<DemuxItem>, DemuxStats)
         i += 1;
     }
     demuxer.finish(&mut items);
-    (items, demuxer.stats().clone())
+    Demuxed {
+        items,
+        stats: demuxer.stats().clone(),
+    }
 }
 
 /// A prefix of the fixture (whole packets) keeps the mutation properties fast.
@@ -232,8 +238,8 @@ proptest! {
         sizes in prop::collection::vec(1usize..3000, 1..8),
     ) {
         let data = [&garbage[..], fixture_head()].concat();
-        let (clean, _) = demux_all(fixture_head());
-        let (items, stats) = demux_in_chunks(&data, &sizes);
+        let clean = demux_all(fixture_head()).items;
+        let Demuxed { items, stats } = demux_in_chunks(&data, &sizes);
         prop_assert_eq!(items, clean);
         prop_assert!(stats.skipped_bytes <= garbage.len() as u64);
     }
@@ -254,7 +260,7 @@ proptest! {
             data.splice(at..at, bytes);
         }
         data.truncate(cut.max(1));
-        let (items, stats) = demux_in_chunks(&data, &sizes);
+        let Demuxed { items, stats } = demux_in_chunks(&data, &sizes);
         prop_assert_eq!(stats.bytes, data.len() as u64);
         let videos = items.iter().filter(|i| matches!(i, DemuxItem::Video(_))).count() as u64;
         prop_assert_eq!(videos, stats.video_units);

@@ -1,6 +1,9 @@
 //! Helpers shared by the workspace integration tests: the `cht` binary,
 //! fixtures, free ports, and ffmpeg/ffprobe as independent oracles.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -9,10 +12,12 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// The workspace's root directory.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A file of `tests/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
     workspace_root().join("tests/fixtures").join(name)
 }
@@ -36,6 +41,7 @@ pub fn cht_bin() -> PathBuf {
     .clone()
 }
 
+/// A port that was free a moment ago.
 pub fn free_tcp_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -46,9 +52,13 @@ pub fn free_tcp_port() -> u16 {
 
 /// A running `cht record`, with its stderr collected line by line.
 pub struct Recorder {
+    /// The process.
     pub child: Child,
+    /// The address it listens on (`127.0.0.1:PORT`).
     pub addr: String,
+    /// Its stderr, line by line.
     pub lines: mpsc::Receiver<String>,
+    /// The stderr lines read so far.
     pub log: Vec<String>,
 }
 
@@ -117,6 +127,7 @@ impl Recorder {
         rec
     }
 
+    /// Reads stderr until a line containing `needle` (panics after `timeout`).
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
         let deadline = std::time::Instant::now() + timeout;
         loop {
@@ -137,7 +148,7 @@ impl Recorder {
     }
 
     /// The control API's token: `cht record` names its file at start (the
-    /// file is in $XDG_RUNTIME_DIR/cht/ or <sessions-dir>/.run/).
+    /// file is in $XDG_RUNTIME_DIR/cht/ or `<sessions-dir>/.run/`).
     pub fn control_token(&mut self) -> String {
         let line = self.wait_for_line("its token is in ", Duration::from_secs(30));
         let path = line

@@ -22,7 +22,9 @@ commands:
                     synthetic slides, pointer, typing and sound sent over TCP
                     into the recorder; then shows the session it recorded
   test [--no-fuzz]  install missing Debian packages the tests use (ffmpeg, nasm),
+                    check the lints (clippy and rustdoc, warnings as errors),
                     run the whole test suite, then a short run of each fuzz target
+  lint              only the lint check of `test`
   fuzz [SECS]       run every cargo-fuzz target for SECS seconds each (default 20)
   bench-remux [N]   time `cht remux` against ffmpeg's fragmented-MP4 remux on a
                     1080p 60 s clip (made once with ffmpeg), N runs each
@@ -47,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         "record" => record(&rest),
         "demo" => demo::run(&rest),
         "test" => testing::test(&rest),
+        "lint" => testing::lint(),
         "bench-remux" => measure::bench_remux(&rest),
         "bench-analyze" => measure::bench_analyze(&rest),
         "bench-live" => measure::bench_live(&rest),
@@ -70,6 +73,7 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// `cargo` (the one running xtask) in the workspace root.
 pub fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
@@ -83,6 +87,7 @@ pub fn build_cht() -> anyhow::Result<PathBuf> {
     Ok(root().join("target/release/cht"))
 }
 
+/// Runs a command; a non-zero exit is an error.
 pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
     let status = cmd
         .status()

@@ -8,11 +8,42 @@ const FUZZ_TARGETS: [&str; 3] = ["ts_demux", "mp4_reader", "adts_decode"];
 
 pub fn test(args: &[String]) -> anyhow::Result<()> {
     deps::ensure_test_tools()?;
+    lint()?;
     if !args.iter().any(|a| a == "--no-fuzz") {
         fuzz(15)?;
     }
     let extra: Vec<&String> = args.iter().filter(|a| *a != "--no-fuzz").collect();
     run(cargo().args(["test", "--workspace"]).args(extra))
+}
+
+/// The contracts of `[workspace.lints]` (documented public items, no
+/// unsafe code outside the SIMD crates, no `unwrap` outside tests) and
+/// intra-doc links: clippy and rustdoc with warnings as errors.
+pub fn lint() -> anyhow::Result<()> {
+    let have_clippy = cargo()
+        .args(["clippy", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_clippy {
+        eprintln!("xtask: installing clippy (rustup component add clippy)");
+        run(Command::new("rustup").args(["component", "add", "clippy"]))?;
+    }
+    eprintln!("xtask: clippy and rustdoc with warnings as errors");
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().env("RUSTDOCFLAGS", "-D warnings").args([
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--quiet",
+    ]))
 }
 
 /// Short libFuzzer runs. cargo-fuzz needs nightly-only flags; the stable

@@ -21,10 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+/// What the live analysis does (the CLI maps `cht record`'s flags onto it).
 #[derive(Debug, Clone)]
 pub struct AnalysisOptions {
     /// The video decoders, by codec.
     pub decoders: DecoderRegistry,
+    /// Which scene detector picks the pictures.
     pub detector: Detector,
     /// On ffmpeg's `scene` scale, 0..=1.
     pub threshold: f64,
@@ -75,6 +77,24 @@ enum AudioWork {
     End,
 }
 
+/// What happens to media still queued when the analysis stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backlog {
+    /// Analyse it all before returning.
+    Analyse,
+    /// Drop it, counted and reported (stopping promptly).
+    Abandon,
+}
+
+/// Which frames [`LiveControl::frames`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameFilter {
+    /// Every entry of the index.
+    All,
+    /// Only entries not yet marked as sent to the agent.
+    Unsent,
+}
+
 /// What the analysis reports in the live status (`GET /status`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AnalysisStatus {
@@ -108,6 +128,7 @@ struct Shared {
 pub struct LiveControl(Arc<Shared>);
 
 impl LiveControl {
+    /// The bus the analysis (and the whole recording) reports on.
     pub fn bus(&self) -> &EventBus {
         &self.0.bus
     }
@@ -146,9 +167,10 @@ impl LiveControl {
         ))
     }
 
-    pub fn frames(&self, unsent_only: bool) -> Result<Vec<FrameEntry>, AnalyzeError> {
+    /// The entries of the frames index that `filter` selects.
+    pub fn frames(&self, filter: FrameFilter) -> Result<Vec<FrameEntry>, AnalyzeError> {
         let mut entries = self.0.sink.entries()?;
-        if unsent_only {
+        if filter == FrameFilter::Unsent {
             entries.retain(|e| !e.sent_to_agent);
         }
         Ok(entries)
@@ -272,17 +294,19 @@ impl LiveAnalysis {
         })
     }
 
+    /// The control side (status, capture, threshold, frames), for the control API.
     pub fn control(&self) -> LiveControl {
         self.control.clone()
     }
 
-    /// Finishes and stops. Normally the whole backlog is analysed; with
-    /// `abandon_backlog` (Ctrl-C, SIGTERM: exit promptly) media still queued
-    /// is dropped, counted and reported (the recording has it all, for
-    /// `cht analyze --session`), while the segment's frames and the chunk in
-    /// progress are still finished.
-    pub fn finish(mut self, abandon_backlog: bool) {
+    /// Finishes and stops. With [`Backlog::Analyse`] the whole backlog is
+    /// analysed; with [`Backlog::Abandon`] (Ctrl-C, SIGTERM: exit promptly)
+    /// media still queued is dropped, counted and reported (the recording
+    /// has it all, for `cht analyze --session`), while the segment's frames
+    /// and the chunk in progress are still finished.
+    pub fn finish(mut self, backlog: Backlog) {
         self.end_connection();
+        let abandon_backlog = backlog == Backlog::Abandon;
         self.abandon.store(abandon_backlog, Ordering::SeqCst);
         if abandon_backlog {
             let video = self.control.0.video_q.discard_media();

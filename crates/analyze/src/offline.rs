@@ -48,11 +48,14 @@ struct InFlight {
     result: mpsc::Receiver<Result<GopResult, AnalyzeError>>,
 }
 
+/// What the offline analysis does (the CLI maps `cht analyze`'s flags onto it).
 #[derive(Debug, Clone)]
 pub struct OfflineOptions {
     /// The video decoders, by codec.
     pub decoders: DecoderRegistry,
+    /// Which scene detector picks the pictures.
     pub detector: Detector,
+    /// On ffmpeg's `scene` scale, 0..=1.
     pub threshold: f64,
     /// Seconds of stillness before the default detector takes a picture.
     pub settle: f64,
@@ -75,26 +78,37 @@ impl Default for OfflineOptions {
     }
 }
 
+/// What an offline analysis did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AnalyzeSummary {
+    /// Segments (files) read.
     pub segments: u32,
+    /// GOPs decoded.
     pub gops: u64,
+    /// Pictures scored.
     pub pictures: u64,
+    /// Scene cuts (ffmpeg mode).
     pub cuts: u64,
     /// Event pictures written (new screens); the rest are updates.
     pub events: u64,
     /// Pictures that had to be decoded a second time to be written (the
     /// decoding threads keep only the first and last of each GOP).
     pub pictures_decoded_again: u64,
+    /// Frames written.
     pub frames_written: u64,
+    /// Audio chunks written.
     pub audio_chunks: u64,
+    /// Decoding threads used.
     pub threads: usize,
+    /// Wall-clock seconds the analysis took.
     pub seconds: f64,
+    /// What the decoders did, over all GOPs.
     pub decode: DecodeStats,
     /// Why (part of) the video could not be decoded, when its format is one
     /// openh264 cannot decode (see `decode.unsupported`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unsupported_video: Option<String>,
+    /// What the audio side did.
     pub audio: AudioStats,
 }
 
@@ -103,10 +117,13 @@ pub struct AnalyzeSummary {
 pub struct FrameScoreLine {
     /// 0-based, over the whole input.
     pub frame_index: u64,
+    /// The segment the picture belongs to.
     pub segment: u32,
     /// Seconds from the first picture of the segment.
     pub pts_time: f64,
+    /// The detector's score, 0..=1.
     pub score: f64,
+    /// The picture is a cut (ffmpeg mode: the score passes the threshold).
     pub cut: bool,
 }
 
@@ -268,9 +285,9 @@ impl Run {
     ) -> Result<(), AnalyzeError> {
         let total = input.total_bytes();
         let mut done_before = 0;
-        for (segment, path, is_mp4) in input.segments()? {
-            self.start_segment(segment);
-            let mut items = source::open(&path, is_mp4)?;
+        for file in input.segments()? {
+            self.start_segment(file.segment);
+            let mut items = source::open(&file)?;
             let mut last_report = 0;
             while let Some(item) = items.next() {
                 self.on_item(&item?, on_frame)?;
@@ -280,7 +297,7 @@ impl Run {
                     progress(done_before + read, total);
                 }
             }
-            done_before += std::fs::metadata(&path).map_or(0, |m| m.len());
+            done_before += std::fs::metadata(&file.path).map_or(0, |m| m.len());
             self.end_segment(on_frame)?;
             progress(done_before, total);
         }

@@ -48,15 +48,24 @@ impl AnalyzeInput {
         })
     }
 
-    /// (segment number, path) of each piece, in order.
-    pub fn segments(&self) -> Result<Vec<(u32, PathBuf, bool)>, AnalyzeError> {
+    /// The files to read, in order.
+    pub fn segments(&self) -> Result<Vec<InputFile>, AnalyzeError> {
+        let file = |path: &PathBuf, container| InputFile {
+            segment: 0,
+            path: path.clone(),
+            container,
+        };
         match self {
-            AnalyzeInput::Ts(p) => Ok(vec![(0, p.clone(), false)]),
-            AnalyzeInput::Mp4(p) => Ok(vec![(0, p.clone(), true)]),
+            AnalyzeInput::Ts(p) => Ok(vec![file(p, Container::MpegTs)]),
+            AnalyzeInput::Mp4(p) => Ok(vec![file(p, Container::Mp4)]),
             AnalyzeInput::Session(layout) => Ok(layout
                 .segments()?
                 .into_iter()
-                .map(|s| (s.number, s.path, true))
+                .map(|s| InputFile {
+                    segment: s.number,
+                    path: s.path,
+                    container: Container::Mp4,
+                })
                 .collect()),
         }
     }
@@ -66,9 +75,29 @@ impl AnalyzeInput {
         self.segments()
             .unwrap_or_default()
             .iter()
-            .map(|(_, p, _)| std::fs::metadata(p).map_or(0, |m| m.len()))
+            .map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len()))
             .sum()
     }
+}
+
+/// How a file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// MPEG-TS.
+    MpegTs,
+    /// MP4 (fragmented or not).
+    Mp4,
+}
+
+/// One file of an input: its segment number and how to read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// The segment number (0 for a single file).
+    pub segment: u32,
+    /// The file.
+    pub path: PathBuf,
+    /// How it is laid out.
+    pub container: Container,
 }
 
 /// Items of one file, with the bytes read so far (for progress).
@@ -76,11 +105,10 @@ pub(crate) trait ItemSource: Iterator<Item = Result<DemuxItem, AnalyzeError>> {
     fn bytes_read(&self) -> u64;
 }
 
-pub(crate) fn open(path: &Path, is_mp4: bool) -> Result<Box<dyn ItemSource>, AnalyzeError> {
-    Ok(if is_mp4 {
-        Box::new(Mp4Items::open(path)?)
-    } else {
-        Box::new(TsItems::open(path)?)
+pub(crate) fn open(file: &InputFile) -> Result<Box<dyn ItemSource>, AnalyzeError> {
+    Ok(match file.container {
+        Container::Mp4 => Box::new(Mp4Items::open(&file.path)?),
+        Container::MpegTs => Box::new(TsItems::open(&file.path)?),
     })
 }
 

@@ -17,15 +17,22 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// What the video side of the analysis did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VideoStats {
+    /// Packets pushed.
     pub access_units: u64,
+    /// Pictures decoded and scored.
     pub pictures: u64,
+    /// Scene cuts or new screens.
     pub cuts: u64,
+    /// Frames submitted to the frame writer.
     pub frames_written: u64,
+    /// Frames the writer could not take.
     pub frames_failed: u64,
     /// Access units skipped because the analysis fell behind the recorder.
     pub skipped_for_lag: u64,
+    /// What the decoders did.
     pub decode: DecodeStats,
 }
 
@@ -163,6 +170,7 @@ pub struct VideoAnalyzer {
 }
 
 /// The rule that picks pictures.
+#[allow(clippy::large_enum_variant, reason = "one per analyser")]
 enum Scorer {
     /// ffmpeg's `select` score: the frame at each cut.
     Ffmpeg(SceneDetector),

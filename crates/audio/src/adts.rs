@@ -175,11 +175,13 @@ pub struct AdtsTrack {
     pub packets: Vec<AudioPacket>,
     /// Frames in another configuration, left out.
     pub other_config_frames: u64,
+    /// What the framer read and skipped.
+    pub framer: FramerStats,
 }
 
 /// Splits a whole ADTS file into packets with contiguous timestamps
 /// starting at `first_pts` (90 kHz), as a TS demuxer would give them.
-pub fn packets_from_adts(data: &[u8], first_pts: i64) -> (AdtsTrack, FramerStats) {
+pub fn packets_from_adts(data: &[u8], first_pts: i64) -> AdtsTrack {
     let mut framer = AdtsFramer::new();
     framer.push(data);
     framer.finish();
@@ -198,7 +200,8 @@ pub fn packets_from_adts(data: &[u8], first_pts: i64) -> (AdtsTrack, FramerStats
         track.params.get_or_insert_with(|| frame.params());
         track.packets.push(frame.into_packet(pts));
     }
-    (track, framer.stats())
+    track.framer = framer.stats();
+    track
 }
 
 #[cfg(test)]
@@ -317,15 +320,15 @@ mod tests {
     fn truncated_tail_is_skipped_not_returned() {
         let mut stream = [frame(10, 1), frame(10, 2)].concat();
         stream.truncate(stream.len() - 4);
-        let (track, stats) = packets_from_adts(&stream, 0);
+        let track = packets_from_adts(&stream, 0);
         assert_eq!(track.packets.len(), 1);
-        assert_eq!(stats.bytes_skipped, 13);
+        assert_eq!(track.framer.bytes_skipped, 13);
     }
 
     #[test]
     fn assigns_contiguous_timestamps() {
         let stream: Vec<u8> = (0..4).flat_map(|i| frame(9, i)).collect();
-        let (track, _) = packets_from_adts(&stream, 1000);
+        let track = packets_from_adts(&stream, 1000);
         let pts: Vec<_> = track.packets.iter().map(|f| f.pts).collect();
         assert_eq!(pts, vec![1000, 1000 + 1920, 1000 + 3840, 1000 + 5760]);
         assert_eq!(track.params, Some(CONFIG.audio_params()));
@@ -334,7 +337,7 @@ mod tests {
         let mut other = stream.clone();
         write_adts_header(&mono, 9, &mut other);
         other.extend([0u8; 9]);
-        let (track, _) = packets_from_adts(&other, 0);
+        let track = packets_from_adts(&other, 0);
         assert_eq!((track.packets.len(), track.other_config_frames), (4, 1));
     }
 }

@@ -24,6 +24,7 @@ use crate::quiet::quietest_cut;
 pub struct ChunkInfo {
     /// `chunk_0000`.
     pub id: String,
+    /// The `NNNN` of the id.
     pub number: u32,
     /// Where the WAV file is on disk.
     pub path: PathBuf,
@@ -32,10 +33,15 @@ pub struct ChunkInfo {
     pub rel_path: String,
     /// Seconds from the segment's first video frame (may be negative).
     pub start: f64,
+    /// Seconds.
     pub duration: f64,
+    /// The segment it belongs to.
     pub segment: u32,
+    /// Sample frames (at the output rate).
     pub frames: u64,
+    /// Samples per second of the WAV file.
     pub sample_rate: u32,
+    /// Channels of the WAV file.
     pub channels: u16,
 }
 

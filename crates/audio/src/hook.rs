@@ -31,6 +31,7 @@ use crate::index::{write_atomically, JsonIndex};
 /// What the hook did so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HookStats {
+    /// Chunks handed to the command.
     pub submitted: u64,
     /// Transcripts written.
     pub completed: u64,
@@ -95,7 +96,9 @@ enum Outcome {
 }
 
 impl TranscriptHook {
+    /// How long one run of the command may take before it is killed.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+    /// Chunks waiting for the command at most; later ones are dropped and counted.
     pub const DEFAULT_QUEUE: usize = 8;
 
     /// `cmd` is split shell-like (quotes, no shell); the chunk path is
@@ -109,6 +112,7 @@ impl TranscriptHook {
         )
     }
 
+    /// A hook with its own timeout and queue length.
     pub fn with_limits(
         cmd: String,
         transcript_dir: impl Into<PathBuf>,
@@ -190,6 +194,7 @@ impl TranscriptHook {
         }
     }
 
+    /// What the hook did so far.
     pub fn stats(&self) -> HookStats {
         self.counters.snapshot()
     }

@@ -31,7 +31,11 @@ impl JsonIndex {
 
 /// Writes a file that readers see whole or not at all (fsynced).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    Ok(cht_session::write_atomically(path, bytes, true)?)
+    Ok(cht_session::write_atomically(
+        path,
+        bytes,
+        cht_session::Durability::Synced,
+    )?)
 }
 
 /// The number in `chunk_0042`-style ids.

@@ -48,8 +48,7 @@ pub use error::{AudioError, FrameError, Result};
 pub use hook::{HookStats, TranscriptDone, TranscriptHook};
 pub use options::{AudioFormat, AudioOptions, OutputSpec};
 pub use pipeline::AudioPipeline;
-pub use quiet::{quietest_cut, window_rms};
-pub use resample::StreamResampler;
+pub use quiet::window_rms;
 pub use stats::AudioStats;
 pub use whole_track::{decode_whole_track, DecodedAudio};
 

@@ -27,6 +27,7 @@ pub struct StreamResampler {
 }
 
 impl StreamResampler {
+    /// A resampler from `input_rate` to `output_rate` for interleaved `channels`.
     pub fn new(input_rate: u32, output_rate: u32, channels: usize) -> Result<Self, AudioError> {
         let fft = if input_rate == output_rate {
             None
@@ -83,11 +84,6 @@ impl StreamResampler {
         out.truncate(out.len().max(before + excess) - excess);
         self.frames_out = expected;
         Ok(())
-    }
-
-    /// Output frames per input frame.
-    pub fn ratio(&self) -> f64 {
-        self.fft.as_ref().map_or(1.0, |f| f.resample_ratio())
     }
 
     /// Runs one resampler call on `frames` pending frames from `offset`

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 pub struct AudioStats {
     /// Frames given to `push`.
     pub frames_in: u64,
+    /// Frames decoded into samples.
     pub frames_decoded: u64,
     /// Frames that failed to decode; each became 1024 samples of silence.
     pub decode_errors: u64,
     /// PTS gaps filled with silence, and the frames of silence they took.
     pub gaps: u64,
+    /// Frames of silence the gaps took.
     pub gap_frames: u64,
     /// Frames whose PTS fell in audio already placed.
     pub frames_dropped: u64,
@@ -19,6 +21,7 @@ pub struct AudioStats {
     pub frames_unsupported: u64,
     /// PTS jumps too large to fill: a new run (and chunk) was started.
     pub discontinuities: u64,
+    /// Chunks finished.
     pub chunks_written: u64,
     /// Sample frames (at the output rate) in finished chunks.
     pub frames_out: u64,

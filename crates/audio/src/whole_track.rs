@@ -14,7 +14,9 @@ use crate::sample::{downmix_to_mono, extend_i16};
 /// PCM of a whole track.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodedAudio {
+    /// Samples per second.
     pub sample_rate: u32,
+    /// Channels (interleaved).
     pub channels: u16,
     /// Interleaved 16-bit samples.
     pub samples: Vec<i16>,

@@ -190,8 +190,8 @@ pub struct RecordArgs {
     #[arg(long, default_value = "127.0.0.1:4444")]
     pub listen: SocketAddr,
     /// Where to relay the raw TS over UDP for live viewing, or `off`.
-    #[arg(long, default_value = "127.0.0.1:4445", value_parser = parse_relay)]
-    pub relay: Relay,
+    #[arg(long, default_value = "127.0.0.1:4445", value_parser = parse_endpoint)]
+    pub relay: Endpoint,
     /// Resume an existing session (new segments go after its last one)
     /// instead of creating a new one.
     #[arg(long, value_name = "ID")]
@@ -230,8 +230,8 @@ pub struct RecordArgs {
     /// carry the per-run token that cht writes (mode 0600) to
     /// $XDG_RUNTIME_DIR/cht/ or <sessions-dir>/.run/; the thin clients
     /// (`cht status` ...) read it themselves.
-    #[arg(long, default_value = "127.0.0.1:4446", value_parser = parse_relay)]
-    pub control: Relay,
+    #[arg(long, default_value = "127.0.0.1:4446", value_parser = parse_endpoint)]
+    pub control: Endpoint,
     /// No sender needed: feed the recorder from the built-in demo source
     /// (synthetic slides, a pointer, typing and a sound loop) over TCP.
     #[arg(long)]
@@ -314,10 +314,24 @@ pub fn parse_threshold(s: &str) -> Result<f64, String> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-pub enum Relay {
+/// An address a service of `cht record` uses (`--relay`, `--control`), or
+/// `off` for no such service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The service is off.
     Off,
-    To(SocketAddr),
+    /// The service's address.
+    At(SocketAddr),
+}
+
+impl Endpoint {
+    /// The address, unless the service is off.
+    pub fn addr(self) -> Option<SocketAddr> {
+        match self {
+            Endpoint::Off => None,
+            Endpoint::At(addr) => Some(addr),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -340,12 +354,12 @@ pub struct RemuxArgs {
     pub fragment_ms: u32,
 }
 
-fn parse_relay(s: &str) -> Result<Relay, String> {
+fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
     if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
-        return Ok(Relay::Off);
+        return Ok(Endpoint::Off);
     }
     s.parse()
-        .map(Relay::To)
+        .map(Endpoint::At)
         .map_err(|e| format!("{e}: expected HOST:PORT or `off`"))
 }
 

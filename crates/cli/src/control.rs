@@ -35,7 +35,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use cht_analyze::{AnalyzeError, LiveControl};
+use cht_analyze::{AnalyzeError, FrameFilter, LiveControl};
 use cht_events::{EventRecord, LiveStatus, Subscription};
 use cht_frames::FrameEntry;
 use futures_util::Stream;
@@ -351,7 +351,12 @@ async fn frames(
         ApiError::bad_request(format!("{e}; expected ?unsent=true or ?unsent=false"))
     })?;
     let control = state.control.clone();
-    Ok(Json(blocking(move || control.frames(query.unsent)).await?))
+    let filter = if query.unsent {
+        FrameFilter::Unsent
+    } else {
+        FrameFilter::All
+    };
+    Ok(Json(blocking(move || control.frames(filter)).await?))
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,10 @@
 //! `cht`: the command-line front end. It parses arguments, sets up logging and
 //! signals, and hands over to the library crates; no media logic lives here.
 
+// The doc comments of `cli.rs` are the `--help` text, where `<id>` is a
+// placeholder, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod analyze;
 mod cli;
 mod client;

@@ -1,9 +1,9 @@
 //! `cht record` and `cht remux`.
 
-use crate::cli::{AudioFormatArg, DetectorArg, RecordArgs, Relay, RemuxArgs};
+use crate::cli::{AudioFormatArg, DetectorArg, Endpoint, RecordArgs, RemuxArgs};
 use crate::live::{FanOut, InputStatus, RelayStage, StatusReporter};
 use anyhow::Context;
-use cht_analyze::{AnalysisOptions, LiveAnalysis};
+use cht_analyze::{AnalysisOptions, Backlog, LiveAnalysis};
 use cht_audio::{AudioFormat, AudioOptions};
 use cht_events::{EventBus, StatusBoard};
 use cht_ingest::{IngestOptions, IngestServer, UdpRelay};
@@ -45,10 +45,7 @@ fn record_into(
     let args = args.clone();
     let shutdown = crate::shutdown::Shutdown::install()?;
     let stop = shutdown.flag();
-    let relay = match args.relay {
-        Relay::Off => None,
-        Relay::To(addr) => Some(UdpRelay::new(addr)?),
-    };
+    let relay = args.relay.addr().map(UdpRelay::new).transpose()?;
     let server = IngestServer::bind(IngestOptions {
         listen: args.listen,
         idle_timeout: args.idle_timeout,
@@ -94,13 +91,13 @@ fn record_into(
         LiveAnalysis::start(session, analysis_options(&args), bus.clone(), board.clone())
             .context("cannot start the analysis")?;
     let control = match args.control {
-        Relay::To(control_addr) => Some(crate::control::serve(
+        Endpoint::At(control_addr) => Some(crate::control::serve(
             control_addr,
             analysis.control(),
             stop.clone(),
             sessions_dir,
         )?),
-        Relay::Off => None,
+        Endpoint::Off => None,
     };
     if let Some(c) = &control {
         shutdown.remove_at_exit(c.token.path().to_path_buf());
@@ -128,7 +125,11 @@ fn record_into(
     };
     // The stages let go of the bus, so that its subscribers see it end.
     drop((recorder, reporter, relay));
-    analysis.finish(stop.load(Ordering::SeqCst) || shutdown.requested());
+    analysis.finish(if stop.load(Ordering::SeqCst) || shutdown.requested() {
+        Backlog::Abandon
+    } else {
+        Backlog::Analyse
+    });
     if let Some(demo) = demo {
         stop.store(true, Ordering::SeqCst);
         let _ = demo.join();
@@ -194,10 +195,10 @@ fn print_hints(
         eprintln!("cht: no sender at hand?   cht record --demo");
     }
     match args.relay {
-        Relay::To(relay) => {
+        Endpoint::At(relay) => {
             eprintln!("cht: watch it live with:   mpv udp://{relay}   (or ffplay udp://{relay})")
         }
-        Relay::Off => eprintln!("cht: UDP relay off"),
+        Endpoint::Off => eprintln!("cht: UDP relay off"),
     }
     if let Some(c) = control {
         eprintln!(

@@ -9,18 +9,22 @@ pub struct BitReader<'a> {
 }
 
 impl<'a> BitReader<'a> {
+    /// A reader at the first bit of `data`.
     pub fn new(data: &'a [u8]) -> Self {
         BitReader { data, pos: 0 }
     }
 
+    /// Bits read so far.
     pub fn bit_position(&self) -> usize {
         self.pos
     }
 
+    /// Bits not read yet.
     pub fn bits_left(&self) -> usize {
         self.data.len() * 8 - self.pos.min(self.data.len() * 8)
     }
 
+    /// Reads one bit.
     pub fn read_bit(&mut self) -> Option<bool> {
         let byte = *self.data.get(self.pos / 8)?;
         let bit = (byte >> (7 - (self.pos % 8))) & 1;
@@ -41,6 +45,7 @@ impl<'a> BitReader<'a> {
         Some(v)
     }
 
+    /// Skips `n` bits; `None` (and nothing skipped) past the end.
     pub fn skip_bits(&mut self, n: usize) -> Option<()> {
         if self.bits_left() < n {
             return None;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+pub use crate::error::DecoderError;
 use crate::packet::VideoPacket;
 use crate::params::{VideoCodec, VideoParams};
 use crate::picture::Picture;
@@ -38,25 +39,6 @@ impl std::ops::AddAssign for DecodeStats {
         self.lost += b.lost;
         self.unsupported += b.unsupported;
     }
-}
-
-/// Why no decoder could be made.
-#[derive(Debug, thiserror::Error)]
-pub enum DecoderError {
-    /// No decoder is registered for the codec.
-    #[error(
-        "{0} video cannot be decoded for scene frames (the recording is unaffected): \
-         have the sender encode H.264 (`-c:v libx264 -pix_fmt yuv420p`)"
-    )]
-    NoDecoder(VideoCodec),
-    /// The decoder library could not create or configure an instance.
-    #[error("cannot create the {codec} decoder: {reason}")]
-    Init {
-        /// The codec.
-        codec: VideoCodec,
-        /// What the library said.
-        reason: String,
-    },
 }
 
 /// A video decoder for one track: packets in decode order in, pictures in

@@ -15,6 +15,7 @@
 
 mod bits;
 mod decoder;
+mod error;
 mod gate;
 mod item;
 mod packet;

@@ -34,6 +34,7 @@ pub struct DemoSource {
 }
 
 impl DemoSource {
+    /// A source with these options (the encoder is started here).
     pub fn new(opts: DemoOptions) -> Result<DemoSource, DemoError> {
         opts.validate()?;
         let renderer = SlideRenderer::new(
@@ -87,6 +88,7 @@ impl DemoSource {
         self.stats.clone()
     }
 
+    /// The options it runs with.
     pub fn options(&self) -> &DemoOptions {
         &self.opts
     }

@@ -5,9 +5,11 @@ use std::time::Duration;
 /// Totals for one demo run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DemoStats {
+    /// Pictures encoded.
     pub video_frames: u64,
     /// IDR access units among `video_frames`.
     pub keyframes: u64,
+    /// AAC frames sent.
     pub audio_frames: u64,
     /// TS bytes produced (and, from `send_demo`, written to the socket).
     pub bytes: u64,

@@ -18,8 +18,11 @@ use mpeg2ts::ts::{
 
 use crate::DemoError;
 
+/// The PID of the program map table.
 pub const PMT_PID: u16 = 0x1000;
+/// The PID of the H.264 stream (it also carries the PCR).
 pub const VIDEO_PID: u16 = 0x100;
+/// The PID of the AAC stream.
 pub const AUDIO_PID: u16 = 0x101;
 const PROGRAM_NUMBER: u16 = 1;
 

@@ -5,6 +5,7 @@ use std::io;
 /// What went wrong while writing or reading MP4.
 #[derive(Debug, thiserror::Error)]
 pub enum Fmp4Error {
+    /// Reading or writing failed.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
     /// The writer was given neither a video nor an audio track.
@@ -28,7 +29,9 @@ pub enum Fmp4Error {
     /// A box is internally inconsistent.
     #[error("malformed {fourcc} box: {reason}")]
     Malformed {
+        /// The box.
         fourcc: String,
+        /// What is wrong with it.
         reason: &'static str,
     },
 }

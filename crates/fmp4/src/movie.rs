@@ -12,8 +12,11 @@ use crate::sample_table::SampleTable;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TrackKind {
+    /// A `vide` track.
     Video,
+    /// A `soun` track.
     Audio,
+    /// Any other handler (subtitles, metadata, ...).
     Other,
 }
 

@@ -18,19 +18,27 @@ use crate::sample_table::{SampleRef, TableCursor};
 /// One track of an MP4 file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrackInfo {
+    /// `track_ID`.
     pub id: u32,
+    /// Video, audio or other.
     pub kind: TrackKind,
     /// RFC 6381 codec string, e.g. `avc1.64001e` or `mp4a.40.2`.
     pub codec: String,
+    /// Units per second of the track's timestamps.
     pub timescale: u32,
     /// Samples whose data is completely in the file.
     pub sample_count: u64,
+    /// Samples flagged as sync samples.
     pub keyframe_count: u64,
     /// Sum of the sample durations, seconds.
     pub duration_seconds: f64,
+    /// Picture width (video).
     pub width: Option<u32>,
+    /// Picture height (video).
     pub height: Option<u32>,
+    /// Samples per second (audio).
     pub sample_rate: Option<u32>,
+    /// Channels (audio).
     pub channels: Option<u16>,
     /// AAC configuration from `esds`.
     pub audio: Option<AacConfig>,
@@ -48,6 +56,7 @@ pub struct TrackInfo {
 /// What [`probe`] found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mp4Info {
+    /// The tracks, in `moov` order.
     pub tracks: Vec<TrackInfo>,
     /// Samples live (also) in movie fragments (`mvex` present).
     pub fragmented: bool,
@@ -60,6 +69,7 @@ pub struct Mp4Info {
     pub damaged_boxes: u64,
     /// Longest track, seconds.
     pub duration_seconds: f64,
+    /// Bytes of the file.
     pub file_size: u64,
     /// Why reading stopped early or skipped something, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,10 +77,12 @@ pub struct Mp4Info {
 }
 
 impl Mp4Info {
+    /// The first video track.
     pub fn video_track(&self) -> Option<&TrackInfo> {
         self.tracks.iter().find(|t| t.kind == TrackKind::Video)
     }
 
+    /// The first audio track.
     pub fn audio_track(&self) -> Option<&TrackInfo> {
         self.tracks.iter().find(|t| t.kind == TrackKind::Audio)
     }

@@ -18,29 +18,38 @@ use crate::sample_table::{SampleRef, TableCursor};
 /// are raw frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mp4Sample {
+    /// The track it belongs to.
     pub track_id: u32,
+    /// Video, audio or other.
     pub kind: TrackKind,
+    /// Units per second of `dts`, `pts` and `duration`.
     pub timescale: u32,
     /// Decode time in track units (media timeline; edit lists not applied).
     pub dts: i64,
     /// Presentation time in track units: `dts` + composition offset.
     pub pts: i64,
+    /// Duration in track units.
     pub duration: u32,
+    /// A sync sample (a keyframe for video).
     pub keyframe: bool,
     /// Byte offset of the data in the file.
     pub offset: u64,
+    /// The sample's bytes, as stored.
     pub data: Vec<u8>,
 }
 
 impl Mp4Sample {
+    /// Decode time in seconds.
     pub fn dts_seconds(&self) -> f64 {
         self.dts as f64 / f64::from(self.timescale)
     }
 
+    /// Presentation time in seconds.
     pub fn pts_seconds(&self) -> f64 {
         self.pts as f64 / f64::from(self.timescale)
     }
 
+    /// Duration in seconds.
     pub fn duration_seconds(&self) -> f64 {
         f64::from(self.duration) / f64::from(self.timescale)
     }
@@ -69,18 +78,21 @@ pub struct Mp4Samples<R> {
 }
 
 impl Mp4Samples<File> {
+    /// Opens a file on disk.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Fmp4Error> {
         Self::from_reader(File::open(path)?)
     }
 }
 
 impl<'a> Mp4Samples<Cursor<&'a [u8]>> {
+    /// Reads an MP4 held in memory.
     pub fn from_bytes(data: &'a [u8]) -> Result<Self, Fmp4Error> {
         Self::from_reader(Cursor::new(data))
     }
 }
 
 impl<R: Read + Seek> Mp4Samples<R> {
+    /// Reads any seekable source (a growing file can be followed).
     pub fn from_reader(src: R) -> Result<Self, Fmp4Error> {
         let file = Mp4File::open(src)?;
         let file_len = file.file_len();

@@ -46,8 +46,11 @@ pub struct FragmentInfo {
     pub sequence: u32,
     /// Byte offset of the fragment in the output.
     pub offset: u64,
+    /// Bytes of the fragment (`moof` + `mdat`).
     pub bytes: u64,
+    /// Video samples in it.
     pub video_samples: u32,
+    /// Audio samples in it.
     pub audio_samples: u32,
     /// Earliest decode time in the fragment, seconds from the segment origin.
     pub start_seconds: f64,
@@ -60,11 +63,15 @@ pub struct FragmentInfo {
 /// What a segment holds so far.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SegmentSummary {
+    /// Bytes of the init segment (`ftyp` + `moov`).
     pub init_bytes: u64,
     /// Everything written, init segment included.
     pub bytes_written: u64,
+    /// Fragments written.
     pub fragments: u32,
+    /// Video samples written.
     pub video_samples: u64,
+    /// Audio samples written.
     pub audio_samples: u64,
     /// End of the last written sample, seconds from the segment origin.
     pub duration_seconds: f64,

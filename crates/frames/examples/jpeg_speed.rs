@@ -5,6 +5,9 @@
 //! gradients and dense "text" blocks); with a raw yuv420p file (e.g. from
 //! `ffmpeg ... -f rawvideo -pix_fmt yuv420p`) it times that frame instead.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

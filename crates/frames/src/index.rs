@@ -18,10 +18,13 @@ pub struct FrameEntry {
     pub timestamp: f64,
     /// Relative to the session directory, e.g. `frames/F0001.jpg`.
     pub path: String,
+    /// Whether the agent was given this frame (`cht frames sent`, `POST /frames/sent`).
     #[serde(default)]
     pub sent_to_agent: bool,
+    /// The segment the frame comes from (absent in indexes of older tools).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<u32>,
+    /// The scene score that selected it (absent in indexes of older tools).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     /// Present (and true) only for frames a user asked for.
@@ -39,6 +42,7 @@ pub struct FrameEntry {
     /// What changed, e.g. `"screen_change"`, `"shot_cut"`, `"update"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// Fields cht does not know, kept and written back unchanged.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -5,18 +5,29 @@ use std::path::{Path, PathBuf};
 
 use cht_core::Picture;
 use cht_session::numbering::FRAMES;
-use cht_session::{write_atomically, JsonIndex, INDEX_FILE};
+use cht_session::{write_atomically, Durability, JsonIndex, INDEX_FILE};
 
 use crate::error::FramesError;
 use crate::index::{FrameEntry, FrameKind};
 use crate::jpeg::{encode_jpeg, DEFAULT_QUALITY};
 
+/// How frames are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameStoreOptions {
     /// JPEG quality, 1..=100.
     pub quality: u8,
     /// fsync each JPEG and index before renaming it into place.
     pub fsync: bool,
+}
+
+impl FrameStoreOptions {
+    fn durability(&self) -> Durability {
+        if self.fsync {
+            Durability::Synced
+        } else {
+            Durability::Written
+        }
+    }
 }
 
 impl Default for FrameStoreOptions {
@@ -33,6 +44,7 @@ impl Default for FrameStoreOptions {
 pub struct FrameMeta {
     /// Seconds on the segment's clock (stored rounded to the millisecond).
     pub timestamp: f64,
+    /// The segment the frame comes from.
     pub segment: u32,
     /// Scene-change score that selected the frame.
     pub score: f64,
@@ -80,6 +92,7 @@ pub struct FrameStore {
 }
 
 impl FrameStore {
+    /// Opens a frames directory with the default options (see [`FrameStore::open_with`]).
     pub fn open(frames_dir: impl AsRef<Path>) -> Result<FrameStore, FramesError> {
         Self::open_with(frames_dir, FrameStoreOptions::default())
     }
@@ -93,7 +106,7 @@ impl FrameStore {
     ) -> Result<FrameStore, FramesError> {
         let dir = frames_dir.as_ref().to_owned();
         fs::create_dir_all(&dir).map_err(FramesError::io(&dir))?;
-        let index = JsonIndex::load(dir.join(INDEX_FILE))?.with_fsync(options.fsync);
+        let index = JsonIndex::load(dir.join(INDEX_FILE))?.with_durability(options.durability());
         // Readers (the agent) may poll the index before the first frame.
         index.create_if_missing()?;
         let in_index = index.entries().iter().filter_map(FrameEntry::number);
@@ -117,7 +130,7 @@ impl FrameStore {
     pub fn write(&mut self, picture: &Picture, meta: FrameMeta) -> Result<FrameEntry, FramesError> {
         let jpeg = encode_jpeg(picture, self.options.quality)?;
         let (id, file_name) = self.claim_next_name();
-        write_atomically(&self.dir.join(&file_name), &jpeg, self.options.fsync)?;
+        write_atomically(&self.dir.join(&file_name), &jpeg, self.options.durability())?;
         let entry = FrameEntry {
             id,
             timestamp: round_ms(meta.timestamp),
@@ -156,6 +169,7 @@ impl FrameStore {
         self.index.entries()
     }
 
+    /// The frames directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -28,6 +28,7 @@ pub struct FrameWriterThread {
 }
 
 impl FrameWriterThread {
+    /// Frames waiting for the writer at most before `submit` waits.
     pub const DEFAULT_QUEUE_LEN: usize = 8;
 
     /// Starts the worker. `on_written` runs on the worker thread after each

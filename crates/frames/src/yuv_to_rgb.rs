@@ -26,14 +26,17 @@ pub struct YuvMatrix {
 }
 
 impl YuvMatrix {
+    /// BT.601 coefficients, limited or full range.
     pub fn bt601(full_range: bool) -> Self {
         Self::from_luma_weights(0.299, 0.114, full_range)
     }
 
+    /// BT.709 coefficients, limited or full range.
     pub fn bt709(full_range: bool) -> Self {
         Self::from_luma_weights(0.2126, 0.0722, full_range)
     }
 
+    /// BT.2020 (non-constant luminance) coefficients, limited or full range.
     pub fn bt2020(full_range: bool) -> Self {
         Self::from_luma_weights(0.2627, 0.0593, full_range)
     }

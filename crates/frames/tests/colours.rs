@@ -1,6 +1,9 @@
 //! Colour correctness: known YUV bars must come back as the right RGB after
 //! conversion, JPEG encoding and decoding by an independent decoder.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use cht_core::{ColourInfo, MatrixCoefficients};

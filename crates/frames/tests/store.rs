@@ -1,5 +1,8 @@
 //! The frames directory: numbering, atomic index, mark_sent, corrupt index.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::fs;

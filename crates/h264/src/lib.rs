@@ -1,5 +1,5 @@
 //! H.264 packets in, YUV 4:2:0 pictures out, each with its presentation
-//! time: cht-core's [`VideoDecoder`](cht_core::VideoDecoder) for H.264.
+//! time: cht-core's [`VideoDecoder`] for H.264.
 //!
 //! This crate wraps the `openh264` decoder (built from bundled source, with
 //! the workspace's speed patches in `vendor/openh264-sys2`) and
@@ -14,7 +14,7 @@
 //! It is NOT a demuxer (packets come from `cht-ts` or `cht-fmp4`), does not
 //! convert to RGB or write images (`cht-frames` does), and does not score
 //! scenes. Stages do not name this crate's decoder: they ask a
-//! [`DecoderRegistry`](cht_core::DecoderRegistry) in which [`register`] put it.
+//! [`DecoderRegistry`] in which [`register`] put it.
 //!
 //! Push model: the caller drives. `decode` takes one packet and hands zero
 //! or more finished pictures, in display order, to a callback; `flush`

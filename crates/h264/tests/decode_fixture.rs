@@ -1,5 +1,8 @@
 //! Decoding the committed x264 High (B-frames) fixture against ffmpeg.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use cht_core::Picture;

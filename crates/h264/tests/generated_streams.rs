@@ -1,6 +1,9 @@
 //! Streams made by ffmpeg/libx264 on the fly, for properties the committed
 //! fixture cannot show.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::Path;

@@ -13,30 +13,14 @@
 //! recorder and the analysis; it never blocks, so a missing or slow player
 //! cannot slow the recording.
 
+mod error;
 pub mod limits;
 mod relay;
 mod server;
 pub mod sniff;
 
+pub use error::IngestError;
 pub use limits::{AcceptBackoff, LogBurst};
 pub use relay::{RelayStats, UdpRelay, RELAY_DATAGRAM};
 pub use server::{DisconnectReason, IngestOptions, IngestServer, IngestSink};
 pub use sniff::Looks;
-
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot open the UDP relay to {addr}: {source}")]
-    Relay {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("listener failed: {0}")]
-    Accept(#[source] std::io::Error),
-}

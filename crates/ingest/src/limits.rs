@@ -176,6 +176,7 @@ pub struct LogBurst {
 }
 
 impl LogBurst {
+    /// A burst limiter that lets one line through every `every`.
     pub fn new(every: Duration) -> Self {
         LogBurst {
             every,

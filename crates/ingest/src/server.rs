@@ -25,8 +25,10 @@ const STALLED: Duration = Duration::from_secs(1);
 /// Refused and rejected peers are logged at most once per this interval.
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
+/// How the ingest listens.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
+    /// The address to listen on (loopback unless chosen otherwise).
     pub listen: SocketAddr,
     /// A sender that delivers no complete media unit (or, for a sink that
     /// does not count them, no byte) for this long is dropped.
@@ -63,9 +65,11 @@ pub enum DisconnectReason {
 /// A connection reaches the sink only once its first bytes are MPEG-TS:
 /// `connected` comes then, with those first bytes in the next `data`.
 pub trait IngestSink {
+    /// A sender connected; its bytes follow.
     fn connected(&mut self, _peer: SocketAddr) {}
     /// Bytes as read from the socket, split at arbitrary points.
     fn data(&mut self, bytes: &[u8]);
+    /// The sender's connection ended.
     fn disconnected(&mut self, _peer: SocketAddr, _reason: &DisconnectReason) {}
     /// A second sender tried to connect while one is being served.
     fn refused(&mut self, _peer: SocketAddr) {}
@@ -83,6 +87,7 @@ pub trait IngestSink {
     }
 }
 
+/// Accepts MPEG-TS senders on one address, one at a time, and drives an [`IngestSink`].
 pub struct IngestServer {
     listener: TcpListener,
     opts: IngestOptions,
@@ -118,6 +123,7 @@ struct Served {
 }
 
 impl IngestServer {
+    /// Binds the listening address now, so that a taken port fails at start.
     pub fn bind(opts: IngestOptions) -> Result<Self, IngestError> {
         let bind_err = |source| IngestError::Bind {
             addr: opts.listen,
@@ -134,6 +140,7 @@ impl IngestServer {
         Ok(IngestServer { listener, opts })
     }
 
+    /// The address bound (with the port the system chose for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.opts.listen)
     }

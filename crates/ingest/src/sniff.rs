@@ -25,7 +25,11 @@ pub const MAX_SNIFF: usize = 4 + (SYNC_PACKETS - 1) * 204 + 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// MPEG-TS packets of this size.
-    MpegTs { packet_size: usize },
+    /// MPEG-TS packets of this size.
+    MpegTs {
+        /// 188, 192 or 204.
+        packet_size: usize,
+    },
     /// Not MPEG-TS.
     NotTs(Looks),
     /// Consistent with MPEG-TS so far; more bytes are needed to tell.
@@ -35,11 +39,17 @@ pub enum Verdict {
 /// What a rejected connection was, as far as its first bytes tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Looks {
+    /// An HTTP request (a web page or a browser).
     Http,
+    /// An RTSP request.
     Rtsp,
+    /// A TLS handshake.
     Tls,
+    /// An FLV stream.
     Flv,
+    /// An RTMP handshake.
     Rtmp,
+    /// Something else.
     Unknown,
 }
 

@@ -9,32 +9,12 @@
 //! its own life as events and status. Nothing here decodes media, relays
 //! bytes or analyses pictures.
 
+mod error;
 mod live;
 mod remux;
 mod segment;
 
+pub use error::RecordError;
 pub use live::{LiveRecorder, RecorderStatus};
 pub use remux::{remux_file, RemuxSummary};
-pub use segment::{SegmentOptions, SegmentRecorder, SegmentStats};
-
-use std::path::PathBuf;
-
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Mp4 {
-        path: PathBuf,
-        #[source]
-        source: cht_fmp4::Fmp4Error,
-    },
-    #[error(transparent)]
-    Session(#[from] cht_session::SessionError),
-    #[error("{0}: no H.264 video or AAC audio found in the stream")]
-    NoMedia(PathBuf),
-}
+pub use segment::{FinishedSegment, SegmentOptions, SegmentRecorder, SegmentStats};

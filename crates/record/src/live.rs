@@ -1,7 +1,7 @@
 //! Live recording: one segment per sender connection, as a stage of the
 //! live pipeline.
 
-use crate::{SegmentOptions, SegmentRecorder};
+use crate::{FinishedSegment, SegmentOptions, SegmentRecorder};
 use cht_core::{Connection, DemuxItem, LiveStage};
 use cht_events::{Event, EventBus, StatusCell, WarningKind};
 use cht_fmp4::SegmentSummary;
@@ -98,7 +98,7 @@ impl LiveRecorder {
     fn finish_segment(&mut self, cur: Current) {
         let path = cur.recorder.path().to_path_buf();
         match cur.recorder.finish() {
-            Ok(Some((summary, stats))) => {
+            Ok(Some(FinishedSegment { summary, stats })) => {
                 tracing::info!(
                     "segment {} finished: {:.1} s, {} video + {} audio samples, {} fragments; {}",
                     path.display(),

@@ -8,15 +8,22 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+/// What [`remux_file`] did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RemuxSummary {
+    /// What the demuxer saw.
     pub demux: DemuxStats,
+    /// What the segment holds.
     pub segment: SegmentSummary,
+    /// What the recorder dropped.
     pub recorder: SegmentStats,
 }
 
 const READ_SIZE: usize = 1 << 20;
 
+/// Remuxes an MPEG-TS file into one fragmented MP4, with the live recorder's
+/// segment logic and writer. [`RecordError::NoMedia`] when nothing in it can
+/// be recorded.
 pub fn remux_file(
     input: &Path,
     output: &Path,
@@ -51,10 +58,10 @@ pub fn remux_file(
     }
     let demux = demuxer.stats().clone();
     match recorder.finish()? {
-        Some((segment, recorder)) => Ok(RemuxSummary {
+        Some(finished) => Ok(RemuxSummary {
             demux,
-            segment,
-            recorder,
+            segment: finished.summary,
+            recorder: finished.stats,
         }),
         None => Err(RecordError::NoMedia(input.to_path_buf())),
     }

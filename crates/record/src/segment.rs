@@ -73,6 +73,15 @@ impl std::fmt::Display for SegmentStats {
     }
 }
 
+/// A segment file, complete.
+#[derive(Debug, Clone)]
+pub struct FinishedSegment {
+    /// What the file holds.
+    pub summary: SegmentSummary,
+    /// What was dropped on the way.
+    pub stats: SegmentStats,
+}
+
 /// Pushes items in arrival order into `recording_NNN.mp4`; the file is
 /// created only once there is something playable to put in it: the
 /// [`SegmentGate`] decides when the segment starts and with which tracks.
@@ -162,7 +171,8 @@ impl SegmentRecorder {
     }
 
     /// Ends the segment: whatever is held is written if it is playable.
-    pub fn finish(mut self) -> Result<Option<(SegmentSummary, SegmentStats)>, RecordError> {
+    /// `None` when nothing playable arrived (and no file was created).
+    pub fn finish(mut self) -> Result<Option<FinishedSegment>, RecordError> {
         let out = &mut self.out;
         let mut result = Ok(());
         if !out.failed {
@@ -184,7 +194,7 @@ impl SegmentRecorder {
                         source,
                     })?;
                 }
-                Ok(Some((summary, stats)))
+                Ok(Some(FinishedSegment { summary, stats }))
             }
             None => Ok(None),
         }

@@ -84,7 +84,10 @@ fn record(
     for item in items {
         recorder.push(item).expect("push");
     }
-    recorder.finish().expect("finish")
+    recorder
+        .finish()
+        .expect("finish")
+        .map(|f| (f.summary, f.stats))
 }
 
 #[test]

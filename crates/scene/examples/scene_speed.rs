@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release -p cht-scene --example scene_speed`
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -35,8 +35,11 @@ pub struct AdaptiveTuning {
     /// A block changed "strongly" above this mean absolute difference. Fades
     /// longer than ~10 frames move pixels less than this per frame.
     pub strong_block_mad: u32,
+    /// Weight of the pixel cue.
     pub pixel_gain: f64,
+    /// Weight of the block cue.
     pub block_gain: f64,
+    /// Weight of the histogram cue.
     pub histogram_gain: f64,
     /// A change is a fade when `|mean luma change| / mafd` is above this...
     pub fade_coherence: f64,
@@ -65,12 +68,16 @@ impl Default for AdaptiveTuning {
 /// The cue values of one frame, after subtracting the recent peaks.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cues {
+    /// How much more pixels changed than recently.
     pub pixels: f64,
+    /// How many more blocks changed strongly than recently.
     pub blocks: f64,
+    /// How much more the histogram moved than recently.
     pub histogram: f64,
 }
 
 impl Cues {
+    /// The strongest cue.
     pub fn max(&self) -> f64 {
         self.pixels.max(self.blocks).max(self.histogram)
     }

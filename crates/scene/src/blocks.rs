@@ -61,34 +61,40 @@ pub(crate) unsafe fn scan_blocks<K: RowScan>(
     block_sads: &mut [u32],
     row_sums: &mut [u32],
 ) -> u64 {
-    let blocks_x = cur.width.div_ceil(BLOCK);
-    let mut lanes = Lanes([0u64; STRIP / GROUP]);
-    let mut total = 0;
-    for (band, (sums, blocks)) in row_sums
-        .chunks_mut(BLOCK)
-        .zip(block_sads.chunks_mut(blocks_x))
-        .enumerate()
-    {
-        sums.fill(0);
-        for x0 in (0..cur.width).step_by(STRIP) {
-            let w = STRIP.min(cur.width - x0);
-            let groups = &mut lanes.0[..group_count(w)];
-            for (dy, sum) in sums.iter_mut().enumerate() {
-                let y = band * BLOCK + dy;
-                // A row sum is at most 255 * width: u32 holds 16M pixels.
-                *sum +=
-                    K::scan_row(&prev.row(y)[x0..x0 + w], &cur.row(y)[x0..x0 + w], groups) as u32;
+    // SAFETY: the caller upholds this function's `# Safety` contract,
+    // which is what the operations below rely on.
+    unsafe {
+        let blocks_x = cur.width.div_ceil(BLOCK);
+        let mut lanes = Lanes([0u64; STRIP / GROUP]);
+        let mut total = 0;
+        for (band, (sums, blocks)) in row_sums
+            .chunks_mut(BLOCK)
+            .zip(block_sads.chunks_mut(blocks_x))
+            .enumerate()
+        {
+            sums.fill(0);
+            for x0 in (0..cur.width).step_by(STRIP) {
+                let w = STRIP.min(cur.width - x0);
+                let groups = &mut lanes.0[..group_count(w)];
+                for (dy, sum) in sums.iter_mut().enumerate() {
+                    let y = band * BLOCK + dy;
+                    // A row sum is at most 255 * width: u32 holds 16M pixels.
+                    *sum += K::scan_row(&prev.row(y)[x0..x0 + w], &cur.row(y)[x0..x0 + w], groups)
+                        as u32;
+                }
+                total += K::take_blocks(groups, &mut blocks[x0 / BLOCK..(x0 + w).div_ceil(BLOCK)]);
             }
-            total += K::take_blocks(groups, &mut blocks[x0 / BLOCK..(x0 + w).div_ceil(BLOCK)]);
         }
+        total
     }
-    total
 }
 
 /// The scalar kernel as a `RowScan`.
 pub(crate) struct ScalarRows;
 
 impl RowScan for ScalarRows {
+    /// # Safety
+    /// As [`RowScan::scan_row`] (this kernel needs no CPU feature).
     unsafe fn scan_row(prev: &[u8], cur: &[u8], groups: &mut [u64]) -> u64 {
         crate::scalar::scan_row_from(prev, cur, groups, 0)
     }

@@ -29,7 +29,9 @@ pub enum Verdict {
     /// Nothing to compare with: the first frame, or the first after a size
     /// change or `reset`.
     FirstFrame,
+    /// Below the threshold.
     BelowThreshold,
+    /// A scene cut.
     Cut,
     /// Above the threshold, within `min_scene_frames` of the last cut.
     TooSoon,
@@ -46,7 +48,9 @@ pub struct FrameScore {
     pub index: u64,
     /// 0..=1, compared with the threshold.
     pub score: f64,
+    /// The frame starts a new scene.
     pub is_cut: bool,
+    /// Why it does or does not.
     pub verdict: Verdict,
     /// The raw measurements (`None` for a first frame).
     pub measures: Option<ChangeMeasures>,
@@ -81,6 +85,7 @@ struct Scoring {
 }
 
 impl SceneDetector {
+    /// ffmpeg's usual `select='gt(scene,0.3)'`.
     pub const DEFAULT_THRESHOLD: f64 = 0.3;
 
     /// `threshold` must be a number in 0..=1.
@@ -120,14 +125,17 @@ impl SceneDetector {
         self
     }
 
+    /// Which rule it applies.
     pub fn detector(&self) -> Detector {
         self.scoring.detector
     }
 
+    /// The threshold in force.
     pub fn threshold(&self) -> f64 {
         self.scoring.threshold
     }
 
+    /// The default detector's constants.
     pub fn tuning(&self) -> &AdaptiveTuning {
         self.scoring.adaptive.tuning()
     }

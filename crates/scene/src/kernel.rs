@@ -25,6 +25,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// Every kernel, slowest first.
     pub const ALL: [Kernel; 4] = [Kernel::Scalar, Kernel::Wide, Kernel::Avx2, Kernel::Avx512];
 
     /// The kernel to use on this CPU: AVX-512BW, else AVX2, else `wide`.
@@ -46,6 +47,7 @@ impl Kernel {
         Self::ALL.into_iter().filter(|k| k.is_available()).collect()
     }
 
+    /// True when this CPU can run the kernel.
     pub fn is_available(self) -> bool {
         match self {
             Kernel::Scalar | Kernel::Wide => true,
@@ -54,6 +56,7 @@ impl Kernel {
         }
     }
 
+    /// The kernel's name, as benchmarks print it.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Scalar => "scalar",

@@ -30,23 +30,30 @@
 //! Thresholds are on ffmpeg's 0..=1 `scene` scale for both rules; 0.3 is the
 //! default (see [`SceneDetector`] for what it means in each).
 
-pub mod adaptive;
+mod adaptive;
 mod blocks;
 mod detector;
-pub mod error;
-pub mod ffmpeg;
-pub mod histogram;
-pub mod kernel;
-pub mod measures;
-pub mod plane;
-pub mod scalar;
+mod error;
+mod ffmpeg;
+mod kernel;
+mod measures;
+mod plane;
 pub mod scan;
-pub mod screen;
-pub mod scroll;
-pub mod signature;
+mod screen;
+mod scroll;
+mod signature;
 mod simd_wide;
 #[cfg(target_arch = "x86_64")]
 mod simd_x86;
+
+// Not part of the API: the scalar reference kernels, the histogram and the
+// synthetic screens are this crate's test scaffolding, public only for its
+// property tests, benches and examples.
+#[doc(hidden)]
+pub mod histogram;
+#[doc(hidden)]
+pub mod scalar;
+#[doc(hidden)]
 pub mod synthetic;
 
 pub use adaptive::{AdaptiveTuning, Cues};

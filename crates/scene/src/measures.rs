@@ -18,6 +18,7 @@ pub struct ChangeMeasures {
 }
 
 impl ChangeMeasures {
+    /// The measurements of a scanned frame difference; blocks above `strong_block_mad` count as strongly changed.
     pub fn from_diff(diff: &FrameDiff, strong_block_mad: u32) -> Self {
         ChangeMeasures {
             mafd: diff.mafd(),

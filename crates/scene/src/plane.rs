@@ -6,9 +6,13 @@ use crate::error::SceneError;
 /// `width` bytes of each row are pixels; decoders pad rows (1984 for 1920).
 #[derive(Debug, Clone, Copy)]
 pub struct LumaPlane<'a> {
+    /// The samples, row after row.
     pub data: &'a [u8],
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// Bytes from one row to the next (at least `width`).
     pub stride: usize,
 }
 
@@ -80,10 +84,12 @@ impl<'a> LumaPlane<'a> {
         &self.data[start..start + self.width]
     }
 
+    /// `width * height`.
     pub fn pixel_count(&self) -> usize {
         self.width * self.height
     }
 
+    /// True when both planes have the same width and height.
     pub fn same_size(&self, other: &LumaPlane<'_>) -> bool {
         self.width == other.width && self.height == other.height
     }
@@ -93,8 +99,11 @@ impl<'a> LumaPlane<'a> {
 /// frame, and a convenient holder for test and benchmark pictures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnedLumaPlane {
+    /// The samples, rows packed (`stride == width`).
     pub data: Vec<u8>,
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
 }
 
@@ -128,6 +137,7 @@ impl OwnedLumaPlane {
         })
     }
 
+    /// The plane, borrowed.
     pub fn as_plane(&self) -> LumaPlane<'_> {
         LumaPlane {
             data: &self.data,

@@ -23,20 +23,27 @@ const BANDS_PER_CHUNK: usize = 8;
 /// What changed between the previous frame and the one just scanned.
 #[derive(Debug, Clone, Default)]
 pub struct FrameDiff {
+    /// Width of both frames.
     pub width: usize,
+    /// Height of both frames.
     pub height: usize,
+    /// Sum of absolute differences over the whole frame.
     pub sad: u64,
     /// SAD of each 16x16 block, row-major, `blocks_x` per row; edge blocks
     /// may be smaller (see `block_area`).
     pub block_sads: Vec<u32>,
+    /// Blocks per row.
     pub blocks_x: usize,
+    /// Rows of blocks.
     pub blocks_y: usize,
     /// Sum of each row of the new frame, and of the previous one.
     pub row_sums: Vec<u32>,
+    /// Sum of each row of the previous frame.
     pub prev_row_sums: Vec<u32>,
     /// Subsampled histograms of the new and the previous frame (boxed: they
     /// trade places every frame, and a 4 KB copy each time showed up).
     pub histogram: Box<LumaHistogram>,
+    /// Subsampled histogram of the previous frame.
     pub prev_histogram: Box<LumaHistogram>,
 }
 
@@ -156,6 +163,7 @@ impl FrameScanner {
         self
     }
 
+    /// What each scan measures.
     pub fn measures(&self) -> Measures {
         self.measures
     }
@@ -165,6 +173,7 @@ impl FrameScanner {
         self.parallel = parallel;
     }
 
+    /// The kernel the scans run on.
     pub fn kernel(&self) -> Kernel {
         self.kernel
     }

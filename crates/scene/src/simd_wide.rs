@@ -41,6 +41,8 @@ pub(crate) fn sad(a: &LumaPlane<'_>, b: &LumaPlane<'_>) -> u64 {
 pub(crate) struct WideRows;
 
 impl RowScan for WideRows {
+    /// # Safety
+    /// As [`RowScan::scan_row`] (this kernel needs no CPU feature).
     unsafe fn scan_row(prev: &[u8], cur: &[u8], groups: &mut [u64]) -> u64 {
         scan_row(prev, cur, groups)
     }

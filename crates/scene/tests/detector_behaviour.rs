@@ -1,6 +1,9 @@
 //! The default detector on synthetic screen content: what must be a cut and
 //! what must not, plus the API's contracts (errors, first frames, modes).
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_scene::{Detector, LumaPlane, SceneDetector, SceneError, Verdict};
 
 const W: usize = 1280;

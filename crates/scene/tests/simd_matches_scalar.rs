@@ -1,6 +1,9 @@
 //! Every SIMD path this CPU runs gives bit-identical results to the scalar
 //! reference, on random planes with odd widths and padded strides.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_scene::histogram::{LumaHistogram, SampleGrid};
 use cht_scene::scalar::{self, group_count};
 use cht_scene::scan::{FrameScanner, Measures};

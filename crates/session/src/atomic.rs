@@ -7,10 +7,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::SessionError;
 
-/// Writes `bytes` to a hidden temporary name next to `path`, optionally
-/// fsyncs it, then renames it over `path` (atomic on POSIX filesystems):
-/// readers see the old file or the new one, never a mix.
-pub fn write_atomically(path: &Path, bytes: &[u8], fsync: bool) -> Result<(), SessionError> {
+/// How far a write goes before it counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Handed to the operating system: survives a crash of cht, not a
+    /// power loss.
+    Written,
+    /// fsynced before it is renamed into place: survives a power loss.
+    #[default]
+    Synced,
+}
+
+/// Writes `bytes` to a hidden temporary name next to `path`, fsyncs it if
+/// `durability` says so, then renames it over `path` (atomic on POSIX
+/// filesystems): readers see the old file or the new one, never a mix.
+pub fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    durability: Durability,
+) -> Result<(), SessionError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -21,7 +36,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], fsync: bool) -> Result<(), Se
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}-{seq}.tmp", std::process::id()));
-    let result = write_then_rename(&tmp, path, bytes, fsync);
+    let result = write_then_rename(&tmp, path, bytes, durability);
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -32,12 +47,12 @@ fn write_then_rename(
     tmp: &Path,
     path: &Path,
     bytes: &[u8],
-    fsync: bool,
+    durability: Durability,
 ) -> Result<(), SessionError> {
     let mut file = File::create(tmp).map_err(|e| SessionError::io(tmp, e))?;
     file.write_all(bytes)
         .map_err(|e| SessionError::io(tmp, e))?;
-    if fsync {
+    if durability == Durability::Synced {
         file.sync_all().map_err(|e| SessionError::io(tmp, e))?;
     }
     drop(file);
@@ -52,8 +67,8 @@ mod tests {
     fn replaces_whole_file_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("index.json");
-        write_atomically(&path, b"[1]", true).expect("write");
-        write_atomically(&path, b"[1,2]", false).expect("replace");
+        write_atomically(&path, b"[1]", Durability::Synced).expect("write");
+        write_atomically(&path, b"[1,2]", Durability::Written).expect("replace");
         assert_eq!(fs::read(&path).expect("read"), b"[1,2]");
         assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1);
     }

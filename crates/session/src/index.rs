@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::atomic::write_atomically;
+use crate::atomic::{write_atomically, Durability};
 use crate::SessionError;
 
 /// The name of every index file of a session (`frames/index.json`,
@@ -21,7 +21,7 @@ pub const INDEX_FILE: &str = "index.json";
 pub struct JsonIndex<T> {
     path: PathBuf,
     entries: Vec<T>,
-    fsync: bool,
+    durability: Durability,
 }
 
 impl<T: Serialize + DeserializeOwned> JsonIndex<T> {
@@ -45,13 +45,13 @@ impl<T: Serialize + DeserializeOwned> JsonIndex<T> {
         Ok(JsonIndex {
             path,
             entries,
-            fsync: true,
+            durability: Durability::Synced,
         })
     }
 
-    /// Whether writes are fsynced (default: yes).
-    pub fn with_fsync(mut self, fsync: bool) -> Self {
-        self.fsync = fsync;
+    /// How far each rewrite goes (default: [`Durability::Synced`]).
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
         self
     }
 
@@ -116,7 +116,7 @@ impl<T: Serialize + DeserializeOwned> JsonIndex<T> {
             text.push_str(&line);
         }
         text.push_str("\n]\n");
-        write_atomically(&self.path, text.as_bytes(), self.fsync)
+        write_atomically(&self.path, text.as_bytes(), self.durability)
     }
 }
 

@@ -22,7 +22,7 @@ mod layout;
 pub mod numbering;
 mod session;
 
-pub use atomic::write_atomically;
+pub use atomic::{write_atomically, Durability};
 pub use error::SessionError;
 pub use id::{validate_session_id, SessionId};
 pub use index::{JsonIndex, INDEX_FILE};

@@ -23,6 +23,7 @@ pub struct TsDemuxer {
 }
 
 impl TsDemuxer {
+    /// A demuxer that has seen nothing yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -47,6 +48,7 @@ impl TsDemuxer {
         self.sync_framing_stats();
     }
 
+    /// Counters of everything seen so far.
     pub fn stats(&self) -> &DemuxStats {
         &self.router.stats
     }
@@ -62,13 +64,25 @@ impl TsDemuxer {
     }
 }
 
+/// A whole stream, demuxed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Demuxed {
+    /// Every item, in arrival order.
+    pub items: Vec<DemuxItem>,
+    /// What the demuxer counted.
+    pub stats: DemuxStats,
+}
+
 /// Demuxes a whole in-memory stream.
-pub fn demux_all(data: &[u8]) -> (Vec<DemuxItem>, DemuxStats) {
+pub fn demux_all(data: &[u8]) -> Demuxed {
     let mut demuxer = TsDemuxer::new();
     let mut items = Vec::new();
     demuxer.push(data, &mut items);
     demuxer.finish(&mut items);
-    (items, demuxer.stats().clone())
+    Demuxed {
+        items,
+        stats: demuxer.stats().clone(),
+    }
 }
 
 #[cfg(test)]
@@ -148,7 +162,7 @@ mod tests {
     #[test]
     fn demuxes_a_clean_stream_in_order() {
         let s = av_stream(4, 90_000);
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         let video_config = position(
             &items,
             |i| matches!(i, DemuxItem::VideoParams(c) if (c.width, c.height) == (1920, 1080)),
@@ -197,10 +211,10 @@ mod tests {
     #[test]
     fn resyncs_after_garbage_prefix() {
         let s = av_stream(3, 0);
-        let clean = demux_all(&s.bytes()).0;
+        let clean = demux_all(&s.bytes()).items;
         let mut data = vec![0x47, 0x00, 0x47, 0x12, 0x47, 0x99, 0x47];
         data.extend(s.bytes());
-        let (items, stats) = demux_all(&data);
+        let Demuxed { items, stats } = demux_all(&data);
         assert_eq!(items, clean);
         assert_eq!((stats.skipped_bytes, stats.resyncs), (7, 1));
     }
@@ -208,7 +222,7 @@ mod tests {
     #[test]
     fn torn_packet_is_dropped_and_its_unit_flagged() {
         let s = av_stream(3, 0);
-        let clean = demux_all(&s.bytes()).0;
+        let clean = demux_all(&s.bytes()).items;
         // Packet 4 (inside the first access unit) is cut short by garbage.
         let mut data = Vec::new();
         for (i, p) in s.packets.iter().enumerate() {
@@ -219,7 +233,7 @@ mod tests {
                 data.extend_from_slice(p);
             }
         }
-        let (items, stats) = demux_all(&data);
+        let Demuxed { items, stats } = demux_all(&data);
         assert_eq!(stats.resyncs, 1);
         assert_eq!(stats.skipped_bytes, 105);
         assert_eq!(stats.cc_errors, 1);
@@ -234,7 +248,7 @@ mod tests {
     #[test]
     fn reads_192_and_204_byte_packets() {
         let s = av_stream(3, 0);
-        let clean = demux_all(&s.bytes()).0;
+        let clean = demux_all(&s.bytes()).items;
         for (prefix, suffix, size) in [(4, 0, 192), (0, 16, 204)] {
             let data: Vec<u8> = s
                 .packets
@@ -247,7 +261,7 @@ mod tests {
                     v
                 })
                 .collect();
-            let (items, stats) = demux_all(&data);
+            let Demuxed { items, stats } = demux_all(&data);
             assert_eq!(items, clean, "{size}");
             assert_eq!((stats.packet_size, stats.skipped_bytes), (size, 0));
         }
@@ -268,7 +282,7 @@ mod tests {
             .map(|(i, _)| i)
             .unwrap();
         s.packets.remove(first_of_second + 1);
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         let v = videos(&items);
         assert_eq!(
             v.iter().map(|v| v.damaged).collect::<Vec<_>>(),
@@ -287,10 +301,10 @@ mod tests {
     #[test]
     fn duplicate_packet_is_used_once() {
         let mut s = av_stream(2, 0);
-        let clean = demux_all(&s.bytes()).0;
+        let clean = demux_all(&s.bytes()).items;
         let dup = s.packets[4];
         s.packets.insert(4, dup);
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         assert_eq!(items, clean);
         assert_eq!(stats.cc_errors, 0);
     }
@@ -305,7 +319,7 @@ mod tests {
             s.audio(i * 5760, &frames);
         }
         s.packets.remove(2 + 3 + 1); // second packet of the second PES
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         let pts: Vec<i64> = audios(&items).iter().map(|a| a.pts).collect();
         assert_eq!(pts, vec![0, 1920, 3840, 11520, 13440, 15360]);
         assert_eq!(stats.cc_errors, 1);
@@ -322,7 +336,7 @@ mod tests {
         s.pmt(1, &[(H264, VIDEO_PID), (AAC, AUDIO_PID)]);
         s.video(6000, 3000, &video_au(false, 400));
         s.audio(3000, &adts_frame(44100, 100));
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         assert_eq!(videos(&items).len(), 2);
         assert_eq!(
             audios(&items).iter().map(|a| a.pts).collect::<Vec<_>>(),
@@ -354,7 +368,7 @@ mod tests {
     #[test]
     fn unwraps_pts_once_for_audio_and_video() {
         let start = WRAP - 2 * 3000;
-        let (items, _) = demux_all(&av_stream(5, start).bytes());
+        let items = demux_all(&av_stream(5, start).bytes()).items;
         let v: Vec<i64> = videos(&items).iter().map(|v| v.dts).collect();
         assert_eq!(
             v,
@@ -379,7 +393,7 @@ mod tests {
         let pes =
             crate::test_stream::pes_bytes(0xc0, Some(900_000), None, &adts_frame(48000, 100), true);
         s.packetize(AUDIO_PID, &pes, true); // ...and the next packet says so
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         assert_eq!(stats.cc_errors, 0);
         let kinds: Vec<_> = discontinuities(&items).iter().map(|d| d.kind).collect();
         assert_eq!(
@@ -410,7 +424,7 @@ mod tests {
         s.audio(0, &adts_frame(48000, 64));
         let private = s.packet(0x102, true, &[0; 184], false);
         s.packets.push(private);
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         assert_eq!(stats.psi_errors, 1);
         assert_eq!(audios(&items).len(), 1);
         assert_eq!(
@@ -452,7 +466,7 @@ mod tests {
         s.packets
             .push(crate::test_stream::raw_pmt_packet(&section, 0));
         s.audio(0, &adts_frame(48000, 64));
-        let (items, stats) = demux_all(&s.bytes());
+        let Demuxed { items, stats } = demux_all(&s.bytes());
         assert_eq!(stats.psi_errors, 0);
         assert_eq!(audios(&items).len(), 1);
     }

@@ -44,6 +44,6 @@ mod test_stream;
 
 /// The demuxer's items are the core's, shared with every other reader.
 pub use cht_core::{DemuxItem, Discontinuity, DiscontinuityKind};
-pub use demuxer::{demux_all, TsDemuxer};
+pub use demuxer::{demux_all, Demuxed, TsDemuxer};
 pub use sink::DemuxSink;
 pub use stats::DemuxStats;

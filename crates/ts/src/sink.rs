@@ -4,6 +4,7 @@ use cht_core::DemuxItem;
 
 /// Receives demuxed items in arrival order.
 pub trait DemuxSink {
+    /// Takes the next item.
     fn item(&mut self, item: DemuxItem);
 }
 

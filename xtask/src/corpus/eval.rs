@@ -342,7 +342,7 @@ fn median_max(v: &[f64]) -> (Value, Value) {
     } else {
         (s[s.len() / 2 - 1] + s[s.len() / 2]) / 2.0
     };
-    (json!(round3(med)), json!(round3(*s.last().unwrap())))
+    (json!(round3(med)), json!(round3(s[s.len() - 1])))
 }
 
 fn round3(x: f64) -> f64 {

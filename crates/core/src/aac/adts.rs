@@ -1,5 +1,7 @@
 //! ADTS (Audio Data Transport Stream) headers that frame AAC in MPEG-TS.
 
+pub use crate::error::AdtsError;
+
 use super::config::AacConfig;
 
 /// Sampling frequencies by ADTS `sampling_frequency_index`.
@@ -18,20 +20,6 @@ pub struct AdtsHeader {
     pub header_len: usize,
     /// `number_of_raw_data_blocks_in_frame + 1`.
     pub raw_blocks: u8,
-}
-
-/// Why bytes are not an ADTS header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum AdtsError {
-    /// Fewer bytes than a header needs.
-    #[error("need more bytes for an ADTS header")]
-    Incomplete,
-    /// The bytes do not start with the ADTS sync word.
-    #[error("no ADTS sync word")]
-    NoSync,
-    /// A header with a reserved or impossible field.
-    #[error("invalid ADTS header: {0}")]
-    Invalid(&'static str),
 }
 
 impl AdtsHeader {

@@ -4,6 +4,8 @@
 
 use bytes::Bytes;
 
+pub use crate::error::AvcConfigError;
+
 use super::nal::avcc_to_annexb;
 use super::sps::{parse_sps, Sps};
 
@@ -11,11 +13,6 @@ use super::sps::{parse_sps, Sps};
 fn has_high_profile_extension(profile_idc: u8) -> bool {
     matches!(profile_idc, 100 | 110 | 122 | 144)
 }
-
-/// Why bytes are not a usable avcC record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("invalid avcC record: {0}")]
-pub struct AvcConfigError(pub &'static str);
 
 /// H.264 decoder configuration: what a decoder needs before the first
 /// sample, and how samples frame their NAL units.

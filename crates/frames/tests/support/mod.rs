@@ -1,6 +1,8 @@
 //! Pictures with known colours, built with floating-point reference maths
 //! (independent of the fixed-point code under test).
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use cht_core::{ColourInfo, Picture};

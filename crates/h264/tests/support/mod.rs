@@ -1,6 +1,8 @@
 //! Test inputs made by ffmpeg/ffprobe, the independent oracle: access units
 //! split from an Annex-B dump, their PTS, and ffmpeg's own decode.
 
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

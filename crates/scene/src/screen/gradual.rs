@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         let (began, picture) = found[0];
         assert!((3.0..=3.8).contains(&began), "{began}");
-        assert!(picture >= 3.8 && picture <= 3.0 + 0.8 + 1.6, "{picture}");
+        assert!((3.8..=3.0 + 0.8 + 1.6).contains(&picture), "{picture}");
     }
 
     #[test]

@@ -139,10 +139,12 @@ pub enum PictureSource {
 /// A picture to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScreenPicture {
+    /// Why the picture is taken.
     pub cause: Cause,
     /// When the change began (the event's time); for an update, the time
     /// of the picture.
     pub event_time: f64,
+    /// Which frame shows it.
     pub source: PictureSource,
     /// The time of the frame shown.
     pub picture_time: f64,
