@@ -190,19 +190,27 @@ fn only_session(sessions: &Path) -> PathBuf {
 /// Runs `sender` (given the recorder's address and the copy's path) against
 /// a `cht record --once` and collects the outcome.
 fn record_with(sender: impl FnOnce(&str, &Path) -> Command) -> Outcome {
+    record_sent_by(|addr, sent| {
+        let out = sender(addr, sent)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the sender");
+        assert!(
+            out.status.success(),
+            "the sender failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    })
+}
+
+/// Runs `send` (given the recorder's address and the path of the copy it
+/// must leave of what it sent) against a `cht record --once`.
+fn record_sent_by(send: impl FnOnce(&str, &Path)) -> Outcome {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
     let sent = tmp.path().join("sent.ts");
     let rec = Recorder::start(&sessions, &["--once", "--relay", "off"]);
-    let out = sender(&rec.addr, &sent)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the sender");
-    assert!(
-        out.status.success(),
-        "the sender failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    send(&rec.addr, &sent);
     let (status, log) = rec.wait(Duration::from_secs(60));
     assert!(status.success(), "cht record failed:\n{log}");
     Outcome {
@@ -336,6 +344,43 @@ fn two_audio_tracks_are_both_recorded() {
     // The chunks come from the first track, and the log says so.
     o.assert_chunks_cover(0, AAC_FRAME);
     assert_eq!(o.said("audio chunks come from track 0"), 1, "{}", o.log);
+}
+
+#[test]
+fn a_second_program_is_recorded_as_another_audio_track() {
+    let o = record_sent_by(|addr, sent| {
+        // ffmpeg's tee muxer drops programs: the test sends ffmpeg's bytes.
+        let status = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error"])
+            .args(VIDEO_IN)
+            .args(TONE_48K)
+            .args(TONE_44K)
+            .args(["-map", "0:v", "-map", "1:a", "-map", "2:a"])
+            .args(X264)
+            .args(["-c:a", "aac", "-t", SECONDS])
+            .args([
+                "-program",
+                "title=main:st=0:st=1",
+                "-program",
+                "title=second:st=2",
+            ])
+            .args(["-f", "mpegts"])
+            .arg(sent)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        std::io::Write::write_all(&mut tcp, &std::fs::read(sent).unwrap()).unwrap();
+    });
+    let (ok, programs, _) = run(Command::new("ffprobe")
+        .args(["-v", "error", "-show_programs", "-of", "json"])
+        .arg(&o.sent));
+    assert!(ok);
+    let programs: serde_json::Value = serde_json::from_str(&programs).unwrap();
+    assert_eq!(programs["programs"].as_array().map(Vec::len), Some(2));
+    o.assert_recorded(|_| true);
+    assert_eq!(stream_packets(&o.segment()).len(), 3);
+    o.assert_chunks_cover(0, AAC_FRAME);
 }
 
 #[test]
