@@ -628,3 +628,86 @@ fn mpeg_audio_matches_ffmpeg() {
         }
     }
 }
+
+#[test]
+fn aac_layouts_in_a_program_config_element_match_ffmpeg_channel_by_channel() {
+    // ffmpeg's encoder describes 2.1 and 6.1, which have no AAC channel
+    // configuration, with a program config element in the first frame.
+    let freqs = [200, 300, 500, 700, 1100, 1300, 1700];
+    for (layout, channels) in [("2.1", 3), ("6.1", 7)] {
+        let tones: Vec<String> = freqs[..channels]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("sine=frequency={f}:sample_rate=48000[c{i}]"))
+            .collect();
+        let inputs: String = (0..channels).map(|i| format!("[c{i}]")).collect();
+        let graph = format!(
+            "{};{inputs}join=inputs={channels}:channel_layout={layout}[a]",
+            tones.join(";")
+        );
+        let ts = ffmpeg_ts(&[
+            "-filter_complex",
+            &graph,
+            "-map",
+            "[a]",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "384k",
+        ]);
+        let (ours, theirs, decoded) = decode_both(&ts);
+        assert_eq!(decoded, channels, "{layout}");
+        assert_eq!(ours.len(), theirs.len(), "{layout}: same length");
+        // Both decoders give the channels in the order of the elements.
+        for c in 0..channels {
+            let snr = best_snr(
+                &channel(&ours, channels, c),
+                &channel(&theirs, channels, c),
+                0,
+            );
+            assert!(
+                snr >= 40.0,
+                "{layout} channel {c}: {snr:.1} dB against ffmpeg's"
+            );
+        }
+    }
+}
+
+#[test]
+fn aac_joined_after_its_program_config_element_is_named() {
+    // The layout of ffmpeg's 2.1 is in the first frame only: a stream
+    // joined half-way has no channel count, which is said, with the fix.
+    let ts = ffmpeg_ts(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-ac",
+        "3",
+        "-c:a",
+        "aac",
+    ]);
+    let whole = first_audio_params(&ts);
+    assert_eq!(whole.channels, 3);
+    cht_audio::AudioFrameDecoder::for_params(&whole).expect("2.1 from the start decodes");
+    let half = ts.len() / 2 / 188 * 188;
+    let joined = first_audio_params(&ts[half..]);
+    assert_eq!(joined.channels, 0, "the layout is unknown");
+    let err = cht_audio::AudioFrameDecoder::for_params(&joined)
+        .err()
+        .expect("refused");
+    assert!(matches!(err, AudioError::LayoutMissed), "{err}");
+    assert!(err.is_unsupported_stream());
+    assert!(err.to_string().contains("`-ac 2` or `-ac 6`"), "{err}");
+}
+
+fn first_audio_params(ts: &[u8]) -> AudioParams {
+    cht_ts::demux_all(ts)
+        .items
+        .into_iter()
+        .find_map(|i| match i {
+            cht_core::DemuxItem::AudioParams(p) => Some(p),
+            _ => None,
+        })
+        .expect("audio parameters")
+}

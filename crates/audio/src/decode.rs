@@ -4,8 +4,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use cht_core::aac::AacConfig;
+use cht_core::aac::{AacConfig, ChannelRole, ProgramConfig};
 use cht_core::{AudioCodec, AudioPacket, AudioParams};
+use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_AAC, CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3,
 };
@@ -55,6 +56,8 @@ fn decode_into(
 pub struct AacFrameDecoder {
     decoder: AacDecoder,
     config: AacConfig,
+    /// The layout of a stream with channel configuration 0.
+    layout: Option<ProgramConfig>,
     pcm: Vec<f32>,
 }
 
@@ -63,17 +66,29 @@ impl AacFrameDecoder {
     /// configuration of 1 to 7 is an [`AudioError::UnsupportedCodec`].
     pub fn new(config: AacConfig) -> Result<Self, AudioError> {
         Ok(AacFrameDecoder {
-            decoder: build_decoder(&config)?,
+            decoder: build_decoder(&config, None)?,
             config,
+            layout: None,
             pcm: Vec::new(),
         })
     }
 
     /// Builds a decoder for a track with these parameters: another codec
     /// is [`AudioError::NoDecoder`], AAC other than AAC-LC
-    /// [`AudioError::UnsupportedCodec`].
+    /// [`AudioError::UnsupportedCodec`]. A layout given by a program config
+    /// element (channel configuration 0) is read from the
+    /// AudioSpecificConfig.
     pub fn for_params(params: &AudioParams) -> Result<Self, AudioError> {
         match AacConfig::of(params) {
+            Some(config) if config.channel_config == 0 => {
+                let layout = ProgramConfig::from_audio_specific_config(&params.extra_data);
+                Ok(AacFrameDecoder {
+                    decoder: build_decoder(&config, layout.as_ref())?,
+                    config,
+                    layout,
+                    pcm: Vec::new(),
+                })
+            }
             Some(config) => Self::new(config),
             None if params.codec == AudioCodec::Aac => Err(AudioError::UnsupportedCodec {
                 object_type: 0,
@@ -92,7 +107,18 @@ impl AacFrameDecoder {
 
     /// Channels of the decoded PCM.
     pub fn channels(&self) -> usize {
-        self.config.channels() as usize
+        match &self.layout {
+            Some(layout) => usize::from(layout.channels()),
+            None => self.config.channels() as usize,
+        }
+    }
+
+    /// Where each decoded channel sits, in decoding order.
+    pub fn roles(&self) -> Vec<ChannelRole> {
+        match &self.layout {
+            Some(layout) => layout.roles(),
+            None => config_roles(self.config.channel_config),
+        }
     }
 
     /// Decodes one packet (one raw AAC frame) into interleaved `f32`.
@@ -116,7 +142,8 @@ impl AacFrameDecoder {
             &mut self.pcm,
         );
         if result == Err(FrameError::Panicked) {
-            self.decoder = build_decoder(&self.config).map_err(|_| FrameError::Panicked)?;
+            self.decoder = build_decoder(&self.config, self.layout.as_ref())
+                .map_err(|_| FrameError::Panicked)?;
         }
         match result {
             Ok(FRAME_SAMPLES) => Ok(&self.pcm),
@@ -133,38 +160,75 @@ impl AacFrameDecoder {
     }
 }
 
-/// AAC-LC with a channel configuration of 1 to 7 is what Symphonia (as
-/// patched in vendor/) decodes; say so before trying.
-fn check_supported(config: &AacConfig) -> Result<(), String> {
+/// AAC-LC with a channel configuration of 1 to 7, or a layout of up to 8
+/// channels in a program config element, is what Symphonia (as patched in
+/// vendor/) decodes; say so before trying.
+fn check_supported(config: &AacConfig, layout: Option<&ProgramConfig>) -> Result<(), String> {
     match config.object_type {
         2 => {}
         5 | 29 => return Err("HE-AAC (SBR/PS) is not supported".into()),
         t => return Err(format!("audio object type {t} is not AAC-LC")),
     }
-    if !(1..=7).contains(&config.channel_config) {
-        return Err(format!(
-            "channel configuration {} (a program config element; 1 to 7 are decoded)",
-            config.channel_config
-        ));
+    match (config.channel_config, layout) {
+        (1..=7, _) => Ok(()),
+        (0, Some(layout)) if (1..=8).contains(&layout.channels()) => {
+            if layout.coupling.is_empty() {
+                Ok(())
+            } else {
+                Err("coupling channel elements are not supported".into())
+            }
+        }
+        (0, Some(layout)) => Err(format!(
+            "{} channels (up to 8 are decoded)",
+            layout.channels()
+        )),
+        (0, None) => Err("the channel layout never arrived".into()),
+        (c, _) => Err(format!("reserved channel configuration {c}")),
     }
-    Ok(())
 }
 
-fn build_decoder(config: &AacConfig) -> Result<AacDecoder, AudioError> {
+fn build_decoder(
+    config: &AacConfig,
+    layout: Option<&ProgramConfig>,
+) -> Result<AacDecoder, AudioError> {
     let unsupported = |reason: String| AudioError::UnsupportedCodec {
         object_type: config.object_type,
         channel_config: config.channel_config,
         sample_rate: config.sample_rate,
         reason,
     };
-    check_supported(config).map_err(unsupported)?;
+    if config.object_type == 2 && config.channel_config == 0 && layout.is_none() {
+        return Err(AudioError::LayoutMissed);
+    }
+    check_supported(config, layout).map_err(unsupported)?;
     let mut params = AudioCodecParameters::new();
     params
         .for_codec(CODEC_ID_AAC)
-        .with_sample_rate(config.sample_rate)
-        .with_extra_data(Box::new(config.audio_specific_config()));
+        .with_sample_rate(config.sample_rate);
+    match layout {
+        // Symphonia reads no PCE in an AudioSpecificConfig: it is given
+        // the channel count, and skips the PCE in the first frame.
+        Some(layout) => params.with_channels(Channels::Discrete(layout.channels())),
+        None => params.with_extra_data(Box::new(config.audio_specific_config())),
+    };
     AacDecoder::try_new(&params, &AudioDecoderOptions::default())
         .map_err(|e| unsupported(e.to_string()))
+}
+
+/// The channel roles of a standard AAC channel configuration, in AAC's
+/// channel order (C, L, R, then side/back pairs, LFE last).
+fn config_roles(channel_config: u8) -> Vec<ChannelRole> {
+    use ChannelRole::{Centre as C, Front as F, Lfe as L, Surround as S};
+    match channel_config {
+        1 => vec![C],
+        2 => vec![F, F],
+        3 => vec![C, F, F],
+        4 => vec![C, F, F, S],
+        5 => vec![C, F, F, S, S],
+        6 => vec![C, F, F, S, S, L],
+        7 => vec![C, F, F, S, S, S, S, L],
+        _ => vec![C],
+    }
 }
 
 /// MPEG audio (layer I, II, III) decoder for whole frames, header included.
@@ -251,11 +315,10 @@ impl AudioFrameDecoder {
         match params.codec {
             AudioCodec::Aac => {
                 let decoder = AacFrameDecoder::for_params(params)?;
-                let config = decoder.config();
                 Ok(AudioFrameDecoder {
                     channels: decoder.channels(),
                     frame_samples: FRAME_SAMPLES,
-                    weights: speech_weights(config.channel_config),
+                    weights: speech_weights(&decoder.roles()),
                     inner: Inner::Aac(Box::new(decoder)),
                 })
             }
@@ -265,7 +328,7 @@ impl AudioFrameDecoder {
                     inner: Inner::Mpeg(Box::new(MpegFrameDecoder::for_params(params)?)),
                     channels,
                     frame_samples: params.frame_samples as usize,
-                    weights: speech_weights(channels as u8),
+                    weights: speech_weights(&config_roles(channels as u8)),
                 })
             }
             other => Err(AudioError::NoDecoder(other)),
@@ -298,24 +361,22 @@ impl AudioFrameDecoder {
     }
 }
 
-/// Speech-mix weights by AAC channel configuration, in AAC's channel order
-/// (C, L, R, then side/back pairs, LFE last): the ITU-R BS.775 downmix
-/// (centre 1, fronts 0.707, surrounds 0.5, LFE dropped), normalised.
-fn speech_weights(channel_config: u8) -> Vec<f32> {
-    const C: f32 = 1.0;
-    const F: f32 = std::f32::consts::FRAC_1_SQRT_2;
-    const S: f32 = 0.5;
-    let raw: &[f32] = match channel_config {
-        1 => &[C],
-        2 => &[F, F],
-        3 => &[C, F, F],
-        4 => &[C, F, F, S],
-        5 => &[C, F, F, S, S],
-        6 => &[C, F, F, S, S, 0.0],
-        7 => &[C, F, F, S, S, S, S, 0.0],
-        _ => &[1.0],
-    };
+/// Speech-mix weights of a layout: the ITU-R BS.775 downmix (centre 1,
+/// fronts 0.707, surrounds 0.5, LFE dropped), normalised to sum to 1.
+fn speech_weights(roles: &[ChannelRole]) -> Vec<f32> {
+    let raw: Vec<f32> = roles
+        .iter()
+        .map(|role| match role {
+            ChannelRole::Centre => 1.0,
+            ChannelRole::Front => std::f32::consts::FRAC_1_SQRT_2,
+            ChannelRole::Surround => 0.5,
+            ChannelRole::Lfe => 0.0,
+        })
+        .collect();
     let sum: f32 = raw.iter().sum();
+    if sum <= 0.0 {
+        return vec![1.0 / roles.len().max(1) as f32; roles.len().max(1)];
+    }
     raw.iter().map(|w| w / sum).collect()
 }
 
@@ -334,7 +395,14 @@ mod tests {
 
     #[test]
     fn refuses_he_aac_and_program_config_elements_with_a_typed_error() {
-        for (ot, ch) in [(5, 2), (29, 2), (1, 2), (2, 0), (2, 8)] {
+        assert!(
+            matches!(
+                AacFrameDecoder::new(config(2, 0)),
+                Err(AudioError::LayoutMissed)
+            ),
+            "channel configuration 0 without its program config element"
+        );
+        for (ot, ch) in [(5, 2), (29, 2), (1, 2), (2, 8)] {
             match AacFrameDecoder::new(config(ot, ch)) {
                 Err(AudioError::UnsupportedCodec { object_type, .. }) => {
                     assert_eq!(object_type, ot)

@@ -24,6 +24,16 @@ pub enum AudioError {
         /// What is not supported.
         reason: String,
     },
+    /// AAC whose layout is in a program config element (channel
+    /// configuration 0), joined after the one frame that carries it: the
+    /// channel count is unknown, so it is neither decoded nor recorded.
+    #[error(
+        "AAC audio with its channel layout in a program config element (ffmpeg writes one for \
+         2.1 and 6.1) was joined after the first frame, the only one that carries the layout: \
+         it is neither recorded nor decoded into chunks; restart the sender while cht \
+         listens, or send a standard layout (`-ac 2` or `-ac 6`)"
+    )]
+    LayoutMissed,
     /// The stream is neither AAC nor MPEG audio: nothing here decodes it.
     /// Reported once per configuration, like [`AudioError::UnsupportedCodec`].
     #[error(
@@ -104,6 +114,7 @@ impl AudioError {
             AudioError::UnsupportedCodec { .. }
                 | AudioError::NoDecoder(_)
                 | AudioError::Unsupported { .. }
+                | AudioError::LayoutMissed
         )
     }
 

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 
+use crate::bits::BitWriter;
 use crate::params::{AudioCodec, AudioParams};
 
 /// A validated AC-3 or E-AC-3 sync frame header.
@@ -226,32 +227,6 @@ pub fn dac3_channels(dac3: &[u8]) -> Option<(u16, bool)> {
     let acmod = ((v >> 11) & 7) as usize;
     let lfe = (v >> 10) & 1 == 1;
     Some((CHANNELS[acmod] + u16::from(lfe), lfe))
-}
-
-#[derive(Default)]
-struct BitWriter {
-    out: Vec<u8>,
-    bits: u32,
-    acc: u64,
-}
-
-impl BitWriter {
-    fn put(&mut self, n: u32, value: u32) {
-        self.acc = (self.acc << n) | u64::from(value & ((1u32 << n) - 1));
-        self.bits += n;
-        while self.bits >= 8 {
-            self.bits -= 8;
-            self.out.push((self.acc >> self.bits) as u8);
-        }
-    }
-
-    fn finish(mut self) -> Vec<u8> {
-        if self.bits > 0 {
-            let pad = 8 - self.bits;
-            self.put(pad, 0);
-        }
-        self.out
-    }
 }
 
 #[cfg(test)]

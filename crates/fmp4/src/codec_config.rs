@@ -275,16 +275,23 @@ fn parse_mp4a_entry(entry: &[u8]) -> Result<SampleEntryInfo, Fmp4Error> {
             info.audio_params = mpeg_audio_params(channels, rate_16_16 >> 16);
             return Ok(info);
         }
+        let pce = asc
+            .filter(|_| audio.is_some_and(|a| a.channel_config == 0))
+            .and_then(cht_core::aac::ProgramConfig::from_audio_specific_config);
         if let Some(a) = &audio {
             info.sample_rate = Some(a.sample_rate);
             if a.channel_config > 0 {
                 info.channels = Some(a.channels());
             }
         }
+        if let Some(pce) = &pce {
+            info.channels = Some(pce.channels());
+        }
         info.audio_params = audio
             .filter(|_| object_type_indication == 0x40)
             .zip(asc)
             .map(|(a, asc)| AudioParams {
+                channels: pce.as_ref().map_or(a.channels(), |p| p.channels()),
                 extra_data: Bytes::copy_from_slice(asc),
                 ..a.audio_params()
             });

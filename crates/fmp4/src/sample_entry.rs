@@ -8,7 +8,7 @@
 //! samples, and [`for_video`] / [`for_audio`] pick it by codec. Everything
 //! else in the writer is codec-neutral.
 
-use cht_core::aac::AacConfig;
+use cht_core::aac::{AacConfig, ProgramConfig};
 use cht_core::h264::{annexb_nals, annexb_to_avcc, AvcDecoderConfig};
 use cht_core::hevc::HevcDecoderConfig;
 use cht_core::mpeg2::SequenceHeader;
@@ -345,15 +345,23 @@ struct Mp4a {
 
 impl Mp4a {
     fn aac(config: AacConfig, params: &AudioParams) -> Result<Self, Fmp4Error> {
-        if config.sample_rate == 0 || config.channel_config == 0 {
-            return Err(Fmp4Error::InvalidConfig(
-                "AAC without sample rate or channel configuration",
-            ));
+        if config.sample_rate == 0 {
+            return Err(Fmp4Error::InvalidConfig("AAC without a sample rate"));
         }
+        let channels = match config.channel_config {
+            0 => ProgramConfig::from_audio_specific_config(&params.extra_data)
+                .map(|pce| pce.channels())
+                .ok_or(Fmp4Error::InvalidConfig(
+                    "AAC whose channel layout (a program config element, sent in the \
+                     stream's first frame only) never arrived: the stream was joined late; \
+                     restart the sender while cht listens, or send `-ac 2` or `-ac 6`",
+                ))?,
+            _ => config.channels(),
+        };
         Ok(Mp4a {
             object_type: 0x40,
             sample_rate: config.sample_rate,
-            channels: config.channels(),
+            channels,
             // As received: LATM configurations may be longer than 2 bytes.
             dsi: params.extra_data.to_vec(),
         })

@@ -14,7 +14,9 @@
 //! a PTS continue the timeline and 44.1 kHz does not accumulate rounding.
 
 use bytes::Bytes;
-use cht_core::aac::{loas_frame_len, AdtsError, AdtsHeader, LatmError, LatmReader, FRAME_SAMPLES};
+use cht_core::aac::{
+    loas_frame_len, AdtsError, AdtsHeader, LatmError, LatmReader, ProgramConfig, FRAME_SAMPLES,
+};
 use cht_core::ac3::{Ac3Error, Ac3Header};
 use cht_core::mpa::{MpaError, MpaHeader};
 use cht_core::opus::{packet_samples, ControlHeader, ControlHeaderError, OpusConfig};
@@ -174,6 +176,9 @@ pub(crate) struct AudioSplitter {
     clock: Option<Anchor>,
     /// The parameters announced last.
     params: Option<AudioParams>,
+    /// ADTS with channel configuration 0: the parameters its program
+    /// config element gave (the PCE is only in the first frame).
+    pce_params: Option<AudioParams>,
     /// Bytes dropped while the framing was still unknown.
     probe_dropped: u64,
     /// E-AC-3 frames of other substreams (not recorded).
@@ -190,6 +195,7 @@ impl AudioSplitter {
             carry_clock: None,
             clock: None,
             params: None,
+            pce_params: None,
             probe_dropped: 0,
             other_substreams: 0,
         }
@@ -328,8 +334,22 @@ impl AudioSplitter {
             AudioFraming::Adts => {
                 let h = AdtsHeader::parse(frame).ok()?;
                 let samples = FRAME_SAMPLES * u32::from(h.raw_blocks);
-                packets.push((frame.slice(h.header_len..), samples));
-                Some(h.config.audio_params())
+                let payload = frame.slice(h.header_len..);
+                let params = if h.config.channel_config == 0 {
+                    // The layout is in a program config element, which
+                    // opens the first frame only.
+                    let pce = ProgramConfig::from_raw_block(&payload);
+                    if let Some(pce) = pce {
+                        self.pce_params = Some(pce.audio_params(&h.config));
+                    }
+                    self.pce_params
+                        .clone()
+                        .unwrap_or_else(|| h.config.audio_params())
+                } else {
+                    h.config.audio_params()
+                };
+                packets.push((payload, samples));
+                Some(params)
             }
             AudioFraming::Loas => {
                 let mut payloads = Vec::new();

@@ -174,8 +174,9 @@ impl AacDecoder {
                     bs.ignore_bits(count * 8)?; // no SBR payload or such
                 }
                 5 => {
-                    // ID_PCE
-                    return unsupported_error("aac: program config");
+                    // ID_PCE (cht patch: the channel layout was given to the decoder as a
+                    // channel count when it was made; the element is skipped.)
+                    skip_program_config(bs)?;
                 }
                 6 => {
                     // ID_FIL
@@ -245,6 +246,33 @@ impl AacDecoder {
 
         Ok(())
     }
+}
+
+/// Skips a program config element (ISO/IEC 14496-3, 4.4.1.1), after its element id. Byte
+/// alignment is relative to the start of the raw data block, which is where the reader started.
+fn skip_program_config<B: ReadBitsLtr + FiniteBitStream>(bs: &mut B) -> Result<()> {
+    // element_instance_tag, object_type, sampling_frequency_index
+    bs.ignore_bits(4 + 2 + 4)?;
+    let front = bs.read_bits_leq32(4)?;
+    let side = bs.read_bits_leq32(4)?;
+    let back = bs.read_bits_leq32(4)?;
+    let lfe = bs.read_bits_leq32(2)?;
+    let assoc = bs.read_bits_leq32(3)?;
+    let coupling = bs.read_bits_leq32(4)?;
+    for bits in [4, 4] {
+        // mono and stereo mixdown
+        if bs.read_bool()? {
+            bs.ignore_bits(bits)?;
+        }
+    }
+    if bs.read_bool()? {
+        bs.ignore_bits(3)?; // matrix_mixdown_idx, pseudo_surround_enable
+    }
+    bs.ignore_bits((front + side + back) * 5 + (lfe + assoc) * 4 + coupling * 5)?;
+    bs.realign();
+    let comment = bs.read_bits_leq32(8)?;
+    bs.ignore_bits(comment * 8)?;
+    Ok(())
 }
 
 impl AudioDecoder for AacDecoder {
