@@ -64,7 +64,11 @@ impl Default for AnalysisOptions {
 
 enum VideoWork {
     Params(VideoParams),
-    Start { segment: u32, origin: i64 },
+    Start {
+        segment: u32,
+        origin: i64,
+        segment_start: f64,
+    },
     Unit(VideoPacket, Instant),
     Gap(u64),
     SetThreshold(f64),
@@ -72,7 +76,11 @@ enum VideoWork {
 }
 
 enum AudioWork {
-    Start { segment: u32, origin: i64 },
+    Start {
+        segment: u32,
+        origin: i64,
+        segment_start: f64,
+    },
     Frame(AudioParams, AudioPacket),
     End,
 }
@@ -161,7 +169,8 @@ impl LiveControl {
         let Some(latest) = latest else {
             return Ok(None);
         };
-        let meta = FrameMeta::manual(latest.timestamp, latest.segment);
+        let meta =
+            FrameMeta::manual(latest.timestamp, latest.segment).in_session(latest.segment_start);
         Ok(Some(
             self.0.sink.write_now((*latest.picture).clone(), meta)?,
         ))
@@ -196,6 +205,8 @@ struct Stream {
 /// A segment's analysis after the gate.
 struct StreamState {
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    segment_start: f64,
     /// The segment's tracks, once it started.
     video: bool,
     audio: bool,
@@ -367,13 +378,21 @@ impl StreamState {
         self.video = start.video.is_some();
         self.audio = start.audio.is_some();
         self.audio_params = start.audio.clone();
-        let (segment, origin) = (self.segment, start.origin);
+        let (segment, origin, segment_start) = (self.segment, start.origin, self.segment_start);
         if let Some(params) = &start.video {
             q.video.push_control(VideoWork::Params(params.clone()));
-            q.video.push_control(VideoWork::Start { segment, origin });
+            q.video.push_control(VideoWork::Start {
+                segment,
+                origin,
+                segment_start,
+            });
         }
         if self.audio {
-            q.audio.push_control(AudioWork::Start { segment, origin });
+            q.audio.push_control(AudioWork::Start {
+                segment,
+                origin,
+                segment_start,
+            });
         }
     }
 
@@ -421,6 +440,7 @@ impl LiveStage for LiveAnalysis {
             gate: SegmentGate::new(),
             state: StreamState {
                 segment: connection.segment,
+                segment_start: connection.session_start,
                 video: false,
                 audio: false,
                 started: false,
@@ -470,7 +490,11 @@ fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &L
     while let Some(work) = q.pop() {
         let result = match work {
             VideoWork::Params(p) => video.set_params(&p),
-            VideoWork::Start { segment, origin } => video.start_segment(segment, origin),
+            VideoWork::Start {
+                segment,
+                origin,
+                segment_start,
+            } => video.start_segment(segment, origin, segment_start),
             VideoWork::Unit(au, arrived) => {
                 let lag = arrived.elapsed().as_secs_f64() * 1e3;
                 control.update(|s| {
@@ -503,7 +527,11 @@ fn audio_worker(
     let bus = control.bus().clone();
     while let Some(work) = q.pop() {
         let result = match work {
-            AudioWork::Start { segment, origin } => audio.start_segment(segment, origin),
+            AudioWork::Start {
+                segment,
+                origin,
+                segment_start,
+            } => audio.start_segment(segment, origin, segment_start),
             AudioWork::Frame(p, f) => audio.push(&p, &f),
             AudioWork::End => audio.finish_segment(),
         };

@@ -202,6 +202,8 @@ struct Run {
     frame_index: u64,
     // per segment
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    segment_start: f64,
     origin: Option<i64>,
     wrote_first: bool,
     prev_last: Option<Arc<Picture>>,
@@ -260,6 +262,7 @@ impl Run {
             started: Instant::now(),
             frame_index: 0,
             segment: 0,
+            segment_start: 0.0,
             origin: None,
             wrote_first: false,
             prev_last: None,
@@ -286,7 +289,7 @@ impl Run {
         let total = input.total_bytes();
         let mut done_before = 0;
         for file in input.segments()? {
-            self.start_segment(file.segment);
+            self.start_segment(file.segment, file.session_start);
             let mut items = source::open(&file)?;
             let mut last_report = 0;
             while let Some(item) = items.next() {
@@ -313,9 +316,10 @@ impl Run {
         Ok(self.summary)
     }
 
-    fn start_segment(&mut self, segment: u32) {
+    fn start_segment(&mut self, segment: u32, segment_start: f64) {
         self.summary.segments += 1;
         self.segment = segment;
+        self.segment_start = segment_start;
         self.origin = None;
         self.gate = SegmentGate::new();
         self.has_video = false;
@@ -406,7 +410,9 @@ impl Run {
         self.video_params = start.video.clone();
         self.audio_params = start.audio.clone();
         match self.audio.as_mut() {
-            Some(audio) if self.has_audio => audio.start_segment(self.segment, start.origin),
+            Some(audio) if self.has_audio => {
+                audio.start_segment(self.segment, start.origin, self.segment_start)
+            }
             _ => Ok(()),
         }
     }
@@ -715,7 +721,7 @@ impl Run {
         if meta.kind == FrameKind::Event {
             self.summary.events += 1;
         }
-        let entry = store.write(&picture, meta)?;
+        let entry = store.write(&picture, meta.in_session(self.segment_start))?;
         self.summary.frames_written += 1;
         self.bus.emit(Event::Frame {
             entry,

@@ -136,6 +136,8 @@ impl FrameSink {
 pub struct LatestPicture {
     pub picture: Arc<Picture>,
     pub segment: u32,
+    /// Where the segment begins on the session's timeline.
+    pub segment_start: f64,
     pub timestamp: f64,
 }
 
@@ -153,6 +155,8 @@ pub struct VideoAnalyzer {
     sink: Arc<FrameSink>,
     bus: EventBus,
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    segment_start: f64,
     origin: i64,
     wrote_first: bool,
     prev: Option<Arc<Picture>>,
@@ -215,6 +219,7 @@ impl VideoAnalyzer {
             sink,
             bus,
             segment: 0,
+            segment_start: 0.0,
             origin: 0,
             wrote_first: false,
             prev: None,
@@ -273,12 +278,19 @@ impl VideoAnalyzer {
         }
     }
 
-    /// A new segment: time 0 is `origin_pts` (its first keyframe).
-    pub fn start_segment(&mut self, segment: u32, origin_pts: i64) -> Result<(), AnalyzeError> {
+    /// A new segment: time 0 is `origin_pts` (its first keyframe); it
+    /// begins at `segment_start` on the session's timeline.
+    pub fn start_segment(
+        &mut self,
+        segment: u32,
+        origin_pts: i64,
+        segment_start: f64,
+    ) -> Result<(), AnalyzeError> {
         self.finish_segment()?;
         self.decoder = self.new_decoder()?;
         self.reported_format = None;
         self.segment = segment;
+        self.segment_start = segment_start;
         self.origin = origin_pts;
         self.wrote_first = false;
         Ok(())
@@ -417,6 +429,7 @@ impl VideoAnalyzer {
             *latest = Some(LatestPicture {
                 picture: picture.clone(),
                 segment: self.segment,
+                segment_start: self.segment_start,
                 timestamp,
             });
         }
@@ -466,6 +479,7 @@ impl VideoAnalyzer {
 
     fn write_chosen(&mut self, chosen: Vec<Chosen>) {
         for Chosen { picture, meta } in chosen {
+            let meta = meta.in_session(self.segment_start);
             if meta.kind == FrameKind::Event {
                 self.stats.cuts += 1;
             }
@@ -509,5 +523,6 @@ pub(crate) fn screen_meta(p: &ScreenPicture, segment: u32) -> FrameMeta {
         },
         picture_time: Some(p.picture_time),
         cause: Some(p.cause.name()),
+        segment_start: 0.0,
     }
 }

@@ -27,6 +27,8 @@ pub enum Event {
         segment: u32,
         /// The file.
         path: String,
+        /// Where it begins on the session's timeline, seconds.
+        start: f64,
     },
     /// A segment file is complete (emitted by the recorder; `--on-segment`
     /// runs on this event).
@@ -65,6 +67,8 @@ pub enum Event {
         duration: f64,
         /// The segment it belongs to.
         segment: u32,
+        /// `start` on the session's timeline.
+        session_start: f64,
     },
     /// The transcript of an audio chunk (the output of `--on-audio-chunk`).
     Transcript {
@@ -74,6 +78,14 @@ pub enum Event {
         path: String,
         /// The chunk's file, relative to the session directory.
         chunk: String,
+        /// The segment the chunk belongs to.
+        segment: u32,
+        /// The chunk's start, seconds on the segment's clock.
+        start: f64,
+        /// The chunk's length, seconds.
+        duration: f64,
+        /// `start` on the session's timeline.
+        session_start: f64,
     },
     /// Something went wrong or was skipped; cht goes on.
     Warning {

@@ -287,7 +287,11 @@ fn blank_row(before: &[u16], after: &[u16]) -> u32 {
     sums.sort_unstable();
     let (mut best, mut best_run, mut run) = (sums.first().copied().unwrap_or(0), 0, 0);
     for (i, &v) in sums.iter().enumerate() {
-        run = if i > 0 && sums[i - 1] == v { run + 1 } else { 1 };
+        run = if i > 0 && sums[i - 1] == v {
+            run + 1
+        } else {
+            1
+        };
         if run > best_run {
             (best, best_run) = (v, run);
         }

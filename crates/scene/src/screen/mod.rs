@@ -567,7 +567,13 @@ impl ScreenEvents {
         };
         let c = compare(&prev.signature, &cur.signature, &self.cells.active, true);
         if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
-            eprintln!("DEBUG spike t={:.3} scroll={:?} bounds={:?} chg={:.3}", cur.time, c.scroll, c.bounds, c.changed_share());
+            eprintln!(
+                "DEBUG spike t={:.3} scroll={:?} bounds={:?} chg={:.3}",
+                cur.time,
+                c.scroll,
+                c.bounds,
+                c.changed_share()
+            );
         }
         c.scroll.is_some()
     }
@@ -818,7 +824,8 @@ impl ScreenEvents {
                 || (replaced >= at_default::REPLACED * scale
                     && (replacing >= at_default::REPLACING
                         || change.replaced_of_content() >= at_default::REPLACED_OF_CONTENT)
-                    && (structural >= at_default::STRUCTURAL || replaced >= at_default::REPLACED_MUCH))
+                    && (structural >= at_default::STRUCTURAL
+                        || replaced >= at_default::REPLACED_MUCH))
                 || (replaced >= at_default::REPLACED_SPARSE * scale
                     && change.content_changed() >= at_default::CONTENT_CHANGED
                     && replacing >= 0.5
