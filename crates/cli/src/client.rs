@@ -89,7 +89,7 @@ pub struct ControlClient {
 impl ControlClient {
     /// A client of `--control ADDR`, with the token of that recorder.
     pub fn for_args(args: &ControlArgs, sessions_dir: &Path) -> Self {
-        let token = crate::token::find(args.control, sessions_dir, args.token_file.as_deref());
+        let token = cht_api::token::find(args.control, sessions_dir, args.token_file.as_deref());
         Self::new(args.control, token.map_err(|e| e.to_string()))
     }
 

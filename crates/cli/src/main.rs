@@ -9,15 +9,12 @@ mod analyze;
 mod cli;
 mod client;
 mod control;
-mod guard;
 mod hooks;
-mod http;
 mod live;
 mod probe;
 mod record;
 mod sessions;
 mod shutdown;
-mod token;
 
 use clap::Parser;
 

@@ -27,7 +27,7 @@
 //! # let json = r#"
 //! {"time":1764253920.5,"event":"sender_connected","peer":"127.0.0.1:51234"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253920.5, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253920.5, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `segment_started`
@@ -40,7 +40,7 @@
 //! # let json = r#"
 //! {"time":1764253920.6,"event":"segment_started","segment":0,"path":"sessions/20261127_101500/stream/recording_000.mp4","start":0.0}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253920.6, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253920.6, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `frame`
@@ -56,7 +56,7 @@
 //! # let json = r#"
 //! {"time":1764253924.9,"event":"frame","id":"F0002","timestamp":4.0,"path":"frames/F0002.jpg","sent_to_agent":false,"segment":1,"score":0.61,"kind":"event","picture_time":4.4,"cause":"screen_change","session_time":29.04,"session_picture_time":29.44,"latency_ms":52.5}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253924.9, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253924.9, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `audio_chunk`
@@ -69,7 +69,7 @@
 //! # let json = r#"
 //! {"time":1764253930.1,"event":"audio_chunk","id":"chunk_0000","path":"audio/chunk_0000.wav","start":-0.021,"duration":9.642,"segment":0,"session_start":-0.021}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253930.1, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253930.1, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `transcript`
@@ -82,7 +82,7 @@
 //! # let json = r#"
 //! {"time":1764253931.7,"event":"transcript","id":"chunk_0000","path":"transcript/chunk_0000.txt","chunk":"audio/chunk_0000.wav","segment":0,"start":-0.021,"duration":9.642,"session_start":-0.021}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253931.7, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253931.7, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `warning`
@@ -98,7 +98,7 @@
 //! # let json = r#"
 //! {"time":1764253940.2,"event":"warning","kind":"analysis_lag","message":"analysis fell behind: skipped 12 access units to the next keyframe"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253940.2, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253940.2, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `stats`
@@ -111,7 +111,7 @@
 //! # let json = r#"
 //! {"time":1764253945.0,"event":"stats","bytes_in":2418024,"bytes_written":2391205,"connected":true,"session":"20261127_101500"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253945.0, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253945.0, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `segment_finished`
@@ -123,7 +123,7 @@
 //! # let json = r#"
 //! {"time":1764253946.3,"event":"segment_finished","segment":0,"path":"sessions/20261127_101500/stream/recording_000.mp4","duration":25.04,"video_samples":751,"audio_samples":1174,"bytes":3254110}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253946.3, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253946.3, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `sender_disconnected`
@@ -135,13 +135,13 @@
 //! # let json = r#"
 //! {"time":1764253946.3,"event":"sender_disconnected","peer":"127.0.0.1:51234","reason":"closed"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253946.3, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253946.3, event }.to_json(), json.trim());
 //! ```
 
 mod bus;
 mod event;
 mod status;
 
-pub use bus::{EventBus, Subscription};
+pub use bus::{EventBus, EventId, Replay, Subscription, DEFAULT_REPLAY};
 pub use event::{Event, EventRecord, WarningKind};
 pub use status::{LiveStatus, StatusBoard, StatusCell};
