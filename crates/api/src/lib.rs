@@ -37,6 +37,7 @@
 //! analysis' `LiveControl`), the command line.
 
 mod catalog;
+pub mod client;
 mod error;
 pub mod guard;
 pub mod http;
