@@ -56,6 +56,7 @@ pub(crate) async fn events(
         bus,
         shutdown: state.shutdown.clone(),
         ready: VecDeque::new(),
+        ended: false,
     };
     let stream = futures_util::stream::unfold(feed, |mut feed| async move {
         let event = feed.next().await?;
@@ -71,25 +72,34 @@ struct Feed {
     last: EventId,
     shutdown: watch::Receiver<bool>,
     ready: VecDeque<SseEvent>,
+    /// Shutdown came and the last events were taken.
+    ended: bool,
 }
 
 impl Feed {
+    /// The next event; at shutdown, what the bus already has is still
+    /// delivered, then the stream ends.
     async fn next(&mut self) -> Option<SseEvent> {
         loop {
-            if *self.shutdown.borrow() {
-                return None;
-            }
             if let Some(event) = self.ready.pop_front() {
                 return Some(event);
             }
+            if self.ended {
+                return None;
+            }
+            let stopping = *self.shutdown.borrow();
             self.fill();
+            if stopping {
+                self.ended = true;
+                continue;
+            }
             if !self.ready.is_empty() {
                 continue;
             }
             let mut shutdown = self.shutdown.clone();
             tokio::select! {
                 () = tokio::time::sleep(POLL) => {}
-                _ = shutdown.wait_for(|stopping| *stopping) => return None,
+                _ = shutdown.wait_for(|stopping| *stopping) => {}
             }
         }
     }
