@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's developer commands (build, run, test, demo,
 //! measure). Plain Rust so it works on a machine that has only cargo.
 
+mod corpus;
 mod demo;
 mod deps;
 mod measure;
@@ -27,6 +28,14 @@ commands:
   fuzz [SECS]       run every cargo-fuzz target for SECS seconds each (default 20)
   bench-remux [N]   time `cht remux` against ffmpeg's fragmented-MP4 remux on a
                     1080p 60 s clip (made once with ffmpeg), N runs each
+  screen-corpus [..] capture, label and encode the labelled corpus of real screen
+                    content (Xvfb + real programs); see `screen-corpus --help`
+  eval-scenes [..]  score `cht analyze` on that corpus (event P/R/F1, final-content
+                    coverage, pictures per event, latency); see `eval-scenes --help`
+  screen-fixtures   capture the scene detector's small test clips under
+                    tests/fixtures/screen/ (real programs, with label sidecars)
+  bench-live [SECS] CPU share of a live `cht record` fed a 1080p30 screen share in
+                    real time, for both detectors, against ffmpeg decoding it
   bench-analyze [N] time `cht analyze` against ffmpeg's scene select on the same
                     clip, GOP-parallel against --jobs 1, and each tool's H.264
                     decoder on one thread
@@ -43,6 +52,10 @@ fn main() -> anyhow::Result<()> {
         "lint" => testing::lint(),
         "bench-remux" => measure::bench_remux(&rest),
         "bench-analyze" => measure::bench_analyze(&rest),
+        "bench-live" => measure::bench_live(&rest),
+        "screen-corpus" => corpus::screen_corpus(&rest),
+        "eval-scenes" => corpus::eval::eval_scenes(&rest),
+        "screen-fixtures" => corpus::fixtures::screen_fixtures(&rest),
         "fuzz" => testing::fuzz(rest.first().map(|s| s.parse()).transpose()?.unwrap_or(20)),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");

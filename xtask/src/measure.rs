@@ -297,3 +297,104 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
     );
     Ok(())
 }
+
+/// `cargo xtask bench-live [SECS]`: the CPU a live recording with analysis
+/// costs, fed in real time with a 1080p30 x264 High + B-frames screen share
+/// (`ffmpeg -re ... -c copy`), for each detector, against ffmpeg decoding
+/// the same stream in real time in the same run (its H.264 decode alone).
+pub fn bench_live(args: &[String]) -> anyhow::Result<()> {
+    let secs: u32 = args.first().map(|s| s.parse()).transpose()?.unwrap_or(30);
+    let cht = crate::build_cht()?;
+    let clip = screen_1080p_60s()?;
+    let baseline = ffmpeg_realtime_decode_cpu(&clip, secs)?;
+    println!("live 1080p30 screen share, {secs} s of media sent in real time:");
+    println!(
+        "  ffmpeg -re decode only (baseline)   {:5.1} % of one core",
+        baseline * 100.0
+    );
+    for detector in ["default", "ffmpeg"] {
+        let share = recorder_cpu(&cht, &clip, secs, detector)?;
+        println!(
+            "  cht record --detector {detector:<8}     {:5.1} % of one core  ({:.2}x ffmpeg's decode)",
+            share * 100.0,
+            share / baseline.max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+/// CPU seconds (user + system) a running process has used, from /proc.
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start after ')'.
+    let rest = stat.rsplit_once(')').context("odd /proc stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks =
+        |i: usize| -> anyhow::Result<f64> { Ok(fields.get(i).context("short stat")?.parse()?) };
+    // utime and stime are fields 14 and 15 of stat: 12 and 13 after ')'.
+    Ok((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+fn ffmpeg_realtime_decode_cpu(clip: &Path, secs: u32) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let mut child = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-re", "-threads", "1", "-t"])
+        .arg(secs.to_string())
+        .arg("-i")
+        .arg(clip)
+        .args(["-an", "-f", "null", "-"])
+        .spawn()?;
+    // Sampled just before it ends: /proc is gone once it has been reaped.
+    let mut cpu = 0.0;
+    while child.try_wait()?.is_none() {
+        if let Ok(c) = cpu_seconds(child.id()) {
+            cpu = c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok(cpu / start.elapsed().as_secs_f64())
+}
+
+fn recorder_cpu(cht: &Path, clip: &Path, secs: u32, detector: &str) -> anyhow::Result<f64> {
+    let dir = crate::root().join("target/bench-live");
+    let _ = std::fs::remove_dir_all(&dir);
+    let listen = "127.0.0.1:45444";
+    let mut rec = Command::new(cht)
+        .args([
+            "record",
+            "--listen",
+            listen,
+            "--relay",
+            "off",
+            "--control",
+            "off",
+        ])
+        .args(["--detector", detector, "--sessions-dir"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let cpu_before = cpu_seconds(rec.id())?;
+    let start = Instant::now();
+    let sent = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-re", "-t"])
+        .arg(secs.to_string())
+        .arg("-i")
+        .arg(clip)
+        .args(["-c", "copy", "-f", "mpegts"])
+        .arg(format!("tcp://{listen}"))
+        .status()?;
+    // The analysis drains what it has queued.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let cpu = cpu_seconds(rec.id())? - cpu_before;
+    let wall = start.elapsed().as_secs_f64();
+    let _ = Command::new("kill")
+        .args(["-TERM", &rec.id().to_string()])
+        .status();
+    rec.wait()?;
+    if !sent.success() {
+        bail!("the ffmpeg sender failed");
+    }
+    Ok(cpu / wall)
+}

@@ -21,7 +21,7 @@ use cht_events::{Event, EventBus, WarningKind};
 use cht_frames::{FrameKind, FrameMeta, FrameStore};
 use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
 use cht_scene::{
-    Detector, FrameSignature, Kernel, LumaPlane, PictureSource, SceneDetector, ScreenEvents,
+    Cause, Detector, FrameSignature, Kernel, LumaPlane, PictureSource, SceneDetector, ScreenEvents,
     ScreenOptions, ScreenPicture,
 };
 use cht_session::Layout;
@@ -619,8 +619,8 @@ impl Run {
                 };
                 self.write_screen_picture(picture, frame, &result.signatures)?;
             }
-            if step.keep_previous {
-                self.kept_frame = self.prev_frame;
+            if step.keep_current {
+                self.kept_frame = Some(current);
             }
             self.prev_frame = Some(current);
         }
@@ -669,6 +669,15 @@ impl Run {
         signatures: &[Arc<FrameSignature>],
     ) -> Result<(), AnalyzeError> {
         let mut meta = crate::video::screen_meta(chosen, self.segment);
+        if chosen.cause == Cause::ResolutionChange {
+            self.bus.warn(
+                WarningKind::ResolutionChange,
+                format!(
+                    "the picture size changed at {:.3} s; scene detection starts again",
+                    chosen.event_time
+                ),
+            );
+        }
         let Some(frame) = frame else {
             return self.write_picture(None, meta);
         };

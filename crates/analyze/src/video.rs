@@ -174,6 +174,7 @@ pub struct VideoAnalyzer {
 }
 
 /// The rule that picks pictures.
+#[allow(clippy::large_enum_variant, reason = "one per analyser")]
 enum Scorer {
     /// ffmpeg's `select` score: the frame at each cut.
     Ffmpeg(SceneDetector),
@@ -418,8 +419,8 @@ impl VideoAnalyzer {
                 let signature = FrameSignature::of(&luma(&picture)?)?;
                 let step = screen.push(Arc::new(signature), timestamp);
                 let chosen = self.choose_screen_pictures(&step, &picture);
-                if step.keep_previous {
-                    self.kept = self.prev.clone();
+                if step.keep_current {
+                    self.kept = Some(picture.clone());
                 }
                 chosen
             }

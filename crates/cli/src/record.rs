@@ -49,6 +49,8 @@ fn record_into(
         .lock_for_recording(&RecorderInfo::this_process())
         .with_context(|| format!("cannot record into session {}", session.id))?;
     let shutdown = crate::shutdown::Shutdown::install()?;
+    // A forced exit leaves no lock file behind either.
+    shutdown.remove_at_exit(session.path.join(cht_session::LOCK_FILE));
     let stop = shutdown.flag();
     let relay = args.relay.addr().map(UdpRelay::new).transpose()?;
     let server = IngestServer::bind(IngestOptions {

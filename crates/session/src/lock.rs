@@ -12,10 +12,14 @@
 //! The lock is an advisory `flock` on the open file: the kernel releases it
 //! when the process exits, even by a crash, so a lock is never stale (the
 //! description a crashed recorder left is ignored, as no lock holds it).
+//! The holder removes the file when it lets go (a taker checks that the
+//! file it locked is still the one at the path, and starts again if not),
+//! so a session nobody writes has no lock file.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -58,8 +62,34 @@ impl RecorderInfo {
 #[derive(Debug)]
 pub struct SessionLock {
     file: File,
-    /// A recorder's lock: its description is erased on release.
-    recording: bool,
+    path: PathBuf,
+}
+
+/// How taking the lock went, once.
+enum Attempt {
+    Held(File),
+    Busy(File),
+    /// The file was removed by its last holder meanwhile: open it again.
+    Gone,
+}
+
+/// Opens the lock file and tries to lock it exclusively.
+fn attempt(path: &Path) -> Result<Attempt, SessionError> {
+    let file = open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Ok(Attempt::Busy(file)),
+        Err(TryLockError::Error(e)) => return Err(SessionError::io(path, e)),
+    }
+    let same = match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(held), Ok(now)) => held.ino() == now.ino() && held.dev() == now.dev(),
+        _ => false,
+    };
+    Ok(if same {
+        Attempt::Held(file)
+    } else {
+        Attempt::Gone
+    })
 }
 
 impl SessionLock {
@@ -67,18 +97,16 @@ impl SessionLock {
     /// Fails with [`SessionError::Busy`] if any process holds it.
     pub fn for_recording(root: &Path, info: &RecorderInfo) -> Result<Self, SessionError> {
         let path = root.join(LOCK_FILE);
-        let mut file = open(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(busy(root, &mut file)),
-            Err(TryLockError::Error(e)) => return Err(SessionError::io(&path, e)),
-        }
-        let mut lock = SessionLock {
-            file,
-            recording: true,
+        let file = loop {
+            match attempt(&path)? {
+                Attempt::Held(file) => break file,
+                Attempt::Busy(mut file) => return Err(busy(root, &mut file)),
+                Attempt::Gone => continue,
+            }
         };
+        let mut lock = SessionLock { file, path };
         lock.describe(info)
-            .map_err(|e| SessionError::io(&path, e))?;
+            .map_err(|e| SessionError::io(&lock.path, e))?;
         Ok(lock)
     }
 
@@ -87,12 +115,12 @@ impl SessionLock {
     /// [`SessionError::Busy`] while a recorder holds it.
     pub fn for_update(root: &Path) -> Result<Self, SessionError> {
         let path = root.join(LOCK_FILE);
-        let mut file = open(&path)?;
         let deadline = std::time::Instant::now() + UPDATE_WAIT;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock) => {
+        let file = loop {
+            match attempt(&path)? {
+                Attempt::Held(file) => break file,
+                Attempt::Gone => continue,
+                Attempt::Busy(mut file) => {
                     if read_description(&mut file).is_some()
                         || std::time::Instant::now() >= deadline
                     {
@@ -100,17 +128,13 @@ impl SessionLock {
                     }
                     std::thread::sleep(Duration::from_millis(10));
                 }
-                Err(TryLockError::Error(e)) => return Err(SessionError::io(&path, e)),
             }
-        }
+        };
         // What a crashed recorder left describes nobody.
         if file.metadata().is_ok_and(|m| m.len() > 0) {
             let _ = file.set_len(0);
         }
-        Ok(SessionLock {
-            file,
-            recording: false,
-        })
+        Ok(SessionLock { file, path })
     }
 
     /// Replaces the recorder's description (e.g. once its control API
@@ -125,10 +149,9 @@ impl SessionLock {
 }
 
 impl Drop for SessionLock {
+    /// Removes the file while still holding it, then lets go.
     fn drop(&mut self) {
-        if self.recording {
-            let _ = self.file.set_len(0);
-        }
+        let _ = std::fs::remove_file(&self.path);
         let _ = self.file.unlock();
     }
 }
@@ -197,6 +220,7 @@ mod tests {
         ));
         drop(recording);
         assert_eq!(recorder_of(dir.path()), None);
+        assert!(!dir.path().join(LOCK_FILE).exists());
         let update = SessionLock::for_update(dir.path()).expect("free");
         assert_eq!(
             recorder_of(dir.path()),
@@ -216,11 +240,9 @@ mod tests {
         .expect("write");
         assert_eq!(recorder_of(dir.path()), None);
         drop(SessionLock::for_update(dir.path()).expect("not busy"));
-        assert_eq!(
-            std::fs::metadata(dir.path().join(LOCK_FILE))
-                .expect("kept")
-                .len(),
-            0
+        assert!(
+            !dir.path().join(LOCK_FILE).exists(),
+            "nobody holds it: no file"
         );
     }
 }

@@ -203,7 +203,9 @@ fn find_vertical_shift(
     if bottom - top < 4 * CELL {
         return;
     }
-    let rows = (bottom - top) as isize;
+    // The profiles hold every other row: shifts are found to two pixels.
+    let (top_row, bottom_row) = (top / 2, bottom.div_ceil(2));
+    let rows = (bottom_row - top_row) as isize;
     let max_shift = rows * 3 / 4;
     let mut support = vec![0usize; (2 * max_shift + 1) as usize];
     let mut voters = 0;
@@ -220,8 +222,8 @@ fn find_vertical_shift(
         if masked * 10 > cells * 3 {
             continue;
         }
-        let before = &earlier.band_profile(b)[top..bottom];
-        let after = &later.band_profile(b)[top..bottom];
+        let before = &earlier.band_profile(b)[top_row..bottom_row];
+        let after = &later.band_profile(b)[top_row..bottom_row];
         if let Some(aligned) = band_alignments(before, after, max_shift) {
             voters += 1;
             for (count, ok) in support.iter_mut().zip(aligned) {
@@ -236,15 +238,20 @@ fn find_vertical_shift(
         .max_by_key(|&(s, n)| (n, std::cmp::Reverse(s.abs())));
     if let Some((shift, n)) = best {
         if voters >= 2 && n * 5 >= voters * 3 {
-            out.scroll = Some(shift);
+            out.scroll = Some(2 * shift);
             out.scroll_region = bottom - top;
         }
     }
 }
 
-/// A row of a band matches when its sum differs by at most this many
-/// levels per pixel on average.
+/// A row of a band holds something when its sum differs from a blank
+/// row's by more than this many levels per pixel on average.
 const ROW_LEVELS: f64 = 1.0;
+/// A shift aligns a band when it leaves at most this share of the unmoved
+/// difference, and at most this many levels per pixel (the encoder codes
+/// scrolled text again: it is never pixel-identical).
+const ALIGNED_SHARE: f64 = 0.2;
+const ALIGNED_LEVELS: f64 = 4.0;
 
 /// For each shift in `-max_shift..=max_shift`, whether it aligns the band's
 /// changed rows with the earlier ones; `None` when the band holds too few
@@ -276,7 +283,7 @@ fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Ve
     let unmoved = cost(0)?;
     Some(
         (-max_shift..=max_shift)
-            .map(|s| cost(s).is_some_and(|c| c <= ROW_LEVELS && c <= 0.3 * unmoved))
+            .map(|s| cost(s).is_some_and(|c| c <= ALIGNED_LEVELS && c <= ALIGNED_SHARE * unmoved))
             .collect(),
     )
 }

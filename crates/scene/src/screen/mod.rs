@@ -34,6 +34,7 @@
 mod activity;
 mod cells;
 mod compare;
+mod gradual;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -64,7 +65,7 @@ impl Default for ScreenOptions {
         ScreenOptions {
             settle: 0.4,
             bound: 1.5,
-            update_settle: 1.0,
+            update_settle: 2.0,
             threshold: 0.3,
         }
     }
@@ -83,6 +84,8 @@ pub enum Cause {
     ScrollJump,
     /// A shot cut in full-frame footage.
     ShotCut,
+    /// A fade, dissolve or wipe in full-frame footage.
+    Transition,
     /// The screen built up (added text, output, a scroll) since the last
     /// picture.
     Update,
@@ -97,6 +100,7 @@ impl Cause {
             Cause::ScreenChange => "screen change",
             Cause::ScrollJump => "scroll jump",
             Cause::ShotCut => "shot cut",
+            Cause::Transition => "transition",
             Cause::Update => "update",
         }
     }
@@ -109,6 +113,7 @@ impl Cause {
             Cause::ScreenChange => "screen_change",
             Cause::ScrollJump => "scroll_jump",
             Cause::ShotCut => "shot_cut",
+            Cause::Transition => "transition",
             Cause::Update => "update",
         }
     }
@@ -126,8 +131,8 @@ pub enum PictureSource {
     Current,
     /// The frame pushed before it.
     Previous,
-    /// The last frame the detector asked to keep ([`ScreenStep::keep_previous`]):
-    /// the screen just before the change now being reported.
+    /// The last frame the detector asked to keep ([`ScreenStep::keep_current`]):
+    /// the still screen just before the change now being reported.
     Kept,
 }
 
@@ -153,10 +158,10 @@ pub struct ScreenStep {
     /// Pictures to write, in order (at most two: an update of the screen
     /// before a change, then the change's own picture).
     pub pictures: Vec<ScreenPicture>,
-    /// Keep the previous frame, the last one before a change began: a later
-    /// picture may show it as [`PictureSource::Kept`]. It replaces the frame
-    /// kept before; write this step's pictures first.
-    pub keep_previous: bool,
+    /// Keep this frame: the screen is still, and a later picture may show
+    /// it as [`PictureSource::Kept`] (the screen before a change). It
+    /// replaces the frame kept before; write this step's pictures first.
+    pub keep_current: bool,
     /// Share of the screen that moved in this frame (0..=1), for scores.
     pub motion: f64,
 }
@@ -183,6 +188,29 @@ const FOOTAGE_LEAVE: f64 = 0.3;
 /// A change in motion for longer than this without a sudden part (a log
 /// scrolling, a long animation) is activity, not a new screen.
 const LONG_MOTION: f64 = 3.0;
+/// Whether the change is a small box near a corner of the screen, where
+/// desktops show notifications: within `CORNER` of the top or bottom edge
+/// and of the left or right edge, covering at most `OVERLAY` of the screen.
+fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
+    let Some((x0, y0, x1, y1)) = change.bounds else {
+        return false;
+    };
+    let (w, h) = (screen.cells_x() as f64, screen.cells_y() as f64);
+    let area = ((x1 - x0) * (y1 - y0)) as f64 / (w * h);
+    let near_top = (y0 as f64) < CORNER * h;
+    let near_bottom = (y1 as f64) > (1.0 - CORNER) * h;
+    let near_left = (x0 as f64) < CORNER * w && (x1 as f64) < 0.5 * w;
+    let near_right = (x1 as f64) > (1.0 - CORNER) * w && (x0 as f64) > 0.5 * w;
+    area <= at_default::OVERLAY && (near_top || near_bottom) && (near_left || near_right)
+}
+
+/// How close to the edges a notification sits (share of the screen).
+const CORNER: f64 = 0.2;
+
+/// A change's first frame may lead its main part by this much (seconds).
+const LEAD_IN: f64 = 0.07;
+/// Frames whose change a spike is compared with (a second at 30 fps).
+const RECENT_FRAMES: usize = 30;
 /// Cells this close to active or moving ones are judged with them.
 const MASK_MARGIN: usize = 2;
 /// A cell that moved this recently is still in motion when a picture is
@@ -216,6 +244,9 @@ mod at_default {
     /// Shade changes alone (a highlight) make a new screen only over this
     /// much of it (a new window of another colour).
     pub const REPAINTED: f64 = 0.3;
+    /// A change smaller than this that returns to the last new screen is an
+    /// overlay going away.
+    pub const OVERLAY: f64 = 0.03;
     /// A change of this much of the screen is a new screen, if structural.
     pub const MOST_CHANGED: f64 = 0.2;
     /// Added content that alone makes a new screen (a new window on an
@@ -225,7 +256,7 @@ mod at_default {
     pub const SCROLL_EXPOSED: f64 = 0.5;
     /// Coarse 64x64 blocks that must differ from the last picture for an
     /// update, and the share of the screen changed (a typed line, a bullet).
-    pub const UPDATE_BLOCKS: usize = 2;
+    pub const UPDATE_BLOCKS: usize = 3;
     pub const UPDATE_SHARE: f64 = 0.0015;
     /// Shot cut: mean cell change, and its ratio to the neighbours'.
     pub const CUT_MEAN: f64 = 10.0;
@@ -288,6 +319,8 @@ struct Footage {
     recent_means: VecDeque<f64>,
     /// A candidate cut at the previous frame.
     candidate: Option<Cut>,
+    /// Fades and dissolves.
+    gradual: gradual::Gradual,
 }
 
 /// The screen-event detector (see the module docs). Push one signature per
@@ -300,8 +333,13 @@ pub struct ScreenEvents {
     cells: Cells,
     /// The settled screen before the current change (kept by the caller).
     reference: Option<Seen>,
-    /// The last screen a picture was written of.
+    /// The last frame with no change outside active regions (kept by the
+    /// caller): the screen before a change that begins.
+    still: Option<Seen>,
+    /// The last screen a picture was written of, and the last one pictured
+    /// as a new screen.
     published: Option<Seen>,
+    last_event: Option<Seen>,
     state: State,
     footage: Footage,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
@@ -322,6 +360,8 @@ impl ScreenEvents {
             cells: Cells::default(),
             reference: None,
             published: None,
+            last_event: None,
+            still: None,
             state: State::Settled {
                 last_drift_check: 0.0,
                 last_motion: 0.0,
@@ -393,8 +433,13 @@ impl ScreenEvents {
             step.pictures
                 .push(self.cut_picture(cut.time, PictureSource::Current, &last));
         }
-        if let State::Changing(episode) = self.state.clone() {
-            self.decide(&episode, &last, &mut step);
+        match self.state.clone() {
+            State::Changing(episode) => self.decide(&episode, &last, &mut step),
+            // The last screen may have built up since the last picture.
+            State::Settled { dirty: true, .. } if !self.footage.active => {
+                self.update_check(&last, PictureSource::Current, &mut step)
+            }
+            State::Settled { .. } => {}
         }
         self.restart();
         step
@@ -492,11 +537,27 @@ impl ScreenEvents {
             f.active = false;
         }
         let cut = self.cut_at_previous_frame(frame, cur);
-        if let (Some(cut), State::Changing(episode)) = (cut, &mut self.state) {
-            // A hard cut of most of the picture inside a change: the change
-            // began there, whatever moves after it.
-            if cut.strong_share >= WHOLE_SCREEN_CUT && episode.forced.is_none() {
-                episode.cut.get_or_insert(cut.time);
+        if let Some(cut) = &cut {
+            self.footage.gradual.cut(cut.time);
+        }
+        let transition = self.footage.gradual.push(time, cur.signature.cells());
+        if let State::Changing(episode) = &mut self.state {
+            // A hard cut of most of the picture, or a dissolve of all of it,
+            // inside a change: the change began there, whatever moves after
+            // it (a video that fills the screen in a screen share).
+            let whole = cut
+                .as_ref()
+                .filter(|c| c.strong_share >= WHOLE_SCREEN_CUT)
+                .map(|c| c.time);
+            // (A transition found late, that began before this change did,
+            // was part of a change already judged.)
+            let transition = transition
+                .map(|t| t.began)
+                .filter(|&t| t >= episode.began - 0.1);
+            if episode.forced.is_none() {
+                if let Some(t) = whole.or(transition) {
+                    episode.cut.get_or_insert(t);
+                }
             }
         }
         if !self.footage.active {
@@ -520,6 +581,13 @@ impl ScreenEvents {
             step.pictures
                 .push(self.cut_picture(cut_time, PictureSource::Previous, &prev));
         }
+        // (A change judged in this step already pictured the transition.)
+        let pictured = step.pictures.iter().any(|p| p.cause.is_event());
+        if let Some(transition) = transition.filter(|_| !pictured) {
+            let mut picture = self.cut_picture(transition.began, PictureSource::Current, cur);
+            picture.cause = Cause::Transition;
+            step.pictures.push(picture);
+        }
     }
 
     /// A spike of change at the previous frame, confirmed by this frame
@@ -539,20 +607,29 @@ impl ScreenEvents {
                 strong_share: frame.strong_share,
             });
         }
+        if confirmed.is_some() {
+            // The cut is not the footage's motion: it must not raise the
+            // bar for the next cut.
+            if let Some(last) = f.recent_means.back_mut() {
+                *last = frame.mean_change;
+            }
+        }
         f.recent_means.push_back(frame.mean_change);
-        if f.recent_means.len() > 5 {
+        if f.recent_means.len() > RECENT_FRAMES {
             f.recent_means.pop_front();
         }
         confirmed
     }
 
-    /// Whether this frame changed far more than the frames before it.
+    /// Whether this frame changed far more than any frame of the last
+    /// second (the most, not the mean: an animation that steps every few
+    /// frames makes a spike of each step against the still frames between).
     fn is_spike(&self, frame: &FrameChange) -> bool {
         let recent = &self.footage.recent_means;
-        let baseline = if recent.is_empty() {
+        let baseline = if recent.len() < 3 {
             f64::INFINITY
         } else {
-            recent.iter().sum::<f64>() / recent.len() as f64
+            recent.iter().copied().fold(0.0, f64::max)
         };
         frame.mean_change >= at_default::CUT_MEAN * self.scale()
             && frame.mean_change >= at_default::CUT_RATIO * baseline.max(1.0)
@@ -566,15 +643,6 @@ impl ScreenEvents {
             return false;
         };
         let c = compare(&prev.signature, &cur.signature, &self.cells.active, true);
-        if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
-            eprintln!(
-                "DEBUG spike t={:.3} scroll={:?} bounds={:?} chg={:.3}",
-                cur.time,
-                c.scroll,
-                c.bounds,
-                c.changed_share()
-            );
-        }
         c.scroll.is_some()
     }
 
@@ -592,6 +660,10 @@ impl ScreenEvents {
     /// Screen regime: episodes, their pictures, and update pictures.
     fn screen_step(&mut self, seen: &Seen, frame: &FrameChange, step: &mut ScreenStep) {
         let (cur, time) = (&seen.signature, seen.time);
+        // A still frame of a settled screen is the screen before the next
+        // change (kept after this step's decisions, which may show the one
+        // kept before).
+        let still = frame.novel_share == 0.0 && matches!(self.state, State::Settled { .. });
         self.note_first_changes(cur, time);
         let moving = frame.novel_share > SMALL_SHARE;
         match &mut self.state {
@@ -600,9 +672,13 @@ impl ScreenEvents {
                 last_motion,
                 dirty,
             } => {
+                // Motion for update pictures: anything more than a pointer or
+                // a caret that is not yet known as activity.
                 if frame.novel_share > 0.0 {
-                    *last_motion = time;
                     *dirty = true;
+                }
+                if frame.novel_share > SMALL_SHARE / 2.0 {
+                    *last_motion = time;
                 }
                 let drift_due = time - *last_drift_check >= DRIFT_EVERY;
                 if drift_due {
@@ -615,10 +691,9 @@ impl ScreenEvents {
                         start: time,
                         last_motion: time,
                         forced: None,
-                        before: self.prev.clone(),
+                        before: self.still.clone(),
                         cut: None,
                     });
-                    step.keep_previous = true;
                 } else if was_dirty && quiet_for >= self.options.update_settle {
                     if let State::Settled { dirty, .. } = &mut self.state {
                         *dirty = false;
@@ -638,6 +713,10 @@ impl ScreenEvents {
                     }
                 }
             }
+        }
+        if still && matches!(self.state, State::Settled { .. }) {
+            self.still = Some(seen.clone());
+            step.keep_current = true;
         }
     }
 
@@ -725,14 +804,19 @@ impl ScreenEvents {
             .map(|&c| self.first_change[c as usize])
             .collect();
         let sudden = suddenness(&times);
-        if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
-            eprintln!("DEBUG decide compared={} sudden={:.2} t={:.3} start={:.3} settled={settled} ev_t={:.3} repl={:.4} of_ink={:.2} content={:.2} shade={:.4} add={:.4} chg={:.4} scroll={:?} exposed={:.2} coarse={}", change.compared, sudden, seen.time, episode.start, event_time(&times, episode.start), change.replaced_share(), change.replaced_of_content(), change.content_changed(), change.shaded_share(), change.added_share(), change.changed_share(), change.scroll, change.exposed_share(), change.coarse_blocks);
-        }
         // Seconds of motion before it settled: a log scrolling for seconds
         // ends far from where it began, and is still activity.
         let lasted = seen.time - episode.began;
         let cause = self.event_cause(&change, settled, sudden);
         let cause = cause.filter(|_| lasted < LONG_MOTION || sudden >= at_default::SUDDEN);
+        // A small overlay that went away (a notification, a menu, a
+        // tooltip) leaves the screen the agent was last shown as new.
+        let cause = cause.filter(|_| {
+            change.changed_share() >= at_default::OVERLAY || !self.back_to_last_event(seen)
+        });
+        // A small box in a corner of the screen over unchanged content is
+        // a notification (every desktop puts them there): not a new screen.
+        let cause = cause.filter(|_| !in_notification_area(&change, &seen.signature));
         if let Some(cause) = cause {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
@@ -755,7 +839,15 @@ impl ScreenEvents {
                 step,
             );
         } else if settled {
-            self.update_check(seen, PictureSource::Current, step);
+            // Not a new screen: it may have built up. Its update picture
+            // waits for the screen to stay still (`update_settle`) or for
+            // the next change (which pictures the screen before it), so
+            // that a build in steps is pictured once, finished.
+            self.settle_here(seen);
+            if let State::Settled { dirty, .. } = &mut self.state {
+                *dirty = true;
+            }
+            return;
         } else if self.still_moving_outside_activity(seen.time) {
             // At the bound, a change that is still under way is not judged
             // (nor pictured: an animation would be pictured again and
@@ -767,6 +859,18 @@ impl ScreenEvents {
             return;
         }
         self.settle_here(seen);
+    }
+
+    /// Whether `seen` shows the last new screen pictured again.
+    fn back_to_last_event(&self, seen: &Seen) -> bool {
+        let Some(last) = &self.last_event else {
+            return false;
+        };
+        if !last.signature.same_size(&seen.signature) {
+            return false;
+        }
+        let mask = self.settled_mask(seen.time);
+        compare(&last.signature, &seen.signature, &mask, false).changed_share() <= SMALL_SHARE
     }
 
     /// Whether cells outside active regions moved within `STILL_MOVING`.
@@ -879,6 +983,9 @@ impl ScreenEvents {
 
     fn publish(&mut self, picture: ScreenPicture, seen: &Seen, step: &mut ScreenStep) {
         self.published = Some(seen.clone());
+        if picture.cause.is_event() {
+            self.last_event = Some(seen.clone());
+        }
         step.pictures.push(picture);
     }
 
@@ -973,12 +1080,20 @@ fn event_time(first_change: &[i32], fallback: f64) -> f64 {
     else {
         return fallback;
     };
+    // Walk back over the frames that changed many cells too (a transition),
+    // then to a first, smaller change just before (the shell's newline
+    // before vim draws, a menu closing before the page changes).
     let floor = (counts[peak].1 / 10).max(1);
     let mut start = peak;
     while start > 0 && counts[start - 1].1 >= floor {
         start -= 1;
     }
-    counts[start].0
+    let lead_floor = (counts[peak].1 / 100).max(3);
+    let lead_from = counts[start].0 - LEAD_IN;
+    counts[..start]
+        .iter()
+        .find(|&&(t, n)| t >= lead_from && n >= lead_floor)
+        .map_or(counts[start].0, |&(t, _)| t)
 }
 
 #[cfg(test)]

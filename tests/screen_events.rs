@@ -1,0 +1,256 @@
+//! The default detector on small clips of real programs
+//! (`tests/fixtures/screen/`, labelled from the script that made them):
+//! each class of event is caught at its first frame, each class of activity
+//! makes no event, the picture of a change shows the screen finished, and a
+//! resolution change is one event and one warning, offline and live.
+//! ffmpeg is the oracle that decodes the reference frames.
+#![allow(clippy::unwrap_used)]
+
+use cht_suite::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const FPS: f64 = 30.0;
+
+fn clip(name: &str) -> PathBuf {
+    workspace_root().join(format!("tests/fixtures/screen/{name}.ts"))
+}
+
+fn labels(name: &str) -> Value {
+    let path = workspace_root().join(format!("tests/fixtures/screen/{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `cht analyze` on a clip; returns the index entries and the JSON events.
+fn analyze(name: &str, out: &Path) -> (Vec<Value>, Vec<Value>) {
+    let (ok, stdout, stderr) = run(Command::new(cht_bin())
+        .args(["analyze", "--json", "--no-audio", "--out"])
+        .arg(out)
+        .arg(clip(name)));
+    assert!(ok, "cht analyze {name}: {stderr}");
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(out.join("frames/index.json")).unwrap()).unwrap();
+    let events = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    (index, events)
+}
+
+/// The pictures that report a new screen (not the first picture of the
+/// stream, not updates).
+fn new_screens(index: &[Value]) -> Vec<&Value> {
+    index
+        .iter()
+        .filter(|e| e["kind"] == "event" && e["cause"] != "start")
+        .collect()
+}
+
+/// The labelled events' first frames.
+fn labelled_frames(name: &str) -> Vec<i64> {
+    labels(name)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["frame"].as_i64().unwrap())
+        .collect()
+}
+
+fn assert_events_at_labels(name: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (index, _) = analyze(name, tmp.path());
+    let found: Vec<f64> = new_screens(&index)
+        .iter()
+        .map(|e| e["timestamp"].as_f64().unwrap())
+        .collect();
+    let want = labelled_frames(name);
+    assert_eq!(
+        found.len(),
+        want.len(),
+        "{name}: events {found:?}, labels {want:?}\n{index:#?}"
+    );
+    for (t, frame) in found.iter().zip(&want) {
+        let got = (t * FPS).round() as i64;
+        assert!(
+            (got - frame).abs() <= 1,
+            "{name}: event at frame {got}, labelled {frame}"
+        );
+    }
+}
+
+#[test]
+fn a_same_template_slide_switch_is_caught_at_its_first_frame() {
+    assert_events_at_labels("same_template_switch");
+}
+
+#[test]
+fn a_page_down_is_an_event_and_a_wheel_notch_is_not() {
+    assert_events_at_labels("wheel_then_page_down");
+}
+
+#[test]
+fn activity_makes_no_event() {
+    // A busy animation, a video with its own cuts in a page, a blinking
+    // caret and typing, a scrolling build log.
+    for name in [
+        "busy_animation",
+        "video_in_page",
+        "caret_typing",
+        "build_log",
+    ] {
+        assert!(labelled_frames(name).is_empty());
+        let tmp = tempfile::tempdir().unwrap();
+        let (index, _) = analyze(name, tmp.path());
+        assert!(
+            new_screens(&index).is_empty(),
+            "{name}: activity reported as a new screen: {index:#?}"
+        );
+        // The first picture is always written.
+        assert!(
+            index.first().is_some_and(|e| e["cause"] == "start"),
+            "{name}"
+        );
+    }
+}
+
+/// Gray 480-pixel-wide pixels of an image or of frame `n` of a clip, by ffmpeg.
+fn gray480(input: &Path, frame: Option<i64>) -> Vec<u8> {
+    let mut filter = String::new();
+    if let Some(n) = frame {
+        filter.push_str(&format!("select=eq(n\\,{n}),"));
+    }
+    filter.push_str("scale=480:270:flags=area,format=gray");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(input)
+        .args(["-vf", &filter, "-frames:v", "1", "-f", "rawvideo", "-"])
+        .output()
+        .expect("ffmpeg must be installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout.len(), 480 * 270);
+    out.stdout
+}
+
+/// Share of the 16x16 blocks of two 480x270 gray pictures whose mean
+/// absolute difference exceeds 6 (the corpus' final-content rule).
+fn differing_blocks(a: &[u8], b: &[u8]) -> f64 {
+    let (mut differing, mut blocks) = (0, 0);
+    for by in 0..270 / 16 {
+        for bx in 0..480 / 16 {
+            let mut sad = 0u32;
+            for y in by * 16..by * 16 + 16 {
+                for x in bx * 16..bx * 16 + 16 {
+                    sad += a[y * 480 + x].abs_diff(b[y * 480 + x]) as u32;
+                }
+            }
+            blocks += 1;
+            differing += (sad as f64 / 256.0 > 6.0) as usize;
+        }
+    }
+    differing as f64 / blocks as f64
+}
+
+#[test]
+fn the_picture_of_a_slide_that_builds_shows_it_finished() {
+    let name = "slide_build";
+    let tmp = tempfile::tempdir().unwrap();
+    let (index, _) = analyze(name, tmp.path());
+    let event = &labels(name)["events"][0];
+    let (first, settled) = (
+        event["frame"].as_i64().unwrap(),
+        event["settled_frame"].as_i64().unwrap(),
+    );
+    let screens = new_screens(&index);
+    assert_eq!(screens.len(), 1, "{index:#?}");
+    let t = screens[0]["timestamp"].as_f64().unwrap();
+    assert!(
+        ((t * FPS).round() as i64 - first).abs() <= 1,
+        "event at {t} s"
+    );
+    // The last picture shows the finished slide (all five bullets), as the
+    // clip's settled frame does; the first frame of the switch does not.
+    let last = index.last().unwrap();
+    let shown = (last["picture_time"].as_f64().unwrap() * FPS).round() as i64;
+    assert!(
+        shown >= settled,
+        "last picture at frame {shown}, settled at {settled}"
+    );
+    let picture = gray480(&tmp.path().join(last["path"].as_str().unwrap()), None);
+    let finished = gray480(&clip(name), Some(settled));
+    let unfinished = gray480(&clip(name), Some(first));
+    assert!(differing_blocks(&picture, &finished) <= 0.01);
+    assert!(
+        differing_blocks(&unfinished, &finished) > 0.01,
+        "the test needs a build"
+    );
+}
+
+#[test]
+fn a_resolution_change_is_one_event_and_one_warning() {
+    let name = "resolution_change";
+    let tmp = tempfile::tempdir().unwrap();
+    let (index, events) = analyze(name, tmp.path());
+    let screens = new_screens(&index);
+    assert_eq!(screens.len(), 1, "{index:#?}");
+    assert_eq!(screens[0]["cause"], "resolution_change");
+    let frame = (screens[0]["timestamp"].as_f64().unwrap() * FPS).round() as i64;
+    assert!(
+        (frame - labelled_frames(name)[0]).abs() <= 1,
+        "at frame {frame}"
+    );
+    let warnings: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "warning" && e["kind"] == "resolution_change")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{events:#?}");
+}
+
+#[test]
+fn live_a_resolution_change_is_one_event_and_one_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let mut rec = Recorder::start(
+        &sessions,
+        &[
+            "--relay",
+            "off",
+            "--control",
+            "off",
+            "--events",
+            "json",
+            "--once",
+            "--no-audio",
+        ],
+    );
+    let stdout = rec.child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
+            .collect::<Vec<_>>()
+    });
+    ffmpeg_send(&clip("resolution_change"), &rec.addr);
+    let (status, log) = rec.wait(Duration::from_secs(30));
+    assert!(status.success(), "{log}");
+    let events = reader.join().unwrap();
+    let frames: Vec<&Value> = events.iter().filter(|e| e["event"] == "frame").collect();
+    let changes: Vec<&&Value> = frames
+        .iter()
+        .filter(|e| e["kind"] == "event" && e["cause"] != "start")
+        .collect();
+    assert_eq!(changes.len(), 1, "{frames:#?}");
+    assert_eq!(changes[0]["cause"], "resolution_change");
+    let warnings = events
+        .iter()
+        .filter(|e| e["event"] == "warning" && e["kind"] == "resolution_change")
+        .count();
+    assert_eq!(warnings, 1, "{events:#?}");
+}
