@@ -453,6 +453,14 @@ impl Catalog {
         Ok(self.transcript_lines(&layout, &starts, since))
     }
 
+    /// How many transcripts a session has (from its index alone: cheap
+    /// enough to ask often).
+    pub fn transcript_count(&self, id: &str) -> usize {
+        self.open(id).map_or(0, |session| {
+            read_values(&Layout::index_of(&session.layout().transcript_dir())).len()
+        })
+    }
+
     fn transcript_lines(
         &self,
         layout: &Layout,

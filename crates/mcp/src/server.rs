@@ -307,10 +307,18 @@ impl ChtServer {
 }
 
 /// What the watcher knows: per session, the pictures and transcripts seen
-/// (`None` before the first look: what exists then is not news).
+/// (`None` before the first look: what exists then is not news), and the
+/// state of the two index files they were counted from.
 #[derive(Default)]
 struct Seen {
     counts: Option<HashMap<String, (usize, usize)>>,
+    indexes: HashMap<String, Vec<Option<(std::time::SystemTime, u64)>>>,
+}
+
+/// When and how big a file is (`None`: missing).
+fn stamp(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// Something to tell the client.
@@ -347,10 +355,19 @@ impl Seen {
             if known.is_some() && session.layout().recorder().is_none() {
                 continue;
             }
+            let layout = session.layout();
+            let indexes = vec![
+                stamp(&cht_session::Layout::index_of(&layout.frames_dir())),
+                stamp(&cht_session::Layout::index_of(&layout.transcript_dir())),
+            ];
+            if known.is_some() && self.indexes.get(id) == Some(&indexes) {
+                continue;
+            }
+            self.indexes.insert(id.to_string(), indexes);
             let Ok(frames) = catalog.frames(id, cht_api::FrameQuery::default()) else {
                 continue;
             };
-            let transcripts = catalog.transcript(id, None).map_or(0, |t| t.len());
+            let transcripts = catalog.transcript_count(id);
             let (old_frames, old_transcripts) = match known {
                 Some(known) => known,
                 None if first => (frames.len(), transcripts),
