@@ -349,7 +349,7 @@ async fn an_mcp_client_follows_a_live_recording_through_cht_mcp() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    client.cancel().await.unwrap();
+    // The recording ends; the session's files are all there is now.
     let status = std::process::Command::new("kill")
         .args(["-TERM", &rec.child.id().to_string()])
         .status()
@@ -357,4 +357,40 @@ async fn an_mcp_client_follows_a_live_recording_through_cht_mcp() {
     assert!(status.success());
     let (exit, log) = rec.wait(Duration::from_secs(30));
     assert!(exit.success(), "{log}");
+    let listed = call(&client, "list_sessions", json!({}))
+        .await
+        .structured_content
+        .unwrap();
+    assert_eq!(listed["sessions"][0]["recording"], false);
+    let rest = call(
+        &client,
+        "new_pictures",
+        json!({ "session": id, "max": 100, "width": 64 }),
+    )
+    .await;
+    let rest_ids: Vec<String> = pictures(&rest).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(rest.structured_content.unwrap()["remaining"], 0);
+    let none = call(&client, "new_pictures", json!({ "session": id })).await;
+    assert!(pictures(&none).is_empty(), "{}", text_of(&none));
+    let index: Vec<Value> = serde_json::from_slice(
+        &std::fs::read(sessions.path().join(&id).join("frames/index.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        index.iter().all(|e| e["sent_to_agent"] == true),
+        "the finished session's index is marked on disk ({} returned at the end)",
+        rest_ids.len()
+    );
+    let refused = client
+        .call_tool(CallToolRequestParams::new("capture_now"))
+        .await
+        .unwrap();
+    assert_eq!(refused.is_error, Some(true));
+    assert!(
+        text_of(&refused).contains("nothing is being recorded"),
+        "{}",
+        text_of(&refused)
+    );
+
+    client.cancel().await.unwrap();
 }
