@@ -48,6 +48,7 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         settle: args.analysis.settle,
         audio: audio_options(&args.analysis),
         threads: args.jobs,
+        every_picture: args.every_picture,
         ..OfflineOptions::default()
     };
     let bus = EventBus::new();
