@@ -146,6 +146,8 @@ pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
         threshold: args.scene_threshold,
         audio: None,
         threads: args.jobs,
+        // A line per picture: every picture is decoded.
+        every_picture: true,
         ..OfflineOptions::default()
     };
     let stdout = std::io::stdout();
