@@ -255,7 +255,7 @@ impl Run {
         };
         Ok(Run {
             every_picture: opts.every_picture,
-            detector: SceneDetector::new(opts.detector, opts.threshold)?,
+            detector: SceneDetector::new(opts.threshold)?,
             screen: (opts.detector == Detector::Default).then(|| {
                 ScreenEvents::new(ScreenOptions {
                     threshold: opts.threshold,
@@ -263,8 +263,7 @@ impl Run {
                     ..ScreenOptions::default()
                 })
             }),
-            scanner: FrameScanner::new(Kernel::best())
-                .measuring(Measures::for_detector(opts.detector)),
+            scanner: FrameScanner::new(Kernel::best()).measuring(Measures::SadOnly),
             recent: VecDeque::new(),
             gop_seq: 0,
             prev_frame: None,
