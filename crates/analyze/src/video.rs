@@ -185,7 +185,7 @@ enum Scorer {
 impl Scorer {
     fn new(detector: Detector, screen: &ScreenOptions) -> Result<Self, AnalyzeError> {
         Ok(match detector {
-            Detector::Ffmpeg => Scorer::Ffmpeg(SceneDetector::new(detector, screen.threshold)?),
+            Detector::Ffmpeg => Scorer::Ffmpeg(SceneDetector::new(screen.threshold)?),
             Detector::Default => {
                 if !(0.0..=1.0).contains(&screen.threshold) {
                     return Err(cht_scene::SceneError::BadThreshold(screen.threshold).into());
@@ -308,7 +308,7 @@ impl VideoAnalyzer {
             }
             Scorer::Ffmpeg(detector) => {
                 if (threshold - detector.threshold()).abs() > f64::EPSILON {
-                    *detector = SceneDetector::new(Detector::Ffmpeg, threshold)?;
+                    *detector = SceneDetector::new(threshold)?;
                     // The new detector has no history: seed it with the last picture.
                     if let Some(prev) = &self.prev {
                         detector.push(&luma(prev)?)?;
