@@ -64,7 +64,11 @@ impl Default for AnalysisOptions {
 
 enum VideoWork {
     Params(VideoParams),
-    Start { segment: u32, origin: i64 },
+    Start {
+        segment: u32,
+        origin: i64,
+        segment_start: f64,
+    },
     Unit(VideoPacket, Instant),
     Gap(u64),
     SetThreshold(f64),
@@ -77,6 +81,7 @@ enum AudioWork {
         origin: i64,
         /// The segment's audio tracks.
         tracks: Vec<AudioParams>,
+        segment_start: f64,
     },
     Frame(AudioParams, AudioPacket),
     End,
@@ -166,7 +171,8 @@ impl LiveControl {
         let Some(latest) = latest else {
             return Ok(None);
         };
-        let meta = FrameMeta::manual(latest.timestamp, latest.segment);
+        let meta =
+            FrameMeta::manual(latest.timestamp, latest.segment).in_session(latest.segment_start);
         Ok(Some(
             self.0.sink.write_now((*latest.picture).clone(), meta)?,
         ))
@@ -201,6 +207,8 @@ struct Stream {
 /// A segment's analysis after the gate.
 struct StreamState {
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    segment_start: f64,
     /// The segment's tracks, once it started.
     video: bool,
     /// The audio track chunked, once the segment started.
@@ -377,16 +385,21 @@ impl StreamState {
         self.video = start.video.is_some();
         self.audio_params = crate::audio::chunk_track(&start.audio).cloned();
         self.audio_track = self.audio_params.as_ref().map(|a| a.track);
-        let (segment, origin) = (self.segment, start.origin);
+        let (segment, origin, segment_start) = (self.segment, start.origin, self.segment_start);
         if let Some(params) = &start.video {
             q.video.push_control(VideoWork::Params(params.clone()));
-            q.video.push_control(VideoWork::Start { segment, origin });
+            q.video.push_control(VideoWork::Start {
+                segment,
+                origin,
+                segment_start,
+            });
         }
         if self.audio_track.is_some() {
             q.audio.push_control(AudioWork::Start {
                 segment,
                 origin,
                 tracks: start.audio.clone(),
+                segment_start,
             });
         }
     }
@@ -435,6 +448,7 @@ impl LiveStage for LiveAnalysis {
             gate: SegmentGate::new(),
             state: StreamState {
                 segment: connection.segment,
+                segment_start: connection.session_start,
                 video: false,
                 audio_track: None,
                 started: false,
@@ -484,7 +498,11 @@ fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &L
     while let Some(work) = q.pop() {
         let result = match work {
             VideoWork::Params(p) => video.set_params(&p),
-            VideoWork::Start { segment, origin } => video.start_segment(segment, origin),
+            VideoWork::Start {
+                segment,
+                origin,
+                segment_start,
+            } => video.start_segment(segment, origin, segment_start),
             VideoWork::Unit(au, arrived) => {
                 let lag = arrived.elapsed().as_secs_f64() * 1e3;
                 control.update(|s| {
@@ -521,10 +539,11 @@ fn audio_worker(
                 segment,
                 origin,
                 tracks,
+                segment_start,
             } => {
                 let chosen = crate::audio::chunk_track(&tracks).map(|a| a.track);
                 audio.note_tracks(&tracks, chosen);
-                audio.start_segment(segment, origin)
+                audio.start_segment(segment, origin, segment_start)
             }
             AudioWork::Frame(p, f) => audio.push(&p, &f),
             AudioWork::End => audio.finish_segment(),

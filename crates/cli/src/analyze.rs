@@ -48,6 +48,7 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         settle: args.analysis.settle,
         audio: audio_options(&args.analysis),
         threads: args.jobs,
+        every_picture: args.every_picture,
         ..OfflineOptions::default()
     };
     let bus = EventBus::new();
@@ -176,6 +177,8 @@ pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
         threshold: args.scene_threshold,
         audio: None,
         threads: args.jobs,
+        // A line per picture: every picture is decoded.
+        every_picture: true,
         ..OfflineOptions::default()
     };
     let stdout = std::io::stdout();

@@ -100,7 +100,20 @@ impl<'s> FanOut<'s> {
                 return;
             }
         };
-        let connection = Connection { segment, peer };
+        // Where the segment sits in the session: after the ones on disk.
+        let session_start = self
+            .session
+            .layout()
+            .next_segment_start(&mut cht_fmp4::duration_of)
+            .unwrap_or_else(|e| {
+                tracing::warn!("cannot place segment {segment} in the session ({e}): its session times start at 0");
+                0.0
+            });
+        let connection = Connection {
+            segment,
+            peer,
+            session_start,
+        };
         for stage in self.stages.iter_mut() {
             stage.connection_started(&connection);
         }

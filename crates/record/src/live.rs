@@ -5,7 +5,7 @@ use crate::{FinishedSegment, SegmentOptions, SegmentRecorder};
 use cht_core::{Connection, DemuxItem, LiveStage};
 use cht_events::{Event, EventBus, StatusCell, WarningKind};
 use cht_fmp4::SegmentSummary;
-use cht_session::Session;
+use cht_session::{JsonIndex, SegmentEntry, Session, STREAM_DIR};
 use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -119,7 +119,46 @@ impl LiveRecorder {
         }
     }
 
+    /// Lists the new segment in `stream/index.json` with its place in the
+    /// session, so that readers place it as the analysis did.
+    fn list_segment(&self, connection: &Connection, path: &Path) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let entry = SegmentEntry {
+            segment: connection.segment,
+            path: format!("{STREAM_DIR}/{name}"),
+            start: connection.session_start,
+            duration: None,
+            started_at: Some(cht_session::unix_now()),
+            extra: Default::default(),
+        };
+        let listed = JsonIndex::load(self.session.layout().segment_index())
+            .and_then(|mut index| index.append(entry));
+        if let Err(e) = listed {
+            tracing::warn!("the segment is recorded but not listed: {e}");
+        }
+    }
+
+    /// Its duration, once finished.
+    fn list_duration(&self, segment: u32, duration: f64) {
+        let listed = JsonIndex::<SegmentEntry>::load(self.session.layout().segment_index())
+            .and_then(|mut index| {
+                index.update(|entries| {
+                    let entry = entries.iter_mut().rev().find(|e| e.segment == segment);
+                    entry
+                        .map(|e| e.duration = Some(cht_session::round_ms(duration)))
+                        .is_some()
+                })
+            });
+        if let Err(e) = listed {
+            tracing::warn!("the segment's duration is not listed: {e}");
+        }
+    }
+
     fn segment_finished(&mut self, segment: u32, path: &Path, summary: &SegmentSummary) {
+        self.list_duration(segment, summary.duration_seconds);
         self.finished_bytes += summary.bytes_written;
         let bytes_written = self.finished_bytes;
         self.status.update(|s| {
@@ -186,14 +225,17 @@ impl LiveStage for LiveRecorder {
         };
         let started_now = !cur.started && cur.recorder.is_started();
         cur.started |= started_now;
-        let (segment, path) = (cur.connection.segment, cur.recorder.path().to_path_buf());
+        let connection = cur.connection.clone();
+        let path = cur.recorder.path().to_path_buf();
         if let Err(e) = pushed {
             self.report_failure(format!("{e}: the rest of this connection is not recorded"));
         }
         if started_now {
+            self.list_segment(&connection, &path);
             self.bus.emit(Event::SegmentStarted {
-                segment,
+                segment: connection.segment,
                 path: path.display().to_string(),
+                start: connection.session_start,
             });
         }
     }

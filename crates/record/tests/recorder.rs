@@ -175,7 +175,11 @@ fn the_live_recorder_reports_its_own_life() {
     let mut recorder = LiveRecorder::new(session.clone(), SegmentOptions::default(), bus);
     let status = recorder.status();
     let peer: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
-    let connection = Connection { segment: 4, peer };
+    let connection = Connection {
+        segment: 4,
+        peer,
+        session_start: 12.5,
+    };
     recorder.connection_started(&connection);
     assert_eq!(status.get().segment, Some(4));
     for item in stream(2) {
@@ -212,4 +216,21 @@ fn the_live_recorder_reports_its_own_life() {
     assert_eq!(finished["video_samples"], 60);
     assert!((finished["duration"].as_f64().unwrap_or(0.0) - 2.0).abs() < 0.1);
     assert_eq!(kinds[3]["reason"], "closed");
+    assert_eq!(kinds[1]["start"], 12.5, "segment_started places it");
+
+    // stream/index.json lists it with its place and, finished, its length,
+    // which is where the session's timeline puts it.
+    let timeline = session
+        .layout()
+        .timeline(&mut |_| panic!("a listed segment is not probed"))
+        .expect("timeline");
+    assert_eq!(timeline.len(), 1);
+    let (start, duration) = (timeline[0].start, timeline[0].duration);
+    assert_eq!(start, 12.5);
+    assert_eq!(
+        duration,
+        finished["duration"].as_f64().map(cht_session::round_ms)
+    );
+    assert!(timeline[0].finished);
+    assert!(timeline[0].started_at.is_some_and(|t| t > 1.6e9));
 }

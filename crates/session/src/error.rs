@@ -29,6 +29,14 @@ pub enum SessionError {
         /// The sessions directory.
         dir: PathBuf,
     },
+    /// Another process records the session (or changes it right now).
+    #[error("{} is being recorded by another cht process{}: changes go through that process", .dir.display(), holder(.recorder))]
+    Busy {
+        /// The session directory.
+        dir: PathBuf,
+        /// The recorder, as it describes itself.
+        recorder: Option<crate::RecorderInfo>,
+    },
     /// An index file is not a JSON array of entries; it is left untouched.
     #[error("{path} is not a JSON array of entries: {reason}")]
     CorruptIndex {
@@ -54,5 +62,15 @@ impl SessionError {
             path: path.into(),
             source,
         }
+    }
+}
+
+fn holder(recorder: &Option<crate::RecorderInfo>) -> String {
+    match recorder {
+        Some(r) => match &r.control {
+            Some(control) => format!(" (pid {}, control API on {control})", r.pid),
+            None => format!(" (pid {})", r.pid),
+        },
+        None => String::new(),
     }
 }

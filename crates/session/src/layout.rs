@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::index::INDEX_FILE;
+use crate::lock::{RecorderInfo, SessionLock};
 use crate::numbering::SEGMENTS;
 use crate::SessionError;
 
@@ -128,6 +129,21 @@ impl Layout {
         Ok(u32::try_from(next).unwrap_or(u32::MAX))
     }
 
+    /// Takes the session for recording (see [`SessionLock`]).
+    pub fn lock_for_recording(&self, info: &RecorderInfo) -> Result<SessionLock, SessionError> {
+        SessionLock::for_recording(&self.root, info)
+    }
+
+    /// Takes the session for one short change (see [`SessionLock`]).
+    pub fn lock_for_update(&self) -> Result<SessionLock, SessionError> {
+        SessionLock::for_update(&self.root)
+    }
+
+    /// The `cht record` recording this session now, if any.
+    pub fn recorder(&self) -> Option<RecorderInfo> {
+        crate::lock::recorder_of(&self.root)
+    }
+
     /// Creates any missing subdirectory.
     pub fn ensure(&self) -> Result<(), SessionError> {
         for sub in SUBDIRS {
@@ -152,7 +168,9 @@ impl Layout {
             fs::read_dir(dir).map_or(true, |entries| {
                 entries.filter_map(|e| e.ok()).any(|e| {
                     let path = e.path();
-                    if path.is_dir() {
+                    if e.file_name() == crate::lock::LOCK_FILE {
+                        false
+                    } else if path.is_dir() {
                         has_content(&path)
                     } else {
                         !is_empty_index(&path)

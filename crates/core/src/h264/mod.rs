@@ -12,8 +12,8 @@ mod sps;
 
 pub use avcc::{AvcConfigError, AvcDecoderConfig};
 pub use nal::{
-    annexb_nals, annexb_to_avcc, avcc_to_annexb, is_idr_access_unit, nal_to_rbsp, nal_type,
-    nal_unit_type, AnnexBNals,
+    annexb_nals, annexb_to_avcc, avcc_to_annexb, is_disposable, is_idr_access_unit,
+    length_prefixed_nals, nal_ref_idc, nal_to_rbsp, nal_type, nal_unit_type, AnnexBNals,
 };
 pub use sps::{parse_sps, Sps};
 
