@@ -109,7 +109,7 @@
 //! # let json = r#"
 //! {"time":1764253940.3,"event":"warning","kind":"track_not_recorded","message":"DTS audio (stream type 0x82) on PID 0x102 is not recorded; to record it, have the sender encode AAC (`-c:a aac`)"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253940.3, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253940.3, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `stats`
