@@ -304,9 +304,10 @@ fn opus_is_recorded_and_the_chunks_say_what_to_send() {
 }
 
 /// ffmpeg sends the tone through `pan` (a layout and where the tone goes)
-/// as AAC; the recording holds every packet and the speech chunks hold the
-/// tone at `weight` of its level.
-fn aac_layout_is_chunked_at(pan: &str, weight: f64) {
+/// as AAC (in LATM with `mux` = `:mpegts_flags=latm`); the recording holds
+/// every packet and the speech chunks hold the tone at `weight` of its
+/// level.
+fn aac_layout_is_chunked_at(pan: &str, mux: &str, weight: f64) {
     let graph = format!("[1:a]pan={pan}[a]");
     let mut args: Vec<&str> = Vec::new();
     args.extend(VIDEO_IN);
@@ -315,14 +316,14 @@ fn aac_layout_is_chunked_at(pan: &str, weight: f64) {
     args.extend(["-map", "0:v", "-map", "[a]"]);
     args.extend(X264);
     args.extend(["-c:a", "aac", "-b:a", "256k"]);
-    let o = ffmpeg_sends(&args, "");
+    let o = ffmpeg_sends(&args, mux);
     o.assert_recorded(|_| true);
     o.assert_chunks_cover(0, AAC_FRAME);
     // ffmpeg's sine is at 1/8 of full scale: RMS 0.0884.
     let rms = chunk_rms(&o.session);
     assert!(
         (rms / (0.125 / 2f64.sqrt()) - weight).abs() < 0.03,
-        "{pan}: speech level {rms:.4}, expected {weight:.3} of the tone's"
+        "{pan}{mux}: speech level {rms:.4}, expected {weight:.3} of the tone's"
     );
 }
 
@@ -332,18 +333,30 @@ fn aac_5_1_is_chunked_with_the_centre_channel_speech() {
     // through the speech downmix at the centre's weight, not diluted by
     // six (a plain average) or lost. ITU downmix weight of the centre,
     // normalised: 1 / (1 + 2 x 0.707 + 2 x 0.5).
-    aac_layout_is_chunked_at("5.1|FC=c0", 1.0 / (1.0 + std::f64::consts::SQRT_2 + 1.0));
+    aac_layout_is_chunked_at(
+        "5.1|FC=c0",
+        "",
+        1.0 / (1.0 + std::f64::consts::SQRT_2 + 1.0),
+    );
 }
 
 #[test]
 fn aac_with_a_program_config_element_is_chunked() {
     // 2.1 and 6.1 have no AAC channel configuration: ffmpeg describes them
-    // with a program config element, in the first frame only.
-    // 2.1: two fronts at 0.707 and the LFE dropped, normalised to 0.5 each.
-    aac_layout_is_chunked_at("2.1|FL=c0|FR=c0", 1.0);
-    // 6.1 as ffmpeg's encoder lays it out: a front pair, the centre, four
-    // more single or paired channels (surrounds at 0.5).
-    aac_layout_is_chunked_at("6.1|FC=c0", 1.0 / (1.0 + std::f64::consts::SQRT_2 + 2.0));
+    // with a program config element: in ADTS in the first frame only, in
+    // LATM inside the AudioSpecificConfig.
+    for mux in ["", ":mpegts_flags=latm"] {
+        // 2.1: two fronts at 0.707 and the LFE dropped, normalised to 0.5
+        // each.
+        aac_layout_is_chunked_at("2.1|FL=c0|FR=c0", mux, 1.0);
+        // 6.1 as ffmpeg's encoder lays it out: a front pair, the centre,
+        // four more single or paired channels (surrounds at 0.5).
+        aac_layout_is_chunked_at(
+            "6.1|FC=c0",
+            mux,
+            1.0 / (1.0 + std::f64::consts::SQRT_2 + 2.0),
+        );
+    }
 }
 
 #[test]

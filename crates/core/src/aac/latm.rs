@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::adts::SAMPLE_RATES;
 use super::config::AacConfig;
+use super::pce::ProgramConfig;
 use super::FRAME_SAMPLES;
 use crate::bits::BitReader;
 use crate::params::{AudioCodec, AudioParams};
@@ -236,9 +237,13 @@ fn audio_specific_config(r: &mut BitReader<'_>) -> Result<AudioParams, LatmError
         r.skip_bits(14).ok_or(t)?; // coreCoderDelay
     }
     let extension = r.read_bit().ok_or(t)?;
-    if channel_config == 0 {
-        return Err(LatmError::Invalid("program config element"));
-    }
+    // The layout of 2.1, 6.1 and the like: its comment field is aligned
+    // from the start of the AudioSpecificConfig (as ffmpeg reads it).
+    let layout = if channel_config == 0 {
+        Some(ProgramConfig::read(r, start).ok_or(LatmError::Invalid("program config element"))?)
+    } else {
+        None
+    };
     if matches!(core_type, 6 | 20) {
         r.skip_bits(3).ok_or(t)?;
     }
@@ -272,7 +277,7 @@ fn audio_specific_config(r: &mut BitReader<'_>) -> Result<AudioParams, LatmError
         track: 0,
         codec: AudioCodec::Aac,
         sample_rate: rate,
-        channels: config.channels(),
+        channels: layout.map_or(config.channels(), |l| l.channels()),
         frame_samples: if short_frames { 960 } else { FRAME_SAMPLES },
         extra_data: Bytes::from(asc),
     })
@@ -326,6 +331,62 @@ mod tests {
         out.clear();
         reader.read_loas(&loas(&[7, 8], false), &mut out).unwrap();
         assert_eq!(out, vec![Bytes::from_static(&[7, 8])]);
+    }
+
+    #[test]
+    fn reads_a_program_config_element_in_the_config() {
+        use super::super::pce::ChannelElement;
+        use crate::bits::BitWriter;
+        // 2.1 as ffmpeg's encoder describes it: a front pair and an LFE.
+        let pce = ProgramConfig {
+            instance_tag: 0,
+            object_type: 1,
+            sampling_index: 3,
+            front: vec![ChannelElement { pair: true, tag: 0 }],
+            side: Vec::new(),
+            back: Vec::new(),
+            lfe: vec![0],
+            assoc: Vec::new(),
+            coupling: Vec::new(),
+            mono_mixdown: None,
+            stereo_mixdown: None,
+            matrix_mixdown: None,
+            comment: b"x".to_vec(),
+        };
+        let mut w = BitWriter::default();
+        for (width, value) in [(1, 0), (1, 0), (1, 1), (6, 0), (4, 0), (3, 0)] {
+            w.put(width, value);
+        }
+        // The ASC starts at bit 17: the PCE's comment is aligned from there.
+        let asc_start = w.bit_position();
+        for (width, value) in [(5, 2), (4, 3), (4, 0), (1, 0), (1, 0), (1, 0)] {
+            w.put(width, value);
+        }
+        pce.write(&mut w, asc_start);
+        for (width, value) in [
+            (3, 0),
+            (8, 0xff),
+            (1, 0),
+            (1, 0),
+            (8, 2),
+            (8, 0x21),
+            (8, 0x10),
+        ] {
+            w.put(width, value);
+        }
+        let element = w.finish();
+        let mut frame = vec![0x56, 0xe0 | (element.len() >> 8) as u8, element.len() as u8];
+        frame.extend(element);
+        let mut reader = LatmReader::new();
+        let mut out = Vec::new();
+        reader.read_loas(&frame, &mut out).unwrap();
+        assert_eq!(out, vec![Bytes::from_static(&[0x21, 0x10])]);
+        let params = reader.params().unwrap();
+        assert_eq!((params.sample_rate, params.channels), (48000, 3));
+        assert_eq!(
+            ProgramConfig::from_audio_specific_config(&params.extra_data),
+            Some(pce)
+        );
     }
 
     #[test]
