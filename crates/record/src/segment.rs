@@ -1,7 +1,9 @@
 //! One fMP4 segment fed from demuxed items.
 
 use crate::RecordError;
-use cht_core::{AudioParams, DemuxItem, Gated, SegmentGate, SegmentStart, VideoParams};
+use cht_core::{
+    AnnouncedAudio, AudioParams, DemuxItem, Gated, SegmentGate, SegmentStart, VideoParams,
+};
 use cht_fmp4::{FragmentOptions, FragmentWriter, SegmentSummary};
 use serde::Serialize;
 use std::fs::File;
@@ -105,6 +107,8 @@ struct SegmentFile {
     has_video: bool,
     /// Audio tracks whose packets are not recorded (named once).
     unrecorded_audio: Vec<u8>,
+    /// The audio tracks the source announced.
+    announced_audio: Vec<AnnouncedAudio>,
     /// What could not be recorded, for the caller to name once.
     notices: Vec<String>,
     failed: bool,
@@ -125,6 +129,7 @@ impl SegmentRecorder {
                 writer: None,
                 has_video: false,
                 unrecorded_audio: Vec::new(),
+                announced_audio: Vec::new(),
                 notices: Vec::new(),
                 failed: false,
                 stats: SegmentStats::default(),
@@ -171,6 +176,9 @@ impl SegmentRecorder {
         if self.out.failed {
             self.out.stats.dropped_after_error += u64::from(is_packet(item));
             return Ok(());
+        }
+        if let DemuxItem::Tracks(list) = item {
+            self.out.announced_audio = list.audio.clone();
         }
         let out = &mut self.out;
         let mut result = Ok(());
@@ -251,6 +259,7 @@ impl SegmentFile {
             .map(|a| a.track)
             .filter(|t| !audio.iter().any(|a| a.track == *t))
             .collect();
+        self.name_silent_tracks(start);
         if video.is_none() && audio.is_empty() {
             return Ok(());
         }
@@ -278,6 +287,33 @@ impl SegmentFile {
         }
         tracing::info!("recording {}", self.path.display());
         Ok(())
+    }
+
+    /// Names the announced audio tracks that gave no parameters before the
+    /// segment started (framing or a configuration the demuxer cannot
+    /// read, or audio that began late): without a word they would be
+    /// missing from the file.
+    fn name_silent_tracks(&mut self, start: &SegmentStart) {
+        let silent: Vec<AnnouncedAudio> = self
+            .announced_audio
+            .iter()
+            .filter(|a| !start.audio.iter().any(|p| p.track == a.track))
+            .copied()
+            .collect();
+        for a in silent {
+            let codec = a
+                .codec
+                .map_or_else(|| "audio".to_string(), |c| c.to_string());
+            self.unrecorded_audio.push(a.track);
+            self.notices.push(format!(
+                "audio track {} ({codec}) gave no frame cht could read before the segment \
+                 started, so it is not in {} (its framing or configuration is one cht cannot \
+                 read, e.g. LATM with several programs, or it began late); to record it, have \
+                 the sender encode AAC (`-c:a aac`) from the start",
+                a.track,
+                self.path.display()
+            ));
+        }
     }
 
     /// Notes `why` a track is not recorded; true when it is recorded.

@@ -167,6 +167,44 @@ fn audio_alone_makes_an_audio_only_segment() {
 }
 
 #[test]
+fn an_announced_audio_track_that_never_gives_a_frame_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recording_000.mp4");
+    let announced = |track| cht_core::AnnouncedAudio {
+        track,
+        codec: Some(cht_core::AudioCodec::Aac),
+    };
+    // Two audio tracks announced; the second one's frames are unreadable,
+    // so the demuxer never gives its parameters.
+    let mut items = vec![DemuxItem::Tracks(cht_core::TrackList {
+        video: Some(cht_core::VideoCodec::H264),
+        audio: vec![announced(0), announced(1)],
+        ignored: Vec::new(),
+    })];
+    items.extend(stream(3));
+    let mut recorder = SegmentRecorder::new(&path, SegmentOptions::default());
+    let mut notices = Vec::new();
+    for item in &items {
+        recorder.push(item).expect("push");
+        notices.extend(recorder.take_notices());
+    }
+    assert!(recorder.is_started(), "the audio wait is over");
+    let summary = recorder
+        .finish()
+        .expect("finish")
+        .expect("a segment")
+        .summary;
+    assert!(summary.audio_samples > 0, "track 0 is recorded");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].starts_with("audio track 1 (AAC) gave no frame cht could read")
+            && notices[0].contains("`-c:a aac`"),
+        "{}",
+        notices[0]
+    );
+}
+
+#[test]
 fn the_live_recorder_reports_its_own_life() {
     let dir = tempfile::tempdir().expect("tempdir");
     let session = SessionsDir::new(dir.path()).create_new().expect("session");
