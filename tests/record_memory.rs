@@ -40,7 +40,10 @@ fn ten_minutes_at_full_speed_stay_under_64_mb() {
         peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
         std::thread::sleep(Duration::from_millis(20));
     }
-    rec.wait_for_line("segment", Duration::from_secs(60));
+    // Stop once the segment is finished (the sender's end was read):
+    // "segment" alone also matches the periodic status line, which comes
+    // mid-stream on a loaded machine, and stopping then loses the tail.
+    rec.wait_for_line("recording_000.mp4 finished", Duration::from_secs(60));
     peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
     assert!(sender.wait().unwrap().success());
     Command::new("kill")
