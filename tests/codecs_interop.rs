@@ -320,10 +320,24 @@ fn aac_layout_is_chunked_at(pan: &str, mux: &str, weight: f64) {
     o.assert_recorded(|_| true);
     o.assert_chunks_cover(0, AAC_FRAME);
     // ffmpeg's sine is at 1/8 of full scale: RMS 0.0884.
+    let level = |rms: f64| rms / (0.125 / 2f64.sqrt());
     let rms = chunk_rms(&o.session);
     assert!(
-        (rms / (0.125 / 2f64.sqrt()) - weight).abs() < 0.03,
+        (level(rms) - weight).abs() < 0.03,
         "{pan}{mux}: speech level {rms:.4}, expected {weight:.3} of the tone's"
+    );
+    // The recording alone (its AudioSpecificConfig) gives the same chunks.
+    let again = o.session.join("from_the_recording");
+    let (ok, _, err) = run(Command::new(cht_bin())
+        .arg("analyze")
+        .arg(o.segment())
+        .arg("--out")
+        .arg(&again));
+    assert!(ok, "{pan}{mux}: cht analyze of the recording: {err}");
+    let rms = chunk_rms(&again);
+    assert!(
+        (level(rms) - weight).abs() < 0.03,
+        "{pan}{mux} from the recording: speech level {rms:.4}"
     );
 }
 
