@@ -294,7 +294,7 @@ fn start_serve(sessions: &Path) -> (Child, String, String) {
     };
     thread::spawn(move || lines.for_each(drop));
     let rest = url.strip_prefix("http://").unwrap();
-    let (addr, query) = rest.split_once("/sessions?token=").unwrap();
+    let (addr, query) = rest.split_once("/?token=").unwrap();
     (child, addr.to_string(), query.to_string())
 }
 
@@ -522,6 +522,58 @@ fn the_api_of_every_session_matches_its_openapi_document() {
     let tail = api.get(&format!("/sessions/{id}/transcript?since={}", starts[2]));
     doc.check("GET", "/sessions/{id}/transcript", &tail);
     assert!(!tail.text().contains("said in chunk_0000") && tail.text().len() < all_text.len());
+
+    // The segment files, whole and in byte ranges (what <video> asks).
+    let first_segment = std::fs::read(session_dir.join("stream/recording_000.mp4")).unwrap();
+    let whole = api.get(&format!("/sessions/{id}/stream/recording_000.mp4"));
+    doc.check("GET", "/sessions/{id}/stream/{segment}.mp4", &whole);
+    assert_eq!((whole.status, &whole.body), (200, &first_segment));
+    let part = api.send(
+        "GET",
+        &format!("/sessions/{id}/stream/recording_000.mp4"),
+        None,
+        &[("range", "bytes=100-1099")],
+    );
+    doc.check("GET", "/sessions/{id}/stream/{segment}.mp4", &part);
+    assert_eq!(
+        (part.status, &part.body[..]),
+        (206, &first_segment[100..1100])
+    );
+    let tail = api.send(
+        "GET",
+        &format!("/sessions/{id}/stream/recording_000.mp4"),
+        None,
+        &[("range", "bytes=-50")],
+    );
+    assert_eq!(&tail.body[..], &first_segment[first_segment.len() - 50..]);
+    let past = format!("bytes={}-", first_segment.len());
+    for (path, range, code) in [
+        (
+            format!("/sessions/{id}/stream/recording_000.mp4"),
+            past.as_str(),
+            416,
+        ),
+        (format!("/sessions/{id}/stream/recording_009.mp4"), "", 404),
+        (format!("/sessions/{id}/stream/index.json"), "", 404),
+        (
+            format!("/sessions/{id}/stream/..%2Fframes%2FF0001.jpg"),
+            "",
+            404,
+        ),
+    ] {
+        let answer = api.send("GET", &path, None, &[("range", range)]);
+        assert_eq!(answer.status, code, "{path}: {}", answer.text());
+        doc.check("GET", "/sessions/{id}/stream/{segment}.mp4", &answer);
+    }
+    // The segment being recorded: a range from 0 has what is on disk now.
+    let growing = api.send(
+        "GET",
+        &format!("/sessions/{id}/stream/recording_002.mp4"),
+        None,
+        &[("range", "bytes=0-")],
+    );
+    assert_eq!(growing.status, 206);
+    assert_eq!(&growing.body[4..8], b"ftyp", "starts with the init segment");
 
     // The live endpoints.
     let captured = api.send("POST", "/capture", Some("{}"), &[]);

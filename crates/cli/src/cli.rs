@@ -68,6 +68,9 @@ pub enum Command {
     /// its token, as Jupyter does). Records nothing; the one change it makes
     /// is marking pictures as sent to the agent.
     Serve(ServeArgs),
+    /// Write a session as a folder that opens in a browser with no server
+    /// (page, video, pictures and transcript; open DIR/index.html).
+    Export(ExportArgs),
     /// An MCP server on stdin/stdout, for agent hosts (Claude Desktop,
     /// Claude Code, IDE agents): the sessions' pictures, transcripts and
     /// timelines as tools and resources, and the running recording's
@@ -80,6 +83,15 @@ pub struct ServeArgs {
     /// Address to serve on (loopback only).
     #[arg(long, default_value = "127.0.0.1:4447")]
     pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The session's id (`cht sessions list` shows them).
+    pub session: String,
+    /// Folder to write the page into (created; it must be new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub html: PathBuf,
 }
 
 #[derive(Debug, Args)]

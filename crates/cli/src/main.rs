@@ -35,6 +35,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Threshold(a) => client::threshold(&a, &args.sessions_dir),
         cli::Command::Frames(a) => client::frames(&a, &args.sessions_dir),
         cli::Command::Serve(a) => serve::run(a, args.sessions_dir),
+        cli::Command::Export(a) => serve::export(a, args.sessions_dir),
         cli::Command::Mcp(a) => mcp::run(a, args.sessions_dir),
     };
     match result {

@@ -117,7 +117,7 @@ fn record_into(
         }
     }
     tracing::info!("session {} in {}", session.id, session.path.display());
-    print_hints(&args, addr, control.as_ref());
+    print_hints(&args, addr, control.as_ref(), session.id.as_str());
     let demo = args
         .demo
         .then(|| spawn_demo(addr, args.demo_duration, stop.clone()));
@@ -190,7 +190,12 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
     }
 }
 
-fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<&cht_api::ApiServer>) {
+fn print_hints(
+    args: &RecordArgs,
+    addr: SocketAddr,
+    control: Option<&cht_api::ApiServer>,
+    session: &str,
+) {
     if args.demo {
         eprintln!(
             "cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)"
@@ -216,6 +221,21 @@ fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<&cht_api::Ap
             c.addr,
             c.token.path().display()
         );
+        // As Jupyter does, the URL a person opens carries the token; only
+        // on a terminal, so that a log file never holds it.
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "cht: watch it in a browser:  http://{}/view/{session}?token={}",
+                c.addr,
+                c.token.secret()
+            );
+        } else {
+            eprintln!(
+                "cht: watch it in a browser:  http://{}/view/{session}?token=TOKEN  (TOKEN: the token file's contents)",
+                c.addr
+            );
+        }
     }
 }
 
