@@ -246,8 +246,10 @@ pub struct RecordArgs {
     /// instead of creating a new one.
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
-    /// Longest fragment in milliseconds: the most a crash can lose.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(100..=60_000))]
+    /// Longest fragment in milliseconds: the most a crash can lose, and
+    /// what the browser's live view waits for at most before it can show
+    /// new media (it plays fragments as they are written).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(100..=60_000))]
     pub fragment_ms: u32,
     /// Drop a sender that delivers no complete video or audio frame for
     /// this long (e.g. 10s, 500ms); bytes alone do not count. A new sender

@@ -108,7 +108,7 @@
       this.srcOf = srcOf;
       this.index = -1;
       video.addEventListener('ended', () => {
-        if (this.active && this.index + 1 < this.segments.length) {
+        if (this.index >= 0 && this.index + 1 < this.segments.length) {
           this.load(this.index + 1, this.segments[this.index + 1].start, true);
         }
       });
@@ -270,7 +270,7 @@
     keepUp() {
       if (!this.video.buffered.length) return;
       if (!this.started) return this.start();
-      if (this.following && !this.video.paused && this.behind() > 1.5) {
+      if (this.following && !this.video.paused && this.behind() > 1.2) {
         const b = this.video.buffered;
         this.video.currentTime = b.end(b.length - 1) - 0.3;
       }
@@ -446,6 +446,7 @@
     function goLive() {
       if (!live || !liveSegment) return;
       if (feed) feed.stop();
+      recorded.index = -1; // the <video> no longer shows a recorded segment
       feed = new LiveFeed(video, opts.srcOf(liveSegment), (e) => console.warn('live view:', e.message));
       golive.hidden = true;
       setTitle(`${session.id} · live`, { text: '● LIVE' });
@@ -501,6 +502,10 @@
           if (!feed || !liveSegment || !liveSegment.started_at) return null;
           const shown = video.currentTime - (liveSegment.media_start || 0);
           return Date.now() / 1000 - liveSegment.started_at - shown;
+        },
+        // The segment time of the picture shown.
+        shown() {
+          return feed && liveSegment ? video.currentTime - (liveSegment.media_start || 0) : null;
         },
         following: () => !!feed,
         segment: () => liveSegment && liveSegment.segment,
