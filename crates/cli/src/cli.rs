@@ -152,6 +152,7 @@ pub struct FramesArgs {
 pub enum FramesCommand {
     /// Mark frames as sent to the agent (sets `sent_to_agent` in index.json).
     Sent {
+        /// The pictures' ids (`F0001`...).
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
     },
@@ -214,17 +215,21 @@ pub struct SessionsArgs {
 pub enum SessionsCommand {
     /// All sessions, newest first: segments, duration, frames, audio chunks, size.
     List {
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// One session in detail (read-only: nothing is started or written).
     Show {
+        /// The session's id (`cht sessions list` shows them).
         id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Delete sessions (asks first unless --yes).
     Delete {
+        /// The ids of the sessions to delete.
         #[arg(required = true)]
         ids: Vec<String>,
         /// Do not ask.
@@ -449,6 +454,31 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    /// Every flag and argument of every command says what it is for.
+    #[test]
+    fn every_argument_has_help() {
+        use clap::CommandFactory;
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                assert!(
+                    sub.get_about().is_some(),
+                    "{path} {} has no about",
+                    sub.get_name()
+                );
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "cht", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
     }
 
     #[test]
