@@ -340,6 +340,10 @@ fn the_live_view_follows_the_recording_within_two_seconds() {
             "25s",
             "--control",
             &control,
+            "--audio-chunk-secs",
+            "3",
+            "--on-audio-chunk",
+            TRANSCRIBER,
         ],
     );
     let token = rec.control_token();
@@ -359,6 +363,7 @@ fn the_live_view_follows_the_recording_within_two_seconds() {
     );
     tab.eval("window.notReloaded = true");
     let pictures_before = tab.eval("document.querySelectorAll('.pic').length");
+    let lines_before = tab.eval("document.querySelectorAll('.line').length");
     // The delay, sampled for 5 s, two ways: the page's own figure (the
     // segment's wall-clock start plus the media time since, minus the
     // picture shown), and the sender's: the time since it connected minus
@@ -385,7 +390,6 @@ fn the_live_view_follows_the_recording_within_two_seconds() {
             "a delay below zero measures nothing: {delays:?}"
         );
     }
-    screenshot(&mut tab, "live.png");
 
     // New pictures come in as events, without a reload.
     tab.wait_for(
@@ -395,6 +399,15 @@ fn the_live_view_follows_the_recording_within_two_seconds() {
         ),
         Duration::from_secs(15),
     );
+    // And transcript lines.
+    tab.wait_for(
+        "a new transcript line on the page",
+        &format!(
+            "document.querySelectorAll('.line').length > {lines_before} && window.notReloaded === true"
+        ),
+        Duration::from_secs(15),
+    );
+    screenshot(&mut tab, "live.png");
     let page_ids = tab.eval("[...document.querySelectorAll('.pic')].map(p => p.dataset.id)");
     let on_disk = read_json(&sessions.path().join(&id).join("frames/index.json"));
     for shown in page_ids.as_array().unwrap() {
