@@ -14,6 +14,8 @@
 //! With `CHT_SCREENSHOTS=DIR` the tests also save the screenshots the
 //! README shows (`docs/`).
 
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::{cht_bin, free_tcp_port, Recorder};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -233,7 +235,7 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
 
     // A transcript line of the first segment seeks back into it.
     let first_line = transcripts[1]["session_start"].as_f64().unwrap();
-    tab.eval(&format!("document.querySelectorAll('.line')[1].click()"));
+    tab.eval("document.querySelectorAll('.line')[1].click()");
     seeked_time(&mut tab, first_line);
     let src = tab.eval("document.getElementById('video').currentSrc");
     assert!(
@@ -253,8 +255,7 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
     let previous = frames
         .iter()
         .map(|f| f["session_picture_time"].as_f64().unwrap())
-        .filter(|t| *t < next - 0.3)
-        .last()
+        .rfind(|t| *t < next - 0.3)
         .expect("a picture before");
     seeked_time(&mut tab, previous);
 
@@ -267,9 +268,9 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
         &mut tab,
         transcripts[0]["session_start"].as_f64().unwrap().max(0.0),
     );
-    tab.eval(&format!(
-        "(() => {{ const v = document.getElementById('video'); v.currentTime = v.duration - 0.6; return v.play().then(() => true); }})()"
-    ));
+    tab.eval(
+        "(() => { const v = document.getElementById('video'); v.currentTime = v.duration - 0.6; return v.play().then(() => true); })()",
+    );
     tab.wait_for(
         "the second segment to follow the first",
         &format!(

@@ -3,6 +3,8 @@
 //! `/status` (the `stats` event is the same snapshot), and each error said
 //! once.
 
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::{cht_bin, Recorder};
 use serde_json::Value;
 use std::net::TcpListener;

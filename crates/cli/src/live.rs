@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(a.last().map(String::as_str), Some("end 0 shutdown"));
         let status = board.snapshot();
         assert_eq!(
-            status.get("bytes_in").and_then(Value::as_u64),
+            status.get("bytes_in").and_then(serde_json::Value::as_u64),
             Some(data.len() as u64 + 1000)
         );
         let line = crate::terminal::status_line(&status.into_value());
