@@ -394,6 +394,30 @@ fn the_api_of_every_session_matches_its_openapi_document() {
     assert!(segments
         .iter()
         .all(|s| s["started_at"].as_f64() > Some(1.6e9)));
+    // Where each segment's clock starts in its file, as ffprobe reads the
+    // first picture's presentation time (the fixture's B-frames put it
+    // after the file's first decode time).
+    for segment in &segments[..2] {
+        let file = session_dir.join(segment["path"].as_str().unwrap());
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+            .args([
+                "packet=pts_time",
+                "-read_intervals",
+                "%+#1",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let first: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let media_start = segment["media_start"].as_f64().unwrap();
+        assert!(
+            (media_start - first).abs() < 0.002 && media_start > 0.0,
+            "media_start {media_start}, ffprobe {first}"
+        );
+    }
 
     // The timeline: in order, every picture placed by its segment's start.
     let timeline = api.get(&format!("/sessions/{id}/timeline"));

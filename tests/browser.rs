@@ -26,6 +26,14 @@ use std::time::{Duration, Instant};
 
 use cdp::{Browser, Tab};
 
+/// One browser test at a time: the live delay is measured on a machine
+/// that is not also running two other browsers and recorders.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A fake transcriber: the chunk's name, said back.
 const TRANSCRIBER: &str = r#"sh -c 'echo "said in $(basename "$1" .wav)"' hook"#;
 
@@ -144,6 +152,7 @@ fn seeked_time(tab: &mut Tab, target: f64) -> f64 {
 
 #[test]
 fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
+    let _turn = one_at_a_time();
     let sessions = tempfile::tempdir().unwrap();
     let id = record_demo_session(sessions.path());
     let session_dir = sessions.path().join(&id);
@@ -259,6 +268,29 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
         .expect("a picture before");
     seeked_time(&mut tab, previous);
 
+    // Space plays and pauses where the picture left it (the focused
+    // picture is not clicked again).
+    tab.key(" ");
+    tab.wait_for(
+        "space to play",
+        "!document.getElementById('video').paused",
+        Duration::from_secs(5),
+    );
+    tab.key(" ");
+    tab.wait_for(
+        "space to pause",
+        "document.getElementById('video').paused",
+        Duration::from_secs(5),
+    );
+    let after_space = tab.eval("chtPage.sessionTime()").as_f64().unwrap();
+    assert!(
+        (previous..previous + 3.0).contains(&after_space),
+        "{after_space} after {previous}"
+    );
+    // ArrowRight: five seconds on.
+    tab.key("ArrowRight");
+    seeked_time(&mut tab, after_space + 5.0);
+
     // The segments play one after the other.
     let first_end = read_json(&session_dir.join("stream/index.json"))[0]["duration"]
         .as_f64()
@@ -329,6 +361,7 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
 
 #[test]
 fn the_live_view_follows_the_recording_within_two_seconds() {
+    let _turn = one_at_a_time();
     let sessions = tempfile::tempdir().unwrap();
     let control = format!("127.0.0.1:{}", free_tcp_port());
     let mut rec = Recorder::start(
@@ -433,6 +466,7 @@ fn the_live_view_follows_the_recording_within_two_seconds() {
 
 #[test]
 fn the_live_view_goes_on_with_the_next_segment_after_a_reconnect() {
+    let _turn = one_at_a_time();
     let sessions = tempfile::tempdir().unwrap();
     let control = format!("127.0.0.1:{}", free_tcp_port());
     let mut rec = Recorder::start(

@@ -639,15 +639,29 @@ fn segment_timeline(layout: &Layout) -> Vec<SegmentTiming> {
 }
 
 /// The presentation time of a segment's first video sample (the picture
-/// its clock starts with), in the file's media time.
+/// its clock starts with), in the file's media time. Read from the head of
+/// the file only (the init segment and the first fragments; the reader
+/// takes a cut tail in its stride), so that it costs the same for a
+/// segment of an hour as for one of a second.
 fn media_start(path: &Path) -> Option<f64> {
-    let samples = cht_fmp4::Mp4Samples::open(path).ok()?;
-    // Audio may come first in decode order: a few samples are enough.
-    samples
-        .take(256)
-        .filter_map(Result::ok)
-        .find(|s| s.kind == cht_fmp4::TrackKind::Video)
-        .map(|s| round_ms(s.pts_seconds()))
+    for head in [1u64 << 20, 16 << 20] {
+        let bytes = read_capped(path, head).ok()?;
+        let whole = (bytes.len() as u64) < head;
+        let found = cht_fmp4::Mp4Samples::from_bytes(&bytes)
+            .ok()
+            .and_then(|samples| {
+                // Audio may come first in decode order: a few samples are enough.
+                samples
+                    .take(512)
+                    .filter_map(Result::ok)
+                    .find(|s| s.kind == cht_fmp4::TrackKind::Video)
+                    .map(|s| round_ms(s.pts_seconds()))
+            });
+        if found.is_some() || whole {
+            return found;
+        }
+    }
+    None
 }
 
 /// Fills in the session times an index of an older version lacks.

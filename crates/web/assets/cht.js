@@ -425,8 +425,12 @@
       if (target) target.node.click();
     }
     document.addEventListener('keydown', (e) => {
-      if (e.altKey || e.ctrlKey || e.metaKey || /INPUT|TEXTAREA/.test(e.target.tagName)) return;
+      if (e.altKey || e.ctrlKey || e.metaKey || /INPUT|TEXTAREA|SELECT/.test(e.target.tagName)) return;
       const key = e.key;
+      // The <video>'s own controls, when focused, already play/pause and
+      // seek: do not do it twice.
+      const native = e.target === video && (key === ' ' || key === 'ArrowLeft' || key === 'ArrowRight');
+      if (native) return;
       if (key === ' ' || key === 'k') {
         if (video.paused) video.play().catch(() => {}); else video.pause();
       } else if (key === 'ArrowLeft' || key === 'ArrowRight') {
@@ -439,6 +443,7 @@
       } else {
         return;
       }
+      // Space on a focused picture or line would click it again.
       e.preventDefault();
     });
 
