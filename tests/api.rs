@@ -759,6 +759,19 @@ fn the_api_of_every_session_matches_its_openapi_document() {
         &[("authorization", "")],
     );
     assert_eq!(login.status, 303);
+    // The pages are behind the same guard, and only their own origin may
+    // use or frame them.
+    for path in ["/", &format!("/view/{id}"), "/assets/cht.js"] {
+        let anonymous = served.send("GET", path, None, &[("authorization", "")]);
+        assert_eq!(anonymous.status, 401, "{path}");
+        let foreign = served.send("GET", path, None, &[("origin", "http://evil.example")]);
+        assert_eq!(foreign.status, 403, "{path}");
+        let page = served.get(path);
+        assert_eq!(page.status, 200, "{path}");
+    }
+    let page = served.get("/");
+    assert!(page.content_type.starts_with("text/html"));
+    assert!(page.text().contains("/assets/cht.js"));
 
     // A session another process records: `cht serve` sends changes there.
     let other_control = format!("127.0.0.1:{}", free_tcp_port());

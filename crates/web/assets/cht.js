@@ -333,11 +333,12 @@
       const kind = p.kind || 'event';
       const score = typeof p.score === 'number' ? p.score.toFixed(3) : '—';
       const tip = `${p.id} · ${kind}${p.cause ? ' (' + p.cause.replace(/_/g, ' ') + ')' : ''} · score ${score}` +
-        ` · ${clock(t)}${p.sent_to_agent ? ' · sent to the agent' : ''}`;
+        ` · ${clock(t)}${p.sent_to_agent ? ' · sent to the agent' : ''} · double-click: the whole picture`;
       const node = el('button', {
         class: `pic ${kind}${fresh ? ' new' : ''}`, role: 'listitem', title: tip,
         dataset: { id: p.id, time: t, kind, score },
         onclick: () => seek(t, p.segment),
+        ondblclick: () => window.open(opts.pictureOf(p), '_blank', 'noopener'),
       }, el('img', { src: opts.thumbOf(p), alt: tip, loading: 'lazy' }),
       el('span', {}, `${p.id} ${clock(t)}`), el('b', { class: 'score' }, score));
       const entry = { id: p.id, t, node };
@@ -528,6 +529,7 @@
       sessionPage(DATA.session, DATA.timeline, {
         live: false, srcOf,
         thumbOf: (p) => 'thumbs/' + p.id + '.jpg',
+        pictureOf: (p) => 'pictures/' + p.id + '.jpg',
       });
       return;
     }
@@ -543,6 +545,7 @@
       live: session.live,
       srcOf: (seg) => `/sessions/${id}/stream/${seg.path.split('/').pop()}`,
       thumbOf: (p) => `/sessions/${id}/frames/${p.id}.jpg?width=240`,
+      pictureOf: (p) => `/sessions/${id}/frames/${p.id}.jpg`,
     });
   }
   main().catch(fail);
