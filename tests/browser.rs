@@ -246,6 +246,11 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
     let first_line = transcripts[1]["session_start"].as_f64().unwrap();
     tab.eval("document.querySelectorAll('.line')[1].click()");
     seeked_time(&mut tab, first_line);
+    tab.wait_for(
+        "the transcript to follow playback",
+        "document.querySelector('.line.current') === document.querySelectorAll('.line')[1]",
+        Duration::from_secs(5),
+    );
     let src = tab.eval("document.getElementById('video').currentSrc");
     assert!(
         src.as_str().unwrap().ends_with("recording_000.mp4"),
@@ -310,6 +315,17 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
         ),
         Duration::from_secs(15),
     );
+    // A phone-sized window: one column, nothing wider than the screen.
+    tab.viewport(390, 844, true);
+    tab.wait_for(
+        "the phone layout",
+        "(() => { const v = document.getElementById('video').getBoundingClientRect();
+            const t = document.getElementById('transcript').getBoundingClientRect();
+            return t.top >= v.bottom && v.width <= 390 && v.height > 100
+                && document.documentElement.scrollWidth <= window.innerWidth; })()",
+        Duration::from_secs(5),
+    );
+    tab.viewport(1366, 768, false);
     stop(serve);
 
     // The exported folder plays from file://, with no server.
@@ -455,6 +471,15 @@ fn the_live_view_follows_the_recording_within_two_seconds() {
         );
     }
     assert_eq!(tab.eval("window.notReloaded"), json!(true));
+    // The sessions page of the recorder says which session it records.
+    tab.navigate(&format!("http://{control}/"));
+    tab.wait_for(
+        "the session listed as live",
+        &format!(
+            "document.querySelector('tr[data-session=\"{id}\"] .rec').textContent.includes('live')"
+        ),
+        Duration::from_secs(10),
+    );
     drop(tab);
     drop(browser);
     let _ = Command::new("kill")
@@ -625,10 +650,7 @@ mod cdp {
             let mut tab = Tab { socket, next_id: 1 };
             tab.call("Page.enable", json!({}));
             tab.call("Runtime.enable", json!({}));
-            tab.call(
-                "Emulation.setDeviceMetricsOverride",
-                json!({"width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": false}),
-            );
+            tab.viewport(1366, 768, false);
             tab
         }
     }
@@ -770,6 +792,14 @@ mod cdp {
                            "windowsVirtualKeyCode": code}),
                 );
             }
+        }
+
+        /// Sets the window's size (and whether it is a phone).
+        pub fn viewport(&mut self, width: u32, height: u32, mobile: bool) {
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+            );
         }
 
         /// Saves a PNG of the tab.
