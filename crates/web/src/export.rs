@@ -83,7 +83,6 @@ pub fn export(catalog: &Catalog, id: &str, dir: &Path) -> Result<ExportSummary, 
         std::fs::create_dir_all(&path).map_err(io(&path))?;
     }
     let mut written = Writer { bytes: 0 };
-    let session_dir = catalog.open(id)?.path;
     for segment in &session.segments {
         let name = file_name(&segment.path);
         let from = catalog.segment_file(id, &name)?;
@@ -113,10 +112,11 @@ pub fn export(catalog: &Catalog, id: &str, dir: &Path) -> Result<ExportSummary, 
     // A copy plays on its own: nothing in it is live.
     session.live = false;
     session.recording = false;
+    // Nothing about this machine (paths) goes into a folder meant to be
+    // shared.
     let data = json!({
         "session": session,
         "timeline": timeline,
-        "exported_from": session_dir.display().to_string(),
     });
     let script = format!("window.CHT_DATA = {data};\n");
     written.file(&dir.join("data.js"), script.as_bytes())?;
