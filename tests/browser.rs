@@ -523,6 +523,26 @@ fn the_live_view_goes_on_with_the_next_segment_after_a_reconnect() {
             && window.notReloaded === true",
         Duration::from_secs(20),
     );
+    // A picture of the first segment takes the page out of the live view
+    // into that recording; "Back to live" returns.
+    tab.wait_for(
+        "a picture of the first segment",
+        "!!document.querySelector('.pic[data-id=\"F0001\"]')",
+        Duration::from_secs(10),
+    );
+    tab.eval("document.querySelector('.pic[data-id=\"F0001\"]').click()");
+    tab.wait_for(
+        "the first segment's recording",
+        "!chtLive.following() && document.getElementById('video').currentSrc.endsWith('recording_000.mp4')
+            && document.getElementById('video').readyState >= 2",
+        Duration::from_secs(10),
+    );
+    tab.eval("document.querySelector('.golive').click()");
+    tab.wait_for(
+        "the live view again",
+        "chtLive.following() && chtLive.segment() === 1 && document.getElementById('video').currentTime > 0.5",
+        Duration::from_secs(10),
+    );
     sender.join().unwrap();
     drop(tab);
     drop(browser);
