@@ -187,7 +187,6 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
         row.contains(&frames.len().to_string()) && row.contains("00:1"),
         "{row}"
     );
-    screenshot(&mut tab, "sessions.png");
 
     // The session page: every picture in the strip, every transcript line.
     tab.eval(&format!(
@@ -476,7 +475,7 @@ fn the_live_view_follows_the_recording_within_two_seconds() {
     tab.wait_for(
         "the session listed as live",
         &format!(
-            "document.querySelector('tr[data-session=\"{id}\"] .rec').textContent.includes('live')"
+            "document.querySelector('tr[data-session=\"{id}\"] .rec').textContent.includes('recording now')"
         ),
         Duration::from_secs(10),
     );

@@ -91,7 +91,7 @@
         el('td', { class: 'num wide' }, String(s.audio_chunks)),
         el('td', { class: 'num wide' }, String(s.segments.length)),
         el('td', { class: 'num' }, bytes(s.bytes)),
-        el('td', { class: 'rec' }, s.live ? '● live' : s.recording ? '● recording now' : '')));
+        el('td', { class: 'rec' }, s.live ? '● recording now · live' : s.recording ? '● recording now' : '')));
       app.replaceChildren(el('table', { class: 'sessions' }, el('thead', {}, head), el('tbody', {}, rows)));
     };
     render(await getJSON('/sessions'));
