@@ -79,8 +79,19 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// A `cht serve`, stopped when dropped (also when a test fails).
+struct Served(Option<Child>);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            stop(child);
+        }
+    }
+}
+
 /// `cht serve --listen 127.0.0.1:0`: the process and the URL it prints.
-fn start_serve(sessions: &Path) -> (Child, String) {
+fn start_serve(sessions: &Path) -> (Served, String) {
     let mut child = Command::new(cht_bin())
         .args(["serve", "--listen", "127.0.0.1:0", "--sessions-dir"])
         .arg(sessions)
@@ -97,7 +108,7 @@ fn start_serve(sessions: &Path) -> (Child, String) {
         }
     };
     thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    (Served(Some(child)), url)
 }
 
 fn stop(mut child: Child) {
@@ -105,7 +116,7 @@ fn stop(mut child: Child) {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while child.try_wait().unwrap().is_none() {
+    while matches!(child.try_wait(), Ok(None)) {
         if Instant::now() > deadline {
             let _ = child.kill();
         }
@@ -325,7 +336,7 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
         Duration::from_secs(5),
     );
     tab.viewport(1366, 768, false);
-    stop(serve);
+    drop(serve);
 
     // The exported folder plays from file://, with no server.
     let export = tempfile::tempdir().unwrap();

@@ -229,7 +229,7 @@
           if (this.onError) this.onError(e);
         }
         this.keepUp();
-        if (!got) await new Promise((ok) => setTimeout(ok, 150));
+        if (!got) await new Promise((ok) => setTimeout(ok, 100));
       }
     }
     feed(chunk) {
@@ -266,13 +266,24 @@
       const parts = this.queue.splice(0, this.queue.length);
       this.buffer.appendBuffer(parts.length === 1 ? parts[0] : parts.reduce(concat));
     }
-    // Stay near the live edge: at most about a fragment behind.
+    // Stay near the live edge: about 0.3 s behind what has arrived. A
+    // little behind, play 15% faster to catch up; far behind (the tab was
+    // hidden, the network stalled), jump.
     keepUp() {
-      if (!this.video.buffered.length) return;
+      const v = this.video;
+      if (!v.buffered.length) return;
       if (!this.started) return this.start();
-      if (this.following && !this.video.paused && this.behind() > 1.2) {
-        const b = this.video.buffered;
-        this.video.currentTime = b.end(b.length - 1) - 0.3;
+      if (!this.following || v.paused) {
+        v.playbackRate = 1;
+        return;
+      }
+      const behind = this.behind();
+      if (behind > 1.0) {
+        const b = v.buffered;
+        v.currentTime = b.end(b.length - 1) - 0.3;
+        v.playbackRate = 1;
+      } else {
+        v.playbackRate = behind > 0.6 ? 1.15 : 1;
       }
     }
     start() {
@@ -461,6 +472,7 @@
       if (!feed) return;
       feed.stop();
       feed = null;
+      video.playbackRate = 1;
       golive.hidden = !live;
       recorded.index = -1; // the <video> no longer shows a recorded segment
     }
