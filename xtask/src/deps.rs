@@ -51,12 +51,14 @@ pub fn ensure_build_tools() -> anyhow::Result<()> {
 }
 
 /// ffmpeg/ffprobe are the independent oracles of the interop tests;
-/// prlimit runs the security tests' file-descriptor attacks.
+/// prlimit runs the security tests' file-descriptor attacks; chromium
+/// (headless) is the browser of the browser view's tests.
 pub fn ensure_test_tools() -> anyhow::Result<()> {
     ensure(&[
         ("nasm", "nasm"),
         ("ffmpeg", "ffmpeg"),
         ("ffprobe", "ffmpeg"),
         ("prlimit", "util-linux"),
+        ("chromium", "chromium"),
     ])
 }
