@@ -77,13 +77,15 @@ pub fn ensure_build_tools() -> anyhow::Result<()> {
 
 /// ffmpeg/ffprobe are the independent oracles of the interop tests;
 /// GStreamer is their second sender (tests/codecs_interop.rs); prlimit runs
-/// the security tests' file-descriptor attacks.
+/// the security tests' file-descriptor attacks; chromium (headless) is the
+/// browser of the browser view's tests.
 pub fn ensure_test_tools() -> anyhow::Result<()> {
     ensure(&[
         ("nasm", "nasm"),
         ("ffmpeg", "ffmpeg"),
         ("ffprobe", "ffmpeg"),
         ("prlimit", "util-linux"),
+        ("chromium", "chromium"),
         ("gst-launch-1.0", "gstreamer1.0-tools"),
     ])?;
     ensure_gst_elements(&[

@@ -4,12 +4,11 @@
 //! is decided in `record.rs`; none of them knows the others.
 
 use cht_core::{Connection, DemuxItem, LiveStage};
-use cht_events::{Event, EventBus, LiveStatus, StatusBoard, StatusCell};
+use cht_events::{Event, EventBus, StatusBoard, StatusCell};
 use cht_ingest::{DisconnectReason, IngestSink, RelayStats, UdpRelay};
 use cht_session::Session;
 use cht_ts::TsDemuxer;
 use serde::Serialize;
-use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -271,14 +270,14 @@ impl LiveStage for RelayStage {
     }
 }
 
-/// Every `every`: the `stats` event with the whole live status, and, while
-/// a sender is connected, one readable line in the log.
+/// Every `every`: the `stats` event with the whole live status (the
+/// terminal prints it as one line while a sender is connected:
+/// `crate::terminal`).
 pub struct StatusReporter {
     board: StatusBoard,
     bus: EventBus,
     every: Duration,
     last: Instant,
-    connected: bool,
 }
 
 impl StatusReporter {
@@ -289,76 +288,19 @@ impl StatusReporter {
             bus,
             every,
             last: Instant::now(),
-            connected: false,
         }
     }
 }
 
 impl LiveStage for StatusReporter {
-    fn connection_started(&mut self, _connection: &Connection) {
-        self.connected = true;
-    }
-
-    fn connection_ended(&mut self, _connection: &Connection, _reason: &str) {
-        self.connected = false;
-    }
-
     fn tick(&mut self) {
         if self.last.elapsed() < self.every {
             return;
         }
         self.last = Instant::now();
-        let status = self.board.snapshot();
-        // Nothing to say while no sender is connected.
-        if self.connected {
-            tracing::info!("{}", status_line(&status));
-        }
-        self.bus.emit(Event::Stats(status.into_value()));
+        self.bus
+            .emit(Event::Stats(self.board.snapshot().into_value()));
     }
-}
-
-/// The live status as one line a person reads at a glance.
-pub fn status_line(status: &LiveStatus) -> String {
-    let num = |field: &str| status.get(field).and_then(Value::as_f64).unwrap_or(0.0);
-    let nested = |outer: &str, field: &str| {
-        status
-            .get(outer)
-            .and_then(|o| o.get(field))
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0)
-    };
-    let mut line = match status.get("segment").and_then(Value::as_u64) {
-        Some(segment) => format!("segment {segment}: "),
-        None => String::new(),
-    };
-    line += &format!(
-        "{} in ({:.0} kbit/s, {:.1} fps), {} written",
-        megabytes(num("bytes_in")),
-        num("input_kbps"),
-        num("input_fps"),
-        megabytes(num("bytes_written")),
-    );
-    if status.get("video").is_some() {
-        line += &format!(
-            "; {:.0} pictures, {:.0} frames, {:.0} audio chunks; analysis lag {:.0} ms",
-            nested("video", "pictures"),
-            nested("video", "frames_written"),
-            nested("audio", "chunks_written"),
-            num("analysis_lag_ms"),
-        );
-    }
-    if status.get("relay").is_some() {
-        line += &format!(
-            "; relay {:.0} datagrams ({:.0} dropped)",
-            nested("relay", "datagrams"),
-            nested("relay", "dropped"),
-        );
-    }
-    line
-}
-
-fn megabytes(bytes: f64) -> String {
-    format!("{:.1} MB", bytes / 1e6)
 }
 
 #[cfg(test)]
@@ -437,13 +379,10 @@ mod tests {
         assert_eq!(a.last().map(String::as_str), Some("end 0 shutdown"));
         let status = board.snapshot();
         assert_eq!(
-            status.get("bytes_in").and_then(Value::as_u64),
+            status.get("bytes_in").and_then(serde_json::Value::as_u64),
             Some(data.len() as u64 + 1000)
         );
-        assert!(
-            status_line(&status).contains(" in ("),
-            "{}",
-            status_line(&status)
-        );
+        let line = crate::terminal::status_line(&status.into_value());
+        assert!(line.contains(" in ("), "{line}");
     }
 }
