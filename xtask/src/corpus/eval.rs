@@ -38,12 +38,15 @@ const FPS: f64 = 30.0;
 pub const USAGE: &str = "\
 cargo xtask eval-scenes [--half tune|held-out|all] [--detector default|ffmpeg|both]
                         [--clips NAME[:ENC],..] [--cht PATH] [--threshold T]
+                        [--every-picture]
   Makes the screen corpus when missing (`cargo xtask screen-corpus`), builds
   cht in release, runs `cht analyze CLIP --out DIR --json --no-audio` on each
   encoded clip with each detector, and prints per clip and per half: event
   precision / recall / F1, final-content coverage, pictures per event and
   picture latency. Writes target/screen-corpus/report.json.
   Defaults: --half all, --detector both, --threshold 0.3 (ffmpeg mode's T).
+  --every-picture passes the flag on: the default detector then decodes the
+  disposable pictures it otherwise leaves out (compare the two runs).
 ";
 
 struct Args {
@@ -52,6 +55,7 @@ struct Args {
     clips: Option<Vec<String>>,
     cht: Option<PathBuf>,
     threshold: f64,
+    every_picture: bool,
 }
 
 fn parse(args: &[String]) -> anyhow::Result<Option<Args>> {
@@ -61,6 +65,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Args>> {
         clips: None,
         cht: None,
         threshold: 0.3,
+        every_picture: false,
     };
     let mut it = args.iter();
     while let Some(x) = it.next() {
@@ -82,6 +87,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Args>> {
             "--clips" => a.clips = Some(val()?.split(',').map(String::from).collect()),
             "--cht" => a.cht = Some(PathBuf::from(val()?)),
             "--threshold" => a.threshold = val()?.parse().context("--threshold")?,
+            "--every-picture" => a.every_picture = true,
             "-h" | "--help" => {
                 print!("{USAGE}");
                 return Ok(None);
@@ -150,7 +156,7 @@ pub fn eval_scenes(args: &[String]) -> anyhow::Result<()> {
     );
     for det in &a.detectors {
         for c in &clips {
-            let r = score_clip(&cht, c, det, a.threshold)
+            let r = score_clip(&cht, c, det, &a)
                 .with_context(|| format!("{}:{} with {det}", c.name, c.encoding))?;
             print_row(&r);
             rows.push(r);
@@ -408,7 +414,7 @@ fn read_index(dir: &Path) -> anyhow::Result<Vec<Picture>> {
     Ok(out)
 }
 
-fn score_clip(cht: &Path, c: &Clip, det: &str, threshold: f64) -> anyhow::Result<Row> {
+fn score_clip(cht: &Path, c: &Clip, det: &str, a: &Args) -> anyhow::Result<Row> {
     let dir = super::cache().join(c.name);
     let labels: Value =
         serde_json::from_str(&std::fs::read_to_string(super::labels_path(c.name))?)?;
@@ -423,7 +429,8 @@ fn score_clip(cht: &Path, c: &Clip, det: &str, threshold: f64) -> anyhow::Result
         .arg("--out")
         .arg(&out)
         .args(["--json", "--no-audio", "--quiet", "--detector", det])
-        .args(["--scene-threshold", &threshold.to_string()])
+        .args(["--scene-threshold", &a.threshold.to_string()])
+        .args(a.every_picture.then_some("--every-picture"))
         .stdout(Stdio::null())
         .status()
         .context("cannot run cht analyze")?;
