@@ -4,9 +4,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// openh264 outputs pictures in display order but carries no timestamps, so
-/// each output picture takes the smallest PTS still pending: with B-frames
-/// that is exactly the display-order PTS of the next picture out.
+/// openh264 carries each access unit's PTS to its picture; what is pending
+/// tells how many access units never came out (and bounds that).
 #[derive(Debug, Default)]
 pub(crate) struct PendingPts {
     heap: BinaryHeap<Reverse<i64>>,
@@ -19,6 +18,22 @@ impl PendingPts {
 
     pub fn pop_smallest(&mut self) -> Option<i64> {
         self.heap.pop().map(|Reverse(pts)| pts)
+    }
+
+    /// Takes `pts` out; false when it was not pending.
+    pub fn remove(&mut self, pts: i64) -> bool {
+        let before = self.heap.len();
+        self.heap.retain(|Reverse(p)| *p != pts);
+        let removed = before - self.heap.len();
+        // Duplicates (a broken stream) stay pending but once.
+        for _ in 1..removed {
+            self.heap.push(Reverse(pts));
+        }
+        removed > 0
+    }
+
+    pub fn smallest(&self) -> Option<i64> {
+        self.heap.peek().map(|Reverse(pts)| *pts)
     }
 
     pub fn len(&self) -> usize {
