@@ -30,6 +30,10 @@ pub struct DecodeStats {
     /// Packets that were damaged (in transport or in their bits) and were
     /// decoded with the damaged parts concealed from the previous picture.
     pub concealed: u64,
+    /// Damaged packets that could not be decoded at all: the picture before
+    /// them was handed out again with their timestamp (frame-copy
+    /// concealment), so the stream keeps one picture per packet.
+    pub repeated: u64,
 }
 
 impl std::ops::AddAssign for DecodeStats {
@@ -42,6 +46,7 @@ impl std::ops::AddAssign for DecodeStats {
         self.lost += b.lost;
         self.unsupported += b.unsupported;
         self.concealed += b.concealed;
+        self.repeated += b.repeated;
     }
 }
 

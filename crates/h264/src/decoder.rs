@@ -61,6 +61,9 @@ struct PictureOutput {
     /// with its own PTS) waiting for display order: a picture goes out once
     /// no access unit still in the decoder can show before it.
     ready: std::collections::BTreeMap<i64, Picture>,
+    /// The last picture handed out, kept once the stream showed damage: it
+    /// stands in for a picture that could not be decoded at all.
+    last_out: Option<Picture>,
     colour: ColourInfo,
     stats: DecodeStats,
 }
@@ -247,8 +250,8 @@ impl H264Decoder {
                 Err(_) => self.output.stats.errors += 1,
             }
         }
-        self.output.release(out, true);
         self.retire_decoder();
+        self.output.release(out, true);
     }
 
     /// Follows the stream's format from each keyframe's SPS: a format
@@ -279,7 +282,7 @@ impl H264Decoder {
 
     fn retire_decoder(&mut self) {
         self.decoder = None;
-        self.output.stats.lost += self.output.pending.clear() as u64;
+        self.output.give_up_pending();
     }
 
     /// One log line per burst of damage: the flag resets at the next keyframe.
@@ -360,17 +363,50 @@ impl PictureOutput {
             if !all && self.pending.smallest().is_some_and(|p| p < *entry.key()) {
                 break;
             }
+            let picture = entry.remove();
+            if self.stats.concealed > 0 {
+                self.last_out = Some(picture.clone());
+            }
             self.stats.decoded += 1;
-            out(entry.remove());
+            out(picture);
+        }
+    }
+
+    /// An access unit that will not come out as a picture (openh264
+    /// dropped it, or the decoder is being replaced): the picture before
+    /// it stands in, as frame-copy concealment does, so the stream keeps
+    /// its pictures and timestamps; without one it is lost.
+    fn stand_in(&mut self, pts: i64) {
+        let before = self
+            .ready
+            .range(..pts)
+            .next_back()
+            .map(|(_, p)| p)
+            .or(self.last_out.as_ref());
+        match before {
+            Some(p) if self.stats.concealed > 0 => {
+                let copy = Picture { pts, ..p.clone() };
+                self.ready.insert(pts, copy);
+                self.stats.repeated += 1;
+            }
+            _ => self.stats.lost += 1,
         }
     }
 
     fn forget_vanished_pictures(&mut self, out: &mut dyn FnMut(Picture)) {
         while self.pending.len() > MAX_PENDING {
-            self.pending.pop_smallest();
-            self.stats.lost += 1;
+            if let Some(pts) = self.pending.pop_smallest() {
+                self.stand_in(pts);
+            }
         }
         self.release(out, false);
+    }
+
+    /// Everything still pending is given up (the decoder goes).
+    fn give_up_pending(&mut self) {
+        while let Some(pts) = self.pending.pop_smallest() {
+            self.stand_in(pts);
+        }
     }
 
     /// Takes the colour description of a keyframe's SPS.

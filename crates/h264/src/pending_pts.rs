@@ -25,7 +25,7 @@ impl PendingPts {
         let before = self.heap.len();
         self.heap.retain(|Reverse(p)| *p != pts);
         let removed = before - self.heap.len();
-        // Duplicates (a broken stream) stay pending but once.
+        // Of equal timestamps (a broken stream), only one is taken.
         for _ in 1..removed {
             self.heap.push(Reverse(pts));
         }
@@ -40,12 +40,6 @@ impl PendingPts {
         self.heap.len()
     }
 
-    /// Forgets everything; returns how many timestamps never got a picture.
-    pub fn clear(&mut self) -> usize {
-        let n = self.heap.len();
-        self.heap.clear();
-        n
-    }
 }
 
 #[cfg(test)]
@@ -61,7 +55,7 @@ mod tests {
         assert_eq!(q.pop_smallest(), Some(3000));
         assert_eq!(q.pop_smallest(), Some(6000));
         assert_eq!(q.len(), 2);
-        assert_eq!(q.clear(), 2);
-        assert_eq!(q.pop_smallest(), None);
+        assert!(q.remove(12000) && !q.remove(12000));
+        assert_eq!(q.smallest(), Some(9000));
     }
 }
