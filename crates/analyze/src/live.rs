@@ -195,6 +195,8 @@ struct Stream {
 
 /// A segment's analysis after the gate.
 struct StreamState {
+    /// The connection's first segment (a segment is this plus its part).
+    first_segment: u32,
     segment: u32,
     /// The segment's tracks, once it started.
     video: bool,
@@ -349,6 +351,7 @@ impl StreamState {
     fn take(&mut self, gated: Gated<'_>, q: &Queues<'_>) {
         match gated {
             Gated::Start(start) => self.start(start, q),
+            Gated::End => self.end(q),
             Gated::Item(DemuxItem::VideoParams(p)) if self.video => {
                 q.video.push_control(VideoWork::Params(p.clone()))
             }
@@ -364,6 +367,7 @@ impl StreamState {
     /// recording does not hold it either).
     fn start(&mut self, start: &SegmentStart, q: &Queues<'_>) {
         self.started = true;
+        self.segment = self.first_segment.saturating_add(start.part);
         self.video = start.video.is_some();
         self.audio = start.audio.is_some();
         self.audio_params = start.audio.clone();
@@ -375,6 +379,16 @@ impl StreamState {
         if self.audio {
             q.audio.push_control(AudioWork::Start { segment, origin });
         }
+    }
+
+    /// The segment ends; the connection goes on in the next one.
+    fn end(&mut self, q: &Queues<'_>) {
+        if self.started {
+            q.video.push_control(VideoWork::End);
+            q.audio.push_control(AudioWork::End);
+        }
+        self.started = false;
+        self.skipping = false;
     }
 
     fn on_video(&mut self, au: &VideoPacket, q: &Queues<'_>) {
@@ -420,6 +434,7 @@ impl LiveStage for LiveAnalysis {
         self.conn = Some(Stream {
             gate: SegmentGate::new(),
             state: StreamState {
+                first_segment: connection.segment,
                 segment: connection.segment,
                 video: false,
                 audio: false,

@@ -201,6 +201,8 @@ struct Run {
     started: Instant,
     frame_index: u64,
     // per segment
+    /// The segment number of the file being read.
+    file_segment: u32,
     segment: u32,
     origin: Option<i64>,
     wrote_first: bool,
@@ -259,6 +261,7 @@ impl Run {
             summary,
             started: Instant::now(),
             frame_index: 0,
+            file_segment: 0,
             segment: 0,
             origin: None,
             wrote_first: false,
@@ -315,6 +318,7 @@ impl Run {
 
     fn start_segment(&mut self, segment: u32) {
         self.summary.segments += 1;
+        self.file_segment = segment;
         self.segment = segment;
         self.origin = None;
         self.gate = SegmentGate::new();
@@ -328,6 +332,28 @@ impl Run {
         self.recent.clear();
         self.prev_frame = None;
         self.kept_frame = None;
+    }
+
+    /// A segment of the file ends and the next begins (the gate found media
+    /// the segment's tracks could not hold): what the current one has is
+    /// concluded, as at the end of a file.
+    fn end_part(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+        self.close_gop(on_frame)?;
+        while !self.in_flight.is_empty() {
+            self.conclude_oldest(on_frame)?;
+        }
+        self.finish_screen()?;
+        if let Some(audio) = self.audio.as_mut() {
+            audio.finish_segment()?;
+        }
+        self.summary.segments += 1;
+        self.wrote_first = false;
+        self.prev_last = None;
+        self.detector.reset();
+        self.recent.clear();
+        self.prev_frame = None;
+        self.kept_frame = None;
+        Ok(())
     }
 
     fn end_segment(
@@ -382,6 +408,7 @@ impl Run {
     ) -> Result<(), AnalyzeError> {
         match gated {
             Gated::Start(start) => self.start(start),
+            Gated::End => self.end_part(on_frame),
             Gated::Item(DemuxItem::VideoParams(p)) => {
                 self.video_params = Some(p.clone());
                 Ok(())
@@ -400,6 +427,10 @@ impl Run {
 
     /// The segment's clock starts at the gate's origin.
     fn start(&mut self, start: &SegmentStart) -> Result<(), AnalyzeError> {
+        if start.part > 0 {
+            // The file goes on in a new segment (see `end_part`).
+            self.segment = self.file_segment.saturating_add(start.part);
+        }
         self.origin = Some(start.origin);
         self.has_video = start.video.is_some();
         self.has_audio = start.audio.is_some();

@@ -45,6 +45,10 @@ impl InputStatus {
 struct Live {
     connection: Connection,
     demuxer: TsDemuxer,
+    /// The track parameters in force, handed on again when the connection
+    /// goes on in a new segment.
+    video_params: Option<DemuxItem>,
+    audio_params: Option<DemuxItem>,
 }
 
 /// Rates are measured over windows of this length.
@@ -107,6 +111,8 @@ impl<'s> FanOut<'s> {
         self.live = Some(Live {
             connection,
             demuxer: TsDemuxer::new(),
+            video_params: None,
+            audio_params: None,
         });
     }
 
@@ -132,6 +138,48 @@ impl<'s> FanOut<'s> {
             self.packets += u64::from(matches!(item, DemuxItem::Video(_) | DemuxItem::Audio(_)));
             for stage in self.stages.iter_mut() {
                 stage.item(&item);
+            }
+            if let Some(live) = self.live.as_mut() {
+                match item {
+                    DemuxItem::VideoParams(_) => live.video_params = Some(item),
+                    DemuxItem::AudioParams(_) => live.audio_params = Some(item),
+                    _ => {}
+                }
+            }
+        }
+        self.new_segment_if_asked();
+    }
+
+    /// A stage asked to go on in a new segment (the recorder, once it can
+    /// write again): every stage ends the current segment and starts the
+    /// next, numbered from the session, and gets the track parameters in
+    /// force again; the segment starts at the next keyframe.
+    fn new_segment_if_asked(&mut self) {
+        let Some(reason) = self.stages.iter_mut().find_map(|s| s.wants_new_segment()) else {
+            return;
+        };
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        let segment = match self.session.next_segment_number() {
+            Ok(n) => n.max(live.connection.segment.saturating_add(1)),
+            Err(e) => {
+                tracing::error!("cannot number a new segment: {e}");
+                return;
+            }
+        };
+        tracing::info!("going on in segment {segment}: {reason}");
+        let old = live.connection.clone();
+        live.connection.segment = segment;
+        let new = live.connection.clone();
+        let params: Vec<DemuxItem> = [live.video_params.clone(), live.audio_params.clone()]
+            .into_iter()
+            .flatten()
+            .collect();
+        for stage in self.stages.iter_mut() {
+            stage.segment_changed(&old, &new);
+            for item in &params {
+                stage.item(item);
             }
         }
     }
@@ -207,6 +255,7 @@ impl IngestSink for FanOut<'_> {
         for stage in self.stages.iter_mut() {
             stage.tick();
         }
+        self.new_segment_if_asked();
     }
 }
 
@@ -248,6 +297,9 @@ impl LiveStage for RelayStage {
         self.relay.data(bytes);
     }
 
+    /// The relay follows the connection, not its segments.
+    fn segment_changed(&mut self, _old: &Connection, _new: &Connection) {}
+
     fn connection_ended(&mut self, connection: &Connection, reason: &str) {
         self.relay.connection_ended(connection, reason);
         self.publish();
@@ -285,6 +337,8 @@ impl LiveStage for StatusReporter {
     fn connection_started(&mut self, _connection: &Connection) {
         self.connected = true;
     }
+
+    fn segment_changed(&mut self, _old: &Connection, _new: &Connection) {}
 
     fn connection_ended(&mut self, _connection: &Connection, _reason: &str) {
         self.connected = false;

@@ -52,6 +52,8 @@ pub(crate) struct PacketRouter {
     video: Option<EsTrack>,
     audio: Option<EsTrack>,
     parameter_sets: ParameterSets,
+    /// A keyframe went out: from then on only IDRs and recovery points are.
+    seen_keyframe: bool,
     adts: AdtsSplitter,
     /// One clock for all PIDs, so audio and video cross a wrap together.
     clock: PtsUnwrapper,
@@ -71,6 +73,7 @@ impl Default for PacketRouter {
             video: None,
             audio: None,
             parameter_sets: ParameterSets::default(),
+            seen_keyframe: false,
             adts: AdtsSplitter::default(),
             clock: PtsUnwrapper::new(),
             packet_seq: 0,
@@ -330,10 +333,14 @@ impl PacketRouter {
         }
         self.stats.video_units += 1;
         self.stats.damaged_video_units += u64::from(pes.damaged);
+        // Joined mid-GOP (a long GOP, no keyframe yet): an I picture is
+        // where decoding can begin.
+        let keyframe = head.keyframe || (head.intra && !self.seen_keyframe);
+        self.seen_keyframe |= keyframe;
         sink.item(DemuxItem::Video(VideoPacket {
             pts,
             dts,
-            keyframe: head.keyframe,
+            keyframe,
             damaged: pes.damaged,
             data,
         }));

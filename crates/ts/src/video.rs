@@ -9,13 +9,18 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use cht_core::h264::{nal_type, AvcDecoderConfig};
+use cht_core::h264::{is_intra_slice, nal_type, sei_has_recovery_point, AvcDecoderConfig};
 use cht_core::{PacketFormat, VideoParams};
 
 /// What the head of an access unit holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct AccessUnitHead {
+    /// Decoding can start here: an IDR picture, or one with a recovery
+    /// point SEI (intra refresh, open GOP).
     pub keyframe: bool,
+    /// The first slice is an I slice (decodable on its own, though later
+    /// pictures may refer past it).
+    pub intra: bool,
     pub sps: Option<Range<usize>>,
     pub pps: Option<Range<usize>>,
 }
@@ -26,11 +31,17 @@ impl AccessUnitHead {
         let mut next = next_nal(au, 0);
         while let Some(start) = next {
             let kind = au[start] & 0x1f;
+            next = next_nal(au, start + 1);
             if (nal_type::SLICE..=nal_type::IDR).contains(&kind) {
-                head.keyframe = kind == nal_type::IDR;
+                head.keyframe |= kind == nal_type::IDR;
+                let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
+                head.intra = kind == nal_type::IDR || is_intra_slice(&au[start..end]);
                 break;
             }
-            next = next_nal(au, start + 1);
+            if kind == nal_type::SEI {
+                let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
+                head.keyframe |= sei_has_recovery_point(&au[start..end]);
+            }
             if kind == nal_type::SPS || kind == nal_type::PPS {
                 let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
                 let range = start..trim_trailing_zeros(au, start, end);
@@ -136,10 +147,18 @@ mod tests {
             p,
             AccessUnitHead {
                 keyframe: false,
+                intra: false,
                 sps: None,
                 pps: None
             }
         );
+        // x264's intra refresh: no IDR, a recovery point SEI.
+        let refresh = au(&[&[0x06, 0x06, 0x02, 0x9c, 0x80, 0x80], &[0x41, 0x9a]]);
+        assert!(AccessUnitHead::scan(&refresh).keyframe);
+        // A non-IDR I slice (first_mb 0, slice_type 7): intra, not a keyframe.
+        let intra = au(&[&[0x21, 0x88, 0x84]]);
+        let head = AccessUnitHead::scan(&intra);
+        assert!(head.intra && !head.keyframe);
     }
 
     #[test]
