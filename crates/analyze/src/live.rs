@@ -237,6 +237,14 @@ impl LiveAnalysis {
         bus: EventBus,
         board: StatusBoard,
     ) -> Result<Self, AnalyzeError> {
+        // A resumed session may hold chunks a killed recorder never
+        // finished: in no index, their audio in the recording.
+        for path in session.layout().remove_partial_chunks()? {
+            tracing::warn!(
+                "removed {}, an audio chunk a stopped recorder left unfinished (its audio is in the recording; `cht analyze --session` makes chunks of it)",
+                path.display()
+            );
+        }
         let store = FrameStore::open(session.frames_dir())?;
         let sink = FrameSink::spawn(store, bus.clone())?;
         let screen = ScreenOptions {

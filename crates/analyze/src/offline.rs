@@ -132,7 +132,8 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
 /// Writes the frames (`frames/F*.jpg` + `index.json`) and audio chunks
 /// (`audio/chunk_*.wav` + `index.json`) of `input` into the session layout
-/// `out` (a session, or `cht analyze --out DIR`).
+/// `out` (a session, or `cht analyze --out DIR`), replacing the frames and
+/// chunks an earlier analysis left there.
 pub fn analyze(
     input: &AnalyzeInput,
     out: &Layout,
@@ -140,6 +141,14 @@ pub fn analyze(
     bus: &EventBus,
     progress: Progress<'_>,
 ) -> Result<AnalyzeSummary, AnalyzeError> {
+    // The results replace those of an earlier analysis into the same place.
+    let (frames, chunks) = out.remove_analysis()?;
+    if frames + chunks > 0 {
+        tracing::info!(
+            "replacing an earlier analysis in {}: {frames} frames and {chunks} audio chunks removed",
+            out.root().display()
+        );
+    }
     let store = FrameStore::open(out.frames_dir())?;
     let audio = match opts.audio {
         Some(a) => Some(AudioAnalyzer::new(

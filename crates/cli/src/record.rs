@@ -25,7 +25,19 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         Some(id) => dir.resume(id).context("cannot resume the session")?,
         None => dir.create_new().context("cannot create a session")?,
     };
+    // One recorder per session: a second one (or `sessions delete`) is
+    // refused, naming this process.
+    let lock = match session.lock() {
+        Ok(lock) => lock,
+        Err(e) => {
+            if args.session.is_none() {
+                session.layout().remove_if_empty();
+            }
+            return Err(e).context("cannot record into the session");
+        }
+    };
     let result = record_into(&session, &args, &sessions_dir);
+    drop(lock);
     // A new session that ends up with no file at all (nobody sent anything,
     // or the start failed) leaves no trace.
     if args.session.is_none() && session.layout().remove_if_empty() && result.is_ok() {

@@ -37,6 +37,16 @@ pub enum SessionError {
         /// What the JSON parser said.
         reason: String,
     },
+    /// Another cht process holds the session (a recorder, an analysis).
+    #[error("session {id:?} is in use by cht process {pid} (its lock {path}); stop that process first")]
+    Locked {
+        /// The session.
+        id: String,
+        /// The process holding it (0 when its lock file names none).
+        pid: u32,
+        /// The lock file.
+        path: PathBuf,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

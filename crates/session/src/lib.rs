@@ -19,6 +19,7 @@ mod error;
 mod id;
 mod index;
 mod layout;
+mod lock;
 pub mod numbering;
 mod session;
 
@@ -29,4 +30,5 @@ pub use index::{JsonIndex, INDEX_FILE};
 pub use layout::{
     Layout, Segment, AGENT_DIR, AUDIO_DIR, FRAMES_DIR, STREAM_DIR, SUBDIRS, TRANSCRIPT_DIR,
 };
+pub use lock::{SessionLock, LOCK_FILE};
 pub use session::{Session, SessionsDir};
