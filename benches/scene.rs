@@ -96,14 +96,15 @@ fn bench_score(c: &mut Criterion) {
             runs.push((Kernel::best(), true));
         }
         for (kernel, parallel) in runs {
-            for detector in [Detector::Default, Detector::Ffmpeg] {
+            {
+                let detector = Detector::Ffmpeg;
                 let label = format!(
                     "{detector:?}-{}{}",
                     kernel.name(),
                     if parallel { "-rayon" } else { "" }
                 );
                 let new = || {
-                    SceneDetector::new(detector, 0.3)
+                    SceneDetector::new(0.3)
                         .unwrap()
                         .with_kernel(kernel)
                         .with_parallel(parallel)

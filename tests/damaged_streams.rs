@@ -27,7 +27,15 @@ fn ffmpeg_pictures(input: &Path) -> u64 {
     let out = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "quiet", "-i"])
         .arg(input)
-        .args(["-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framecrc", "-"])
+        .args([
+            "-map",
+            "0:v:0",
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "framecrc",
+            "-",
+        ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
@@ -43,10 +51,12 @@ fn cht_pictures(input: &Path, out: &Path) -> (u64, serde_json::Value) {
         .arg(out)
         .arg(input));
     assert!(ok, "{err}");
-    let summary: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let summary = &summary["summary"];
-    (summary["pictures"].as_u64().unwrap(), summary["decode"].clone())
+    (
+        summary["pictures"].as_u64().unwrap(),
+        summary["decode"].clone(),
+    )
 }
 
 #[test]
@@ -71,6 +81,9 @@ fn bit_errors_cost_macroblocks_not_gops() {
     // slice cost the rest of its GOP). The issue asks for 90 % of
     // ffmpeg's; openh264 still drops some whole pictures ffmpeg conceals.
     let share = ours as f64 / theirs as f64;
-    eprintln!("cht decodes {:.0} % of the pictures ffmpeg decodes", share * 100.0);
+    eprintln!(
+        "cht decodes {:.0} % of the pictures ffmpeg decodes",
+        share * 100.0
+    );
     assert!(share >= 0.7, "cht decodes {ours} pictures, ffmpeg {theirs}");
 }

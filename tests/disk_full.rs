@@ -44,7 +44,11 @@ fn ffmpeg_errors(path: &Path) -> String {
         .args(["-f", "null", "-"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -80,7 +84,14 @@ fn a_full_disk_cuts_the_segment_cleanly_and_recording_resumes_when_space_returns
 
     let mut cht = Command::new(cht_bin())
         .args(["record", "--listen", "127.0.0.1:0", "--control", "off"])
-        .args(["--relay", "off", "--once", "--events", "json", "--sessions-dir"])
+        .args([
+            "--relay",
+            "off",
+            "--once",
+            "--events",
+            "json",
+            "--sessions-dir",
+        ])
         .arg(&sessions)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -105,7 +116,9 @@ fn a_full_disk_cuts_the_segment_cleanly_and_recording_resumes_when_space_returns
     });
     let mut log = Vec::new();
     let addr = loop {
-        let line = lines.recv_timeout(Duration::from_secs(60)).expect("cht starts");
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("cht starts");
         log.push(line.clone());
         if let Some(rest) = line.split("tcp://").nth(1) {
             break rest.split_whitespace().next().unwrap().to_string();
@@ -149,7 +162,11 @@ fn a_full_disk_cuts_the_segment_cleanly_and_recording_resumes_when_space_returns
         .filter(|e| e["event"] == "segment_started")
         .filter_map(|e| e["segment"].as_u64())
         .collect();
-    assert_eq!(started, [0, 1], "the next segment once space returned: {log}");
+    assert_eq!(
+        started,
+        [0, 1],
+        "the next segment once space returned: {log}"
+    );
 
     let session = std::fs::read_dir(&sessions)
         .unwrap()

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use cht_scene::{Detector, LumaPlane, SceneDetector, Verdict};
+use cht_scene::{LumaPlane, SceneDetector};
 
 const W: usize = 160;
 const H: usize = 120;
@@ -106,8 +106,8 @@ fn padded(luma: &[u8], stride: usize) -> Vec<u8> {
 /// luma first), through both `push` and `push_after`.
 fn our_scores(frames: &[u8], frame_len: usize) -> (Vec<f64>, Vec<bool>) {
     let stride = W + 24;
-    let mut pushed = SceneDetector::new(Detector::Ffmpeg, THRESHOLD).unwrap();
-    let mut paired = SceneDetector::new(Detector::Ffmpeg, THRESHOLD).unwrap();
+    let mut pushed = SceneDetector::new(THRESHOLD).unwrap();
+    let mut paired = SceneDetector::new(THRESHOLD).unwrap();
     let planes: Vec<Vec<u8>> = frames
         .chunks(frame_len)
         .map(|f| padded(&f[..W * H], stride))
@@ -174,20 +174,4 @@ fn ffmpeg_mode_matches_select_scene_on_gray() {
 fn ffmpeg_mode_matches_select_scene_on_yuv420p_luma() {
     // For planar YUV, select scores the luma plane only.
     check_against_ffmpeg("yuv420p", W * H * 3 / 2);
-}
-
-#[test]
-fn default_detector_finds_the_cuts_of_the_same_clip() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_, bytes) = make_frames(dir.path(), "gray");
-    let mut detector =
-        SceneDetector::new(Detector::Default, SceneDetector::DEFAULT_THRESHOLD).unwrap();
-    let cuts: Vec<u64> = bytes
-        .chunks(W * H)
-        .map(|f| detector.push(&LumaPlane::packed(f, W, H).unwrap()).unwrap())
-        .filter(|s| s.verdict == Verdict::Cut)
-        .map(|s| s.index)
-        .collect();
-    assert!(cuts.contains(&20) && cuts.contains(&40), "cuts: {cuts:?}");
-    assert!(cuts.len() <= 3, "cuts: {cuts:?}");
 }

@@ -254,3 +254,71 @@ fn live_a_resolution_change_is_one_event_and_one_warning() {
         .count();
     assert_eq!(warnings, 1, "{events:#?}");
 }
+
+/// `cht analyze --json` on a clip; returns the new-screen times and the
+/// summary.
+fn events_and_summary(input: &Path, extra: &[&str]) -> (Vec<f64>, Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, stdout, stderr) = run(Command::new(cht_bin())
+        .args(["analyze", "--json", "--no-audio", "--out"])
+        .arg(tmp.path())
+        .args(extra)
+        .arg(input));
+    assert!(ok, "cht analyze {}: {stderr}", input.display());
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("frames/index.json")).unwrap())
+            .unwrap();
+    let summary = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "summary")
+        .expect("a summary line")["summary"]
+        .clone();
+    let times = index
+        .iter()
+        .filter(|e| e["kind"] == "event")
+        .map(|e| e["timestamp"].as_f64().unwrap())
+        .collect();
+    (times, summary)
+}
+
+#[test]
+fn leaving_out_disposable_pictures_finds_the_same_events() {
+    let mut skipped_somewhere = false;
+    let mut clips: Vec<PathBuf> = [
+        "same_template_switch",
+        "busy_animation",
+        "video_in_page",
+        "caret_typing",
+        "build_log",
+        "slide_build",
+        "resolution_change",
+        "wheel_then_page_down",
+    ]
+    .iter()
+    .map(|n| clip(n))
+    .collect();
+    clips.push(fixture("cuts_high.ts"));
+    clips.push(fixture("av_high.ts"));
+    for input in &clips {
+        let (fewer, summary) = events_and_summary(input, &[]);
+        let (all, full) = events_and_summary(input, &["--every-picture"]);
+        assert_eq!(full["pictures_not_decoded"], 0);
+        skipped_somewhere |= summary["pictures_not_decoded"].as_u64().unwrap() > 0;
+        assert_eq!(
+            fewer.len(),
+            all.len(),
+            "{}: {fewer:?} vs {all:?}",
+            input.display()
+        );
+        for (a, b) in fewer.iter().zip(&all) {
+            // A change on a picture left out is seen on the next one.
+            assert!(
+                (a - b).abs() <= 1.5 / FPS,
+                "{}: {fewer:?} vs {all:?}",
+                input.display()
+            );
+        }
+    }
+    assert!(skipped_somewhere, "no clip had a disposable picture");
+}

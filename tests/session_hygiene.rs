@@ -45,22 +45,27 @@ fn a_session_has_one_recorder_and_is_not_deleted_under_it() {
         .unwrap();
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(!second.status.success(), "a second recorder must refuse");
-    assert!(said.contains(&format!("process {pid}")), "{said}");
+    assert!(said.contains(&format!("pid {pid}")), "{said}");
 
     let (ok, _, err) = cht(&sessions, &["sessions", "delete", "talk", "--yes"]);
     assert!(!ok, "deleting a session being recorded must fail");
-    assert!(err.contains(&format!("process {pid}")), "{err}");
+    assert!(err.contains(&format!("pid {pid}")), "{err}");
     assert!(dir.join("stream").is_dir(), "nothing deleted");
 
     // kill -9 leaves the lock file; the next recorder takes it over.
     first.child.kill().unwrap();
     first.child.wait().unwrap();
-    assert!(dir.join(".lock").exists(), "a killed recorder leaves its lock file");
+    assert!(
+        dir.join(".lock").exists(),
+        "a killed recorder leaves its lock file"
+    );
     let third = Recorder::start(&sessions, &["--session", "talk", "--relay", "off"]);
     let third_pid = third.child.id();
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(".lock")).unwrap()).unwrap();
     assert_eq!(
-        std::fs::read_to_string(dir.join(".lock")).unwrap().trim(),
-        third_pid.to_string()
+        lock["pid"], third_pid,
+        "the lock names its new holder: {lock}"
     );
     Command::new("kill")
         .args(["-TERM", &third_pid.to_string()])
@@ -127,7 +132,10 @@ fn resuming_removes_the_chunk_a_killed_recorder_left_unfinished() {
     let resumed = Recorder::start(&sessions, &["--session", &id, "--relay", "off"]);
     assert_eq!(parts(&audio), 0, "resume removes it");
     let pid = resumed.child.id();
-    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     let (status, log) = resumed.wait(Duration::from_secs(20));
     assert!(status.success(), "{log}");
     assert!(log.contains("left unfinished"), "said once: {log}");
@@ -153,7 +161,12 @@ fn analysing_twice_replaces_the_first_results() {
                 .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
                 .count()
         };
-        (frames, chunks, files("frames", "F"), files("audio", "chunk_"))
+        (
+            frames,
+            chunks,
+            files("frames", "F"),
+            files("audio", "chunk_"),
+        )
     };
     let (frames, chunks, jpegs, wavs) = analyse();
     assert!(!frames.is_empty() && !chunks.is_empty());

@@ -100,14 +100,20 @@ fn assert_chunks_continuous(chunks: &[serde_json::Value], total: f64) {
     let mut end = None;
     let mut sum = 0.0;
     for c in chunks {
-        let (start, duration) = (c["start"].as_f64().unwrap(), c["duration"].as_f64().unwrap());
+        let (start, duration) = (
+            c["start"].as_f64().unwrap(),
+            c["duration"].as_f64().unwrap(),
+        );
         if let Some(end) = end {
             assert!((start - end as f64).abs() < 0.05, "chunks {chunks:#?}");
         }
         end = Some(start + duration);
         sum += duration;
     }
-    assert!((sum - total).abs() < 0.3, "{sum} s of chunks for {total} s of audio");
+    assert!(
+        (sum - total).abs() < 0.3,
+        "{sum} s of chunks for {total} s of audio"
+    );
 }
 
 #[test]
@@ -122,21 +128,39 @@ fn pts_jumps_back_and_forward_are_one_timeline() {
 
     let recording = dir.join("jumps.mp4");
     let log = remux(&input, &recording);
-    assert!(!dir.join("jumps_001.mp4").exists(), "stitched, not split: {log}");
+    assert!(
+        !dir.join("jumps_001.mp4").exists(),
+        "stitched, not split: {log}"
+    );
     assert_eq!(ffprobe_packet_counts(&recording), sent, "nothing dropped");
     assert_eq!(ffmpeg_decode_errors(&recording), "");
     let duration = ffprobe_duration(&recording);
-    assert!((duration - 12.0).abs() < 0.3, "12 s of media, not 64: {duration}");
+    assert!(
+        (duration - 12.0).abs() < 0.3,
+        "12 s of media, not 64: {duration}"
+    );
     for stream in ["v:0", "a:0"] {
         let dts = packet_times(&recording, stream, "dts_time");
         assert!(dts.windows(2).all(|w| w[1] > w[0]), "{stream} increasing");
-        assert!(dts.windows(2).all(|w| w[1] - w[0] < 0.1), "{stream} no leap");
+        assert!(
+            dts.windows(2).all(|w| w[1] - w[0] < 0.1),
+            "{stream} no leap"
+        );
     }
 
     let (frames, chunks) = analyze(&input, &dir.join("out"));
-    let times: Vec<f64> = frames.iter().map(|f| f["timestamp"].as_f64().unwrap()).collect();
-    assert!(times.windows(2).all(|w| w[1] > w[0]), "frame times never repeat: {times:?}");
-    assert!(times.iter().all(|&t| t < 12.1), "no frame at 64 s: {times:?}");
+    let times: Vec<f64> = frames
+        .iter()
+        .map(|f| f["timestamp"].as_f64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[1] > w[0]),
+        "frame times never repeat: {times:?}"
+    );
+    assert!(
+        times.iter().all(|&t| t < 12.1),
+        "no frame at 64 s: {times:?}"
+    );
     assert!(chunks.iter().all(|c| c["segment"] == 0));
     assert_chunks_continuous(&chunks, 12.0);
 }
@@ -154,7 +178,10 @@ fn a_sample_rate_change_goes_on_in_a_new_segment_with_all_the_audio() {
     let log = remux(&input, &recording);
     let second = dir.join("rates_001.mp4");
     assert!(second.exists(), "a new segment for 44.1 kHz: {log}");
-    let (one, two) = (ffprobe_packet_counts(&recording), ffprobe_packet_counts(&second));
+    let (one, two) = (
+        ffprobe_packet_counts(&recording),
+        ffprobe_packet_counts(&second),
+    );
     let (sa, sb) = (ffprobe_packet_counts(&a), ffprobe_packet_counts(&b));
     assert_eq!(one.0 + two.0, sa.0 + sb.0, "every picture");
     assert_eq!(one.1 + two.1, sa.1 + sb.1, "every audio packet");
@@ -176,7 +203,10 @@ fn a_sample_rate_change_goes_on_in_a_new_segment_with_all_the_audio() {
             .sum()
     };
     let (first, next) = (by_segment(0), by_segment(1));
-    assert!((first + next - 8.0).abs() < 0.3, "{first} + {next} s of chunks");
+    assert!(
+        (first + next - 8.0).abs() < 0.3,
+        "{first} + {next} s of chunks"
+    );
     assert!(next > 3.5, "the 44.1 kHz audio has its chunks: {chunks:#?}");
 }
 
@@ -235,7 +265,10 @@ fn video_three_seconds_late_is_recorded_with_all_the_audio() {
         .path();
     let recording = session.join("stream/recording_000.mp4");
     assert!(!session.join("stream/recording_001.mp4").exists(), "{log}");
-    assert_eq!(ffprobe_packet_counts(&recording), ffprobe_packet_counts(&input));
+    assert_eq!(
+        ffprobe_packet_counts(&recording),
+        ffprobe_packet_counts(&input)
+    );
     assert_eq!(ffmpeg_decode_errors(&recording), "");
     let frames: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(session.join("frames/index.json")).unwrap()).unwrap();
@@ -243,7 +276,10 @@ fn video_three_seconds_late_is_recorded_with_all_the_audio() {
     let chunks: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(session.join("audio/index.json")).unwrap()).unwrap();
     let first = chunks[0]["start"].as_f64().unwrap();
-    assert!((first + 3.0).abs() < 0.2, "the audio before the picture is kept: {first}");
+    assert!(
+        (first + 3.0).abs() < 0.2,
+        "the audio before the picture is kept: {first}"
+    );
     assert_chunks_continuous(&chunks, 8.0);
 }
 
@@ -265,11 +301,18 @@ fn joining_a_long_gop_or_intra_refresh_stream_records_its_video() {
     let (ok, _, err) = run(Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y", "-i"])
         .arg(fixture("cuts_high.ts"))
-        .args(["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ])
         .args(["-x264-params", "keyint=300:min-keyint=300:scenecut=40"])
         // Parameter sets with every picture, as hardware encoders send
         // them: an I picture is then decodable on its own.
-        .args(["-flags:v", "+global_header", "-bsf:v", "dump_extra=freq=all"])
+        .args([
+            "-flags:v",
+            "+global_header",
+            "-bsf:v",
+            "dump_extra=freq=all",
+        ])
         .args(["-c:a", "copy", "-f", "mpegts"])
         .arg(&long_gop));
     assert!(ok, "{err}");
@@ -315,7 +358,14 @@ fn joining_a_long_gop_or_intra_refresh_stream_records_its_video() {
             input.display()
         );
         let (ok, first, _) = run(Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1"])
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-read_intervals",
+                "%+#1",
+            ])
             .args(["-show_entries", "frame=pict_type", "-of", "csv=p=0"])
             .arg(&recording));
         assert!(ok && first.trim() == "I" || input == &refresh, "{first}");

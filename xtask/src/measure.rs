@@ -229,7 +229,7 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
     let (cht, input) = (cht.to_path_buf(), input.to_path_buf());
     let out = crate::root().join("target/bench-media/analysis");
     let frames = 1800.0;
-    let analyze = |jobs: &'static str| {
+    let analyze = |detector: &'static str, jobs: &'static str| {
         let (cht, input, out) = (cht.clone(), input.clone(), out.clone());
         move || {
             let _ = std::fs::remove_dir_all(&out);
@@ -238,13 +238,14 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
                 .arg(&input)
                 .arg("--out")
                 .arg(&out)
-                .args(["--jobs", jobs]);
+                .args(["--no-audio", "--detector", detector, "--jobs", jobs]);
             c
         }
     };
-    let (t_cht, t_ff) = side_by_side(runs, &[], &mut analyze("0"), &mut || {
+    let mut ffmpeg_select = || {
         let mut c = Command::new("ffmpeg");
         c.args(["-nostdin", "-v", "error", "-i"]).arg(&input).args([
+            "-an",
             "-vf",
             "select='gt(scene,0.3)',showinfo",
             "-f",
@@ -252,50 +253,66 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
             "-",
         ]);
         c
-    })?;
-    let (t_par, t_one) = side_by_side(runs, &[], &mut analyze("0"), &mut analyze("1"))?;
-    // Where the gap to ffmpeg is: each tool's decoder on one thread (cht
-    // scores in ffmpeg mode, a few % of its time; ffmpeg decodes only).
-    let (t_dec, t_ff_dec) = side_by_side(
+    };
+    let (t_default, t_ff1) =
+        side_by_side(runs, &[], &mut analyze("default", "0"), &mut ffmpeg_select)?;
+    let (t_ffmode, t_ff2) =
+        side_by_side(runs, &[], &mut analyze("ffmpeg", "0"), &mut ffmpeg_select)?;
+    let decoded = pictures_decoded(&cht, &input)?;
+    let (t_par, t_one) = side_by_side(
         runs,
         &[],
-        &mut || {
-            let mut c = Command::new(&cht);
-            c.args(["-q", "scores"])
-                .arg(&input)
-                .args(["--detector", "ffmpeg", "--jobs", "1"]);
-            c
-        },
-        &mut || {
-            let mut c = Command::new("ffmpeg");
-            c.args(["-nostdin", "-v", "error", "-threads", "1", "-i"])
-                .arg(&input)
-                .args(["-an", "-f", "null", "-"]);
-            c
-        },
+        &mut analyze("default", "0"),
+        &mut analyze("default", "1"),
     )?;
     println!(
-        "\ninput: {} (1800 frames), median of {runs} runs each",
+        "\ninput: {} (1800 frames), median of {runs} runs each, all cores unless said",
         input.display()
     );
     println!(
-        "cht analyze (all cores):  {t_cht:.3} s  ({:.0} frames/s)",
-        frames / t_cht
+        "cht analyze (default detector):   {t_default:.3} s  ({:.0} frames/s)  vs ffmpeg select {t_ff1:.3} s: {:.2}x ffmpeg's speed; {decoded}",
+        frames / t_default,
+        t_ff1 / t_default
     );
     println!(
-        "ffmpeg select+showinfo:   {t_ff:.3} s  ({:.0} frames/s)",
-        frames / t_ff
+        "cht analyze --detector ffmpeg:    {t_ffmode:.3} s  ({:.0} frames/s)  vs ffmpeg select {t_ff2:.3} s: {:.2}x ffmpeg's speed; every picture decoded",
+        frames / t_ffmode,
+        t_ff2 / t_ffmode
     );
     println!(
-        "speed ratio (ffmpeg time / cht time, above 1: cht is faster): {:.2}",
-        t_ff / t_cht
+        "ffmpeg -vf select='gt(scene,0.3)': {:.3} s  ({:.0} frames/s)",
+        (t_ff1 + t_ff2) / 2.0,
+        2.0 * frames / (t_ff1 + t_ff2)
     );
-    println!("cht analyze --jobs 1:     {t_one:.3} s; all cores {t_par:.3} s: GOP-parallel speed-up {:.2}x", t_one / t_par);
-    println!(
-        "one thread, decode (+ ffmpeg-mode score): cht scores {t_dec:.3} s, ffmpeg -threads 1 -f null {t_ff_dec:.3} s: openh264 at {:.2}x libavcodec's speed",
-        t_ff_dec / t_dec
-    );
+    println!("cht analyze --jobs 1:             {t_one:.3} s; all cores {t_par:.3} s: GOP-parallel speed-up {:.2}x", t_one / t_par);
     Ok(())
+}
+
+/// "N of M pictures decoded (P %)" for the default detector, from a run's
+/// JSON summary.
+fn pictures_decoded(cht: &Path, input: &Path) -> anyhow::Result<String> {
+    let out = crate::root().join("target/bench-media/analysis");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(cht)
+        .args(["-q", "analyze", "--json", "--no-audio"])
+        .arg(input)
+        .arg("--out")
+        .arg(&out)
+        .output()?;
+    let summary = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "summary")
+        .context("no summary from cht analyze --json")?;
+    let s = &summary["summary"];
+    let decoded = s["pictures"].as_u64().unwrap_or(0);
+    let skipped = s["pictures_not_decoded"].as_u64().unwrap_or(0);
+    let again = s["pictures_decoded_again"].as_u64().unwrap_or(0);
+    let total = decoded + skipped;
+    Ok(format!(
+        "{decoded} of {total} pictures decoded ({:.0} %), {again} decoded again to be written",
+        100.0 * decoded as f64 / total.max(1) as f64
+    ))
 }
 
 /// `cargo xtask bench-live [SECS]`: the CPU a live recording with analysis

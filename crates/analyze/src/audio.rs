@@ -31,11 +31,15 @@ impl AudioAnalyzer {
         let hook = match transcribe {
             Some(cmd) => {
                 let events = bus.clone();
-                let on_done = Box::new(move |id: &str, path: &str, chunk: &str| {
+                let on_done = Box::new(move |chunk: &ChunkInfo, path: &str| {
                     events.emit(Event::Transcript {
-                        id: id.into(),
+                        id: chunk.id.clone(),
                         path: path.into(),
-                        chunk: chunk.into(),
+                        chunk: chunk.rel_path.clone(),
+                        segment: chunk.segment,
+                        start: chunk.start,
+                        duration: chunk.duration,
+                        session_start: chunk.session_start,
                     })
                 });
                 Some(TranscriptHook::with_callback(cmd, transcript_dir, on_done)?)
@@ -61,14 +65,19 @@ impl AudioAnalyzer {
         s
     }
 
-    pub fn start_segment(&mut self, segment: u32, origin_pts: i64) -> Result<(), AnalyzeError> {
+    /// A segment whose clock starts at `origin_pts` and which begins at
+    /// `segment_start` on the session's timeline.
+    pub fn start_segment(
+        &mut self,
+        segment: u32,
+        origin_pts: i64,
+        segment_start: f64,
+    ) -> Result<(), AnalyzeError> {
         self.finish_segment()?;
-        self.pipeline = Some(AudioPipeline::new(
-            &self.audio_dir,
-            segment,
-            origin_pts,
-            self.opts,
-        )?);
+        self.pipeline = Some(
+            AudioPipeline::new(&self.audio_dir, segment, origin_pts, self.opts)?
+                .in_session(segment_start),
+        );
         Ok(())
     }
 
@@ -131,6 +140,7 @@ impl AudioAnalyzer {
                 start: c.start,
                 duration: c.duration,
                 segment: c.segment,
+                session_start: c.session_start,
             });
             if let Some(hook) = &self.hook {
                 hook.submit(c);

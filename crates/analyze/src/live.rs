@@ -64,7 +64,11 @@ impl Default for AnalysisOptions {
 
 enum VideoWork {
     Params(VideoParams),
-    Start { segment: u32, origin: i64 },
+    Start {
+        segment: u32,
+        origin: i64,
+        segment_start: f64,
+    },
     Unit(VideoPacket, Instant),
     Gap(u64),
     SetThreshold(f64),
@@ -72,7 +76,11 @@ enum VideoWork {
 }
 
 enum AudioWork {
-    Start { segment: u32, origin: i64 },
+    Start {
+        segment: u32,
+        origin: i64,
+        segment_start: f64,
+    },
     Frame(AudioParams, AudioPacket),
     End,
 }
@@ -161,7 +169,8 @@ impl LiveControl {
         let Some(latest) = latest else {
             return Ok(None);
         };
-        let meta = FrameMeta::manual(latest.timestamp, latest.segment);
+        let meta =
+            FrameMeta::manual(latest.timestamp, latest.segment).in_session(latest.segment_start);
         Ok(Some(
             self.0.sink.write_now((*latest.picture).clone(), meta)?,
         ))
@@ -198,6 +207,10 @@ struct StreamState {
     /// The connection's first segment (a segment is this plus its part).
     first_segment: u32,
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    segment_start: f64,
+    /// The clock origin of the connection's first segment.
+    first_origin: Option<i64>,
     /// The segment's tracks, once it started.
     video: bool,
     audio: bool,
@@ -379,13 +392,26 @@ impl StreamState {
         self.video = start.video.is_some();
         self.audio = start.audio.is_some();
         self.audio_params = start.audio.clone();
+        // A later part of the connection starts where its clock says,
+        // after the connection's first (as the recorder lists it).
+        let origin0 = *self.first_origin.get_or_insert(start.origin);
+        let segment_start =
+            cht_session::round_ms(self.segment_start + (start.origin - origin0) as f64 / 90_000.0);
         let (segment, origin) = (self.segment, start.origin);
         if let Some(params) = &start.video {
             q.video.push_control(VideoWork::Params(params.clone()));
-            q.video.push_control(VideoWork::Start { segment, origin });
+            q.video.push_control(VideoWork::Start {
+                segment,
+                origin,
+                segment_start,
+            });
         }
         if self.audio {
-            q.audio.push_control(AudioWork::Start { segment, origin });
+            q.audio.push_control(AudioWork::Start {
+                segment,
+                origin,
+                segment_start,
+            });
         }
     }
 
@@ -444,6 +470,8 @@ impl LiveStage for LiveAnalysis {
             state: StreamState {
                 first_segment: connection.segment,
                 segment: connection.segment,
+                segment_start: connection.session_start,
+                first_origin: None,
                 video: false,
                 audio: false,
                 started: false,
@@ -493,7 +521,11 @@ fn video_worker(video: &mut VideoAnalyzer, q: &WorkQueue<VideoWork>, control: &L
     while let Some(work) = q.pop() {
         let result = match work {
             VideoWork::Params(p) => video.set_params(&p),
-            VideoWork::Start { segment, origin } => video.start_segment(segment, origin),
+            VideoWork::Start {
+                segment,
+                origin,
+                segment_start,
+            } => video.start_segment(segment, origin, segment_start),
             VideoWork::Unit(au, arrived) => {
                 let lag = arrived.elapsed().as_secs_f64() * 1e3;
                 control.update(|s| {
@@ -526,7 +558,11 @@ fn audio_worker(
     let bus = control.bus().clone();
     while let Some(work) = q.pop() {
         let result = match work {
-            AudioWork::Start { segment, origin } => audio.start_segment(segment, origin),
+            AudioWork::Start {
+                segment,
+                origin,
+                segment_start,
+            } => audio.start_segment(segment, origin, segment_start),
             AudioWork::Frame(p, f) => audio.push(&p, &f),
             AudioWork::End => audio.finish_segment(),
         };

@@ -63,6 +63,12 @@ pub struct OfflineOptions {
     pub audio: Option<AudioOptions>,
     /// Decoding threads (0: one per core).
     pub threads: usize,
+    /// Decode every picture, also those no other picture refers to. The
+    /// default detector does not need them (its decisions hold on the
+    /// pictures around them, ±1 frame), and skips them: a third to a half of
+    /// the decoding of a stream with B-frames. ffmpeg mode always decodes
+    /// every picture.
+    pub every_picture: bool,
 }
 
 impl Default for OfflineOptions {
@@ -74,6 +80,7 @@ impl Default for OfflineOptions {
             settle: ScreenOptions::default().settle,
             audio: Some(AudioOptions::default()),
             threads: 0,
+            every_picture: false,
         }
     }
 }
@@ -94,6 +101,9 @@ pub struct AnalyzeSummary {
     /// Pictures that had to be decoded a second time to be written (the
     /// decoding threads keep only the first and last of each GOP).
     pub pictures_decoded_again: u64,
+    /// Disposable pictures the default detector left undecoded (see
+    /// [`OfflineOptions::every_picture`]).
+    pub pictures_not_decoded: u64,
     /// Frames written.
     pub frames_written: u64,
     /// Audio chunks written.
@@ -188,10 +198,17 @@ struct GopResult {
     last: Option<Arc<Picture>>,
     stats: DecodeStats,
     unsupported: Option<String>,
+    /// Disposable pictures not decoded.
+    skipped: u64,
+    /// Default detector: pictures kept besides the first and the last (the
+    /// first frames of still screens), by index.
+    kept: Vec<(usize, Arc<Picture>)>,
 }
 
 struct Run {
     pool: rayon::ThreadPool,
+    /// Decode disposable pictures too (see `OfflineOptions::every_picture`).
+    every_picture: bool,
     decoders: Arc<DecoderRegistry>,
     store: Option<FrameStore>,
     audio: Option<AudioAnalyzer>,
@@ -213,6 +230,8 @@ struct Run {
     /// The segment number of the file being read.
     file_segment: u32,
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    segment_start: f64,
     origin: Option<i64>,
     wrote_first: bool,
     prev_last: Option<Arc<Picture>>,
@@ -248,7 +267,8 @@ impl Run {
             ..AnalyzeSummary::default()
         };
         Ok(Run {
-            detector: SceneDetector::new(opts.detector, opts.threshold)?,
+            every_picture: opts.every_picture,
+            detector: SceneDetector::new(opts.threshold)?,
             screen: (opts.detector == Detector::Default).then(|| {
                 ScreenEvents::new(ScreenOptions {
                     threshold: opts.threshold,
@@ -256,8 +276,7 @@ impl Run {
                     ..ScreenOptions::default()
                 })
             }),
-            scanner: FrameScanner::new(Kernel::best())
-                .measuring(Measures::for_detector(opts.detector)),
+            scanner: FrameScanner::new(Kernel::best()).measuring(Measures::SadOnly),
             recent: VecDeque::new(),
             gop_seq: 0,
             prev_frame: None,
@@ -272,6 +291,7 @@ impl Run {
             frame_index: 0,
             file_segment: 0,
             segment: 0,
+            segment_start: 0.0,
             origin: None,
             wrote_first: false,
             prev_last: None,
@@ -298,7 +318,7 @@ impl Run {
         let total = input.total_bytes();
         let mut done_before = 0;
         for file in input.segments()? {
-            self.start_segment(file.segment);
+            self.start_segment(file.segment, file.session_start);
             let mut items = source::open(&file)?;
             let mut last_report = 0;
             while let Some(item) = items.next() {
@@ -325,10 +345,11 @@ impl Run {
         Ok(self.summary)
     }
 
-    fn start_segment(&mut self, segment: u32) {
+    fn start_segment(&mut self, segment: u32, segment_start: f64) {
         self.summary.segments += 1;
         self.file_segment = segment;
         self.segment = segment;
+        self.segment_start = segment_start;
         self.origin = None;
         self.gate = SegmentGate::new();
         self.has_video = false;
@@ -446,7 +467,9 @@ impl Run {
         self.video_params = start.video.clone();
         self.audio_params = start.audio.clone();
         match self.audio.as_mut() {
-            Some(audio) if self.has_audio => audio.start_segment(self.segment, start.origin),
+            Some(audio) if self.has_audio => {
+                audio.start_segment(self.segment, start.origin, self.segment_start)
+            }
             _ => Ok(()),
         }
     }
@@ -524,7 +547,9 @@ impl Run {
 
     fn scan_mode(&self) -> ScanMode {
         match self.screen {
-            Some(_) => ScanMode::Signatures,
+            Some(_) => ScanMode::Signatures {
+                every_picture: self.every_picture,
+            },
             None => ScanMode::Diffs(self.scanner.measures()),
         }
     }
@@ -537,6 +562,7 @@ impl Run {
     ) -> Result<(), AnalyzeError> {
         self.summary.gops += 1;
         self.summary.decode += result.stats;
+        self.summary.pictures_not_decoded += result.skipped;
         if self.summary.unsupported_video.is_none() {
             self.summary.unsupported_video = result.unsupported.clone();
         }
@@ -625,12 +651,16 @@ impl Run {
     ) -> Result<(), AnalyzeError> {
         self.gop_seq += 1;
         let seq = self.gop_seq;
+        let mut kept = result.kept.clone();
+        let last_index = result.pts.len().saturating_sub(1);
+        kept.extend(result.first.clone().map(|p| (0, p)));
+        kept.extend(result.last.clone().map(|p| (last_index, p)));
         self.recent.push_back(RecentGop {
             seq,
             gop: gop.clone(),
             pts: result.pts.clone(),
-            first: result.first.clone(),
-            last: result.last.clone(),
+            signatures: result.signatures.clone(),
+            kept,
         });
         for (i, (pts, signature)) in result.pts.iter().zip(&result.signatures).enumerate() {
             let Some(screen) = self.screen.as_mut() else {
@@ -651,7 +681,7 @@ impl Run {
                     PictureSource::Previous => self.prev_frame,
                     PictureSource::Kept => self.kept_frame,
                 };
-                self.write_screen_picture(picture, frame, &result.signatures)?;
+                self.write_screen_picture(picture, frame)?;
             }
             if step.keep_current {
                 self.kept_frame = Some(current);
@@ -687,7 +717,7 @@ impl Run {
                 PictureSource::Current | PictureSource::Previous => self.prev_frame,
                 PictureSource::Kept => self.kept_frame,
             };
-            self.write_screen_picture(picture, frame, &[])?;
+            self.write_screen_picture(picture, frame)?;
         }
         Ok(())
     }
@@ -700,7 +730,6 @@ impl Run {
         &mut self,
         chosen: &ScreenPicture,
         frame: Option<FrameRef>,
-        signatures: &[Arc<FrameSignature>],
     ) -> Result<(), AnalyzeError> {
         let mut meta = crate::video::screen_meta(chosen, self.segment);
         if chosen.cause == Cause::ResolutionChange {
@@ -718,22 +747,30 @@ impl Run {
         let Some(recent) = self.recent.iter().find(|g| g.seq == frame.gop) else {
             return self.write_picture(None, meta);
         };
-        let last = recent.pts.len().saturating_sub(1);
-        let near_end = recent.pts[last] - recent.pts[frame.index] <= SUBSTITUTE_WITHIN;
-        let unchanged_to_end = near_end
-            && frame.gop == self.gop_seq
-            && signatures.get(frame.index).is_some_and(|s| {
-                signatures[frame.index..]
-                    .iter()
-                    .all(|later| later.changed_share(s) <= SAME_SCREEN)
-            });
-        let index = if unchanged_to_end { last } else { frame.index };
-        let picture = match index {
-            0 => recent.first.clone(),
-            i if i == last => recent.last.clone(),
-            i => {
+        // A picture at hand of the same screen, the nearest to the frame
+        // asked for (the first frame of the still screen, when kept), or
+        // the frame itself decoded again.
+        let same_screen = |from: usize, to: usize| {
+            let wanted = &recent.signatures[frame.index];
+            recent.signatures[from.min(to)..=from.max(to)]
+                .iter()
+                .all(|s| s.changed_share(wanted) <= SUBSTITUTE_SAME)
+        };
+        let at_hand = recent
+            .kept
+            .iter()
+            .filter(|(j, _)| (recent.pts[*j] - recent.pts[frame.index]).abs() <= SUBSTITUTE_WITHIN)
+            .filter(|(j, _)| *j == frame.index || same_screen(*j, frame.index))
+            .min_by_key(|(j, _)| (recent.pts[*j] - recent.pts[frame.index]).abs());
+        let (index, picture) = match at_hand {
+            Some((j, picture)) => (*j, Some(picture.clone())),
+            None => {
                 self.summary.pictures_decoded_again += 1;
-                redecode(&self.decoders, &recent.gop, recent.pts[i])?.map(Arc::new)
+                let pts = recent.pts[frame.index];
+                (
+                    frame.index,
+                    redecode(&self.decoders, &recent.gop, pts)?.map(Arc::new),
+                )
             }
         };
         if index != frame.index {
@@ -764,7 +801,7 @@ impl Run {
         if meta.kind == FrameKind::Event {
             self.summary.events += 1;
         }
-        let entry = store.write(&picture, meta)?;
+        let entry = store.write(&picture, meta.in_session(self.segment_start))?;
         self.summary.frames_written += 1;
         self.bus.emit(Event::Frame {
             entry,
@@ -788,13 +825,69 @@ struct RecentGop {
     seq: u64,
     gop: Arc<Gop>,
     pts: Vec<i64>,
-    first: Option<Arc<Picture>>,
-    last: Option<Arc<Picture>>,
+    signatures: Vec<Arc<FrameSignature>>,
+    /// The decoded pictures at hand: first, last, first frames of still
+    /// screens; by index.
+    kept: Vec<(usize, Arc<Picture>)>,
+}
+
+/// Finds, while a GOP decodes, the first frames of screens that then stay
+/// still for `STILL_FRAMES` frames, and keeps up to `MAX_KEPT` of them: the
+/// settled pictures the default detector will ask for are there, without
+/// decoding the GOP again.
+#[derive(Default)]
+struct StillStarts {
+    /// The first frame of the current screen: index, picture, signature,
+    /// and how many frames have shown the same screen since.
+    candidate: Option<(usize, Arc<Picture>, Arc<FrameSignature>, usize)>,
+    previous: Option<Arc<FrameSignature>>,
+}
+
+/// Frames a screen must stay the same for its first frame to be kept.
+const STILL_FRAMES: usize = 5;
+/// First frames of still screens kept per GOP.
+const MAX_KEPT: usize = 6;
+
+impl StillStarts {
+    fn push(
+        &mut self,
+        index: usize,
+        picture: &Arc<Picture>,
+        signature: &Arc<FrameSignature>,
+        kept: &mut Vec<(usize, Arc<Picture>)>,
+    ) {
+        let changed = self
+            .previous
+            .as_ref()
+            .is_none_or(|p| signature.changed_share(p) > SAME_SCREEN);
+        self.previous = Some(signature.clone());
+        if changed {
+            self.candidate = Some((index, picture.clone(), signature.clone(), 0));
+            return;
+        }
+        let Some((start, first, sig, count)) = self.candidate.take() else {
+            return;
+        };
+        if signature.changed_share(&sig) > SAME_SCREEN {
+            return;
+        }
+        if count + 1 >= STILL_FRAMES {
+            if kept.len() < MAX_KEPT {
+                kept.push((start, first));
+            }
+        } else {
+            self.candidate = Some((start, first, sig, count + 1));
+        }
+    }
 }
 
 /// Two frames show the same screen when at most this share of their cells
 /// differ (a pointer, a caret).
 const SAME_SCREEN: f64 = 0.0015;
+/// A picture at hand may stand for the one asked for when at most this
+/// share of their cells differ (a pointer that moved, a character typed
+/// while the screen settled).
+const SUBSTITUTE_SAME: f64 = 0.005;
 /// A settled screen's picture may be taken from a later frame of the same
 /// screen at most this much later (90 kHz ticks): `picture_time` stays
 /// close to when the screen settled.
@@ -805,8 +898,9 @@ const SUBSTITUTE_WITHIN: i64 = CLOCK_HZ as i64;
 enum ScanMode {
     /// ffmpeg mode: the difference with the previous picture.
     Diffs(Measures),
-    /// The default detector: the picture's signature.
-    Signatures,
+    /// The default detector: the picture's signature; disposable pictures
+    /// are not decoded unless `every_picture`.
+    Signatures { every_picture: bool },
 }
 
 /// A decoder for the GOP's track: `Ok(Err(reason))` when nothing decodes
@@ -834,7 +928,7 @@ fn decode_gop(
 ) -> Result<GopResult, AnalyzeError> {
     let measures = match mode {
         ScanMode::Diffs(m) => m,
-        ScanMode::Signatures => Measures::SadOnly,
+        ScanMode::Signatures { .. } => Measures::SadOnly,
     };
     let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
     let mut out = GopResult {
@@ -845,7 +939,10 @@ fn decode_gop(
         last: None,
         stats: DecodeStats::default(),
         unsupported: None,
+        skipped: 0,
+        kept: Vec::new(),
     };
+    let mut still = StillStarts::default();
     let mut decoder = match gop_decoder(decoders, gop)? {
         Ok(decoder) => decoder,
         Err(reason) => {
@@ -858,13 +955,15 @@ fn decode_gop(
     let mut on_picture = |p: Picture| {
         let p = Arc::new(p);
         match mode {
-            ScanMode::Signatures => match luma(&p).and_then(|l| Ok(FrameSignature::of(&l)?)) {
+            ScanMode::Signatures { .. } => match luma(&p).and_then(|l| Ok(FrameSignature::of(&l)?))
+            {
                 Ok(signature) => {
                     // An unchanged screen shares the previous signature.
                     let signature = match out.signatures.last() {
                         Some(last) if **last == signature => last.clone(),
                         _ => Arc::new(signature),
                     };
+                    still.push(out.signatures.len(), &p, &signature, &mut out.kept);
                     out.signatures.push(signature);
                 }
                 Err(_) => {
@@ -894,11 +993,23 @@ fn decode_gop(
         out.pts.push(p.pts);
         out.last = Some(p);
     };
+    let skip_disposable = matches!(
+        mode,
+        ScanMode::Signatures {
+            every_picture: false
+        }
+    );
+    let mut skipped = 0;
     for au in &gop.packets {
+        if skip_disposable && decoder.is_disposable(au) {
+            skipped += 1;
+            continue;
+        }
         decoder.decode(au, &mut on_picture)?;
     }
     decoder.flush(&mut on_picture);
     out.stats = decoder.stats();
+    out.skipped = skipped;
     out.unsupported = decoder.unsupported_format().map(str::to_string);
     if let Some(e) = error {
         tracing::warn!("{e}: the rest of the GOP is not scored");
@@ -916,7 +1027,16 @@ fn redecode(
         return Ok(None);
     };
     let mut found = None;
+    // (The picture wanted is one no other depends on only if it is itself
+    // disposable; the others need no disposable picture.)
+    let wanted_disposable = gop
+        .packets
+        .iter()
+        .any(|au| au.pts == pts && decoder.is_disposable(au));
     for au in &gop.packets {
+        if !wanted_disposable && decoder.is_disposable(au) {
+            continue;
+        }
         decoder.decode(au, &mut |p| {
             if p.pts == pts {
                 found = Some(p);

@@ -52,6 +52,7 @@ impl AnalyzeInput {
     pub fn segments(&self) -> Result<Vec<InputFile>, AnalyzeError> {
         let file = |path: &PathBuf, container| InputFile {
             segment: 0,
+            session_start: 0.0,
             path: path.clone(),
             container,
         };
@@ -59,10 +60,11 @@ impl AnalyzeInput {
             AnalyzeInput::Ts(p) => Ok(vec![file(p, Container::MpegTs)]),
             AnalyzeInput::Mp4(p) => Ok(vec![file(p, Container::Mp4)]),
             AnalyzeInput::Session(layout) => Ok(layout
-                .segments()?
+                .timeline(&mut cht_fmp4::duration_of)?
                 .into_iter()
                 .map(|s| InputFile {
-                    segment: s.number,
+                    segment: s.segment,
+                    session_start: s.start,
                     path: s.path,
                     container: Container::Mp4,
                 })
@@ -90,10 +92,13 @@ pub enum Container {
 }
 
 /// One file of an input: its segment number and how to read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InputFile {
     /// The segment number (0 for a single file).
     pub segment: u32,
+    /// Where the segment begins on the session's timeline (0 for a single
+    /// file).
+    pub session_start: f64,
     /// The file.
     pub path: PathBuf,
     /// How it is laid out.

@@ -136,6 +136,8 @@ impl FrameSink {
 pub struct LatestPicture {
     pub picture: Arc<Picture>,
     pub segment: u32,
+    /// Where the segment begins on the session's timeline.
+    pub segment_start: f64,
     pub timestamp: f64,
 }
 
@@ -153,6 +155,8 @@ pub struct VideoAnalyzer {
     sink: Arc<FrameSink>,
     bus: EventBus,
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    segment_start: f64,
     origin: i64,
     wrote_first: bool,
     prev: Option<Arc<Picture>>,
@@ -181,7 +185,7 @@ enum Scorer {
 impl Scorer {
     fn new(detector: Detector, screen: &ScreenOptions) -> Result<Self, AnalyzeError> {
         Ok(match detector {
-            Detector::Ffmpeg => Scorer::Ffmpeg(SceneDetector::new(detector, screen.threshold)?),
+            Detector::Ffmpeg => Scorer::Ffmpeg(SceneDetector::new(screen.threshold)?),
             Detector::Default => {
                 if !(0.0..=1.0).contains(&screen.threshold) {
                     return Err(cht_scene::SceneError::BadThreshold(screen.threshold).into());
@@ -216,6 +220,7 @@ impl VideoAnalyzer {
             sink,
             bus,
             segment: 0,
+            segment_start: 0.0,
             origin: 0,
             wrote_first: false,
             prev: None,
@@ -248,7 +253,9 @@ impl VideoAnalyzer {
         // own too: decoders take the track's parameter sets, not the
         // stream's in-band ones, which bit errors can corrupt.
         let same_decoder = self.params.as_ref().is_some_and(|p| {
-            p.codec == params.codec && p.format == params.format && p.extra_data == params.extra_data
+            p.codec == params.codec
+                && p.format == params.format
+                && p.extra_data == params.extra_data
         });
         self.params = Some(params.clone());
         if !same_decoder && self.decoder.is_some() {
@@ -276,12 +283,19 @@ impl VideoAnalyzer {
         }
     }
 
-    /// A new segment: time 0 is `origin_pts` (its first keyframe).
-    pub fn start_segment(&mut self, segment: u32, origin_pts: i64) -> Result<(), AnalyzeError> {
+    /// A new segment: time 0 is `origin_pts` (its first keyframe); it
+    /// begins at `segment_start` on the session's timeline.
+    pub fn start_segment(
+        &mut self,
+        segment: u32,
+        origin_pts: i64,
+        segment_start: f64,
+    ) -> Result<(), AnalyzeError> {
         self.finish_segment()?;
         self.decoder = self.new_decoder()?;
         self.reported_format = None;
         self.segment = segment;
+        self.segment_start = segment_start;
         self.origin = origin_pts;
         self.wrote_first = false;
         Ok(())
@@ -298,7 +312,7 @@ impl VideoAnalyzer {
             }
             Scorer::Ffmpeg(detector) => {
                 if (threshold - detector.threshold()).abs() > f64::EPSILON {
-                    *detector = SceneDetector::new(Detector::Ffmpeg, threshold)?;
+                    *detector = SceneDetector::new(threshold)?;
                     // The new detector has no history: seed it with the last picture.
                     if let Some(prev) = &self.prev {
                         detector.push(&luma(prev)?)?;
@@ -420,6 +434,7 @@ impl VideoAnalyzer {
             *latest = Some(LatestPicture {
                 picture: picture.clone(),
                 segment: self.segment,
+                segment_start: self.segment_start,
                 timestamp,
             });
         }
@@ -469,6 +484,7 @@ impl VideoAnalyzer {
 
     fn write_chosen(&mut self, chosen: Vec<Chosen>) {
         for Chosen { picture, meta } in chosen {
+            let meta = meta.in_session(self.segment_start);
             if meta.kind == FrameKind::Event {
                 self.stats.cuts += 1;
             }
@@ -512,5 +528,6 @@ pub(crate) fn screen_meta(p: &ScreenPicture, segment: u32) -> FrameMeta {
         },
         picture_time: Some(p.picture_time),
         cause: Some(p.cause.name()),
+        segment_start: 0.0,
     }
 }

@@ -33,6 +33,8 @@ pub struct ChunkInfo {
     pub rel_path: String,
     /// Seconds from the segment's first video frame (may be negative).
     pub start: f64,
+    /// `start` on the session's timeline (see `cht_session::SegmentTiming`).
+    pub session_start: f64,
     /// Seconds.
     pub duration: f64,
     /// The segment it belongs to.
@@ -59,6 +61,8 @@ pub(crate) struct Chunker {
     dir: PathBuf,
     dir_name: String,
     segment: u32,
+    /// Where the segment begins on the session's timeline.
+    pub(crate) segment_start: f64,
     index: JsonIndex,
     next_number: u32,
     chunk_secs: u32,
@@ -86,6 +90,7 @@ impl Chunker {
             dir: dir.to_owned(),
             dir_name,
             segment,
+            segment_start: 0.0,
             index,
             next_number,
             chunk_secs,
@@ -231,12 +236,14 @@ impl Chunker {
             .map_err(AudioError::io(&part.path))?;
         fs::rename(&part.path, &path).map_err(AudioError::io(&path))?;
         let rate = self.spec.sample_rate as f64;
+        let start = self.anchor_secs + start_frame as f64 / rate;
         let info = ChunkInfo {
             rel_path: format!("{}/{id}.wav", self.dir_name),
             id,
             number: part.number,
             path,
-            start: self.anchor_secs + start_frame as f64 / rate,
+            start,
+            session_start: cht_session::round_ms(self.segment_start + start),
             duration: frames as f64 / rate,
             segment: self.segment,
             frames,
@@ -249,6 +256,7 @@ impl Chunker {
             "start": info.start,
             "duration": info.duration,
             "segment": info.segment,
+            "session_start": info.session_start,
         }))?;
         Ok(Some(info))
     }

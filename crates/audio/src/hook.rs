@@ -73,9 +73,9 @@ pub struct TranscriptHook {
     counters: Arc<Counters>,
 }
 
-/// A transcript that was written: (chunk id, transcript path relative to the
-/// session, the chunk's path relative to the session).
-pub type TranscriptDone = Box<dyn FnMut(&str, &str, &str) + Send>;
+/// A transcript that was written: the chunk, and the transcript's path
+/// relative to the session (`transcript/chunk_0000.txt`).
+pub type TranscriptDone = Box<dyn FnMut(&ChunkInfo, &str) + Send>;
 
 /// Everything the worker needs.
 struct Worker {
@@ -239,7 +239,7 @@ impl Worker {
                         self.counters.completed.fetch_add(1, Ordering::Relaxed);
                         let path = format!("{}/{}.txt", self.dir_name, chunk.id);
                         if let Some(done) = self.on_done.as_mut() {
-                            done(&chunk.id, &path, &chunk.rel_path);
+                            done(chunk, &path);
                         }
                         tracing::debug!(chunk = %chunk.id, secs = started.elapsed().as_secs_f64(), "transcribed");
                     }
@@ -308,8 +308,10 @@ impl Worker {
             "id": chunk.id,
             "path": format!("{}/{name}", self.dir_name),
             "chunk": chunk.rel_path,
+            "segment": chunk.segment,
             "start": chunk.start,
             "duration": chunk.duration,
+            "session_start": chunk.session_start,
         }))
     }
 }
@@ -391,6 +393,7 @@ mod tests {
             path,
             rel_path: format!("audio/chunk_{n:04}.wav"),
             start: n as f64 * 10.0,
+            session_start: 100.0 + n as f64 * 10.0,
             duration: 10.0,
             segment: 0,
             frames: 160_000,
@@ -420,6 +423,8 @@ mod tests {
         assert_eq!(index[1]["path"], "transcript/chunk_0001.txt");
         assert_eq!(index[1]["chunk"], "audio/chunk_0001.wav");
         assert_eq!(index[1]["start"], 10.0);
+        assert_eq!(index[1]["segment"], 0);
+        assert_eq!(index[1]["session_start"], 110.0);
     }
 
     #[test]

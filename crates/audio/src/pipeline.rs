@@ -82,6 +82,13 @@ impl AudioPipeline {
         })
     }
 
+    /// The same, for a segment that begins at `segment_start` on the
+    /// session's timeline: chunks carry session times too.
+    pub fn in_session(mut self, segment_start: f64) -> Self {
+        self.chunker.segment_start = segment_start;
+        self
+    }
+
     /// Takes one packet of a track with these parameters; returns the
     /// chunks it completed. New parameters end the current run of audio
     /// (its chunk is finished) and start another.

@@ -36,7 +36,8 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
             if args.out.is_none() {
                 _lock = Some(
                     session
-                        .lock()
+                        .layout()
+                        .lock_for_recording(&cht_session::RecorderInfo::this_process())
                         .context("cannot analyse the session into itself")?,
                 );
             }
@@ -57,6 +58,7 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         settle: args.analysis.settle,
         audio: audio_options(&args.analysis),
         threads: args.jobs,
+        every_picture: args.every_picture,
         ..OfflineOptions::default()
     };
     let bus = EventBus::new();
@@ -154,6 +156,8 @@ pub fn scores(args: ScoresArgs) -> anyhow::Result<()> {
         threshold: args.scene_threshold,
         audio: None,
         threads: args.jobs,
+        // A line per picture: every picture is decoded.
+        every_picture: true,
         ..OfflineOptions::default()
     };
     let stdout = std::io::stdout();

@@ -64,6 +64,38 @@ pub enum Command {
     Threshold(ThresholdArgs),
     /// List the running recording's frames, or mark some as sent to the agent.
     Frames(FramesArgs),
+    /// Serve the HTTP API over the sessions (loopback; prints the URL with
+    /// its token, as Jupyter does). Records nothing; the one change it makes
+    /// is marking pictures as sent to the agent.
+    Serve(ServeArgs),
+    /// An MCP server on stdin/stdout, for agent hosts (Claude Desktop,
+    /// Claude Code, IDE agents): the sessions' pictures, transcripts and
+    /// timelines as tools and resources, and the running recording's
+    /// controls. See the README for the client configuration.
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to serve on (loopback only).
+    #[arg(long, default_value = "127.0.0.1:4447")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Control API of the running `cht record`, when the recording session
+    /// does not say (it names its recorder's address itself).
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Pictures `new_pictures` returns at most per call (the rest wait for
+    /// the next call).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_pictures: u32,
+    /// Width in pixels pictures are scaled down to for the agent (0: as
+    /// recorded); a tool call may ask for another.
+    #[arg(long, default_value_t = 1280)]
+    pub picture_width: u32,
 }
 
 /// Where the thin clients find a running `cht record`.
@@ -131,6 +163,12 @@ pub struct AnalyzeArgs {
     /// Decoding threads (0: one per core).
     #[arg(long, short = 'j', default_value_t = 0)]
     pub jobs: usize,
+    /// Decode every picture. By default the default detector leaves out the
+    /// pictures no other picture is predicted from (most B-frames): its
+    /// events are the same to a frame, at a third to half less decoding.
+    /// (--detector ffmpeg always decodes every picture.)
+    #[arg(long)]
+    pub every_picture: bool,
     /// Print each frame entry as a JSON line and a JSON summary at the end.
     #[arg(long)]
     pub json: bool,

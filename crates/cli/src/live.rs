@@ -104,7 +104,20 @@ impl<'s> FanOut<'s> {
                 return;
             }
         };
-        let connection = Connection { segment, peer };
+        // Where the segment sits in the session: after the ones on disk.
+        let session_start = self
+            .session
+            .layout()
+            .next_segment_start(&mut cht_fmp4::duration_of)
+            .unwrap_or_else(|e| {
+                tracing::warn!("cannot place segment {segment} in the session ({e}): its session times start at 0");
+                0.0
+            });
+        let connection = Connection {
+            segment,
+            peer,
+            session_start,
+        };
         for stage in self.stages.iter_mut() {
             stage.connection_started(&connection);
         }
@@ -171,6 +184,14 @@ impl<'s> FanOut<'s> {
         tracing::info!("going on in segment {segment}: {reason}");
         let old = live.connection.clone();
         live.connection.segment = segment;
+        // It follows what the old segment holds (its complete fragments).
+        if let Ok(start) = self
+            .session
+            .layout()
+            .next_segment_start(&mut cht_fmp4::duration_of)
+        {
+            live.connection.session_start = start;
+        }
         let new = live.connection.clone();
         let params: Vec<DemuxItem> = [live.video_params.clone(), live.audio_params.clone()]
             .into_iter()

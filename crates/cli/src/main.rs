@@ -9,15 +9,14 @@ mod analyze;
 mod cli;
 mod client;
 mod control;
-mod guard;
 mod hooks;
-mod http;
 mod live;
+mod mcp;
 mod probe;
 mod record;
+mod serve;
 mod sessions;
 mod shutdown;
-mod token;
 
 use clap::Parser;
 
@@ -35,6 +34,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Capture(a) => client::capture(&a, &args.sessions_dir),
         cli::Command::Threshold(a) => client::threshold(&a, &args.sessions_dir),
         cli::Command::Frames(a) => client::frames(&a, &args.sessions_dir),
+        cli::Command::Serve(a) => serve::run(a, args.sessions_dir),
+        cli::Command::Mcp(a) => mcp::run(a, args.sessions_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -61,8 +62,9 @@ fn init_logging(verbose: u8, quiet: bool) {
         (_, 1) => "debug",
         _ => "trace",
     };
+    // The MCP library logs every message it handles at info.
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},rmcp=warn")));
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -9,7 +9,7 @@ use cht_events::{EventBus, StatusBoard};
 use cht_ingest::{IngestOptions, IngestServer, UdpRelay};
 use cht_record::{remux_file, LiveRecorder, SegmentOptions};
 use cht_scene::Detector;
-use cht_session::SessionsDir;
+use cht_session::{RecorderInfo, SessionsDir};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,19 +25,7 @@ pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
         Some(id) => dir.resume(id).context("cannot resume the session")?,
         None => dir.create_new().context("cannot create a session")?,
     };
-    // One recorder per session: a second one (or `sessions delete`) is
-    // refused, naming this process.
-    let lock = match session.lock() {
-        Ok(lock) => lock,
-        Err(e) => {
-            if args.session.is_none() {
-                session.layout().remove_if_empty();
-            }
-            return Err(e).context("cannot record into the session");
-        }
-    };
     let result = record_into(&session, &args, &sessions_dir);
-    drop(lock);
     // A new session that ends up with no file at all (nobody sent anything,
     // or the start failed) leaves no trace.
     if args.session.is_none() && session.layout().remove_if_empty() && result.is_ok() {
@@ -55,7 +43,16 @@ fn record_into(
     sessions_dir: &Path,
 ) -> anyhow::Result<()> {
     let args = args.clone();
+    // One recorder per session: the indexes have one writer; a second
+    // recorder, an analysis into the session and `sessions delete` are
+    // refused, naming this process.
+    let mut lock = session
+        .layout()
+        .lock_for_recording(&RecorderInfo::this_process())
+        .with_context(|| format!("cannot record into session {}", session.id))?;
     let shutdown = crate::shutdown::Shutdown::install()?;
+    // A forced exit leaves no lock file behind either.
+    shutdown.remove_at_exit(session.path.join(cht_session::LOCK_FILE));
     let stop = shutdown.flag();
     let relay = args.relay.addr().map(UdpRelay::new).transpose()?;
     let server = IngestServer::bind(IngestOptions {
@@ -105,6 +102,7 @@ fn record_into(
     let control = match args.control {
         Endpoint::At(control_addr) => Some(crate::control::serve(
             control_addr,
+            session,
             analysis.control(),
             stop.clone(),
             sessions_dir,
@@ -113,6 +111,12 @@ fn record_into(
     };
     if let Some(c) = &control {
         shutdown.remove_at_exit(c.token.path().to_path_buf());
+        // Others (`cht mcp`, `cht serve`) learn where to send changes.
+        let mut info = RecorderInfo::this_process();
+        info.control = Some(c.addr.to_string());
+        if let Err(e) = lock.describe(&info) {
+            tracing::warn!("cannot describe this recorder in the session's lock file: {e}");
+        }
     }
     tracing::info!("session {} in {}", session.id, session.path.display());
     print_hints(&args, addr, control.as_ref());
@@ -188,11 +192,7 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
     }
 }
 
-fn print_hints(
-    args: &RecordArgs,
-    addr: SocketAddr,
-    control: Option<&crate::control::ControlServer>,
-) {
+fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<&cht_api::ApiServer>) {
     if args.demo {
         eprintln!(
             "cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)"

@@ -115,7 +115,7 @@ fn delete(dir: &SessionsDir, ids: &[String], yes: bool) -> anyhow::Result<()> {
     // lock names the process. The locks are held until the deletion.
     let _locks = sessions
         .iter()
-        .map(|s| s.lock())
+        .map(|s| s.layout().lock_for_update())
         .collect::<Result<Vec<_>, _>>()?;
     if !yes {
         if !std::io::stdin().is_terminal() {

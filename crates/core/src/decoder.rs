@@ -77,6 +77,15 @@ pub trait VideoDecoder: Send {
     /// format, bit depth...) is one this decoder cannot decode: a sentence
     /// that says what the sender should change.
     fn unsupported_format(&self) -> Option<&str>;
+
+    /// Whether `packet` may be left undecoded at the cost of its own picture
+    /// only: no other picture is predicted from it (an H.264 picture with
+    /// `nal_ref_idc` 0, most B-frames). Callers that need fewer pictures
+    /// (the default detector offline) skip such packets.
+    fn is_disposable(&self, packet: &VideoPacket) -> bool {
+        let _ = packet;
+        false
+    }
 }
 
 /// Makes a decoder for a track.

@@ -301,7 +301,11 @@ impl TrackClock {
         };
         let delta = at.saturating_sub(last);
         if delta < -limits.back || delta > JUMP_AHEAD {
-            let step = if self.step > 0 { self.step } else { limits.step };
+            let step = if self.step > 0 {
+                self.step
+            } else {
+                limits.step
+            };
             let offset = last.saturating_add(step).saturating_sub(ts);
             self.offset = Some(offset);
             *shared = offset;
@@ -380,19 +384,31 @@ mod tests {
                     DemuxItem::Audio(a) => ("a", a.pts),
                     _ => ("p", 0),
                 };
-                segments.last_mut().expect("an item before any start").1.push(entry);
+                segments
+                    .last_mut()
+                    .expect("an item before any start")
+                    .1
+                    .push(entry);
             }
         };
         for item in items {
             gate.push(item, &mut take);
         }
         gate.finish(&mut take);
-        assert_eq!(ends + 1, segments.len().max(1), "one End before each later Start");
+        assert_eq!(
+            ends + 1,
+            segments.len().max(1),
+            "one End before each later Start"
+        );
         (segments, gate.stats())
     }
 
     fn times(items: &[(&'static str, i64)], kind: &str) -> Vec<i64> {
-        items.iter().filter(|(k, _)| *k == kind).map(|(_, t)| *t).collect()
+        items
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, t)| *t)
+            .collect()
     }
 
     /// A/V at 30 fps and 48 kHz AAC, interleaved, from `t0` for `secs`.
@@ -425,7 +441,10 @@ mod tests {
             let t = times(got, kind);
             assert!(t.windows(2).all(|w| w[1] > w[0]), "{kind} continuous");
             let span = t.last().unwrap() - t.first().unwrap();
-            assert!((span - 12 * 90_000).abs() < 2 * 90_000 / 10, "{kind} {span}");
+            assert!(
+                (span - 12 * 90_000).abs() < 2 * 90_000 / 10,
+                "{kind} {span}"
+            );
             let step = if kind == "v" { FRAME } else { AAC };
             assert!(t.windows(2).all(|w| w[1] - w[0] <= step), "{kind} no leap");
         }
@@ -479,7 +498,12 @@ mod tests {
         with_late_audio.extend(late);
         items.extend(with_late_audio);
         let (segments, stats) = run(&items);
-        assert_eq!(segments.len(), 2, "{:?}", segments.iter().map(|s| &s.0).collect::<Vec<_>>());
+        assert_eq!(
+            segments.len(),
+            2,
+            "{:?}",
+            segments.iter().map(|s| &s.0).collect::<Vec<_>>()
+        );
         assert!(segments[0].0.video.is_none());
         let (second, two) = &segments[1];
         assert!(second.video.is_some() && second.audio.is_some());

@@ -7,13 +7,17 @@ use std::net::SocketAddr;
 use crate::item::DemuxItem;
 
 /// One sender's connection, recorded as one segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Connection {
     /// The segment it is recorded into (`recording_NNN.mp4`), also the
     /// `segment` of its frames and audio chunks.
     pub segment: u32,
     /// The sender.
     pub peer: SocketAddr,
+    /// Where the segment begins on the session's timeline, seconds (the
+    /// sum of the durations of the segments before it): the session time of
+    /// its time 0.
+    pub session_start: f64,
 }
 
 /// A stage of the live pipeline. The fan-out calls, per connection:

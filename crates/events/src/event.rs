@@ -27,6 +27,8 @@ pub enum Event {
         segment: u32,
         /// The file.
         path: String,
+        /// Where it begins on the session's timeline, seconds.
+        start: f64,
     },
     /// A segment file is complete (emitted by the recorder; `--on-segment`
     /// runs on this event).
@@ -65,6 +67,8 @@ pub enum Event {
         duration: f64,
         /// The segment it belongs to.
         segment: u32,
+        /// `start` on the session's timeline.
+        session_start: f64,
     },
     /// The transcript of an audio chunk (the output of `--on-audio-chunk`).
     Transcript {
@@ -74,6 +78,14 @@ pub enum Event {
         path: String,
         /// The chunk's file, relative to the session directory.
         chunk: String,
+        /// The segment the chunk belongs to.
+        segment: u32,
+        /// The chunk's start, seconds on the segment's clock.
+        start: f64,
+        /// The chunk's length, seconds.
+        duration: f64,
+        /// `start` on the session's timeline.
+        session_start: f64,
     },
     /// Something went wrong or was skipped; cht goes on.
     Warning {
@@ -84,6 +96,23 @@ pub enum Event {
     },
     /// The live status, every 5 s: the `GET /status` object.
     Stats(serde_json::Value),
+}
+
+impl Event {
+    /// The kind, as the `event` field of its JSON says it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::SenderConnected { .. } => "sender_connected",
+            Event::SenderDisconnected { .. } => "sender_disconnected",
+            Event::SegmentStarted { .. } => "segment_started",
+            Event::SegmentFinished { .. } => "segment_finished",
+            Event::Frame { .. } => "frame",
+            Event::AudioChunk { .. } => "audio_chunk",
+            Event::Transcript { .. } => "transcript",
+            Event::Warning { .. } => "warning",
+            Event::Stats(_) => "stats",
+        }
+    }
 }
 
 /// What a [`Event::Warning`] is about, serialized in `snake_case`.
@@ -148,6 +177,10 @@ pub struct EventRecord {
     /// What happened.
     #[serde(flatten)]
     pub event: Event,
+    /// Its number on the bus that emitted it (0 for a record made
+    /// elsewhere); see [`crate::EventId`]. Not part of the JSON.
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 impl EventRecord {
@@ -161,6 +194,56 @@ impl EventRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_are_the_json_tags() {
+        let events = [
+            Event::SenderConnected { peer: "p".into() },
+            Event::SenderDisconnected {
+                peer: "p".into(),
+                reason: "closed".into(),
+            },
+            Event::SegmentStarted {
+                segment: 0,
+                path: "x".into(),
+                start: 0.0,
+            },
+            Event::SegmentFinished {
+                segment: 0,
+                path: "x".into(),
+                duration: 1.0,
+                video_samples: 1,
+                audio_samples: 1,
+                bytes: 1,
+            },
+            Event::AudioChunk {
+                id: "c".into(),
+                path: "p".into(),
+                start: 0.0,
+                duration: 1.0,
+                segment: 0,
+                session_start: 0.0,
+            },
+            Event::Transcript {
+                id: "c".into(),
+                path: "p".into(),
+                chunk: "c".into(),
+                segment: 0,
+                start: 0.0,
+                duration: 1.0,
+                session_start: 0.0,
+            },
+            Event::Warning {
+                kind: WarningKind::FrameLost,
+                message: "m".into(),
+            },
+            Event::Stats(serde_json::json!({})),
+        ];
+        for event in events {
+            let json = serde_json::to_value(&event).expect("serializes");
+            assert_eq!(json["event"], event.kind());
+        }
+    }
 
     #[test]
     fn warning_kinds_serialize_as_their_names() {

@@ -27,56 +27,62 @@
 //! # let json = r#"
 //! {"time":1764253920.5,"event":"sender_connected","peer":"127.0.0.1:51234"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253920.5, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253920.5, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `segment_started`
 //! The segment file exists and holds the init segment: players can open it
-//! while it grows.
+//! while it grows. `start` is where it begins on the session's timeline
+//! (the sum of the durations of the segments before it).
 //! ```
 //! # use cht_events::{Event, EventRecord};
-//! # let event = Event::SegmentStarted { segment: 0, path: "sessions/20261127_101500/stream/recording_000.mp4".into() };
+//! # let event = Event::SegmentStarted { segment: 0, path: "sessions/20261127_101500/stream/recording_000.mp4".into(), start: 0.0 };
 //! # let json = r#"
-//! {"time":1764253920.6,"event":"segment_started","segment":0,"path":"sessions/20261127_101500/stream/recording_000.mp4"}
+//! {"time":1764253920.6,"event":"segment_started","segment":0,"path":"sessions/20261127_101500/stream/recording_000.mp4","start":0.0}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253920.6, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253920.6, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `frame`
 //! A frame was written: the `frames/index.json` entry, field for field, and,
 //! live, how long after the picture's packet arrived the entry was on disk.
+//! `timestamp` (when the change began) and `picture_time` (the frame shown)
+//! are on the segment's clock; `session_time` and `session_picture_time`
+//! are the same on the session's timeline.
 //! ```
 //! # use cht_events::{Event, EventRecord};
-//! # let entry = serde_json::from_str(r#"{"id":"F0002","timestamp":4.0,"path":"frames/F0002.jpg","sent_to_agent":false,"segment":0,"score":0.61,"kind":"event","picture_time":4.4,"cause":"screen_change"}"#).unwrap();
+//! # let entry = serde_json::from_str(r#"{"id":"F0002","timestamp":4.0,"path":"frames/F0002.jpg","sent_to_agent":false,"segment":1,"score":0.61,"kind":"event","picture_time":4.4,"cause":"screen_change","session_time":29.04,"session_picture_time":29.44}"#).unwrap();
 //! # let event = Event::Frame { entry, latency_ms: Some(52.5) };
 //! # let json = r#"
-//! {"time":1764253924.9,"event":"frame","id":"F0002","timestamp":4.0,"path":"frames/F0002.jpg","sent_to_agent":false,"segment":0,"score":0.61,"kind":"event","picture_time":4.4,"cause":"screen_change","latency_ms":52.5}
+//! {"time":1764253924.9,"event":"frame","id":"F0002","timestamp":4.0,"path":"frames/F0002.jpg","sent_to_agent":false,"segment":1,"score":0.61,"kind":"event","picture_time":4.4,"cause":"screen_change","session_time":29.04,"session_picture_time":29.44,"latency_ms":52.5}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253924.9, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253924.9, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `audio_chunk`
 //! An audio chunk was written: the `audio/index.json` entry's main fields.
 //! `start` is on the segment's clock (negative when audio began before the
-//! first picture).
+//! first picture), `session_start` on the session's timeline.
 //! ```
 //! # use cht_events::{Event, EventRecord};
-//! # let event = Event::AudioChunk { id: "chunk_0000".into(), path: "audio/chunk_0000.wav".into(), start: -0.021, duration: 9.642, segment: 0 };
+//! # let event = Event::AudioChunk { id: "chunk_0000".into(), path: "audio/chunk_0000.wav".into(), start: -0.021, duration: 9.642, segment: 0, session_start: -0.021 };
 //! # let json = r#"
-//! {"time":1764253930.1,"event":"audio_chunk","id":"chunk_0000","path":"audio/chunk_0000.wav","start":-0.021,"duration":9.642,"segment":0}
+//! {"time":1764253930.1,"event":"audio_chunk","id":"chunk_0000","path":"audio/chunk_0000.wav","start":-0.021,"duration":9.642,"segment":0,"session_start":-0.021}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253930.1, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253930.1, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `transcript`
 //! `--on-audio-chunk` finished a chunk; its standard output is the file.
+//! The chunk's segment and times come along (the `transcript/index.json`
+//! entry).
 //! ```
 //! # use cht_events::{Event, EventRecord};
-//! # let event = Event::Transcript { id: "chunk_0000".into(), path: "transcript/chunk_0000.txt".into(), chunk: "audio/chunk_0000.wav".into() };
+//! # let event = Event::Transcript { id: "chunk_0000".into(), path: "transcript/chunk_0000.txt".into(), chunk: "audio/chunk_0000.wav".into(), segment: 0, start: -0.021, duration: 9.642, session_start: -0.021 };
 //! # let json = r#"
-//! {"time":1764253931.7,"event":"transcript","id":"chunk_0000","path":"transcript/chunk_0000.txt","chunk":"audio/chunk_0000.wav"}
+//! {"time":1764253931.7,"event":"transcript","id":"chunk_0000","path":"transcript/chunk_0000.txt","chunk":"audio/chunk_0000.wav","segment":0,"start":-0.021,"duration":9.642,"session_start":-0.021}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253931.7, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253931.7, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `warning`
@@ -92,7 +98,7 @@
 //! # let json = r#"
 //! {"time":1764253940.2,"event":"warning","kind":"analysis_lag","message":"analysis fell behind: skipped 12 access units to the next keyframe"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253940.2, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253940.2, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `stats`
@@ -105,7 +111,7 @@
 //! # let json = r#"
 //! {"time":1764253945.0,"event":"stats","bytes_in":2418024,"bytes_written":2391205,"connected":true,"session":"20261127_101500"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253945.0, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253945.0, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `segment_finished`
@@ -117,7 +123,7 @@
 //! # let json = r#"
 //! {"time":1764253946.3,"event":"segment_finished","segment":0,"path":"sessions/20261127_101500/stream/recording_000.mp4","duration":25.04,"video_samples":751,"audio_samples":1174,"bytes":3254110}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253946.3, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253946.3, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `sender_disconnected`
@@ -129,13 +135,13 @@
 //! # let json = r#"
 //! {"time":1764253946.3,"event":"sender_disconnected","peer":"127.0.0.1:51234","reason":"closed"}
 //! # "#;
-//! # assert_eq!(EventRecord { time: 1764253946.3, event }.to_json(), json.trim());
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253946.3, event }.to_json(), json.trim());
 //! ```
 
 mod bus;
 mod event;
 mod status;
 
-pub use bus::{EventBus, Subscription};
+pub use bus::{EventBus, EventId, Replay, Subscription, DEFAULT_REPLAY};
 pub use event::{Event, EventRecord, WarningKind};
 pub use status::{LiveStatus, StatusBoard, StatusCell};

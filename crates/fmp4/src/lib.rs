@@ -47,7 +47,7 @@ mod writer;
 pub use demux::Mp4Demuxer;
 pub use error::Fmp4Error;
 pub use movie::TrackKind;
-pub use probe::{probe, probe_bytes, probe_reader, Mp4Info, TrackInfo};
+pub use probe::{duration_of, probe, probe_bytes, probe_reader, Mp4Info, TrackInfo};
 pub use samples::{Mp4Sample, Mp4Samples};
 pub use writer::{FragmentInfo, FragmentOptions, FragmentWriter, SegmentSummary};
 

@@ -93,6 +93,13 @@ pub fn probe(path: impl AsRef<Path>) -> Result<Mp4Info, Fmp4Error> {
     probe_reader(File::open(path)?)
 }
 
+/// The duration of the MP4 at `path` (what [`probe`] reports), or `None` if
+/// it cannot be read: the shape a session's timeline asks for
+/// (`cht_session::Layout::timeline`).
+pub fn duration_of(path: &Path) -> Option<f64> {
+    probe(path).ok().map(|info| info.duration_seconds)
+}
+
 /// Probes an MP4 held in memory.
 pub fn probe_bytes(data: &[u8]) -> Result<Mp4Info, Fmp4Error> {
     probe_reader(Cursor::new(data))

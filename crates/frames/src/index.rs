@@ -42,6 +42,13 @@ pub struct FrameEntry {
     /// What changed, e.g. `"screen_change"`, `"shot_cut"`, `"update"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// `timestamp` on the session's timeline: the segment's start in the
+    /// session plus `timestamp` (absent in indexes of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_time: Option<f64>,
+    /// `picture_time` on the session's timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_picture_time: Option<f64>,
     /// Fields cht does not know, kept and written back unchanged.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -63,6 +70,11 @@ impl FrameEntry {
     /// The number in an `F<digits>` id; `None` for ids of another shape.
     pub fn number(&self) -> Option<u64> {
         FRAMES.parse_id(&self.id)
+    }
+
+    /// The time of the picture shown, on the segment's clock.
+    pub fn shown_at(&self) -> f64 {
+        self.picture_time.unwrap_or(self.timestamp)
     }
 }
 
@@ -93,11 +105,13 @@ mod tests {
             kind: Some(FrameKind::Manual),
             picture_time: Some(1.234),
             cause: None,
+            session_time: Some(11.234),
+            session_picture_time: Some(11.234),
             extra: Map::new(),
         };
         assert_eq!(
             serde_json::to_string(&entry).unwrap(),
-            r#"{"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg","sent_to_agent":false,"segment":0,"score":0.42,"manual":true,"kind":"manual","picture_time":1.234}"#
+            r#"{"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg","sent_to_agent":false,"segment":0,"score":0.42,"manual":true,"kind":"manual","picture_time":1.234,"session_time":11.234,"session_picture_time":11.234}"#
         );
     }
 }

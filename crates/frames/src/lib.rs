@@ -20,6 +20,7 @@
 mod error;
 mod index;
 mod jpeg;
+mod scale;
 mod store;
 mod writer_thread;
 mod yuv_to_rgb;
@@ -27,6 +28,7 @@ mod yuv_to_rgb;
 pub use error::FramesError;
 pub use index::{FrameEntry, FrameKind};
 pub use jpeg::{encode_jpeg, DEFAULT_QUALITY};
+pub use scale::{scale_jpeg, MIN_WIDTH};
 pub use store::{FrameMeta, FrameStore, FrameStoreOptions};
 pub use writer_thread::FrameWriterThread;
 pub use yuv_to_rgb::{yuv420_to_rgb, YuvMatrix};

@@ -55,6 +55,10 @@ pub struct FrameMeta {
     pub picture_time: Option<f64>,
     /// What changed (`"screen_change"`, ...).
     pub cause: Option<&'static str>,
+    /// Where the segment begins on the session's timeline, seconds (see
+    /// `cht_session::SegmentTiming`): the entry's session times are this
+    /// plus its segment times.
+    pub segment_start: f64,
 }
 
 impl FrameMeta {
@@ -67,7 +71,14 @@ impl FrameMeta {
             kind: FrameKind::Event,
             picture_time: None,
             cause: None,
+            segment_start: 0.0,
         }
+    }
+
+    /// The same, for a segment that begins at `segment_start` in the session.
+    pub fn in_session(mut self, segment_start: f64) -> Self {
+        self.segment_start = segment_start;
+        self
     }
 
     /// A capture asked for, of the frame at `timestamp`.
@@ -131,6 +142,7 @@ impl FrameStore {
         let jpeg = encode_jpeg(picture, self.options.quality)?;
         let (id, file_name) = self.claim_next_name();
         write_atomically(&self.dir.join(&file_name), &jpeg, self.options.durability())?;
+        let picture_time = meta.picture_time.unwrap_or(meta.timestamp);
         let entry = FrameEntry {
             id,
             timestamp: round_ms(meta.timestamp),
@@ -140,8 +152,10 @@ impl FrameStore {
             score: meta.score.is_finite().then_some(meta.score),
             manual: meta.kind == FrameKind::Manual,
             kind: Some(meta.kind),
-            picture_time: Some(round_ms(meta.picture_time.unwrap_or(meta.timestamp))),
+            picture_time: Some(round_ms(picture_time)),
             cause: meta.cause.map(str::to_string),
+            session_time: Some(round_ms(meta.segment_start + meta.timestamp)),
+            session_picture_time: Some(round_ms(meta.segment_start + picture_time)),
             extra: Default::default(),
         };
         self.index.append(entry.clone())?;
@@ -197,7 +211,4 @@ impl FrameStore {
     }
 }
 
-/// Times are stored to the millisecond.
-fn round_ms(seconds: f64) -> f64 {
-    (seconds * 1000.0).round() / 1000.0
-}
+use cht_session::round_ms;

@@ -34,7 +34,9 @@ fn writes_jpeg_and_index_entry_relative_to_the_session_dir() {
     );
     let (w, h, _) = decode_jpeg(&fs::read(session.path().join(&entry.path)).unwrap());
     assert_eq!((w, h), (96, 64));
-    let manual = store.write(&picture, FrameMeta::manual(2.0, 2)).unwrap();
+    let manual = store
+        .write(&picture, FrameMeta::manual(2.0, 2).in_session(30.5))
+        .unwrap();
     let settled = FrameMeta {
         kind: FrameKind::Update,
         picture_time: Some(3.5004),
@@ -50,7 +52,13 @@ fn writes_jpeg_and_index_entry_relative_to_the_session_dir() {
         index[0],
         serde_json::json!({"id":"F0001","timestamp":1.234,"path":"frames/F0001.jpg",
                            "sent_to_agent":false,"segment":2,"score":0.42,
-                           "kind":"event","picture_time":1.234})
+                           "kind":"event","picture_time":1.234,
+                           "session_time":1.234,"session_picture_time":1.234})
+    );
+    assert_eq!(
+        (&index[1]["session_time"], &index[1]["session_picture_time"]),
+        (&Value::from(32.5), &Value::from(32.5)),
+        "session times are the segment's start plus the segment times"
     );
     assert_eq!(index[1]["manual"], Value::Bool(true));
     assert_eq!(index[1]["kind"], "manual");
@@ -77,6 +85,8 @@ fn writes_jpeg_and_index_entry_relative_to_the_session_dir() {
         "manual",
         "kind",
         "picture_time",
+        "session_time",
+        "session_picture_time",
     ];
     // (Entry 2, the manual capture, holds every key.)
     let second = text[..text.find("\"F0002\"").unwrap()]

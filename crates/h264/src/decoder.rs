@@ -1,6 +1,9 @@
 //! The push-model decoder: packets in, timed pictures out.
 
-use cht_core::h264::{annexb_nals, nal_type, nal_unit_type, parse_sps, AvcDecoderConfig, Sps};
+use cht_core::h264::{
+    annexb_nals, is_disposable, length_prefixed_nals, nal_type, nal_unit_type, parse_sps,
+    AvcDecoderConfig, Sps,
+};
 use cht_core::{
     ColourInfo, DecodeStats, DecoderError, PacketFormat, Picture, VideoCodec, VideoDecoder,
     VideoPacket, VideoParams,
@@ -288,7 +291,10 @@ impl H264Decoder {
     /// One log line per burst of damage: the flag resets at the next keyframe.
     fn warn_once(&mut self, reason: &str) {
         if !self.warned {
-            tracing::warn!(reason, "h264: skipping access units until the next keyframe");
+            tracing::warn!(
+                reason,
+                "h264: skipping access units until the next keyframe"
+            );
             self.warned = true;
         }
     }
@@ -315,6 +321,17 @@ impl VideoDecoder for H264Decoder {
     /// format openh264 cannot decode (4:4:4, 4:2:2, 10-bit, interlaced).
     fn unsupported_format(&self) -> Option<&str> {
         self.unsupported.as_ref().map(|(_, text)| text.as_str())
+    }
+
+    /// An access unit whose slices all have `nal_ref_idc` 0.
+    fn is_disposable(&self, packet: &VideoPacket) -> bool {
+        match &self.length_prefixed {
+            Some(lp) => is_disposable(length_prefixed_nals(
+                &packet.data,
+                lp.config.nal_length_size as usize,
+            )),
+            None => is_disposable(annexb_nals(&packet.data)),
+        }
     }
 }
 

@@ -39,7 +39,6 @@ impl PendingPts {
     pub fn len(&self) -> usize {
         self.heap.len()
     }
-
 }
 
 #[cfg(test)]

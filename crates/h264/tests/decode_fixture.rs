@@ -173,7 +173,10 @@ fn a_truncated_access_unit_is_concealed_and_the_gop_goes_on() {
     let (pictures, stats) = decode_all(&aus);
     assert_eq!(stats.decoded, 300, "{stats:?}");
     assert!(stats.concealed >= 1, "{stats:?}");
-    assert_eq!((stats.errors, stats.skipped_until_idr, stats.lost), (0, 0, 0));
+    assert_eq!(
+        (stats.errors, stats.skipped_until_idr, stats.lost),
+        (0, 0, 0)
+    );
     let fed: Vec<i64> = aus.iter().map(|a| a.pts).collect();
     assert_concealed(fixture, &pictures, at, &fed);
 }

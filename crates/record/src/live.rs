@@ -4,7 +4,8 @@
 use crate::{SegmentEvent, SegmentOptions, SegmentRecorder};
 use cht_core::{Connection, DemuxItem, DiscontinuityKind, LiveStage};
 use cht_events::{Event, EventBus, StatusCell, WarningKind};
-use cht_session::Session;
+use cht_fmp4::SegmentSummary;
+use cht_session::{JsonIndex, SegmentEntry, Session, STREAM_DIR};
 use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -62,6 +63,8 @@ pub struct LiveRecorder {
     largest_fragment_hint: u64,
     last_resume_check: Option<Instant>,
     jumps_said: u64,
+    /// The clock origin of the connection's first segment.
+    first_origin: Option<i64>,
     last_warning: Option<Instant>,
     suppressed: u64,
 }
@@ -79,6 +82,7 @@ impl LiveRecorder {
             largest_fragment_hint: 0,
             last_resume_check: None,
             jumps_said: 0,
+            first_origin: None,
             last_warning: None,
             suppressed: 0,
         }
@@ -130,6 +134,7 @@ impl LiveRecorder {
             recorder,
         });
         self.jumps_said = 0;
+        self.first_origin = None;
         self.status.update(|s| s.segment = Some(first));
     }
 
@@ -140,7 +145,7 @@ impl LiveRecorder {
         let first = cur.connection.segment;
         let (events, result) = cur.recorder.finish_all();
         let any = !events.is_empty();
-        self.report_events(first, events);
+        self.report_events(&cur.connection, events);
         match result {
             Ok(()) if !any => {
                 tracing::warn!("connection ended before any playable media: no segment written")
@@ -151,18 +156,27 @@ impl LiveRecorder {
     }
 
     /// Says what happened to the segment files.
-    fn report_events(&mut self, first: u32, events: Vec<SegmentEvent>) {
+    fn report_events(&mut self, connection: &Connection, events: Vec<SegmentEvent>) {
+        let first = connection.segment;
         for event in events {
             match event {
-                SegmentEvent::Started { part, path } => {
+                SegmentEvent::Started { part, path, origin } => {
                     let segment = first.saturating_add(part);
+                    // A later part of the connection starts where its clock
+                    // says, after the connection's first.
+                    let origin0 = *self.first_origin.get_or_insert(origin);
+                    let start = cht_session::round_ms(
+                        connection.session_start + (origin - origin0) as f64 / 90_000.0,
+                    );
                     self.status.update(|s| {
                         s.segment = Some(segment);
                         s.error = None;
                     });
+                    self.list_segment(segment, start, &path);
                     self.bus.emit(Event::SegmentStarted {
                         segment,
                         path: path.display().to_string(),
+                        start,
                     });
                 }
                 SegmentEvent::Finished(done) => {
@@ -182,7 +196,46 @@ impl LiveRecorder {
         }
     }
 
-    fn segment_finished(&mut self, segment: u32, path: &Path, summary: &cht_fmp4::SegmentSummary) {
+    /// Lists the new segment in `stream/index.json` with its place in the
+    /// session, so that readers place it as the analysis did.
+    fn list_segment(&self, segment: u32, start: f64, path: &Path) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let entry = SegmentEntry {
+            segment,
+            path: format!("{STREAM_DIR}/{name}"),
+            start,
+            duration: None,
+            started_at: Some(cht_session::unix_now()),
+            extra: Default::default(),
+        };
+        let listed = JsonIndex::load(self.session.layout().segment_index())
+            .and_then(|mut index| index.append(entry));
+        if let Err(e) = listed {
+            tracing::warn!("the segment is recorded but not listed: {e}");
+        }
+    }
+
+    /// Its duration, once finished.
+    fn list_duration(&self, segment: u32, duration: f64) {
+        let listed = JsonIndex::<SegmentEntry>::load(self.session.layout().segment_index())
+            .and_then(|mut index| {
+                index.update(|entries| {
+                    let entry = entries.iter_mut().rev().find(|e| e.segment == segment);
+                    entry
+                        .map(|e| e.duration = Some(cht_session::round_ms(duration)))
+                        .is_some()
+                })
+            });
+        if let Err(e) = listed {
+            tracing::warn!("the segment's duration is not listed: {e}");
+        }
+    }
+
+    fn segment_finished(&mut self, segment: u32, path: &Path, summary: &SegmentSummary) {
+        self.list_duration(segment, summary.duration_seconds);
         self.finished_bytes += summary.bytes_written;
         if summary.fragments > 0 {
             let per_fragment = summary.bytes_written / u64::from(summary.fragments);
@@ -263,8 +316,8 @@ impl LiveStage for LiveRecorder {
         let failed_before = cur.recorder.has_failed();
         let pushed = cur.recorder.push(item);
         let events = cur.recorder.take_events();
-        let first = cur.connection.segment;
-        self.report_events(first, events);
+        let connection = cur.connection.clone();
+        self.report_events(&connection, events);
         if let Err(e) = pushed {
             if !failed_before {
                 self.report_failure(format!(

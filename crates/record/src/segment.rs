@@ -109,6 +109,10 @@ pub enum SegmentEvent {
         part: u32,
         /// The file.
         path: PathBuf,
+        /// Time zero of its clock on the connection's (stitched) 90 kHz
+        /// timeline: how far it starts after the connection's first
+        /// segment.
+        origin: i64,
     },
     /// A segment file is complete.
     Finished(FinishedSegment),
@@ -298,6 +302,7 @@ impl SegmentRecorder {
                 self.events.push(SegmentEvent::Started {
                     part: start.part,
                     path,
+                    origin: start.origin,
                 });
                 self.file = Some(file);
                 Ok(())
@@ -366,7 +371,11 @@ fn numbered(path: &Path, part: u32) -> PathBuf {
 }
 
 impl SegmentFile {
-    fn create(path: PathBuf, start: &SegmentStart, opts: SegmentOptions) -> Result<Self, RecordError> {
+    fn create(
+        path: PathBuf,
+        start: &SegmentStart,
+        opts: SegmentOptions,
+    ) -> Result<Self, RecordError> {
         let fragment = FragmentOptions {
             fragment_ms: opts.fragment_ms,
             ..FragmentOptions::default()
@@ -375,7 +384,8 @@ impl SegmentFile {
             path: path.clone(),
             source,
         })?;
-        let writer = FragmentWriter::new(file, start.video.as_ref(), start.audio.as_ref(), fragment);
+        let writer =
+            FragmentWriter::new(file, start.video.as_ref(), start.audio.as_ref(), fragment);
         match writer {
             Ok(writer) => Ok(SegmentFile {
                 part: start.part,
@@ -446,13 +456,10 @@ impl SegmentFile {
     /// Writes the last fragment and closes the file.
     fn finish(self) -> Result<SegmentSummary, RecordError> {
         let path = self.path;
-        let (file, summary) = self
-            .writer
-            .finish()
-            .map_err(|source| RecordError::Mp4 {
-                path: path.clone(),
-                source,
-            })?;
+        let (file, summary) = self.writer.finish().map_err(|source| RecordError::Mp4 {
+            path: path.clone(),
+            source,
+        })?;
         if self.opts.fsync {
             file.sync_all()
                 .map_err(|source| RecordError::Io { path, source })?;

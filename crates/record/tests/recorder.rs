@@ -166,11 +166,18 @@ fn a_new_audio_configuration_goes_on_in_the_next_segment_losing_nothing() {
     assert_eq!(finished.len(), 2, "two segments");
     let second = dir.path().join("recording_000_001.mp4");
     assert_eq!(finished[1].path, second);
-    let (one, two) = (probe(&path).expect("first"), probe(&second).expect("second"));
+    let (one, two) = (
+        probe(&path).expect("first"),
+        probe(&second).expect("second"),
+    );
     let rate = |i: &cht_fmp4::Mp4Info| i.audio_track().map(|t| t.timescale);
     assert_eq!((rate(&one), rate(&two)), (Some(48_000), Some(44_100)));
     let count = |i: &cht_fmp4::Mp4Info, video: bool| {
-        let t = if video { i.video_track() } else { i.audio_track() };
+        let t = if video {
+            i.video_track()
+        } else {
+            i.audio_track()
+        };
         t.map_or(0, |t| t.sample_count)
     };
     assert_eq!(count(&one, true) + count(&two, true), 120, "every picture");
@@ -209,7 +216,11 @@ fn the_live_recorder_reports_its_own_life() {
     let mut recorder = LiveRecorder::new(session.clone(), SegmentOptions::default(), bus);
     let status = recorder.status();
     let peer: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
-    let connection = Connection { segment: 4, peer };
+    let connection = Connection {
+        segment: 4,
+        peer,
+        session_start: 12.5,
+    };
     recorder.connection_started(&connection);
     assert_eq!(status.get().segment, Some(4));
     for item in stream(2) {
@@ -246,4 +257,21 @@ fn the_live_recorder_reports_its_own_life() {
     assert_eq!(finished["video_samples"], 60);
     assert!((finished["duration"].as_f64().unwrap_or(0.0) - 2.0).abs() < 0.1);
     assert_eq!(kinds[3]["reason"], "closed");
+    assert_eq!(kinds[1]["start"], 12.5, "segment_started places it");
+
+    // stream/index.json lists it with its place and, finished, its length,
+    // which is where the session's timeline puts it.
+    let timeline = session
+        .layout()
+        .timeline(&mut |_| panic!("a listed segment is not probed"))
+        .expect("timeline");
+    assert_eq!(timeline.len(), 1);
+    let (start, duration) = (timeline[0].start, timeline[0].duration);
+    assert_eq!(start, 12.5);
+    assert_eq!(
+        duration,
+        finished["duration"].as_f64().map(cht_session::round_ms)
+    );
+    assert!(timeline[0].finished);
+    assert!(timeline[0].started_at.is_some_and(|t| t > 1.6e9));
 }

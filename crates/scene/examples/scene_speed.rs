@@ -103,8 +103,9 @@ fn main() {
             configs.push((Kernel::best(), true));
         }
         for (k, parallel) in configs {
-            for det in [Detector::Default, Detector::Ffmpeg] {
-                let mut d = SceneDetector::new(det, 0.3)
+            {
+                let det = Detector::Ffmpeg;
+                let mut d = SceneDetector::new(0.3)
                     .unwrap()
                     .with_kernel(k)
                     .with_parallel(parallel);

@@ -1,46 +1,32 @@
-//! Scene-change scoring on 8-bit luma planes.
+//! Which decoded pictures an agent should see, from 8-bit luma planes.
 //!
-//! What it is for: deciding, frame by frame, whether a decoded picture starts
-//! a new scene, so that the pipeline keeps a JPEG of it. The caller *pushes*
-//! one luma plane at a time into a stateful [`SceneDetector`] and gets a
-//! [`FrameScore`] back at once (no look-ahead, no lag); the detector keeps
-//! its own copy of the previous frame, so planes can be borrowed from a
-//! decoder's buffers with any stride.
+//! What it is for: the caller *pushes* each decoded picture, in order, and
+//! is told which ones to write. Two rules ([`Detector`]):
+//! - [`ScreenEvents`] (the default): new screens, not frame differences. It
+//!   works on each frame's [`FrameSignature`] (cell means and band row sums,
+//!   one SIMD pass), learns the regions that keep changing, waits for a
+//!   change to settle before taking its picture, tells replaced content
+//!   (an event) from added content (an update), scrolls from jumps, and
+//!   footage cuts and dissolves from screen activity (see `screen`).
+//! - [`SceneDetector`]: ffmpeg's `select` scene score, to 1e-4, with its
+//!   strict `>` threshold: the frame at each cut.
 //!
-//! Two rules: [`Detector::Ffmpeg`] reproduces ffmpeg's `select` scene score
-//! (to 1e-4); [`Detector::Default`] is built for screen sharing as well as
-//! camera footage: it also sees slide switches where only text changes, and
-//! ignores cursors, typing, pop-ups, scrolling and fades (see `adaptive`).
+//! What it is not for: decoding (planes come from a decoder), colour (luma
+//! only), writing JPEGs.
 //!
-//! What it is not for: decoding (planes come from the H.264 crate), colour
-//! (luma only), writing JPEGs, or shot-boundary detection that needs future
-//! frames (dissolves, flashes shorter than the minimum scene length are
-//! reported at their start).
-//!
-//! Speed: every measurement comes from one pass over the two planes
-//! ([`scan`]), with `psadbw` kernels chosen at run time ([`Kernel`]). At
-//! 1080p on one core, with [`SceneDetector::push_after`] (no copy), the
-//! default detector's score costs ~55-62 µs (the bare SAD, i.e. the memory
-//! traffic, is ~44 µs of it; the rest is block SADs, row profiles and the
-//! histogram), and ffmpeg mode, which needs only the SAD
-//! ([`scan::Measures::SadOnly`]), ~45 µs. [`SceneDetector::push`] also
-//! copies the frame (~35 µs more). Every SIMD path is checked against
-//! [`scalar`] by property tests.
-//!
-//! Thresholds are on ffmpeg's 0..=1 `scene` scale for both rules; 0.3 is the
-//! default (see [`SceneDetector`] for what it means in each).
+//! Speed at 1080p on one core: a signature costs ~18 µs and the default
+//! detector's step ~25 µs; ffmpeg mode's SAD pass ~45 µs (`psadbw` kernels
+//! chosen at run time, [`Kernel`]; every SIMD path is checked against the
+//! scalar reference by property tests).
 
-mod adaptive;
 mod blocks;
 mod detector;
 mod error;
 mod ffmpeg;
 mod kernel;
-mod measures;
 mod plane;
 pub mod scan;
 mod screen;
-mod scroll;
 mod signature;
 mod simd_wide;
 #[cfg(target_arch = "x86_64")]
@@ -56,12 +42,10 @@ pub mod scalar;
 #[doc(hidden)]
 pub mod synthetic;
 
-pub use adaptive::{AdaptiveTuning, Cues};
 pub use blocks::BLOCK;
 pub use detector::{Detector, FrameScore, SceneDetector, Verdict};
 pub use error::SceneError;
 pub use kernel::Kernel;
-pub use measures::ChangeMeasures;
 pub use plane::{LumaPlane, OwnedLumaPlane};
 pub use screen::{Cause, PictureSource, ScreenEvents, ScreenOptions, ScreenPicture, ScreenStep};
 pub use signature::FrameSignature;

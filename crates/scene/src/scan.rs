@@ -112,22 +112,13 @@ enum Previous {
 /// How much a scan measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measures {
-    /// Everything in [`FrameDiff`]: what the default detector reads.
+    /// Everything in [`FrameDiff`]: the SAD of every block, row sums and
+    /// histograms.
     All,
     /// Only the total SAD (`sad`, `width`, `height`), which is all ffmpeg's
     /// score needs: the bare SAD pass is a fifth faster than the full one.
     /// The other fields of the diff are left as they were.
     SadOnly,
-}
-
-impl Measures {
-    /// What `detector` reads.
-    pub fn for_detector(detector: crate::Detector) -> Measures {
-        match detector {
-            crate::Detector::Default => Measures::All,
-            crate::Detector::Ffmpeg => Measures::SadOnly,
-        }
-    }
 }
 
 /// Holds what it needs of the previous frame and scans each new one against it.

@@ -1,8 +1,8 @@
 //! Synthetic luma planes that the scene benchmarks and speed examples share,
 //! so that their figures are measured on the same content.
 //!
-//! Not for detection tests: the labelled corpus (`examples/scene_eval`) and
-//! the behaviour tests build their own scenes.
+//! Not for detection tests: the labelled corpus of real programs
+//! (`cargo xtask eval-scenes`) and the behaviour tests build their own.
 
 /// The frame sizes the benchmarks report: 720p, 1080p and 4K.
 pub const SIZES: [(&str, usize, usize); 3] = [

@@ -29,6 +29,15 @@ pub enum SessionError {
         /// The sessions directory.
         dir: PathBuf,
     },
+    /// Another process records the session (or changes it right now): a
+    /// second recorder, an analysis into it and its deletion are refused.
+    #[error("{} is in use by another cht process{}: stop that process first (marking pictures sent goes through its control API)", .dir.display(), holder(.recorder))]
+    Busy {
+        /// The session directory.
+        dir: PathBuf,
+        /// The recorder, as it describes itself.
+        recorder: Option<crate::RecorderInfo>,
+    },
     /// An index file is not a JSON array of entries; it is left untouched.
     #[error("{path} is not a JSON array of entries: {reason}")]
     CorruptIndex {
@@ -36,16 +45,6 @@ pub enum SessionError {
         path: PathBuf,
         /// What the JSON parser said.
         reason: String,
-    },
-    /// Another cht process holds the session (a recorder, an analysis).
-    #[error("session {id:?} is in use by cht process {pid} (its lock {path}); stop that process first")]
-    Locked {
-        /// The session.
-        id: String,
-        /// The process holding it (0 when its lock file names none).
-        pid: u32,
-        /// The lock file.
-        path: PathBuf,
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
@@ -64,5 +63,15 @@ impl SessionError {
             path: path.into(),
             source,
         }
+    }
+}
+
+fn holder(recorder: &Option<crate::RecorderInfo>) -> String {
+    match recorder {
+        Some(r) => match &r.control {
+            Some(control) => format!(" (pid {}, control API on {control})", r.pid),
+            None => format!(" (pid {})", r.pid),
+        },
+        None => String::new(),
     }
 }

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::index::INDEX_FILE;
+use crate::lock::{RecorderInfo, SessionLock};
 use crate::numbering::SEGMENTS;
 use crate::SessionError;
 
@@ -162,6 +163,21 @@ impl Layout {
         Ok(removed)
     }
 
+    /// Takes the session for recording (see [`SessionLock`]).
+    pub fn lock_for_recording(&self, info: &RecorderInfo) -> Result<SessionLock, SessionError> {
+        SessionLock::for_recording(&self.root, info)
+    }
+
+    /// Takes the session for one short change (see [`SessionLock`]).
+    pub fn lock_for_update(&self) -> Result<SessionLock, SessionError> {
+        SessionLock::for_update(&self.root)
+    }
+
+    /// The `cht record` recording this session now, if any.
+    pub fn recorder(&self) -> Option<RecorderInfo> {
+        crate::lock::recorder_of(&self.root)
+    }
+
     /// Creates any missing subdirectory.
     pub fn ensure(&self) -> Result<(), SessionError> {
         for sub in SUBDIRS {
@@ -186,7 +202,7 @@ impl Layout {
             fs::read_dir(dir).map_or(true, |entries| {
                 entries.filter_map(|e| e.ok()).any(|e| {
                     let path = e.path();
-                    if e.file_name() == crate::LOCK_FILE {
+                    if e.file_name() == crate::lock::LOCK_FILE {
                         false
                     } else if path.is_dir() {
                         has_content(&path)
@@ -201,7 +217,10 @@ impl Layout {
 }
 
 /// Removes the files of one numbering in `dir`; returns how many.
-fn remove_numbered(dir: &Path, numbering: &crate::numbering::Numbering) -> Result<usize, SessionError> {
+fn remove_numbered(
+    dir: &Path,
+    numbering: &crate::numbering::Numbering,
+) -> Result<usize, SessionError> {
     let files = numbering.list(dir)?;
     for (_, path) in &files {
         fs::remove_file(path).map_err(|e| SessionError::io(path, e))?;
@@ -226,7 +245,10 @@ mod tests {
         }
         fs::write(layout.segment_path(0), b"x").expect("segment");
         let partial = layout.remove_partial_chunks().expect("partial");
-        assert_eq!(partial, vec![layout.audio_dir().join("chunk_0001.wav.part")]);
+        assert_eq!(
+            partial,
+            vec![layout.audio_dir().join("chunk_0001.wav.part")]
+        );
         assert!(layout.audio_dir().join("chunk_0000.wav").exists());
         assert_eq!(layout.remove_analysis().expect("remove"), (2, 1));
         let left = |d: PathBuf| {

@@ -10,6 +10,10 @@
 //! the next number always comes from what is on disk, so a resumed session
 //! never overwrites anything.
 //!
+//! It also says where everything sits in time (the session's timeline:
+//! segment time and session time, see [`SegmentTiming`]) and who writes a
+//! session now (the lock of a recording, see [`SessionLock`]).
+//!
 //! Session ids come from users and agents, so they are validated before they
 //! touch the file system: `..`, separators, absolute paths and symlinks that
 //! leave the sessions directory are refused.
@@ -22,6 +26,7 @@ mod layout;
 mod lock;
 pub mod numbering;
 mod session;
+mod timeline;
 
 pub use atomic::{write_atomically, Durability};
 pub use error::SessionError;
@@ -30,5 +35,13 @@ pub use index::{JsonIndex, INDEX_FILE};
 pub use layout::{
     Layout, Segment, AGENT_DIR, AUDIO_DIR, FRAMES_DIR, STREAM_DIR, SUBDIRS, TRANSCRIPT_DIR,
 };
-pub use lock::{SessionLock, LOCK_FILE};
+pub use lock::{recorder_of, RecorderInfo, SessionLock, LOCK_FILE};
 pub use session::{Session, SessionsDir};
+pub use timeline::{round_ms, SegmentEntry, SegmentTiming};
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

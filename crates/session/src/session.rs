@@ -125,13 +125,6 @@ impl Session {
         self.layout().ensure()
     }
 
-    /// Takes the session's lock: one writer at a time (a recorder, an
-    /// analysis writing into it), and no deletion while it runs.
-    /// [`SessionError::Locked`] names the process that holds it.
-    pub fn lock(&self) -> Result<crate::SessionLock, SessionError> {
-        crate::SessionLock::acquire(&self.path, self.id.as_str())
-    }
-
     /// `stream/`.
     pub fn stream_dir(&self) -> PathBuf {
         self.layout().stream_dir()

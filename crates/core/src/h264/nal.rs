@@ -21,6 +21,37 @@ pub fn nal_unit_type(nal: &[u8]) -> u8 {
     nal.first().map_or(0, |b| b & 0x1f)
 }
 
+/// The `nal_ref_idc` of a NAL unit: 0 when no other picture refers to it.
+pub fn nal_ref_idc(nal: &[u8]) -> u8 {
+    nal.first().map_or(0, |b| (b >> 5) & 3)
+}
+
+/// Whether an access unit's coded slices all have `nal_ref_idc` 0: no other
+/// picture is predicted from it (x264's non-reference B-frames), so a decoder
+/// may skip it and lose only its own picture. `false` when it has no slice.
+pub fn is_disposable<'a>(mut nals: impl Iterator<Item = &'a [u8]>) -> bool {
+    let mut slices = false;
+    let all_unreferenced = nals.all(|nal| {
+        let is_slice = (1..=5).contains(&nal_unit_type(nal));
+        slices |= is_slice;
+        !is_slice || nal_ref_idc(nal) == 0
+    });
+    slices && all_unreferenced
+}
+
+/// Iterates the NAL units of a buffer of length-prefixed NAL units (an MP4
+/// sample), prefixes of `len_size` bytes removed; stops at a truncated one.
+pub fn length_prefixed_nals(data: &[u8], len_size: usize) -> impl Iterator<Item = &[u8]> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let prefix = data.get(pos..pos + len_size)?;
+        let len = prefix.iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+        let nal = data.get(pos + len_size..pos + len_size + len)?;
+        pos += len_size + len;
+        Some(nal)
+    })
+}
+
 /// Iterates the NAL units of an Annex-B buffer, start codes removed.
 ///
 /// Trailing zero bytes before a start code (`trailing_zero_8bits`, or the
@@ -209,5 +240,31 @@ mod tests {
             nal_to_rbsp(&[0x67, 0, 0, 3, 1, 0, 0, 3]),
             vec![0x67, 0, 0, 1, 0, 0]
         );
+    }
+}
+
+#[cfg(test)]
+mod disposable_tests {
+    use super::*;
+
+    #[test]
+    fn only_access_units_whose_slices_are_all_unreferenced_are_disposable() {
+        // AUD, then a slice with nal_ref_idc 0 (type 1: 0x01) or 2 (0x41).
+        let b_frame = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x01, 0x9e, 0x11];
+        let p_frame = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x41, 0x9a, 0x22];
+        let idr = [
+            0, 0, 1, 0x67, 0x64, 0, 0, 1, 0x68, 0xee, 0, 0, 1, 0x65, 0x88,
+        ];
+        let mixed = [0, 0, 1, 0x01, 0x9e, 0, 0, 1, 0x21, 0x9e];
+        let no_slice = [0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x06, 0x05];
+        assert!(is_disposable(annexb_nals(&b_frame)));
+        assert!(!is_disposable(annexb_nals(&p_frame)));
+        assert!(!is_disposable(annexb_nals(&idr)));
+        assert!(!is_disposable(annexb_nals(&mixed)));
+        assert!(!is_disposable(annexb_nals(&no_slice)));
+        let sample = [0, 0, 0, 2, 0x09, 0xf0, 0, 0, 0, 3, 0x01, 0x9e, 0x11];
+        assert!(is_disposable(length_prefixed_nals(&sample, 4)));
+        let truncated = [0, 0, 0, 9, 0x01];
+        assert_eq!(length_prefixed_nals(&truncated, 4).count(), 0);
     }
 }

@@ -203,7 +203,9 @@ fn find_vertical_shift(
     if bottom - top < 4 * CELL {
         return;
     }
-    let rows = (bottom - top) as isize;
+    // The profiles hold every other row: shifts are found to two pixels.
+    let (top_row, bottom_row) = (top / 2, bottom.div_ceil(2));
+    let rows = (bottom_row - top_row) as isize;
     let max_shift = rows * 3 / 4;
     let mut support = vec![0usize; (2 * max_shift + 1) as usize];
     let mut voters = 0;
@@ -220,8 +222,8 @@ fn find_vertical_shift(
         if masked * 10 > cells * 3 {
             continue;
         }
-        let before = &earlier.band_profile(b)[top..bottom];
-        let after = &later.band_profile(b)[top..bottom];
+        let before = &earlier.band_profile(b)[top_row..bottom_row];
+        let after = &later.band_profile(b)[top_row..bottom_row];
         if let Some(aligned) = band_alignments(before, after, max_shift) {
             voters += 1;
             for (count, ok) in support.iter_mut().zip(aligned) {
@@ -236,7 +238,7 @@ fn find_vertical_shift(
         .max_by_key(|&(s, n)| (n, std::cmp::Reverse(s.abs())));
     if let Some((shift, n)) = best {
         if voters >= 2 && n * 5 >= voters * 3 {
-            out.scroll = Some(shift);
+            out.scroll = Some(2 * shift);
             out.scroll_region = bottom - top;
         }
     }

@@ -643,15 +643,6 @@ impl ScreenEvents {
             return false;
         };
         let c = compare(&prev.signature, &cur.signature, &self.cells.active, true);
-        if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
-            eprintln!(
-                "DEBUG spike t={:.3} scroll={:?} bounds={:?} chg={:.3}",
-                cur.time,
-                c.scroll,
-                c.bounds,
-                c.changed_share()
-            );
-        }
         c.scroll.is_some()
     }
 
@@ -813,9 +804,6 @@ impl ScreenEvents {
             .map(|&c| self.first_change[c as usize])
             .collect();
         let sudden = suddenness(&times);
-        if std::env::var_os("CHT_DEBUG_SCREEN").is_some() {
-            eprintln!("DEBUG decide compared={} sudden={:.2} t={:.3} start={:.3} settled={settled} ev_t={:.3} repl={:.4} of_ink={:.2} content={:.2} shade={:.4} add={:.4} chg={:.4} scroll={:?} exposed={:.2} coarse={}", change.compared, sudden, seen.time, episode.start, event_time(&times, episode.start), change.replaced_share(), change.replaced_of_content(), change.content_changed(), change.shaded_share(), change.added_share(), change.changed_share(), change.scroll, change.exposed_share(), change.coarse_blocks);
-        }
         // Seconds of motion before it settled: a log scrolling for seconds
         // ends far from where it began, and is still activity.
         let lasted = seen.time - episode.began;

@@ -1,13 +1,15 @@
-//! The control API's per-run secret.
+//! The per-run secret of an API server.
 //!
-//! `cht record` draws 256 random bits at start and writes them, mode 0600,
-//! to a file only the user can read: `$XDG_RUNTIME_DIR/cht/` (a per-user
-//! 0700 directory on systemd machines), or else `<sessions-dir>/.run/`
-//! (created 0700). The file is named after the control address, so a thin
-//! client (`cht status --control ADDR`) finds the token of the recorder it
-//! talks to; it is removed when the recorder exits. The token is printed
-//! nowhere: another local user cannot read it, and a web page cannot learn
-//! it, so neither can use the API.
+//! `cht record` (and `cht serve`) draw 256 random bits at start and write
+//! them, mode 0600, to a file only the user can read: `$XDG_RUNTIME_DIR/cht/`
+//! (a per-user 0700 directory on systemd machines), or else
+//! `<sessions-dir>/.run/` (created 0700). The file is named after the kind
+//! of server and its address, so a thin client (`cht status --control
+//! ADDR`, `cht mcp`) finds the token of the recorder it talks to; it is
+//! removed when the server exits. `cht record` prints the token nowhere;
+//! `cht serve` prints it in the URL a person opens, as Jupyter does.
+//! Another local user cannot read the file and a web page cannot learn the
+//! token, so neither can use the API.
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
@@ -20,24 +22,56 @@ const TOKEN_BYTES: usize = 32;
 /// Longest token file read (a token is 64 characters).
 const MAX_TOKEN_FILE: u64 = 4096;
 
+/// What went wrong with a token file.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// The system's random source failed.
     #[error("cannot draw a random token: {0}")]
     Random(String),
+    /// Reading or writing the file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What failed.
         #[source]
         source: std::io::Error,
     },
-    #[error("{0} is not a private directory (it must belong to you and be closed to others: chmod 700); refusing to keep the control token there")]
+    /// The directory is open to others.
+    #[error("{0} is not a private directory (it must belong to you and be closed to others: chmod 700); refusing to keep the token there")]
     NotPrivate(PathBuf),
-    #[error("{0} is readable by others (chmod 600 it); refusing to use it as the control token")]
+    /// The file is open to others.
+    #[error("{0} is readable by others (chmod 600 it); refusing to use it as a token")]
     FileNotPrivate(PathBuf),
+    /// No token file for that server.
     #[error("no control token for {addr}: looked for {looked}. Is `cht record` running with --control {addr}? Run this command with the same --sessions-dir (or XDG_RUNTIME_DIR), or pass --token-file")]
-    NotFound { addr: SocketAddr, looked: String },
+    NotFound {
+        /// The server's address.
+        addr: SocketAddr,
+        /// The files looked for.
+        looked: String,
+    },
+    /// The file is empty.
     #[error("{0} holds no token")]
     Empty(PathBuf),
+}
+
+/// Which server a token is for (the first part of its file's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// The control API of `cht record` (`control-ADDR.token`).
+    Control,
+    /// `cht serve` (`serve-ADDR.token`).
+    Serve,
+}
+
+impl TokenKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            TokenKind::Control => "control",
+            TokenKind::Serve => "serve",
+        }
+    }
 }
 
 impl TokenError {
@@ -49,16 +83,21 @@ impl TokenError {
     }
 }
 
-/// The token of a running control API and the file that holds it; the file
+/// The token of a running API server and the file that holds it; the file
 /// is removed on drop.
-pub struct ControlToken {
+#[derive(Debug)]
+pub struct ApiToken {
     secret: String,
     path: PathBuf,
 }
 
-impl ControlToken {
-    /// Draws a new token for the API on `addr` and writes it to its file.
-    pub fn create(addr: SocketAddr, sessions_dir: &Path) -> Result<Self, TokenError> {
+impl ApiToken {
+    /// Draws a new token for the server on `addr` and writes it to its file.
+    pub fn create(
+        kind: TokenKind,
+        addr: SocketAddr,
+        sessions_dir: &Path,
+    ) -> Result<Self, TokenError> {
         let mut bytes = [0u8; TOKEN_BYTES];
         getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
         let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -66,9 +105,9 @@ impl ControlToken {
         let dirs = runtime_dir().into_iter().chain([fallback]);
         let mut last_error = None;
         for dir in dirs {
-            let path = dir.join(file_name(addr));
+            let path = dir.join(file_name(kind, addr));
             match private_dir(&dir).and_then(|()| write_private(&path, secret.as_bytes())) {
-                Ok(()) => return Ok(ControlToken { secret, path }),
+                Ok(()) => return Ok(ApiToken { secret, path }),
                 Err(e) => {
                     tracing::debug!("control token not kept in {}: {e}", dir.display());
                     last_error = Some(e);
@@ -78,6 +117,7 @@ impl ControlToken {
         Err(last_error.unwrap_or(TokenError::Empty(PathBuf::new())))
     }
 
+    /// The secret itself.
     pub fn secret(&self) -> &str {
         &self.secret
     }
@@ -88,14 +128,14 @@ impl ControlToken {
     }
 }
 
-impl Drop for ControlToken {
+impl Drop for ApiToken {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
-/// The token of the API on `addr`: from `explicit` when given, else from
-/// the runtime dir, else from `<sessions-dir>/.run/`.
+/// The token of the control API on `addr`: from `explicit` when given,
+/// else from the runtime dir, else from `<sessions-dir>/.run/`.
 pub fn find(
     addr: SocketAddr,
     sessions_dir: &Path,
@@ -107,7 +147,7 @@ pub fn find(
     let candidates: Vec<PathBuf> = runtime_dir()
         .into_iter()
         .chain([fallback_dir(sessions_dir)])
-        .map(|dir| dir.join(file_name(addr)))
+        .map(|dir| dir.join(file_name(TokenKind::Control, addr)))
         .collect();
     for path in &candidates {
         match read_private(path) {
@@ -148,13 +188,13 @@ fn fallback_dir(sessions_dir: &Path) -> PathBuf {
     sessions_dir.join(".run")
 }
 
-/// `control-127.0.0.1-4446.token`, `control-[::1]-4446.token`.
-fn file_name(addr: SocketAddr) -> String {
+/// `control-127.0.0.1-4446.token`, `serve-[::1]-8765.token`.
+fn file_name(kind: TokenKind, addr: SocketAddr) -> String {
     let host = match addr {
         SocketAddr::V4(a) => a.ip().to_string(),
         SocketAddr::V6(a) => format!("[{}]", a.ip()),
     };
-    format!("control-{host}-{}.token", addr.port())
+    format!("{}-{host}-{}.token", kind.prefix(), addr.port())
 }
 
 /// Creates `dir` (mode 0700) or checks that it is ours and closed to others.
@@ -226,12 +266,12 @@ mod tests {
     #[test]
     fn file_names_say_which_api() {
         assert_eq!(
-            file_name("127.0.0.1:4446".parse().unwrap()),
+            file_name(TokenKind::Control, "127.0.0.1:4446".parse().unwrap()),
             "control-127.0.0.1-4446.token"
         );
         assert_eq!(
-            file_name("[::1]:9".parse().unwrap()),
-            "control-[::1]-9.token"
+            file_name(TokenKind::Serve, "[::1]:9".parse().unwrap()),
+            "serve-[::1]-9.token"
         );
     }
 
@@ -243,7 +283,7 @@ mod tests {
         // The fallback directory, whatever the environment has.
         let dir = fallback_dir(&sessions);
         private_dir(&dir).unwrap();
-        let path = dir.join(file_name(addr));
+        let path = dir.join(file_name(TokenKind::Control, addr));
         write_private(&path, b"0123abcd").unwrap();
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);

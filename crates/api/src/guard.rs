@@ -66,7 +66,6 @@ impl Policy {
 
     /// Also admit a browser that opened a URL with `?token=` (see the
     /// module docs). For servers with pages a person opens.
-    #[allow(dead_code)] // for `cht serve`'s pages
     pub fn browser_login(mut self) -> Self {
         self.browser_login = true;
         self
@@ -330,6 +329,7 @@ pub struct LocalGuardLayer {
 }
 
 impl LocalGuardLayer {
+    /// The layer applying `policy`.
     pub fn new(policy: Policy) -> Self {
         LocalGuardLayer {
             policy: Arc::new(policy),
