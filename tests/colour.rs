@@ -83,6 +83,7 @@ fn an_untagged_hd_frame_has_ffmpegs_colours() {
     let input = testsrc_720p(tmp.path(), "untagged.ts", &[]);
     let (worst, picture, rgb) = worst_difference(&input);
     assert_eq!(picture.colour.matrix, MatrixCoefficients::Unspecified);
+    eprintln!("untagged 720p testsrc: worst difference from ffmpeg {worst} levels");
     assert!(worst <= 2, "worst difference from ffmpeg: {worst} levels");
     // testsrc has a pure green (0,255,0) bar: it must come back green,
     // not as (1,216,0) (BT.709 read of BT.601 samples).
@@ -110,5 +111,6 @@ fn a_bt709_tagged_hd_frame_has_ffmpegs_colours() {
     let input = testsrc_720p(tmp.path(), "bt709.ts", &tags);
     let (worst, picture, _) = worst_difference(&input);
     assert_eq!(picture.colour.matrix, MatrixCoefficients::Bt709);
+    eprintln!("BT.709-tagged 720p testsrc: worst difference from ffmpeg {worst} levels");
     assert!(worst <= 2, "worst difference from ffmpeg: {worst} levels");
 }

@@ -47,16 +47,19 @@ fn ffmpeg_pictures(input: &Path) -> u64 {
 /// Pictures `cht analyze` decodes from `input`, and its decoder counters.
 fn cht_pictures(input: &Path, out: &Path) -> (u64, serde_json::Value) {
     let (ok, stdout, err) = run(Command::new(cht_bin())
-        .args(["analyze", "--json", "-q", "--out"])
+        // Every picture decoded (by default pictures no other refers to
+        // are not), as ffmpeg does.
+        .args(["analyze", "--json", "-q", "--every-picture", "--out"])
         .arg(out)
         .arg(input));
     assert!(ok, "{err}");
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let summary = &summary["summary"];
-    (
-        summary["pictures"].as_u64().unwrap(),
-        summary["decode"].clone(),
-    )
+    // A picture repeated in place of one openh264 could not produce at all
+    // is not counted as decoded.
+    let decode = summary["decode"].clone();
+    let repeated = decode["repeated"].as_u64().unwrap();
+    (summary["pictures"].as_u64().unwrap() - repeated, decode)
 }
 
 #[test]
@@ -78,12 +81,13 @@ fn bit_errors_cost_macroblocks_not_gops() {
         ours += cht;
     }
     // Before concealment cht decoded none of these pictures (a damaged
-    // slice cost the rest of its GOP). The issue asks for 90 % of
-    // ffmpeg's; openh264 still drops some whole pictures ffmpeg conceals.
+    // slice cost the rest of its GOP); before the demuxer kept the packets
+    // that came ahead of a damaged PAT/PMT and refused implausible SPSs,
+    // 77 %. The issue asks for 90 %.
     let share = ours as f64 / theirs as f64;
     eprintln!(
         "cht decodes {:.0} % of the pictures ffmpeg decodes",
         share * 100.0
     );
-    assert!(share >= 0.7, "cht decodes {ours} pictures, ffmpeg {theirs}");
+    assert!(share >= 0.9, "cht decodes {ours} pictures, ffmpeg {theirs}");
 }

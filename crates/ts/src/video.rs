@@ -77,6 +77,24 @@ fn trim_trailing_zeros(data: &[u8], start: usize, mut end: usize) -> usize {
     end
 }
 
+/// Profiles an H.264 SPS can name (ITU-T H.264 A.2, G, H); any other
+/// value is a bit error.
+const KNOWN_PROFILES: [u8; 16] = [
+    44, 66, 77, 83, 86, 88, 100, 110, 118, 122, 128, 134, 135, 138, 139, 244,
+];
+
+/// An SPS that parses, with a known profile and level: what a bit error
+/// most often breaks (a flipped bit in an Exp-Golomb field shifts every
+/// field after it).
+fn plausible_sps(nal: &[u8]) -> bool {
+    cht_core::h264::parse_sps(nal).is_some_and(|sps| {
+        KNOWN_PROFILES.contains(&sps.profile_idc)
+            && (9..=62).contains(&sps.level_idc)
+            && sps.bit_depth_luma <= 14
+            && sps.bit_depth_chroma <= 14
+    })
+}
+
 /// The parameter sets in force, and the codec parameters they make.
 #[derive(Debug, Default)]
 pub(crate) struct ParameterSets {
@@ -99,8 +117,18 @@ impl ParameterSets {
         intact: usize,
     ) -> Option<VideoParams> {
         let mut changed = false;
-        for (range, slot) in [(&head.sps, &mut self.sps), (&head.pps, &mut self.pps)] {
-            if let Some(range) = range.as_ref().filter(|r| r.end <= intact) {
+        // Only parameter sets received intact are taken, and an SPS must
+        // be plausible: a bit error the transport did not notice must not
+        // reconfigure the track.
+        let sps_ok = head
+            .sps
+            .as_ref()
+            .is_some_and(|r| plausible_sps(&au[r.clone()]));
+        for (range, slot, ok) in [
+            (&head.sps, &mut self.sps, sps_ok),
+            (&head.pps, &mut self.pps, true),
+        ] {
+            if let Some(range) = range.as_ref().filter(|r| ok && r.end <= intact) {
                 let nal = &au[range.clone()];
                 if slot.as_deref() != Some(nal) {
                     *slot = Some(au.slice(range.clone()));
