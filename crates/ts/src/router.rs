@@ -418,7 +418,6 @@ impl PacketRouter {
         });
     }
 
-    /// Reports a jump of a track's timeline.
     /// A video PES header's (PTS, DTS), raw. A picture is shown at most a
     /// few seconds after it is decoded, never before: a pair that says
     /// otherwise has a bit error in one of them, and the one far from the
@@ -445,6 +444,7 @@ impl PacketRouter {
         (pts, dts)
     }
 
+    /// Reports a jump of a track's timeline.
     fn note_time(&mut self, role: PidRole, time: i64, sink: &mut impl DemuxSink) {
         let track = if role == PidRole::Video {
             &mut self.video
