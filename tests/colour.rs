@@ -2,6 +2,9 @@
 //! description is converted as libswscale made it (BT.601, limited range)
 //! at every size, and a tagged one as its tags say.
 
+// Tests may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_core::{DemuxItem, MatrixCoefficients, Picture};
 use cht_frames::{yuv420_to_rgb, YuvMatrix};
 use cht_h264::H264Decoder;

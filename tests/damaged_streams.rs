@@ -3,6 +3,9 @@
 //! analysed, and ffmpeg, as the judge, counts the pictures it decodes from
 //! the same files.
 
+// Tests may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::{cht_bin, fixture, run};
 use std::path::Path;
 use std::process::Command;

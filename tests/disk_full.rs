@@ -6,6 +6,9 @@
 //! The disk is a 16 MB tmpfs mounted by the test (CI runs as root; without
 //! the right to mount, the test fails and says so).
 
+// Tests may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

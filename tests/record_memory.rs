@@ -3,6 +3,9 @@
 //! recorded and analysed with a resident set under 64 MB that does not
 //! grow. (`cargo xtask memory` runs the two hours of the issue.)
 
+// Tests may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -4,6 +4,9 @@
 //! chunks a killed recorder left are removed on resume, and `cht analyze`
 //! run twice leaves one set of frames and chunks.
 
+// Tests may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::path::Path;
 use std::process::Command;

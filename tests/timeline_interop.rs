@@ -6,6 +6,9 @@
 //! intra-refresh stream mid-way records video from the first picture that
 //! can be decoded.
 
+// Tests may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
 use cht_suite::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -97,7 +100,7 @@ fn packet_times(path: &Path, stream: &str, field: &str) -> Vec<f64> {
 
 /// The chunks, in order, cover the audio without gaps or overlaps.
 fn assert_chunks_continuous(chunks: &[serde_json::Value], total: f64) {
-    let mut end = None;
+    let mut end: Option<f64> = None;
     let mut sum = 0.0;
     for c in chunks {
         let (start, duration) = (
@@ -105,7 +108,7 @@ fn assert_chunks_continuous(chunks: &[serde_json::Value], total: f64) {
             c["duration"].as_f64().unwrap(),
         );
         if let Some(end) = end {
-            assert!((start - end as f64).abs() < 0.05, "chunks {chunks:#?}");
+            assert!((start - end).abs() < 0.05, "chunks {chunks:#?}");
         }
         end = Some(start + duration);
         sum += duration;

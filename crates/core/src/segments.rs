@@ -37,7 +37,7 @@ const VIDEO_JUMP_BACK: i64 = CLOCK_HZ as i64 / 5;
 
 /// Decides the segments of one connection and their clocks, from its items
 /// pushed in arrival order; see the module documentation for the rules.
-/// Each segment starts as [`StartGate`] says: at its first keyframe once
+/// Each segment starts as its start gate says: at its first keyframe once
 /// the audio parameters are known (or after [`AUDIO_WAIT`](crate::AUDIO_WAIT)
 /// of video without them), audio-only after [`VIDEO_WAIT`](crate::VIDEO_WAIT)
 /// of audio without a keyframe; video before the first keyframe is
@@ -196,7 +196,7 @@ impl SegmentGate {
     }
 
     fn promote_if_started(&mut self) {
-        if !self.next.as_ref().is_some_and(|n| n.gate.start().is_some()) {
+        if self.next.as_ref().is_none_or(|n| n.gate.start().is_none()) {
             return;
         }
         if let Some(next) = self.next.take() {

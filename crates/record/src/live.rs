@@ -274,7 +274,7 @@ impl LiveRecorder {
         let needed = RESUME_FREE_BYTES.max(4 * self.largest_fragment_hint);
         match nix::sys::statvfs::statvfs(&self.session.stream_dir()) {
             Ok(fs) => {
-                let free = u64::from(fs.blocks_available()) * fs.fragment_size();
+                let free = fs.blocks_available().saturating_mul(fs.fragment_size());
                 free >= needed
             }
             Err(_) => false,

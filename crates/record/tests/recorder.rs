@@ -203,7 +203,7 @@ fn video_after_an_audio_only_start_is_recorded_in_the_next_segment() {
     let info = probe(&path).expect("readable");
     assert_eq!(info.tracks.len(), 1);
     assert_eq!(info.tracks[0].kind, TrackKind::Audio);
-    let second = probe(&dir.path().join("recording_000_001.mp4")).expect("the video's segment");
+    let second = probe(dir.path().join("recording_000_001.mp4")).expect("the video's segment");
     assert_eq!(second.video_track().map(|t| t.sample_count), Some(60));
 }
 
