@@ -213,6 +213,57 @@ fn a_sample_rate_change_goes_on_in_a_new_segment_with_all_the_audio() {
     assert!(next > 3.5, "the 44.1 kHz audio has its chunks: {chunks:#?}");
 }
 
+/// Live, the 44.1 kHz segment is listed in `stream/index.json` where the
+/// 48 kHz one ends on the session's timeline, and its chunks' session times
+/// follow from that start.
+#[test]
+fn a_sample_rate_change_live_is_placed_after_the_first_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let a = clip(dir, "a.ts", 4, 48_000, 0);
+    let b = clip(dir, "b.ts", 4, 44_100, 5);
+    let input = concat(dir, "rates.ts", &[a, b]);
+    let sessions = dir.join("sessions");
+    let rec = Recorder::start(&sessions, &["--relay", "off", "--once"]);
+    let (ok, _, err) = run(Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(&input)
+        .args(["-c", "copy", "-f", "mpegts"])
+        .arg(format!("tcp://{}", rec.addr)));
+    assert!(ok, "{err}");
+    let (status, log) = rec.wait(std::time::Duration::from_secs(60));
+    assert!(status.success(), "{log}");
+    let session = std::fs::read_dir(&sessions)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .unwrap()
+        .path();
+    let read = |p: &str| -> Vec<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(session.join(p)).unwrap()).unwrap()
+    };
+    let segments = read("stream/index.json");
+    assert_eq!(segments.len(), 2, "{segments:#?}");
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    assert_eq!(
+        (segments[0]["segment"].as_u64(), f(&segments[0], "start")),
+        (Some(0), 0.0)
+    );
+    assert_eq!(segments[1]["segment"].as_u64(), Some(1));
+    let first_end = f(&segments[0], "start") + f(&segments[0], "duration");
+    assert!(
+        (f(&segments[1], "start") - first_end).abs() < 0.002,
+        "the second segment starts where the first ends: {segments:#?}"
+    );
+    let chunks = read("audio/index.json");
+    let later: Vec<_> = chunks.iter().filter(|c| c["segment"] == 1).collect();
+    assert!(!later.is_empty(), "{log}");
+    for c in later {
+        let expected = f(&segments[1], "start") + f(c, "start");
+        assert!((f(c, "session_start") - expected).abs() < 0.002, "{c}");
+    }
+}
+
 #[test]
 fn video_three_seconds_late_is_recorded_with_all_the_audio() {
     let tmp = tempfile::tempdir().unwrap();

@@ -211,6 +211,8 @@ struct StreamState {
     segment_start: f64,
     /// The clock origin of the connection's first segment.
     first_origin: Option<i64>,
+    /// The session's layout (its segment listing).
+    layout: cht_session::Layout,
     /// The segment's tracks, once it started.
     video: bool,
     audio: bool,
@@ -236,6 +238,7 @@ pub struct LiveAnalysis {
     audio_q: Arc<WorkQueue<AudioWork>>,
     workers: Vec<JoinHandle<()>>,
     conn: Option<Stream>,
+    layout: cht_session::Layout,
     /// Set when stopping promptly: pending transcriptions are cut short.
     abandon: Arc<AtomicBool>,
 }
@@ -313,6 +316,7 @@ impl LiveAnalysis {
             audio_q,
             workers,
             conn: None,
+            layout: session.layout(),
             abandon,
         })
     }
@@ -392,11 +396,18 @@ impl StreamState {
         self.video = start.video.is_some();
         self.audio = start.audio.is_some();
         self.audio_params = start.audio.clone();
-        // A later part of the connection starts where its clock says,
-        // after the connection's first (as the recorder lists it).
+        // A later part of the connection starts where the recorder listed
+        // it (it is fed first), or else where its clock says.
         let origin0 = *self.first_origin.get_or_insert(start.origin);
-        let segment_start =
-            cht_session::round_ms(self.segment_start + (start.origin - origin0) as f64 / 90_000.0);
+        let segment_start = if start.part == 0 {
+            self.segment_start
+        } else {
+            self.listed_start(self.segment).unwrap_or_else(|| {
+                cht_session::round_ms(
+                    self.segment_start + (start.origin - origin0) as f64 / 90_000.0,
+                )
+            })
+        };
         let (segment, origin) = (self.segment, start.origin);
         if let Some(params) = &start.video {
             q.video.push_control(VideoWork::Params(params.clone()));
@@ -413,6 +424,15 @@ impl StreamState {
                 segment_start,
             });
         }
+    }
+
+    /// Where `stream/index.json` places `segment` in the session.
+    fn listed_start(&self, segment: u32) -> Option<f64> {
+        let index =
+            cht_session::JsonIndex::<cht_session::SegmentEntry>::load(self.layout.segment_index())
+                .ok()?;
+        let entry = index.entries().iter().rev().find(|e| e.segment == segment);
+        entry.map(|e| e.start)
     }
 
     /// The segment ends; the connection goes on in the next one.
@@ -472,6 +492,7 @@ impl LiveStage for LiveAnalysis {
                 segment: connection.segment,
                 segment_start: connection.session_start,
                 first_origin: None,
+                layout: self.layout.clone(),
                 video: false,
                 audio: false,
                 started: false,

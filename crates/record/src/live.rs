@@ -63,8 +63,8 @@ pub struct LiveRecorder {
     largest_fragment_hint: u64,
     last_resume_check: Option<Instant>,
     jumps_said: u64,
-    /// The clock origin of the connection's first segment.
-    first_origin: Option<i64>,
+    /// Session time at which the connection's last finished segment ends.
+    parts_end: f64,
     last_warning: Option<Instant>,
     suppressed: u64,
 }
@@ -82,7 +82,7 @@ impl LiveRecorder {
             largest_fragment_hint: 0,
             last_resume_check: None,
             jumps_said: 0,
-            first_origin: None,
+            parts_end: 0.0,
             last_warning: None,
             suppressed: 0,
         }
@@ -134,7 +134,7 @@ impl LiveRecorder {
             recorder,
         });
         self.jumps_said = 0;
-        self.first_origin = None;
+        self.parts_end = connection.session_start;
         self.status.update(|s| s.segment = Some(first));
     }
 
@@ -160,14 +160,17 @@ impl LiveRecorder {
         let first = connection.segment;
         for event in events {
             match event {
-                SegmentEvent::Started { part, path, origin } => {
+                SegmentEvent::Started { part, path } => {
                     let segment = first.saturating_add(part);
-                    // A later part of the connection starts where its clock
-                    // says, after the connection's first.
-                    let origin0 = *self.first_origin.get_or_insert(origin);
-                    let start = cht_session::round_ms(
-                        connection.session_start + (origin - origin0) as f64 / 90_000.0,
-                    );
+                    // A later part of the connection starts where the parts
+                    // before it end, as the session's timeline places
+                    // segments.
+                    let start = cht_session::round_ms(if part == 0 {
+                        connection.session_start
+                    } else {
+                        self.parts_end
+                    });
+                    self.parts_end = start;
                     self.status.update(|s| {
                         s.segment = Some(segment);
                         s.error = None;
@@ -181,6 +184,7 @@ impl LiveRecorder {
                 }
                 SegmentEvent::Finished(done) => {
                     let segment = first.saturating_add(done.part);
+                    self.parts_end += done.summary.duration_seconds;
                     tracing::info!(
                         "segment {} finished: {:.1} s, {} video + {} audio samples, {} fragments; {}",
                         done.path.display(),

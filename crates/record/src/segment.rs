@@ -109,10 +109,6 @@ pub enum SegmentEvent {
         part: u32,
         /// The file.
         path: PathBuf,
-        /// Time zero of its clock on the connection's (stitched) 90 kHz
-        /// timeline: how far it starts after the connection's first
-        /// segment.
-        origin: i64,
     },
     /// A segment file is complete.
     Finished(FinishedSegment),
@@ -302,7 +298,6 @@ impl SegmentRecorder {
                 self.events.push(SegmentEvent::Started {
                     part: start.part,
                     path,
-                    origin: start.origin,
                 });
                 self.file = Some(file);
                 Ok(())
