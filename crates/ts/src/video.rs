@@ -96,11 +96,24 @@ fn plausible_sps(nal: &[u8]) -> bool {
 }
 
 /// The parameter sets in force, and the codec parameters they make.
+///
+/// A bit error the transport did not notice can change an SPS or PPS and
+/// still leave it well formed (a flipped bit in the VUI, say), and a wrong
+/// one costs every picture until the next change. So once the stream has
+/// parameter sets it has seen twice, different ones of the same picture
+/// size are adopted only when they come again at the next keyframe; a new
+/// picture size (a sender changing resolution) is adopted at once, and so
+/// is anything that differs from sets seen only once (the first sets of a
+/// damaged stream may be the damaged ones).
 #[derive(Debug, Default)]
 pub(crate) struct ParameterSets {
     sps: Option<Bytes>,
     pps: Option<Bytes>,
     params: Option<VideoParams>,
+    /// Different parameter sets seen once, waiting to come again.
+    pending: Option<(Bytes, Bytes)>,
+    /// The sets in force came at least twice.
+    confirmed: bool,
 }
 
 impl ParameterSets {
@@ -116,31 +129,55 @@ impl ParameterSets {
         head: &AccessUnitHead,
         intact: usize,
     ) -> Option<VideoParams> {
-        let mut changed = false;
         // Only parameter sets received intact are taken, and an SPS must
-        // be plausible: a bit error the transport did not notice must not
-        // reconfigure the track.
+        // be plausible.
         let sps_ok = head
             .sps
             .as_ref()
             .is_some_and(|r| plausible_sps(&au[r.clone()]));
-        for (range, slot, ok) in [
-            (&head.sps, &mut self.sps, sps_ok),
-            (&head.pps, &mut self.pps, true),
-        ] {
-            if let Some(range) = range.as_ref().filter(|r| ok && r.end <= intact) {
-                let nal = &au[range.clone()];
-                if slot.as_deref() != Some(nal) {
-                    *slot = Some(au.slice(range.clone()));
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
+        let take = |range: &Option<std::ops::Range<usize>>, ok: bool| {
+            range
+                .as_ref()
+                .filter(|r| ok && r.end <= intact)
+                .map(|r| au.slice(r.clone()))
+        };
+        let (new_sps, new_pps) = (take(&head.sps, sps_ok), take(&head.pps, true));
+        if new_sps.is_none() && new_pps.is_none() {
             return None;
         }
-        let config = AvcDecoderConfig::from_parameter_sets(self.sps.clone()?, self.pps.clone()?)?;
+        let sps = new_sps.or_else(|| self.sps.clone());
+        let pps = new_pps.or_else(|| self.pps.clone());
+        if sps == self.sps && pps == self.pps {
+            self.pending = None;
+            self.confirmed = self.params.is_some();
+            return None;
+        }
+        let (Some(s), Some(p)) = (sps.clone(), pps.clone()) else {
+            // Not complete yet: keep what came.
+            self.sps = sps;
+            self.pps = pps;
+            return None;
+        };
+        let config = AvcDecoderConfig::from_parameter_sets(s.clone(), p.clone())?;
         let params = cht_core::h264::video_params(&config, PacketFormat::Elementary)?;
+        let candidate = (s, p);
+        let again = self.pending.as_ref() == Some(&candidate);
+        let adopt = match &self.params {
+            None => true,
+            Some(current) => {
+                !self.confirmed
+                    || again
+                    || (current.width, current.height) != (params.width, params.height)
+            }
+        };
+        if !adopt {
+            self.pending = Some(candidate);
+            return None;
+        }
+        self.pending = None;
+        self.confirmed = again;
+        self.sps = sps;
+        self.pps = pps;
         if self.params.as_ref() == Some(&params) {
             return None;
         }
@@ -206,10 +243,32 @@ mod tests {
         );
         assert_eq!(params.update(&first, &head, first.len()), None);
         let other_pps = au(&[SPS_1080P, &[0x68, 0xeb, 0xe3, 0xcb], &[0x65, 1]]);
-        let changed = params
-            .update(&other_pps, &AccessUnitHead::scan(&other_pps), usize::MAX)
-            .unwrap();
+        let other_head = AccessUnitHead::scan(&other_pps);
+        // The sets in force came twice (above): others wait.
+        assert_eq!(
+            params.update(&other_pps, &other_head, usize::MAX),
+            None,
+            "different parameter sets of the same size wait for the next keyframe"
+        );
+        let changed = params.update(&other_pps, &other_head, usize::MAX).unwrap();
         let record = AvcDecoderConfig::parse(&changed.extra_data).unwrap();
         assert_eq!(&record.pps[0][..], &[0x68, 0xeb, 0xe3, 0xcb]);
+    }
+
+    #[test]
+    fn parameter_sets_changed_once_by_a_bit_error_are_ignored() {
+        let mut params = ParameterSets::default();
+        let good = au(&[SPS_1080P, PPS, &[0x65, 1]]);
+        let head = AccessUnitHead::scan(&good);
+        let first = params.update(&good, &head, usize::MAX).unwrap();
+        assert_eq!(params.update(&good, &head, usize::MAX), None);
+        let flipped = au(&[SPS_1080P, &[0x68, 0xeb, 0xe3, 0xcb], &[0x65, 1]]);
+        let flipped_head = AccessUnitHead::scan(&flipped);
+        assert_eq!(params.update(&flipped, &flipped_head, usize::MAX), None);
+        // The next keyframe brings the sets in force again: nothing changes,
+        // and the flipped ones are forgotten.
+        assert_eq!(params.update(&good, &head, usize::MAX), None);
+        assert_eq!(params.update(&flipped, &flipped_head, usize::MAX), None);
+        assert_eq!(params.params(), Some(&first));
     }
 }
