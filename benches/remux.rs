@@ -33,7 +33,7 @@ fn remux_in_memory(data: &[u8]) -> u64 {
             let w = FragmentWriter::new(
                 std::io::sink(),
                 video.as_ref(),
-                audio.as_ref(),
+                audio.as_slice(),
                 FragmentOptions::default(),
             );
             writer = Some(w.expect("init segment"));

@@ -294,7 +294,7 @@ fn start_serve(sessions: &Path) -> (Child, String, String) {
     };
     thread::spawn(move || lines.for_each(drop));
     let rest = url.strip_prefix("http://").unwrap();
-    let (addr, query) = rest.split_once("/sessions?token=").unwrap();
+    let (addr, query) = rest.split_once("/?token=").unwrap();
     (child, addr.to_string(), query.to_string())
 }
 
@@ -394,6 +394,30 @@ fn the_api_of_every_session_matches_its_openapi_document() {
     assert!(segments
         .iter()
         .all(|s| s["started_at"].as_f64() > Some(1.6e9)));
+    // Where each segment's clock starts in its file, as ffprobe reads the
+    // first picture's presentation time (the fixture's B-frames put it
+    // after the file's first decode time).
+    for segment in &segments[..2] {
+        let file = session_dir.join(segment["path"].as_str().unwrap());
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+            .args([
+                "packet=pts_time",
+                "-read_intervals",
+                "%+#1",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let first: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let media_start = segment["media_start"].as_f64().unwrap();
+        assert!(
+            (media_start - first).abs() < 0.002 && media_start > 0.0,
+            "media_start {media_start}, ffprobe {first}"
+        );
+    }
 
     // The timeline: in order, every picture placed by its segment's start.
     let timeline = api.get(&format!("/sessions/{id}/timeline"));
@@ -522,6 +546,58 @@ fn the_api_of_every_session_matches_its_openapi_document() {
     let tail = api.get(&format!("/sessions/{id}/transcript?since={}", starts[2]));
     doc.check("GET", "/sessions/{id}/transcript", &tail);
     assert!(!tail.text().contains("said in chunk_0000") && tail.text().len() < all_text.len());
+
+    // The segment files, whole and in byte ranges (what <video> asks).
+    let first_segment = std::fs::read(session_dir.join("stream/recording_000.mp4")).unwrap();
+    let whole = api.get(&format!("/sessions/{id}/stream/recording_000.mp4"));
+    doc.check("GET", "/sessions/{id}/stream/{segment}.mp4", &whole);
+    assert_eq!((whole.status, &whole.body), (200, &first_segment));
+    let part = api.send(
+        "GET",
+        &format!("/sessions/{id}/stream/recording_000.mp4"),
+        None,
+        &[("range", "bytes=100-1099")],
+    );
+    doc.check("GET", "/sessions/{id}/stream/{segment}.mp4", &part);
+    assert_eq!(
+        (part.status, &part.body[..]),
+        (206, &first_segment[100..1100])
+    );
+    let tail = api.send(
+        "GET",
+        &format!("/sessions/{id}/stream/recording_000.mp4"),
+        None,
+        &[("range", "bytes=-50")],
+    );
+    assert_eq!(&tail.body[..], &first_segment[first_segment.len() - 50..]);
+    let past = format!("bytes={}-", first_segment.len());
+    for (path, range, code) in [
+        (
+            format!("/sessions/{id}/stream/recording_000.mp4"),
+            past.as_str(),
+            416,
+        ),
+        (format!("/sessions/{id}/stream/recording_009.mp4"), "", 404),
+        (format!("/sessions/{id}/stream/index.json"), "", 404),
+        (
+            format!("/sessions/{id}/stream/..%2Fframes%2FF0001.jpg"),
+            "",
+            404,
+        ),
+    ] {
+        let answer = api.send("GET", &path, None, &[("range", range)]);
+        assert_eq!(answer.status, code, "{path}: {}", answer.text());
+        doc.check("GET", "/sessions/{id}/stream/{segment}.mp4", &answer);
+    }
+    // The segment being recorded: a range from 0 has what is on disk now.
+    let growing = api.send(
+        "GET",
+        &format!("/sessions/{id}/stream/recording_002.mp4"),
+        None,
+        &[("range", "bytes=0-")],
+    );
+    assert_eq!(growing.status, 206);
+    assert_eq!(&growing.body[4..8], b"ftyp", "starts with the init segment");
 
     // The live endpoints.
     let captured = api.send("POST", "/capture", Some("{}"), &[]);
@@ -683,6 +759,19 @@ fn the_api_of_every_session_matches_its_openapi_document() {
         &[("authorization", "")],
     );
     assert_eq!(login.status, 303);
+    // The pages are behind the same guard, and only their own origin may
+    // use or frame them.
+    for path in ["/", &format!("/view/{id}"), "/assets/cht.js"] {
+        let anonymous = served.send("GET", path, None, &[("authorization", "")]);
+        assert_eq!(anonymous.status, 401, "{path}");
+        let foreign = served.send("GET", path, None, &[("origin", "http://evil.example")]);
+        assert_eq!(foreign.status, 403, "{path}");
+        let page = served.get(path);
+        assert_eq!(page.status, 200, "{path}");
+    }
+    let page = served.get("/");
+    assert!(page.content_type.starts_with("text/html"));
+    assert!(page.text().contains("/assets/cht.js"));
 
     // A session another process records: `cht serve` sends changes there.
     let other_control = format!("127.0.0.1:{}", free_tcp_port());

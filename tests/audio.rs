@@ -1,4 +1,4 @@
-//! cht-audio against real AAC: the fixture TS (x264 + AAC-LC 48 kHz stereo,
+//! cht-audio against real audio: the fixture TS (x264 + AAC-LC 48 kHz stereo,
 //! muxed by ffmpeg) and a speech recording, with ffmpeg as the independent
 //! oracle.
 //!
@@ -446,6 +446,7 @@ fn unsupported_audio_is_reported_once() {
     }
     .audio_params();
     let frame = |pts| AudioPacket {
+        track: 0,
         pts,
         samples: 1024,
         data: vec![0xff; 64].into(),
@@ -467,21 +468,25 @@ fn unsupported_audio_is_reported_once() {
     assert!(pipeline.finish().expect("finish").is_empty());
     assert_eq!(pipeline.stats().frames_unsupported, 20);
 
-    // A codec nothing here decodes is refused the same way, by name.
-    let mp2 = AudioParams {
-        codec: AudioCodec::Mp2,
+    // A codec nothing here decodes is refused the same way, by name, with
+    // the fix.
+    let ac3 = AudioParams {
+        track: 0,
+        codec: AudioCodec::Ac3,
         sample_rate: 48000,
         channels: 2,
-        frame_samples: 1152,
+        frame_samples: 1536,
         extra_data: Default::default(),
     };
-    let first = pipeline.push(&mp2, &frame(0));
+    let first = pipeline.push(&ac3, &frame(0));
     assert!(
-        matches!(first, Err(AudioError::NoDecoder(AudioCodec::Mp2))),
+        matches!(first, Err(AudioError::NoDecoder(AudioCodec::Ac3))),
         "{first:?}"
     );
+    let message = first.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("`-c:a aac`"), "{message}");
     assert!(pipeline
-        .push(&mp2, &frame(2160))
+        .push(&ac3, &frame(2880))
         .expect("quietly")
         .is_empty());
     assert_eq!(pipeline.stats().frames_unsupported, 22);
@@ -506,4 +511,203 @@ fn a_resumed_session_continues_numbering() {
         serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).expect("index"))
             .expect("json");
     assert_eq!(index.as_array().map(Vec::len), Some(numbers.len()));
+}
+
+/// Decodes the audio of a TS with our demuxer and decoder (source layout),
+/// and with ffmpeg; returns (ours, ffmpeg's), interleaved in each one's
+/// channel order, and the channel count.
+fn decode_both(ts: &[u8]) -> (Vec<i16>, Vec<i16>, usize) {
+    let demuxed = cht_ts::demux_all(ts);
+    let params = demuxed
+        .items
+        .iter()
+        .find_map(|i| match i {
+            cht_core::DemuxItem::AudioParams(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("audio parameters");
+    let frames: Vec<AudioPacket> = demuxed
+        .items
+        .into_iter()
+        .filter_map(|i| match i {
+            cht_core::DemuxItem::Audio(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let ours = decode_whole_track(&params, &frames, AudioFormat::Source).expect("decodes");
+    assert_eq!(ours.decode_errors, 0, "{:?}", params.codec);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("in.ts");
+    std::fs::write(&path, ts).expect("write");
+    let raw = run(Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "s16le", "-"]));
+    let theirs = raw
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    (ours.samples, theirs, usize::from(ours.channels))
+}
+
+/// One channel of interleaved PCM.
+fn channel(pcm: &[i16], channels: usize, index: usize) -> Vec<i16> {
+    pcm.iter().skip(index).step_by(channels).copied().collect()
+}
+
+/// The best SNR of `ours` against `theirs` within `max_lag` samples.
+fn best_snr(ours: &[i16], theirs: &[i16], max_lag: i64) -> f64 {
+    let range = 0..theirs.len().min(ours.len());
+    (-max_lag..=max_lag)
+        .map(|lag| snr_at(ours, theirs, range.clone(), lag))
+        .fold(f64::MIN, f64::max)
+}
+
+fn ffmpeg_ts(audio: &[&str]) -> Vec<u8> {
+    run(Command::new("ffmpeg")
+        .args(["-v", "error"])
+        .args(audio)
+        .args(["-t", "2", "-f", "mpegts", "-"]))
+}
+
+#[test]
+fn multichannel_aac_matches_ffmpeg_channel_by_channel() {
+    // A different tone in each of the six channels.
+    let tones: Vec<String> = [200, 300, 500, 700, 1100, 60]
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("sine=frequency={f}:sample_rate=48000[c{i}]"))
+        .collect();
+    let graph = format!(
+        "{};[c0][c1][c2][c3][c4][c5]join=inputs=6:channel_layout=5.1[a]",
+        tones.join(";")
+    );
+    let ts = ffmpeg_ts(&[
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[a]",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "384k",
+    ]);
+    let (ours, theirs, channels) = decode_both(&ts);
+    assert_eq!(channels, 6);
+    assert_eq!(ours.len(), theirs.len(), "same length");
+    // Ours is in AAC's element order (C, L, R, Ls, Rs, LFE), ffmpeg's in
+    // its own (FL, FR, FC, LFE, BL/SL, BR/SR).
+    for (mine, ffmpeg) in [(0, 2), (1, 0), (2, 1), (3, 4), (4, 5), (5, 3)] {
+        let snr = best_snr(&channel(&ours, 6, mine), &channel(&theirs, 6, ffmpeg), 0);
+        assert!(snr >= 40.0, "channel {mine}: {snr:.1} dB against ffmpeg's");
+    }
+}
+
+#[test]
+fn mpeg_audio_matches_ffmpeg() {
+    let tone = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
+    // ffmpeg's default MP2 (mono, 384 kbit/s), and LAME's stereo MP3.
+    let cases: [&[&str]; 2] = [
+        &["-c:a", "mp2"],
+        &["-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k"],
+    ];
+    for codec in cases {
+        let args: Vec<&str> = tone.iter().chain(codec).copied().collect();
+        let (ours, theirs, channels) = decode_both(&ffmpeg_ts(&args));
+        assert!(
+            ours.len().abs_diff(theirs.len()) <= 1152 * channels,
+            "{codec:?}"
+        );
+        for c in 0..channels {
+            let snr = best_snr(
+                &channel(&ours, channels, c),
+                &channel(&theirs, channels, c),
+                0,
+            );
+            assert!(snr >= 40.0, "{codec:?} channel {c}: {snr:.1} dB");
+        }
+    }
+}
+
+#[test]
+fn aac_layouts_in_a_program_config_element_match_ffmpeg_channel_by_channel() {
+    // ffmpeg's encoder describes 2.1 and 6.1, which have no AAC channel
+    // configuration, with a program config element in the first frame.
+    let freqs = [200, 300, 500, 700, 1100, 1300, 1700];
+    for (layout, channels) in [("2.1", 3), ("6.1", 7)] {
+        let tones: Vec<String> = freqs[..channels]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("sine=frequency={f}:sample_rate=48000[c{i}]"))
+            .collect();
+        let inputs: String = (0..channels).map(|i| format!("[c{i}]")).collect();
+        let graph = format!(
+            "{};{inputs}join=inputs={channels}:channel_layout={layout}[a]",
+            tones.join(";")
+        );
+        let ts = ffmpeg_ts(&[
+            "-filter_complex",
+            &graph,
+            "-map",
+            "[a]",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "384k",
+        ]);
+        let (ours, theirs, decoded) = decode_both(&ts);
+        assert_eq!(decoded, channels, "{layout}");
+        assert_eq!(ours.len(), theirs.len(), "{layout}: same length");
+        // Both decoders give the channels in the order of the elements.
+        for c in 0..channels {
+            let snr = best_snr(
+                &channel(&ours, channels, c),
+                &channel(&theirs, channels, c),
+                0,
+            );
+            assert!(
+                snr >= 40.0,
+                "{layout} channel {c}: {snr:.1} dB against ffmpeg's"
+            );
+        }
+    }
+}
+
+#[test]
+fn aac_joined_after_its_program_config_element_is_named() {
+    // The layout of ffmpeg's 2.1 is in the first frame only: a stream
+    // joined half-way has no channel count, which is said, with the fix.
+    let ts = ffmpeg_ts(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-ac",
+        "3",
+        "-c:a",
+        "aac",
+    ]);
+    let whole = first_audio_params(&ts);
+    assert_eq!(whole.channels, 3);
+    cht_audio::AudioFrameDecoder::for_params(&whole).expect("2.1 from the start decodes");
+    let half = ts.len() / 2 / 188 * 188;
+    let joined = first_audio_params(&ts[half..]);
+    assert_eq!(joined.channels, 0, "the layout is unknown");
+    let err = cht_audio::AudioFrameDecoder::for_params(&joined)
+        .err()
+        .expect("refused");
+    assert!(matches!(err, AudioError::LayoutMissed), "{err}");
+    assert!(err.is_unsupported_stream());
+    assert!(err.to_string().contains("`-ac 2` or `-ac 6`"), "{err}");
+}
+
+fn first_audio_params(ts: &[u8]) -> AudioParams {
+    cht_ts::demux_all(ts)
+        .items
+        .into_iter()
+        .find_map(|i| match i {
+            cht_core::DemuxItem::AudioParams(p) => Some(p),
+            _ => None,
+        })
+        .expect("audio parameters")
 }

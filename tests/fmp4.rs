@@ -129,6 +129,7 @@ fn extract_fixture() -> Fixture {
             audio_pos += header.frame_len;
             audio_config = Some(header.config.audio_params());
             packets.push(Packet::Audio(AudioPacket {
+                track: 0,
                 pts,
                 samples: 1024,
                 data: Bytes::from(data).slice(header.header_len..),
@@ -177,7 +178,7 @@ fn write_segment(packets: &[Packet], options: FragmentOptions) -> Segment {
     let mut w = FragmentWriter::new(
         Vec::new(),
         Some(&f.video_config),
-        Some(&f.audio_config),
+        std::slice::from_ref(&f.audio_config),
         options,
     )
     .unwrap();
@@ -787,7 +788,7 @@ fn writing_costs_little_more_than_a_copy() {
         let mut w = FragmentWriter::new(
             std::io::sink(),
             Some(&f.video_config),
-            Some(&f.audio_config),
+            std::slice::from_ref(&f.audio_config),
             FragmentOptions::default(),
         )
         .unwrap();

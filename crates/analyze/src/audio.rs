@@ -1,4 +1,5 @@
-//! AAC frames → WAV chunks (+ transcripts), one segment at a time.
+//! Audio frames (AAC, MPEG audio) → WAV chunks (+ transcripts), one
+//! segment at a time, from one audio track of each segment.
 
 use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioPipeline, AudioStats, ChunkInfo, TranscriptHook};
@@ -13,8 +14,8 @@ pub struct AudioAnalyzer {
     pipeline: Option<AudioPipeline>,
     hook: Option<TranscriptHook>,
     bus: EventBus,
-    /// Configurations already reported as undecodable.
-    unsupported_reported: bool,
+    /// What was already reported as undecodable (said once).
+    reported: Vec<String>,
     stats: AudioStats,
 }
 
@@ -52,7 +53,7 @@ impl AudioAnalyzer {
             pipeline: None,
             hook,
             bus,
-            unsupported_reported: false,
+            reported: Vec::new(),
             stats: AudioStats::default(),
         })
     }
@@ -87,23 +88,47 @@ impl AudioAnalyzer {
         };
         match pipeline.push(params, frame) {
             Ok(chunks) => self.report(&chunks),
-            Err(
-                cht_audio::AudioError::UnsupportedCodec { .. }
-                | cht_audio::AudioError::NoDecoder(_),
-            ) if self.unsupported_reported => {}
-            Err(
-                e @ (cht_audio::AudioError::UnsupportedCodec { .. }
-                | cht_audio::AudioError::NoDecoder(_)),
-            ) => {
-                self.unsupported_reported = true;
-                self.bus.warn(
-                    WarningKind::AudioUnsupported,
-                    format!("{e}; video analysis goes on"),
-                );
+            Err(e) if e.is_unsupported_stream() => {
+                let message = format!("audio track {}: {e}; video analysis goes on", params.track);
+                if !self.reported.contains(&message) {
+                    self.bus
+                        .warn(WarningKind::AudioUnsupported, message.clone());
+                    self.reported.push(message);
+                }
             }
             Err(e) => return Err(e.into()),
         }
         Ok(())
+    }
+
+    /// The first reason given why audio could not be decoded into chunks.
+    pub fn refusal(&self) -> Option<&str> {
+        self.reported
+            .iter()
+            .find(|m| !m.starts_with("audio chunks come from"))
+            .map(String::as_str)
+    }
+
+    /// Says once which track the chunks come from when a segment has
+    /// several audio tracks.
+    pub fn note_tracks(&mut self, audio: &[AudioParams], chosen: Option<u8>) {
+        if audio.len() < 2 {
+            return;
+        }
+        let others: Vec<String> = audio
+            .iter()
+            .filter(|a| Some(a.track) != chosen)
+            .map(|a| format!("track {} ({})", a.track, a.codec))
+            .collect();
+        let message = format!(
+            "audio chunks come from track {}; {} recorded, not chunked",
+            chosen.map_or("none".to_string(), |t| t.to_string()),
+            others.join(", ")
+        );
+        if !self.reported.contains(&message) {
+            tracing::info!("{message}");
+            self.reported.push(message);
+        }
     }
 
     pub fn finish_segment(&mut self) -> Result<(), AnalyzeError> {
@@ -147,4 +172,14 @@ impl AudioAnalyzer {
             }
         }
     }
+}
+
+/// The audio track a segment's chunks come from: the first one cht can
+/// decode, or else the first one (whose refusal is then reported, with the
+/// fix, when its packets arrive).
+pub fn chunk_track(audio: &[AudioParams]) -> Option<&AudioParams> {
+    audio
+        .iter()
+        .find(|a| cht_audio::AudioFrameDecoder::for_params(a).is_ok())
+        .or_else(|| audio.first())
 }

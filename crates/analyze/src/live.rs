@@ -79,6 +79,8 @@ enum AudioWork {
     Start {
         segment: u32,
         origin: i64,
+        /// The segment's audio tracks.
+        tracks: Vec<AudioParams>,
         segment_start: f64,
     },
     Frame(AudioParams, AudioPacket),
@@ -215,7 +217,8 @@ struct StreamState {
     layout: cht_session::Layout,
     /// The segment's tracks, once it started.
     video: bool,
-    audio: bool,
+    /// The audio track chunked, once the segment started.
+    audio_track: Option<u8>,
     started: bool,
     audio_params: Option<AudioParams>,
     /// Access units dropped since the queue was last full.
@@ -380,9 +383,13 @@ impl StreamState {
             Gated::Item(DemuxItem::VideoParams(p)) if self.video => {
                 q.video.push_control(VideoWork::Params(p.clone()))
             }
-            Gated::Item(DemuxItem::AudioParams(p)) => self.audio_params = Some(p.clone()),
+            Gated::Item(DemuxItem::AudioParams(p)) if Some(p.track) == self.audio_track => {
+                self.audio_params = Some(p.clone())
+            }
             Gated::Item(DemuxItem::Video(au)) if self.video => self.on_video(au, q),
-            Gated::Item(DemuxItem::Audio(f)) if self.audio => self.on_audio(f, q),
+            Gated::Item(DemuxItem::Audio(f)) if Some(f.track) == self.audio_track => {
+                self.on_audio(f, q)
+            }
             Gated::Item(_) => {}
         }
     }
@@ -394,8 +401,8 @@ impl StreamState {
         self.started = true;
         self.segment = self.first_segment.saturating_add(start.part);
         self.video = start.video.is_some();
-        self.audio = start.audio.is_some();
-        self.audio_params = start.audio.clone();
+        self.audio_params = crate::audio::chunk_track(&start.audio).cloned();
+        self.audio_track = self.audio_params.as_ref().map(|a| a.track);
         // A later part of the connection starts where the recorder listed
         // it (it is fed first), or else where its clock says.
         let origin0 = *self.first_origin.get_or_insert(start.origin);
@@ -417,10 +424,11 @@ impl StreamState {
                 segment_start,
             });
         }
-        if self.audio {
+        if self.audio_track.is_some() {
             q.audio.push_control(AudioWork::Start {
                 segment,
                 origin,
+                tracks: start.audio.clone(),
                 segment_start,
             });
         }
@@ -494,7 +502,7 @@ impl LiveStage for LiveAnalysis {
                 first_origin: None,
                 layout: self.layout.clone(),
                 video: false,
-                audio: false,
+                audio_track: None,
                 started: false,
                 audio_params: None,
                 skipped: 0,
@@ -582,8 +590,13 @@ fn audio_worker(
             AudioWork::Start {
                 segment,
                 origin,
+                tracks,
                 segment_start,
-            } => audio.start_segment(segment, origin, segment_start),
+            } => {
+                let chosen = crate::audio::chunk_track(&tracks).map(|a| a.track);
+                audio.note_tracks(&tracks, chosen);
+                audio.start_segment(segment, origin, segment_start)
+            }
             AudioWork::Frame(p, f) => audio.push(&p, &f),
             AudioWork::End => audio.finish_segment(),
         };

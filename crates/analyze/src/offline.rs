@@ -120,6 +120,15 @@ pub struct AnalyzeSummary {
     pub unsupported_video: Option<String>,
     /// What the audio side did.
     pub audio: AudioStats,
+    /// Why the audio could not be decoded into chunks, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported_audio: Option<String>,
+    /// The video codec of the last segment with video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_codec: Option<cht_core::VideoCodec>,
+    /// The audio codecs of the last segment with audio, by track.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audio_codecs: Vec<cht_core::AudioCodec>,
 }
 
 /// One scored picture, for `cht scores`.
@@ -242,9 +251,10 @@ struct Run {
     in_flight_bytes: usize,
     /// Decides when each segment starts, and its clock.
     gate: SegmentGate,
-    /// The tracks of the segment, once it started.
+    /// The tracks of the segment, once it started: the video, and the
+    /// audio track chunked.
     has_video: bool,
-    has_audio: bool,
+    audio_track: Option<u8>,
 }
 
 impl Run {
@@ -305,7 +315,7 @@ impl Run {
             in_flight_bytes: 0,
             gate: SegmentGate::new(),
             has_video: false,
-            has_audio: false,
+            audio_track: None,
         })
     }
 
@@ -338,6 +348,7 @@ impl Run {
 
     fn finish(mut self) -> Result<AnalyzeSummary, AnalyzeError> {
         if let Some(audio) = self.audio.take() {
+            self.summary.unsupported_audio = audio.refusal().map(str::to_string);
             self.summary.audio = audio.finish()?;
             self.summary.audio_chunks = self.summary.audio.chunks_written;
         }
@@ -353,7 +364,7 @@ impl Run {
         self.origin = None;
         self.gate = SegmentGate::new();
         self.has_video = false;
-        self.has_audio = false;
+        self.audio_track = None;
         self.wrote_first = false;
         self.prev_last = None;
         self.video_params = None;
@@ -443,14 +454,16 @@ impl Run {
                 self.video_params = Some(p.clone());
                 Ok(())
             }
-            Gated::Item(DemuxItem::AudioParams(p)) => {
+            Gated::Item(DemuxItem::AudioParams(p)) if Some(p.track) == self.audio_track => {
                 self.audio_params = Some(p.clone());
                 Ok(())
             }
             Gated::Item(DemuxItem::Video(au)) if self.has_video => {
                 self.on_video(au.clone(), on_frame)
             }
-            Gated::Item(DemuxItem::Audio(f)) if self.has_audio => self.on_audio(f),
+            Gated::Item(DemuxItem::Audio(f)) if Some(f.track) == self.audio_track => {
+                self.on_audio(f)
+            }
             Gated::Item(_) => Ok(()),
         }
     }
@@ -463,11 +476,18 @@ impl Run {
         }
         self.origin = Some(start.origin);
         self.has_video = start.video.is_some();
-        self.has_audio = start.audio.is_some();
         self.video_params = start.video.clone();
-        self.audio_params = start.audio.clone();
+        self.audio_params = crate::audio::chunk_track(&start.audio).cloned();
+        self.audio_track = self.audio_params.as_ref().map(|a| a.track);
+        if let Some(video) = &start.video {
+            self.summary.video_codec = Some(video.codec);
+        }
+        if !start.audio.is_empty() {
+            self.summary.audio_codecs = start.audio.iter().map(|a| a.codec).collect();
+        }
         match self.audio.as_mut() {
-            Some(audio) if self.has_audio => {
+            Some(audio) if self.audio_track.is_some() => {
+                audio.note_tracks(&start.audio, self.audio_track);
                 audio.start_segment(self.segment, start.origin, self.segment_start)
             }
             _ => Ok(()),

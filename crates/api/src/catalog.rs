@@ -3,11 +3,11 @@
 //! session's timeline, and marks pictures as sent (through the live
 //! recording when the session is the one being recorded).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cht_analyze::LiveControl;
 use cht_frames::{FrameEntry, FrameKind, FrameStore};
-use cht_session::numbering::{CHUNKS, FRAMES};
+use cht_session::numbering::{CHUNKS, FRAMES, SEGMENTS};
 use cht_session::{
     round_ms, JsonIndex, Layout, RecorderInfo, SegmentTiming, Session, SessionError, SessionsDir,
 };
@@ -28,6 +28,14 @@ pub enum CatalogError {
     /// No such session.
     #[error("no session {0:?}")]
     NoSession(String),
+    /// No such segment file in the session.
+    #[error("no segment {segment:?} in session {session:?} (segments are recording_000.mp4, recording_001.mp4...)")]
+    NoSegment {
+        /// The session.
+        session: String,
+        /// The segment asked for.
+        segment: String,
+    },
     /// No such picture in the session.
     #[error("no picture {frame:?} in session {session:?}")]
     NoPicture {
@@ -114,6 +122,10 @@ pub struct SegmentInfo {
     pub finished: bool,
     /// Bytes of the file.
     pub bytes: u64,
+    /// Where its clock's 0 (the first picture) is in the file's media
+    /// time, seconds: a player showing segment time `t` is at media time
+    /// `media_start + t` (`null`: no picture yet, or unreadable).
+    pub media_start: Option<f64>,
 }
 
 /// One thing on a session's timeline. `time` is on the segment's clock,
@@ -328,6 +340,7 @@ impl Catalog {
                 started_at: t.started_at,
                 finished: t.finished,
                 bytes: std::fs::metadata(&t.path).map_or(0, |m| m.len()),
+                media_start: media_start(&t.path),
             })
             .collect();
         let id = session.id.to_string();
@@ -380,6 +393,26 @@ impl Catalog {
             std::io::ErrorKind::NotFound => no_picture(),
             _ => CatalogError::Files(format!("{}: {e}", path.display())),
         })
+    }
+
+    /// The file of segment `name` (`recording_000.mp4`) of a session.
+    pub fn segment_file(&self, id: &str, name: &str) -> Result<PathBuf, CatalogError> {
+        let session = self.open(id)?;
+        let no_segment = || CatalogError::NoSegment {
+            session: id.to_string(),
+            segment: name.to_string(),
+        };
+        // The path is built from the number alone.
+        let number = SEGMENTS
+            .parse_file_name(name)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(no_segment)?;
+        let path = session.segment_path(number);
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(no_segment())
+        }
     }
 
     /// Everything on the session's timeline, in session time order.
@@ -603,6 +636,32 @@ fn segment_timeline(layout: &Layout) -> Vec<SegmentTiming> {
             );
             Vec::new()
         })
+}
+
+/// The presentation time of a segment's first video sample (the picture
+/// its clock starts with), in the file's media time. Read from the head of
+/// the file only (the init segment and the first fragments; the reader
+/// takes a cut tail in its stride), so that it costs the same for a
+/// segment of an hour as for one of a second.
+fn media_start(path: &Path) -> Option<f64> {
+    for head in [1u64 << 20, 16 << 20] {
+        let bytes = read_capped(path, head).ok()?;
+        let whole = (bytes.len() as u64) < head;
+        let found = cht_fmp4::Mp4Samples::from_bytes(&bytes)
+            .ok()
+            .and_then(|samples| {
+                // Audio may come first in decode order: a few samples are enough.
+                samples
+                    .take(512)
+                    .filter_map(Result::ok)
+                    .find(|s| s.kind == cht_fmp4::TrackKind::Video)
+                    .map(|s| round_ms(s.pts_seconds()))
+            });
+        if found.is_some() || whole {
+            return found;
+        }
+    }
+    None
 }
 
 /// Fills in the session times an index of an older version lacks.

@@ -63,7 +63,9 @@ impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> Self {
         let status = match &e {
             CatalogError::InvalidId(_) | CatalogError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            CatalogError::NoSession(_) | CatalogError::NoPicture { .. } => StatusCode::NOT_FOUND,
+            CatalogError::NoSession(_)
+            | CatalogError::NoPicture { .. }
+            | CatalogError::NoSegment { .. } => StatusCode::NOT_FOUND,
             CatalogError::Busy { .. } => StatusCode::CONFLICT,
             CatalogError::Files(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

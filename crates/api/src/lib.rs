@@ -8,6 +8,7 @@
 //! | GET | `/sessions/{id}/timeline` | pictures, chunks, transcripts and segments in time order ([`TimelineEntry`]) |
 //! | GET | `/sessions/{id}/frames` | picture entries; `?unsent=true`, `?since=SECONDS` |
 //! | GET | `/sessions/{id}/frames/{frame}.jpg` | a picture; `?width=PIXELS` for a smaller one |
+//! | GET | `/sessions/{id}/stream/{segment}.mp4` | a segment file, with byte ranges (`<video>` seeks, a live page follows it as it grows) |
 //! | POST | `/sessions/{id}/frames/sent` | `{"ids": ["F0001"]}` → `{"updated": n}` |
 //! | GET | `/sessions/{id}/transcript` | the transcripts as text; `?since=SECONDS` |
 //! | GET | `/status` | the live status (live) |
@@ -41,6 +42,7 @@ pub mod client;
 mod error;
 pub mod guard;
 pub mod http;
+mod media;
 mod openapi;
 mod routes;
 mod server;

@@ -105,6 +105,11 @@ pub const ROUTES: &[Route] = &[
         handler: || get(picture),
     },
     Route {
+        method: "GET",
+        path: "/sessions/{id}/stream/{segment}.mp4",
+        handler: || get(crate::media::segment),
+    },
+    Route {
         method: "POST",
         path: "/sessions/{id}/frames/sent",
         handler: || post(session_mark_sent),

@@ -23,6 +23,7 @@ impl AdtsFrame {
     /// removed.
     pub fn into_packet(self, pts: i64) -> AudioPacket {
         AudioPacket {
+            track: 0,
             pts,
             samples: FRAME_SAMPLES * u32::from(self.header.raw_blocks),
             data: self.data.slice(self.header.header_len..),

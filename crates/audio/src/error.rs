@@ -6,11 +6,13 @@ use std::path::PathBuf;
 /// counted skip (see [`crate::AudioStats`]).
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    /// The stream is not AAC-LC mono/stereo. Reported once per configuration;
-    /// later frames of the same configuration are counted and skipped.
+    /// The stream is AAC but not AAC-LC with a standard channel
+    /// configuration. Reported once per configuration; later frames of the
+    /// same configuration are counted and skipped.
     #[error(
         "unsupported AAC stream (object type {object_type}, channel config {channel_config}, \
-         {sample_rate} Hz): {reason}; only AAC-LC mono/stereo is decoded"
+         {sample_rate} Hz): {reason}; only AAC-LC (1 to 8 channels) is decoded into chunks \
+         (the recording keeps it): have the sender encode AAC-LC (`-c:a aac`)"
     )]
     UnsupportedCodec {
         /// MPEG-4 audio object type.
@@ -22,13 +24,31 @@ pub enum AudioError {
         /// What is not supported.
         reason: String,
     },
-    /// The stream is not AAC: nothing here decodes it. Reported once per
-    /// configuration, like [`AudioError::UnsupportedCodec`].
+    /// AAC whose layout is in a program config element (channel
+    /// configuration 0), joined after the one frame that carries it: the
+    /// channel count is unknown, so it is neither decoded nor recorded.
     #[error(
-        "{0} audio cannot be decoded into chunks (the recording is unaffected): \
-         have the sender encode AAC (`-c:a aac`)"
+        "AAC audio with its channel layout in a program config element (ffmpeg writes one for \
+         2.1 and 6.1) was joined after the first frame, the only one that carries the layout: \
+         it is neither recorded nor decoded into chunks; restart the sender while cht \
+         listens, or send a standard layout (`-ac 2` or `-ac 6`)"
+    )]
+    LayoutMissed,
+    /// The stream is neither AAC nor MPEG audio: nothing here decodes it.
+    /// Reported once per configuration, like [`AudioError::UnsupportedCodec`].
+    #[error(
+        "{0} audio cannot be decoded into chunks (the recording keeps it): chunks need AAC \
+         or MP3 audio; have the sender encode AAC (`-c:a aac`)"
     )]
     NoDecoder(cht_core::AudioCodec),
+    /// The decoder refused the stream's parameters.
+    #[error("{codec} audio cannot be decoded into chunks (the recording keeps it): {reason}")]
+    Unsupported {
+        /// The codec.
+        codec: cht_core::AudioCodec,
+        /// What the decoder said.
+        reason: String,
+    },
     /// The resampler could not be built.
     #[error("resampler setup failed: {0}")]
     Resampler(String),
@@ -85,6 +105,19 @@ impl From<cht_session::SessionError> for AudioError {
 }
 
 impl AudioError {
+    /// True for the errors about the stream itself (its codec or
+    /// configuration cannot be decoded), which are reported once and end
+    /// nothing but the chunks of that track.
+    pub fn is_unsupported_stream(&self) -> bool {
+        matches!(
+            self,
+            AudioError::UnsupportedCodec { .. }
+                | AudioError::NoDecoder(_)
+                | AudioError::Unsupported { .. }
+                | AudioError::LayoutMissed
+        )
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> AudioError {
         let path = path.into();
         move |source| AudioError::Io { path, source }
@@ -96,7 +129,7 @@ impl AudioError {
     }
 }
 
-/// Why one AAC frame produced no audio (it becomes silence).
+/// Why one audio frame produced no audio (it becomes silence).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     /// The packet codes several AAC frames (an ADTS frame with several raw
@@ -104,15 +137,17 @@ pub enum FrameError {
     #[error("{0} raw data blocks in one ADTS frame are not supported")]
     MultipleRawBlocks(u32),
     /// Symphonia refused the frame.
-    #[error("AAC decode failed: {0}")]
+    #[error("decode failed: {0}")]
     Decode(String),
     /// Symphonia produced an unexpected number of samples.
-    #[error("decoder produced {got} frames instead of 1024")]
+    #[error("decoder produced {got} samples per channel instead of {expected}")]
     WrongLength {
         /// Samples per channel produced.
         got: usize,
+        /// Samples per channel a frame holds.
+        expected: usize,
     },
     /// Symphonia panicked on the frame.
-    #[error("AAC decoder panicked; it was rebuilt")]
+    #[error("audio decoder panicked; it was rebuilt")]
     Panicked,
 }

@@ -1,8 +1,9 @@
-//! AAC audio of a live screen-share stream → transcription-ready WAV chunks.
+//! The audio of a live screen-share stream → transcription-ready WAV chunks.
 //!
-//! What it is for: turning the AAC packets that the demuxers hand out
-//! (`cht_core::AudioPacket`, raw frames with the track's `AudioParams`; the
-//! same from MPEG-TS and from MP4) into a continuous PCM stream (16 kHz mono 16-bit by
+//! What it is for: turning the AAC and MPEG audio (MP1/MP2/MP3) packets
+//! that the demuxers hand out (`cht_core::AudioPacket`, raw frames with the
+//! track's `AudioParams`; the same from MPEG-TS and from MP4) into a
+//! continuous PCM stream (any channel layout mixed down to 16 kHz mono 16-bit by
 //! default, or the source rate and channels), cut into `audio/chunk_NNNN.wav`
 //! files of about `chunk_secs` each, ending in the quietest 100 ms near the
 //! nominal end so words are not cut in half. Every finished chunk is listed in
@@ -10,9 +11,9 @@
 //! command on each one.
 //!
 //! What it is NOT for: demuxing (that is `cht-ts`), muxing audio into the
-//! recording (that is `cht-fmp4`), or decoding anything but AAC-LC (HE-AAC,
-//! multichannel and other codecs are refused with one typed error, never a
-//! panic).
+//! recording (that is `cht-fmp4`), or decoding anything but AAC-LC and MPEG
+//! audio (HE-AAC, AC-3, Opus and other codecs are refused with one typed
+//! error that says how to send AAC, never a panic).
 //!
 //! Who drives: push. The caller owns the loop and calls
 //! [`AudioPipeline::push`] per frame and [`AudioPipeline::finish`] at the end
@@ -43,7 +44,7 @@ mod whole_track;
 
 pub use adts::{packets_from_adts, AdtsFrame, AdtsFramer, AdtsTrack, FramerStats};
 pub use chunker::ChunkInfo;
-pub use decode::AacFrameDecoder;
+pub use decode::{decodes, AacFrameDecoder, AudioFrameDecoder, MpegFrameDecoder};
 pub use error::{AudioError, FrameError, Result};
 pub use hook::{HookStats, TranscriptDone, TranscriptHook};
 pub use options::{AudioFormat, AudioOptions, OutputSpec};

@@ -1,4 +1,5 @@
-//! The push-driven audio stage: AAC packets in, finished WAV chunks out.
+//! The push-driven audio stage: coded audio packets (AAC, MPEG audio) in,
+//! finished WAV chunks out.
 
 use std::path::Path;
 use std::time::Duration;
@@ -6,17 +7,17 @@ use std::time::Duration;
 use cht_core::{AudioPacket, AudioParams, CLOCK_HZ};
 
 use crate::chunker::{ChunkInfo, Chunker};
-use crate::decode::{AacFrameDecoder, FRAME_SAMPLES};
+use crate::decode::AudioFrameDecoder;
 use crate::error::{AudioError, FrameError, Result};
 use crate::options::{AudioFormat, AudioOptions};
 use crate::resample::StreamResampler;
-use crate::sample::{downmix_to_mono, extend_i16};
+use crate::sample::{downmix_weighted, extend_i16};
 use crate::stats::{AudioStats, RateLimit};
 use crate::timeline::{Placement, Timeline};
 
 /// Decodes, resamples and chunks the audio of one segment.
 ///
-/// Memory stays bounded: less than one AAC frame waits in the resampler and
+/// Memory stays bounded: less than one coded frame waits in the resampler and
 /// about 2 s of PCM around the next cut waits in the chunker; the rest is on
 /// disk in the chunk's `.part` file. Dropped without [`finish`](Self::finish)
 /// (or killed), it leaves that `.part` playable up to its last flush.
@@ -40,7 +41,9 @@ pub struct AudioPipeline {
 
 struct Run {
     params: AudioParams,
-    decoder: AacFrameDecoder,
+    decoder: AudioFrameDecoder,
+    /// The decoder's speech-mix weights.
+    weights: Vec<f32>,
     resampler: StreamResampler,
     timeline: Timeline,
 }
@@ -94,9 +97,9 @@ impl AudioPipeline {
     /// (its chunk is finished) and start another.
     ///
     /// Damaged frames and PTS gaps are counted and become silence. The only
-    /// errors about the stream itself are [`AudioError::UnsupportedCodec`]
-    /// and [`AudioError::NoDecoder`], returned once per configuration; I/O
-    /// errors are returned as they come.
+    /// errors about the stream itself are those of
+    /// [`AudioError::is_unsupported_stream`], returned once per
+    /// configuration; I/O errors are returned as they come.
     pub fn push(&mut self, params: &AudioParams, frame: &AudioPacket) -> Result<Vec<ChunkInfo>> {
         let mut done = std::mem::take(&mut self.undelivered);
         match self.push_frame(params, frame, &mut done) {
@@ -146,7 +149,7 @@ impl AudioPipeline {
             Some(Placement::AfterGap(frames)) => self.fill_gap(frames, done)?,
             Some(Placement::Overlap) => {
                 self.stats.frames_dropped += 1;
-                self.warn(frame, "AAC frame overlaps audio already placed; dropped");
+                self.warn(frame, "audio frame overlaps audio already placed; dropped");
                 return Ok(());
             }
             Some(Placement::Discontinuity) => {
@@ -164,10 +167,10 @@ impl AudioPipeline {
     }
 
     fn start_run(&mut self, params: &AudioParams, frame: &AudioPacket) -> Result<()> {
-        let decoder = match AacFrameDecoder::for_params(params) {
+        let decoder = match AudioFrameDecoder::for_params(params) {
             Ok(d) => d,
             Err(e) => {
-                tracing::error!(segment = self.segment, error = %e, "audio track cannot be transcribed");
+                tracing::debug!(segment = self.segment, error = %e, "audio track cannot be transcribed");
                 self.refused = Some(params.clone());
                 self.stats.frames_unsupported += 1;
                 return Err(e);
@@ -178,11 +181,13 @@ impl AudioPipeline {
             StreamResampler::new(params.sample_rate, spec.sample_rate, spec.channels as usize)?;
         let anchor_secs = (frame.pts as i128 - self.origin_pts as i128) as f64 / CLOCK_HZ as f64;
         self.chunker.start_run(anchor_secs, spec);
+        let frame_samples = decoder.frame_samples();
         self.run = Some(Run {
             params: params.clone(),
+            weights: decoder.speech_weights().to_vec(),
             decoder,
             resampler,
-            timeline: Timeline::new(frame.pts, params.sample_rate),
+            timeline: Timeline::new(frame.pts, params.sample_rate, frame_samples),
         });
         Ok(())
     }
@@ -217,18 +222,23 @@ impl AudioPipeline {
         let Some(run) = self.run.as_mut() else {
             return Ok(());
         };
-        let channels = run.decoder.channels();
         let format = self.opts.format;
         self.resampled.clear();
-        let lost_blocks = match run.decoder.decode_packet(frame) {
+        let Run {
+            decoder,
+            resampler,
+            weights,
+            ..
+        } = run;
+        let lost_blocks = match decoder.decode_packet(frame) {
             Ok(pcm) => {
                 self.stats.frames_decoded += 1;
                 resample_into(
                     format,
                     pcm,
-                    channels,
+                    weights,
                     &mut self.mono,
-                    &mut run.resampler,
+                    resampler,
                     &mut self.resampled,
                 )?;
                 run.timeline.advance(1);
@@ -243,20 +253,24 @@ impl AudioPipeline {
             self.stats.decode_errors += 1;
             self.warn(
                 frame,
-                &format!("AAC frame lost ({error}); inserted silence"),
+                &format!("audio frame lost ({error}); inserted silence"),
             );
             return self.feed_silence(blocks, done);
         }
         self.write_resampled(done)
     }
 
-    /// Feeds `frames` AAC frames' worth of silence through the same path as
+    /// Feeds `frames` frames' worth of silence through the same path as
     /// decoded audio, so the resampler stays continuous.
     fn feed_silence(&mut self, frames: u64, done: &mut Vec<ChunkInfo>) -> Result<()> {
-        let Some(channels) = self.run.as_ref().map(|r| r.decoder.channels()) else {
+        let Some(len) = self
+            .run
+            .as_ref()
+            .map(|r| r.decoder.frame_samples() * r.decoder.channels())
+        else {
             return Ok(());
         };
-        let silence = vec![0.0f32; FRAME_SAMPLES * channels];
+        let silence = vec![0.0f32; len];
         for _ in 0..frames {
             let Some(run) = self.run.as_mut() else {
                 return Ok(());
@@ -265,7 +279,7 @@ impl AudioPipeline {
             resample_into(
                 self.opts.format,
                 &silence,
-                channels,
+                &run.weights,
                 &mut self.mono,
                 &mut run.resampler,
                 &mut self.resampled,
@@ -302,11 +316,12 @@ impl AudioPipeline {
     }
 }
 
-/// Downmixes (speech format) and resamples interleaved `pcm` into `out`.
+/// Downmixes (speech format, one weight per channel) and resamples
+/// interleaved `pcm` into `out`.
 fn resample_into(
     format: AudioFormat,
     pcm: &[f32],
-    channels: usize,
+    weights: &[f32],
     mono: &mut Vec<f32>,
     resampler: &mut StreamResampler,
     out: &mut Vec<f32>,
@@ -314,7 +329,7 @@ fn resample_into(
     match format {
         AudioFormat::Speech16kMono => {
             mono.clear();
-            downmix_to_mono(pcm, channels, mono);
+            downmix_weighted(pcm, weights, mono);
             resampler.push(mono, out)
         }
         AudioFormat::Source => resampler.push(pcm, out),

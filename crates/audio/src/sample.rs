@@ -14,6 +14,21 @@ pub(crate) fn downmix_to_mono(interleaved: &[f32], channels: usize, out: &mut Ve
     );
 }
 
+/// Mixes interleaved channels into mono with one weight per channel
+/// (`weights.len()` channels), appending to `out`.
+pub(crate) fn downmix_weighted(interleaved: &[f32], weights: &[f32], out: &mut Vec<f32>) {
+    match weights {
+        [] | [_] => out.extend_from_slice(interleaved),
+        // Stereo stays the plain average (bit-exact with earlier chunks).
+        [_, _] => downmix_to_mono(interleaved, 2, out),
+        _ => out.extend(
+            interleaved
+                .chunks_exact(weights.len())
+                .map(|f| f.iter().zip(weights).map(|(s, w)| s * w).sum::<f32>()),
+        ),
+    }
+}
+
 /// Full-scale float to 16-bit, rounded and clipped (the convention ffmpeg
 /// uses, so both sides of the interop test quantise alike).
 pub(crate) fn f32_to_i16(x: f32) -> i16 {
@@ -33,6 +48,14 @@ mod tests {
         let mut mono = Vec::new();
         downmix_to_mono(&[0.5, -0.5, 1.0, 0.0], 2, &mut mono);
         assert_eq!(mono, vec![0.0, 0.5]);
+        mono.clear();
+        // 3.0: the centre weighs most.
+        downmix_weighted(
+            &[1.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+            &[0.5, 0.25, 0.25],
+            &mut mono,
+        );
+        assert_eq!(mono, vec![0.5, 0.5]);
         assert_eq!(f32_to_i16(1.5), 32767);
         assert_eq!(f32_to_i16(-1.0), -32768);
         assert_eq!(f32_to_i16(0.5), 16384);

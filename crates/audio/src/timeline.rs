@@ -1,4 +1,4 @@
-//! Where each AAC frame belongs on the audio clock.
+//! Where each coded audio frame belongs on the audio clock.
 //!
 //! Within a run of audio, time is counted in samples from the run's first
 //! PTS; a frame's own PTS only decides whether audio was lost before it
@@ -6,8 +6,6 @@
 //! whether the clock jumped so far that a new run must start.
 
 use cht_core::CLOCK_HZ;
-
-use crate::decode::FRAME_SAMPLES;
 
 /// A PTS more than this many frames off the expected time is a gap or overlap.
 const TOLERANCE_FRAMES: f64 = 1.5;
@@ -33,21 +31,24 @@ pub(crate) enum Placement {
 pub(crate) struct Timeline {
     anchor_pts: i64,
     sample_rate: u32,
-    /// Frames (of 1024 samples) placed since the anchor, silence included.
+    /// Samples per channel of one frame.
+    frame_samples: usize,
+    /// Frames placed since the anchor, silence included.
     frames: u64,
 }
 
 impl Timeline {
-    pub(crate) fn new(anchor_pts: i64, sample_rate: u32) -> Self {
+    pub(crate) fn new(anchor_pts: i64, sample_rate: u32, frame_samples: usize) -> Self {
         Timeline {
             anchor_pts,
             sample_rate,
+            frame_samples,
             frames: 0,
         }
     }
 
     fn frame_ticks(&self) -> f64 {
-        FRAME_SAMPLES as f64 * CLOCK_HZ as f64 / self.sample_rate as f64
+        self.frame_samples as f64 * CLOCK_HZ as f64 / self.sample_rate as f64
     }
 
     /// Expected PTS of the next frame, 90 kHz.
@@ -80,7 +81,7 @@ mod tests {
 
     #[test]
     fn classifies_gaps_overlaps_and_jumps() {
-        let mut t = Timeline::new(1000, 48000);
+        let mut t = Timeline::new(1000, 48000, 1024);
         assert_eq!(t.place(1000), Placement::InSequence);
         t.advance(1);
         // Jitter of less than 1.5 frames (1920 ticks each) is ignored.

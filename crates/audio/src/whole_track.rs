@@ -5,11 +5,11 @@ use cht_core::{AudioPacket, AudioParams};
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::Resampler;
 
-use crate::decode::{AacFrameDecoder, FRAME_SAMPLES};
+use crate::decode::AudioFrameDecoder;
 use crate::error::{AudioError, Result};
 use crate::options::AudioFormat;
 use crate::resample::new_fft;
-use crate::sample::{downmix_to_mono, extend_i16};
+use crate::sample::{downmix_weighted, extend_i16};
 
 /// PCM of a whole track.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct DecodedAudio {
     pub channels: u16,
     /// Interleaved 16-bit samples.
     pub samples: Vec<i16>,
-    /// Frames that failed to decode (each became 1024 samples of silence).
+    /// Frames that failed to decode (each became a frame of silence).
     pub decode_errors: u64,
 }
 
@@ -36,30 +36,29 @@ pub fn decode_whole_track(
         return Err(AudioError::InvalidOptions("no audio frames to decode"));
     }
     let spec = format.output_spec(params);
-    let mut decoder = AacFrameDecoder::for_params(params)?;
-    let config = decoder.config();
-    let channels = decoder.channels();
+    let mut decoder = AudioFrameDecoder::for_params(params)?;
+    let weights = decoder.speech_weights().to_vec();
     let mut decode_errors = 0;
     let mut pcm = Vec::new();
-    let silence = vec![0.0f32; FRAME_SAMPLES * channels];
+    let silence = vec![0.0f32; decoder.frame_samples() * decoder.channels()];
     for frame in frames {
         let decoded = decoder.decode_packet(frame).unwrap_or_else(|_| {
             decode_errors += 1;
             &silence
         });
         match format {
-            AudioFormat::Speech16kMono => downmix_to_mono(decoded, channels, &mut pcm),
+            AudioFormat::Speech16kMono => downmix_weighted(decoded, &weights, &mut pcm),
             AudioFormat::Source => pcm.extend_from_slice(decoded),
         }
     }
     let out_channels = spec.channels as usize;
-    let converted = if spec.sample_rate == config.sample_rate {
+    let converted = if spec.sample_rate == params.sample_rate {
         pcm
     } else {
         let input_frames = pcm.len() / out_channels;
         let input = InterleavedSlice::new(&pcm, out_channels, input_frames)
             .map_err(|e| AudioError::Resampler(e.to_string()))?;
-        new_fft(config.sample_rate, spec.sample_rate, out_channels)?
+        new_fft(params.sample_rate, spec.sample_rate, out_channels)?
             .process_all(&input, input_frames, None)
             .map_err(|e| AudioError::Resampler(e.to_string()))?
             .take_data()

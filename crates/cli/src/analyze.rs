@@ -110,7 +110,9 @@ pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
 }
 
 /// Warns about gaps in decoding; fails when the video could not be decoded
-/// at all because of its format (the message says what to change).
+/// at all because of its format (the message says what to change), and
+/// when nothing in the input could be analysed at all (the message says
+/// why).
 fn report_decoding(
     summary: &cht_analyze::AnalyzeSummary,
     input: &std::path::Path,
@@ -130,7 +132,36 @@ fn report_decoding(
         }
         tracing::warn!("{} access units not decoded: {reason}", d.unsupported);
     }
+    if summary.pictures == 0 && summary.audio_chunks == 0 {
+        let reason = match (&summary.unsupported_audio, summary.video_codec) {
+            (_, Some(codec)) => format!(
+                "its {codec} video gave no picture ({} access units damaged, {} refused by the decoder)",
+                d.skipped_damaged + d.skipped_until_idr,
+                d.errors
+            ),
+            (Some(audio), None) => audio.clone(),
+            (None, None) if !summary.audio_codecs.is_empty() => {
+                "its audio gave no chunk (too short, or nothing decoded)".to_string()
+            }
+            (None, None) if is_matroska(input) => "it is Matroska/WebM, which cht does not \
+                 read: remux it first (`ffmpeg -i IN -c copy OUT.mp4`)"
+                .to_string(),
+            (None, None) => "no audio or video cht can read in it (cht reads MPEG-TS and MP4 \
+                 with H.264 video for pictures, AAC or MP3 audio for chunks)"
+                .to_string(),
+        };
+        anyhow::bail!("nothing to analyse in {}: {reason}", input.display());
+    }
     Ok(())
+}
+
+/// The file starts with the EBML magic of Matroska and WebM.
+fn is_matroska(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == [0x1a, 0x45, 0xdf, 0xa3])
 }
 
 fn progress_bar(wanted: bool) -> Option<indicatif::ProgressBar> {

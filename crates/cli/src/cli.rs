@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// cht: record a live MPEG-TS screen share (H.264 + AAC over TCP) into
-/// crash-safe fragmented MP4 segments, relay it to a local player, and keep
-/// everything in a session directory.
+/// cht: record a live MPEG-TS screen share over TCP into crash-safe
+/// fragmented MP4 segments, relay it to a local player, and keep everything
+/// in a session directory.
 #[derive(Debug, Parser)]
 #[command(name = "cht", version, propagate_version = true)]
 pub struct Cli {
@@ -42,6 +42,12 @@ pub enum Command {
     ///
     /// Keep `-pix_fmt yuv420p`: for a screen grab libx264 otherwise picks
     /// 4:4:4, which is recorded but cannot be decoded for scene frames.
+    ///
+    /// Recorded: H.264, HEVC and MPEG-2 video; AAC (ADTS or LATM, any channel
+    /// count), MP2/MP3, AC-3/E-AC-3 and Opus audio, every audio track. Scene
+    /// frames need H.264 (8-bit 4:2:0); audio chunks need AAC or MP2/MP3.
+    /// Anything else is recorded where MP4 can hold it and named once in the
+    /// log (a `warning` event) with the sender option that fixes it.
     #[command(verbatim_doc_comment)]
     Record(RecordArgs),
     /// Print tracks, frame counts and duration of a TS file, an MP4 file, a
@@ -68,6 +74,9 @@ pub enum Command {
     /// its token, as Jupyter does). Records nothing; the one change it makes
     /// is marking pictures as sent to the agent.
     Serve(ServeArgs),
+    /// Write a session as a folder that opens in a browser with no server
+    /// (page, video, pictures and transcript; open DIR/index.html).
+    Export(ExportArgs),
     /// An MCP server on stdin/stdout, for agent hosts (Claude Desktop,
     /// Claude Code, IDE agents): the sessions' pictures, transcripts and
     /// timelines as tools and resources, and the running recording's
@@ -80,6 +89,15 @@ pub struct ServeArgs {
     /// Address to serve on (loopback only).
     #[arg(long, default_value = "127.0.0.1:4447")]
     pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The session's id (`cht sessions list` shows them).
+    pub session: String,
+    /// Folder to write the page into (created; it must be new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub html: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +158,7 @@ pub struct FramesArgs {
 pub enum FramesCommand {
     /// Mark frames as sent to the agent (sets `sent_to_agent` in index.json).
     Sent {
+        /// The pictures' ids (`F0001`...).
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
     },
@@ -202,17 +221,21 @@ pub struct SessionsArgs {
 pub enum SessionsCommand {
     /// All sessions, newest first: segments, duration, frames, audio chunks, size.
     List {
+        /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// One session in detail (read-only: nothing is started or written).
     Show {
+        /// The session's id (`cht sessions list` shows them).
         id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Delete sessions (asks first unless --yes).
     Delete {
+        /// The ids of the sessions to delete.
         #[arg(required = true)]
         ids: Vec<String>,
         /// Do not ask.
@@ -234,8 +257,10 @@ pub struct RecordArgs {
     /// instead of creating a new one.
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
-    /// Longest fragment in milliseconds: the most a crash can lose.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(100..=60_000))]
+    /// Longest fragment in milliseconds: the most a crash can lose, and
+    /// what the browser's live view waits for at most before it can show
+    /// new media (it plays fragments as they are written).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(100..=60_000))]
     pub fragment_ms: u32,
     /// Drop a sender that delivers no complete video or audio frame for
     /// this long (e.g. 10s, 500ms); bytes alone do not count. A new sender
@@ -435,6 +460,31 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    /// Every flag and argument of every command says what it is for.
+    #[test]
+    fn every_argument_has_help() {
+        use clap::CommandFactory;
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                assert!(
+                    sub.get_about().is_some(),
+                    "{path} {} has no about",
+                    sub.get_name()
+                );
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "cht", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
     }
 
     #[test]

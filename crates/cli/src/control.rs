@@ -31,11 +31,14 @@ pub fn serve(
         what: "control API",
         addr,
         token: TokenKind::Control,
-        browser_login: false,
+        browser_login: true,
         sessions_dir: sessions_dir.to_path_buf(),
         stop: Some(stop),
     };
-    cht_api::serve(options, |shutdown| cht_api::router(catalog, shutdown)).map_err(|e| {
+    cht_api::serve(options, |shutdown| {
+        cht_api::router(catalog, shutdown).merge(cht_web::router())
+    })
+    .map_err(|e| {
         let hint = match &e {
             ServeError::NotLoopback { .. } => "; use --control off to disable it",
             ServeError::Bind { .. } => {

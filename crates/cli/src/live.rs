@@ -4,12 +4,11 @@
 //! is decided in `record.rs`; none of them knows the others.
 
 use cht_core::{Connection, DemuxItem, LiveStage};
-use cht_events::{Event, EventBus, LiveStatus, StatusBoard, StatusCell};
+use cht_events::{Event, EventBus, StatusBoard, StatusCell};
 use cht_ingest::{DisconnectReason, IngestSink, RelayStats, UdpRelay};
 use cht_session::Session;
 use cht_ts::TsDemuxer;
 use serde::Serialize;
-use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -45,10 +44,12 @@ impl InputStatus {
 struct Live {
     connection: Connection,
     demuxer: TsDemuxer,
-    /// The track parameters in force, handed on again when the connection
-    /// goes on in a new segment.
+    /// The track list and the track parameters in force (each audio
+    /// track's), handed on again when the connection goes on in a new
+    /// segment.
+    tracks: Option<DemuxItem>,
     video_params: Option<DemuxItem>,
-    audio_params: Option<DemuxItem>,
+    audio_params: Vec<DemuxItem>,
 }
 
 /// Rates are measured over windows of this length.
@@ -124,8 +125,9 @@ impl<'s> FanOut<'s> {
         self.live = Some(Live {
             connection,
             demuxer: TsDemuxer::new(),
+            tracks: None,
             video_params: None,
-            audio_params: None,
+            audio_params: Vec::new(),
         });
     }
 
@@ -153,9 +155,16 @@ impl<'s> FanOut<'s> {
                 stage.item(&item);
             }
             if let Some(live) = self.live.as_mut() {
-                match item {
+                match &item {
+                    DemuxItem::Tracks(_) => live.tracks = Some(item),
                     DemuxItem::VideoParams(_) => live.video_params = Some(item),
-                    DemuxItem::AudioParams(_) => live.audio_params = Some(item),
+                    DemuxItem::AudioParams(p) => {
+                        let track = p.track;
+                        live.audio_params.retain(
+                            |a| !matches!(a, DemuxItem::AudioParams(old) if old.track == track),
+                        );
+                        live.audio_params.push(item);
+                    }
                     _ => {}
                 }
             }
@@ -193,9 +202,10 @@ impl<'s> FanOut<'s> {
             live.connection.session_start = start;
         }
         let new = live.connection.clone();
-        let params: Vec<DemuxItem> = [live.video_params.clone(), live.audio_params.clone()]
+        let params: Vec<DemuxItem> = [live.tracks.clone(), live.video_params.clone()]
             .into_iter()
             .flatten()
+            .chain(live.audio_params.iter().cloned())
             .collect();
         for stage in self.stages.iter_mut() {
             stage.segment_changed(&old, &new);
@@ -331,14 +341,14 @@ impl LiveStage for RelayStage {
     }
 }
 
-/// Every `every`: the `stats` event with the whole live status, and, while
-/// a sender is connected, one readable line in the log.
+/// Every `every`: the `stats` event with the whole live status (the
+/// terminal prints it as one line while a sender is connected:
+/// `crate::terminal`).
 pub struct StatusReporter {
     board: StatusBoard,
     bus: EventBus,
     every: Duration,
     last: Instant,
-    connected: bool,
 }
 
 impl StatusReporter {
@@ -349,78 +359,19 @@ impl StatusReporter {
             bus,
             every,
             last: Instant::now(),
-            connected: false,
         }
     }
 }
 
 impl LiveStage for StatusReporter {
-    fn connection_started(&mut self, _connection: &Connection) {
-        self.connected = true;
-    }
-
-    fn segment_changed(&mut self, _old: &Connection, _new: &Connection) {}
-
-    fn connection_ended(&mut self, _connection: &Connection, _reason: &str) {
-        self.connected = false;
-    }
-
     fn tick(&mut self) {
         if self.last.elapsed() < self.every {
             return;
         }
         self.last = Instant::now();
-        let status = self.board.snapshot();
-        // Nothing to say while no sender is connected.
-        if self.connected {
-            tracing::info!("{}", status_line(&status));
-        }
-        self.bus.emit(Event::Stats(status.into_value()));
+        self.bus
+            .emit(Event::Stats(self.board.snapshot().into_value()));
     }
-}
-
-/// The live status as one line a person reads at a glance.
-pub fn status_line(status: &LiveStatus) -> String {
-    let num = |field: &str| status.get(field).and_then(Value::as_f64).unwrap_or(0.0);
-    let nested = |outer: &str, field: &str| {
-        status
-            .get(outer)
-            .and_then(|o| o.get(field))
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0)
-    };
-    let mut line = match status.get("segment").and_then(Value::as_u64) {
-        Some(segment) => format!("segment {segment}: "),
-        None => String::new(),
-    };
-    line += &format!(
-        "{} in ({:.0} kbit/s, {:.1} fps), {} written",
-        megabytes(num("bytes_in")),
-        num("input_kbps"),
-        num("input_fps"),
-        megabytes(num("bytes_written")),
-    );
-    if status.get("video").is_some() {
-        line += &format!(
-            "; {:.0} pictures, {:.0} frames, {:.0} audio chunks; analysis lag {:.0} ms",
-            nested("video", "pictures"),
-            nested("video", "frames_written"),
-            nested("audio", "chunks_written"),
-            num("analysis_lag_ms"),
-        );
-    }
-    if status.get("relay").is_some() {
-        line += &format!(
-            "; relay {:.0} datagrams ({:.0} dropped)",
-            nested("relay", "datagrams"),
-            nested("relay", "dropped"),
-        );
-    }
-    line
-}
-
-fn megabytes(bytes: f64) -> String {
-    format!("{:.1} MB", bytes / 1e6)
 }
 
 #[cfg(test)]
@@ -499,13 +450,10 @@ mod tests {
         assert_eq!(a.last().map(String::as_str), Some("end 0 shutdown"));
         let status = board.snapshot();
         assert_eq!(
-            status.get("bytes_in").and_then(Value::as_u64),
+            status.get("bytes_in").and_then(serde_json::Value::as_u64),
             Some(data.len() as u64 + 1000)
         );
-        assert!(
-            status_line(&status).contains(" in ("),
-            "{}",
-            status_line(&status)
-        );
+        let line = crate::terminal::status_line(&status.into_value());
+        assert!(line.contains(" in ("), "{line}");
     }
 }

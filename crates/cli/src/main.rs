@@ -17,6 +17,7 @@ mod record;
 mod serve;
 mod sessions;
 mod shutdown;
+mod terminal;
 
 use clap::Parser;
 
@@ -24,7 +25,7 @@ fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     init_logging(args.verbose, args.quiet);
     let result = match args.command {
-        cli::Command::Record(a) => record::run(a, args.sessions_dir),
+        cli::Command::Record(a) => record::run(a, args.sessions_dir, args.quiet),
         cli::Command::Probe(a) => probe::run(a),
         cli::Command::Remux(a) => record::remux(a),
         cli::Command::Sessions(a) => sessions::run(a, args.sessions_dir),
@@ -35,15 +36,32 @@ fn main() -> std::process::ExitCode {
         cli::Command::Threshold(a) => client::threshold(&a, &args.sessions_dir),
         cli::Command::Frames(a) => client::frames(&a, &args.sessions_dir),
         cli::Command::Serve(a) => serve::run(a, args.sessions_dir),
+        cli::Command::Export(a) => serve::export(a, args.sessions_dir),
         cli::Command::Mcp(a) => mcp::run(a, args.sessions_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each said once: the library
+/// errors already name their source in their own message (`cannot listen
+/// on ADDR: Address already in use`), so a cause whose text is already
+/// there is not repeated.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Prints a line on stdout; a closed pipe (`cht probe x | head`) is not an error.
@@ -72,4 +90,30 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let taken = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let said = taken.to_string();
+        // The ingest's own error names its source, and also has it as its
+        // `source()`: the message of `cht record` on a taken port.
+        let error = anyhow::Error::new(cht_ingest::IngestError::Bind {
+            addr: "127.0.0.1:4444".parse().expect("addr"),
+            source: taken,
+        });
+        let text = error_text(&error);
+        assert_eq!(text.matches(&said).count(), 1, "{text}");
+        let error = error.context("cannot record");
+        assert_eq!(
+            error_text(&error),
+            format!("cannot record: cannot listen on 127.0.0.1:4444: {said}")
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_text(&plain), "outer: inner");
+    }
 }

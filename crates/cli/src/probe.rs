@@ -2,9 +2,10 @@
 
 use crate::cli::ProbeArgs;
 use anyhow::{bail, Context};
-use cht_core::aac::AacConfig;
 use cht_core::h264::AvcDecoderConfig;
-use cht_core::{VideoParams, CLOCK_HZ};
+use cht_core::hevc::HevcDecoderConfig;
+use cht_core::mpeg2::SequenceHeader;
+use cht_core::{AudioCodec, VideoCodec, VideoParams, CLOCK_HZ};
 use cht_session::Layout;
 use cht_ts::{DemuxItem, DemuxStats, TsDemuxer};
 use serde::Serialize;
@@ -92,9 +93,8 @@ fn mp4_text(path: &Path, info: &cht_fmp4::Mp4Info) -> String {
     out.trim_end().to_string()
 }
 
-#[derive(Debug, Serialize)]
-pub struct TsTrack<C> {
-    config: Option<C>,
+#[derive(Debug, Default, Serialize)]
+pub struct TsTrack {
     frames: u64,
     keyframes: u64,
     first_pts: Option<i64>,
@@ -102,62 +102,7 @@ pub struct TsTrack<C> {
     duration_secs: f64,
 }
 
-/// What `cht probe` reports of an H.264 track's SPS.
-#[derive(Debug, Serialize)]
-pub struct H264Summary {
-    width: u32,
-    height: u32,
-    profile_idc: u8,
-    constraint_flags: u8,
-    level_idc: u8,
-    chroma_format_idc: u8,
-    bit_depth_luma: u8,
-    bit_depth_chroma: u8,
-    #[serde(skip)]
-    codec_string: String,
-}
-
-impl H264Summary {
-    fn of(params: &VideoParams) -> Option<H264Summary> {
-        let config = AvcDecoderConfig::parse(&params.extra_data).ok()?;
-        let sps = config.first_sps()?;
-        Some(H264Summary {
-            width: params.width,
-            height: params.height,
-            profile_idc: sps.profile_idc,
-            constraint_flags: sps.constraint_flags,
-            level_idc: sps.level_idc,
-            chroma_format_idc: sps.chroma_format_idc,
-            bit_depth_luma: sps.bit_depth_luma,
-            bit_depth_chroma: sps.bit_depth_chroma,
-            codec_string: params.codec_string(),
-        })
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct TsInfo {
-    format: &'static str,
-    video: TsTrack<H264Summary>,
-    audio: TsTrack<AacConfig>,
-    duration_secs: f64,
-    demux: DemuxStats,
-}
-
-impl<C> Default for TsTrack<C> {
-    fn default() -> Self {
-        TsTrack {
-            config: None,
-            frames: 0,
-            keyframes: 0,
-            first_pts: None,
-            last_pts: None,
-            duration_secs: 0.0,
-        }
-    }
-}
-
-impl<C> TsTrack<C> {
+impl TsTrack {
     fn add(&mut self, pts: i64, keyframe: bool) {
         self.frames += 1;
         self.keyframes += keyframe as u64;
@@ -173,18 +118,111 @@ impl<C> TsTrack<C> {
     }
 }
 
+/// What `cht probe` reports of a video track: its codec and what its
+/// parameter sets say (profile, chroma format, bit depth).
+#[derive(Debug, Serialize)]
+pub struct VideoSummary {
+    codec: VideoCodec,
+    codec_string: String,
+    width: u32,
+    height: u32,
+    profile: String,
+    chroma_format_idc: u8,
+    bit_depth_luma: u8,
+    #[serde(flatten)]
+    track: TsTrack,
+}
+
+impl VideoSummary {
+    fn of(params: &VideoParams) -> VideoSummary {
+        let (profile, chroma_format_idc, bit_depth_luma) = match params.codec {
+            VideoCodec::H264 => AvcDecoderConfig::parse(&params.extra_data)
+                .ok()
+                .and_then(|c| c.first_sps())
+                .map(|s| (s.profile_name(), s.chroma_format_idc, s.bit_depth_luma)),
+            VideoCodec::Hevc => HevcDecoderConfig::parse(&params.extra_data)
+                .ok()
+                .and_then(|c| c.first_sps())
+                .map(|s| (s.profile_name(), s.chroma_format_idc, s.bit_depth_luma)),
+            VideoCodec::Mpeg2Video => SequenceHeader::parse(&params.extra_data)
+                .map(|h| (h.profile_name(), h.chroma_format, 8)),
+        }
+        .unwrap_or(("unknown profile", 0, 0));
+        VideoSummary {
+            codec: params.codec,
+            codec_string: params.codec_string(),
+            width: params.width,
+            height: params.height,
+            profile: profile.to_string(),
+            chroma_format_idc,
+            bit_depth_luma,
+            track: TsTrack::default(),
+        }
+    }
+}
+
+/// What `cht probe` reports of an audio track.
+#[derive(Debug, Serialize)]
+pub struct AudioSummary {
+    track: u8,
+    codec: AudioCodec,
+    sample_rate: u32,
+    channels: u16,
+    #[serde(skip)]
+    frame_samples: u32,
+    #[serde(flatten)]
+    frames: TsTrack,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TsInfo {
+    format: &'static str,
+    video: Option<VideoSummary>,
+    audio: Vec<AudioSummary>,
+    /// The streams that are not recorded, each with why and the fix.
+    not_recorded: Vec<String>,
+    duration_secs: f64,
+    demux: DemuxStats,
+}
+
 fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
     let mut f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut demuxer = TsDemuxer::new();
-    let mut video = TsTrack::<H264Summary>::default();
-    let mut audio = TsTrack::<AacConfig>::default();
+    let mut video: Option<VideoSummary> = None;
+    let mut audio: Vec<AudioSummary> = Vec::new();
+    let mut not_recorded: Vec<String> = Vec::new();
     let mut sink = |item: DemuxItem| match item {
-        DemuxItem::VideoParams(p) => {
-            video.config = video.config.take().or_else(|| H264Summary::of(&p))
+        DemuxItem::Tracks(list) => {
+            for stream in list.ignored {
+                let text = stream.to_string();
+                if !not_recorded.contains(&text) {
+                    not_recorded.push(text);
+                }
+            }
         }
-        DemuxItem::AudioParams(p) => audio.config = audio.config.or_else(|| AacConfig::of(&p)),
-        DemuxItem::Video(au) => video.add(au.pts, au.keyframe),
-        DemuxItem::Audio(fr) => audio.add(fr.pts, true),
+        DemuxItem::VideoParams(p) => {
+            video.get_or_insert_with(|| VideoSummary::of(&p));
+        }
+        DemuxItem::AudioParams(p) if !audio.iter().any(|a| a.track == p.track) => {
+            audio.push(AudioSummary {
+                track: p.track,
+                codec: p.codec,
+                sample_rate: p.sample_rate,
+                channels: p.channels,
+                frame_samples: p.frame_samples,
+                frames: TsTrack::default(),
+            });
+        }
+        DemuxItem::Video(au) => {
+            if let Some(v) = video.as_mut() {
+                v.track.add(au.pts, au.keyframe)
+            }
+        }
+        DemuxItem::Audio(fr) => {
+            if let Some(a) = audio.iter_mut().find(|a| a.track == fr.track) {
+                a.frames.add(fr.pts, true)
+            }
+        }
         _ => {}
     };
     let mut buf = vec![0u8; 1 << 20];
@@ -198,24 +236,41 @@ fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
         demuxer.push(&buf[..n], &mut sink);
     }
     demuxer.finish(&mut sink);
-    if video.frames == 0 && audio.frames == 0 {
+    let video_frames = video.as_ref().map_or(0, |v| v.track.frames);
+    if video_frames == 0 && audio.iter().all(|a| a.frames.frames == 0) {
+        let why = if not_recorded.is_empty() {
+            "not an MPEG-TS file?".to_string()
+        } else {
+            not_recorded.join("; ")
+        };
         bail!(
-            "{}: no H.264 video or AAC audio found (not an MPEG-TS file?)",
+            "{}: no video or audio cht records found ({why})",
             path.display()
         );
     }
-    let video_frame = match (video.frames, video.first_pts, video.last_pts) {
-        (n, Some(a), Some(b)) if n > 1 => (b - a) as f64 / (n - 1) as f64,
-        _ => 0.0,
-    };
-    video.finish(video_frame);
-    let audio_frame = audio.config.map_or(0.0, |c| c.frame_duration_90k());
-    audio.finish(audio_frame);
-    let duration_secs = video.duration_secs.max(audio.duration_secs);
+    if let Some(v) = video.as_mut() {
+        let t = &v.track;
+        let frame = match (t.frames, t.first_pts, t.last_pts) {
+            (n, Some(a), Some(b)) if n > 1 => (b - a) as f64 / (n - 1) as f64,
+            _ => 0.0,
+        };
+        v.track.finish(frame);
+    }
+    for a in &mut audio {
+        let frame =
+            f64::from(a.frame_samples) * f64::from(CLOCK_HZ) / f64::from(a.sample_rate.max(1));
+        a.frames.finish(frame);
+    }
+    let duration_secs = audio
+        .iter()
+        .map(|a| a.frames.duration_secs)
+        .chain(video.as_ref().map(|v| v.track.duration_secs))
+        .fold(0.0, f64::max);
     Ok(TsInfo {
         format: "mpegts",
         video,
         audio,
+        not_recorded,
         duration_secs,
         demux: demuxer.stats().clone(),
     })
@@ -224,26 +279,32 @@ fn probe_ts(path: &Path) -> anyhow::Result<TsInfo> {
 impl TsInfo {
     fn to_text(&self, path: &Path) -> String {
         let mut out = format!("{}: MPEG-TS, {:.3} s\n", path.display(), self.duration_secs);
-        if let Some(v) = &self.video.config {
+        if let Some(v) = &self.video {
             out += &format!(
-                "  video: H.264 {} {}x{}, {} frames ({} keyframes), {:.3} s\n",
+                "  video: {} {} ({}) {}x{}, {} frames ({} keyframes), {:.3} s\n",
+                v.codec,
                 v.codec_string,
+                v.profile,
                 v.width,
                 v.height,
-                self.video.frames,
-                self.video.keyframes,
-                self.video.duration_secs
+                v.track.frames,
+                v.track.keyframes,
+                v.track.duration_secs
             );
         }
-        if let Some(a) = &self.audio.config {
+        for a in &self.audio {
             out += &format!(
-                "  audio: AAC (object type {}) {} Hz, {} ch, {} frames, {:.3} s\n",
-                a.object_type,
+                "  audio track {}: {} {} Hz, {} ch, {} frames, {:.3} s\n",
+                a.track,
+                a.codec,
                 a.sample_rate,
-                a.channels(),
-                self.audio.frames,
-                self.audio.duration_secs
+                a.channels,
+                a.frames.frames,
+                a.frames.duration_secs
             );
+        }
+        for stream in &self.not_recorded {
+            out += &format!("  not recorded: {stream}\n");
         }
         let d = &self.demux;
         out += &format!(

@@ -19,13 +19,13 @@ use std::time::{Duration, Instant};
 /// How often the live status is reported (a `stats` event, a log line).
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
-pub fn run(args: RecordArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
+pub fn run(args: RecordArgs, sessions_dir: PathBuf, quiet: bool) -> anyhow::Result<()> {
     let dir = SessionsDir::new(&sessions_dir);
     let session = match &args.session {
         Some(id) => dir.resume(id).context("cannot resume the session")?,
         None => dir.create_new().context("cannot create a session")?,
     };
-    let result = record_into(&session, &args, &sessions_dir);
+    let result = record_into(&session, &args, &sessions_dir, quiet);
     // A new session that ends up with no file at all (nobody sent anything,
     // or the start failed) leaves no trace.
     if args.session.is_none() && session.layout().remove_if_empty() && result.is_ok() {
@@ -41,6 +41,7 @@ fn record_into(
     session: &cht_session::Session,
     args: &RecordArgs,
     sessions_dir: &Path,
+    quiet: bool,
 ) -> anyhow::Result<()> {
     let args = args.clone();
     // One recorder per session: the indexes have one writer; a second
@@ -63,6 +64,7 @@ fn record_into(
     let addr = server.local_addr();
     let bus = EventBus::new();
     let printer = args.events.map(|_| spawn_event_printer(&bus));
+    let terminal = (!quiet).then(|| crate::terminal::spawn_printer(&bus, &session.path));
     let mut hooks = Vec::new();
     if let Some(cmd) = &args.on_frame {
         hooks.push(crate::hooks::spawn(
@@ -119,7 +121,7 @@ fn record_into(
         }
     }
     tracing::info!("session {} in {}", session.id, session.path.display());
-    print_hints(&args, addr, control.as_ref());
+    print_hints(&args, addr, control.as_ref(), session.id.as_str());
     let demo = args
         .demo
         .then(|| spawn_demo(addr, args.demo_duration, stop.clone()));
@@ -157,7 +159,7 @@ fn record_into(
     for h in hooks {
         let _ = h.join();
     }
-    if let Some(p) = printer {
+    for p in [printer, terminal].into_iter().flatten() {
         let _ = p.join();
     }
     result?;
@@ -192,7 +194,12 @@ fn analysis_options(args: &RecordArgs) -> AnalysisOptions {
     }
 }
 
-fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<&cht_api::ApiServer>) {
+fn print_hints(
+    args: &RecordArgs,
+    addr: SocketAddr,
+    control: Option<&cht_api::ApiServer>,
+    session: &str,
+) {
     if args.demo {
         eprintln!(
             "cht: listening on tcp://{addr}; recording the built-in demo source (Ctrl-C to stop)"
@@ -218,6 +225,21 @@ fn print_hints(args: &RecordArgs, addr: SocketAddr, control: Option<&cht_api::Ap
             c.addr,
             c.token.path().display()
         );
+        // As Jupyter does, the URL a person opens carries the token; only
+        // on a terminal, so that a log file never holds it.
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "cht: watch it in a browser:  http://{}/view/{session}?token={}",
+                c.addr,
+                c.token.secret()
+            );
+        } else {
+            eprintln!(
+                "cht: watch it in a browser:  http://{}/view/{session}?token=TOKEN  (TOKEN: the token file's contents)",
+                c.addr
+            );
+        }
     }
 }
 

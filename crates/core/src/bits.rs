@@ -76,6 +76,48 @@ impl<'a> BitReader<'a> {
     }
 }
 
+/// Writes bits MSB-first into bytes (the padding of the last byte is 0).
+#[derive(Debug, Default)]
+pub(crate) struct BitWriter {
+    out: Vec<u8>,
+    bits: u32,
+    acc: u64,
+}
+
+impl BitWriter {
+    /// Bits written so far.
+    pub(crate) fn bit_position(&self) -> usize {
+        self.out.len() * 8 + self.bits as usize
+    }
+
+    /// Writes the low `n` bits of `value` (n <= 32).
+    pub(crate) fn put(&mut self, n: u32, value: u32) {
+        if n == 0 {
+            return;
+        }
+        let mask = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
+        self.acc = (self.acc << n) | u64::from(value & mask);
+        self.bits += n;
+        while self.bits >= 8 {
+            self.bits -= 8;
+            self.out.push((self.acc >> self.bits) as u8);
+        }
+    }
+
+    /// Pads with zeros to the next byte boundary.
+    pub(crate) fn align(&mut self) {
+        if self.bits > 0 {
+            self.put(8 - self.bits, 0);
+        }
+    }
+
+    /// The bytes, the last one padded.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.align();
+        self.out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use crate::params::VideoCodec;
 pub enum DecoderError {
     /// No decoder is registered for the codec.
     #[error(
-        "{0} video cannot be decoded for scene frames (the recording is unaffected): \
+        "{0} cannot be decoded for scene frames (the recording is unaffected): \
          have the sender encode H.264 (`-c:v libx264 -pix_fmt yuv420p`)"
     )]
     NoDecoder(VideoCodec),

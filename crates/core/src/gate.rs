@@ -4,12 +4,13 @@
 
 use std::collections::VecDeque;
 
-use crate::item::DemuxItem;
+use crate::item::{DemuxItem, TrackList};
 use crate::params::{AudioParams, VideoParams};
 use crate::CLOCK_HZ;
 
-/// Without audio parameters after this much video (90 kHz), the segment
-/// starts video-only.
+/// Without the parameters of every announced audio track after this much
+/// video (90 kHz), the segment starts with the audio tracks it has (or
+/// video-only).
 pub const AUDIO_WAIT: i64 = CLOCK_HZ as i64;
 /// Without a keyframe after this much audio, the segment starts audio-only
 /// (video that comes later starts the next segment, at its first
@@ -29,8 +30,8 @@ pub struct SegmentStart {
     pub part: u32,
     /// The video track (`None`: audio-only).
     pub video: Option<VideoParams>,
-    /// The audio track (`None`: video-only).
-    pub audio: Option<AudioParams>,
+    /// The audio tracks, in track order (empty: video-only).
+    pub audio: Vec<AudioParams>,
     /// Time zero of the segment's clock (90 kHz): the first keyframe's
     /// presentation time, or the first audio packet's for audio-only.
     /// Frame timestamps and audio chunk starts are seconds from here.
@@ -68,9 +69,11 @@ pub struct GateStats {
 /// items pushed in arrival order.
 ///
 /// A segment starts at its first keyframe (with the video parameters in
-/// force) once the audio parameters are known, or after [`AUDIO_WAIT`] of
-/// video without them (video-only), or at the end; with no keyframe, it
-/// starts audio-only after [`VIDEO_WAIT`] of audio or at the end. Until
+/// force) once the parameters of every audio track the source announced
+/// ([`DemuxItem::Tracks`]; at least one when nothing was announced) are
+/// known, or after [`AUDIO_WAIT`] of video without them (with the audio
+/// tracks known by then, or video-only), or at the end; with no keyframe,
+/// it starts audio-only after [`VIDEO_WAIT`] of audio or at the end. Until
 /// then items are held (at most [`MAX_PENDING_BYTES`]); video before the
 /// first keyframe is dropped and counted, audio before it is kept. After
 /// the start, items pass straight through.
@@ -78,7 +81,10 @@ pub struct GateStats {
 pub(crate) struct StartGate {
     part: u32,
     video: Option<VideoParams>,
-    audio: Option<AudioParams>,
+    /// The first parameters of each audio track, in track order.
+    audio: Vec<AudioParams>,
+    /// Audio tracks the source announced.
+    announced_audio: usize,
     /// PTS and DTS of the first keyframe.
     first_key: Option<(i64, i64)>,
     pending: VecDeque<DemuxItem>,
@@ -120,12 +126,15 @@ impl StartGate {
             return out(Gated::Item(item));
         }
         match item {
+            DemuxItem::Tracks(list) => self.announced(list),
             DemuxItem::VideoParams(p) if self.first_key.is_none() => {
                 self.video = Some(p.clone());
                 self.hold(item.clone());
             }
             DemuxItem::AudioParams(p) => {
-                self.audio.get_or_insert_with(|| p.clone());
+                if let Err(at) = self.audio.binary_search_by_key(&p.track, |a| a.track) {
+                    self.audio.insert(at, p.clone());
+                }
                 self.hold(item.clone());
             }
             DemuxItem::Video(packet) if self.first_key.is_none() => {
@@ -148,6 +157,15 @@ impl StartGate {
     /// playable.
     pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Gated<'_>)) {
         self.try_start(true, out);
+    }
+
+    fn announced(&mut self, list: &TrackList) {
+        self.announced_audio = list.audio.len();
+    }
+
+    /// Every announced audio track has its parameters.
+    fn audio_complete(&self) -> bool {
+        !self.audio.is_empty() && self.audio.len() >= self.announced_audio
     }
 
     fn hold(&mut self, item: DemuxItem) {
@@ -210,8 +228,8 @@ impl StartGate {
         }
         let picture = self.first_key.filter(|_| self.video.is_some());
         let ready = match picture {
-            Some(_) => self.audio.is_some() || at_end || self.video_span() >= AUDIO_WAIT,
-            None => self.audio.is_some() && (at_end || self.audio_span() >= VIDEO_WAIT),
+            Some(_) => self.audio_complete() || at_end || self.video_span() >= AUDIO_WAIT,
+            None => !self.audio.is_empty() && (at_end || self.audio_span() >= VIDEO_WAIT),
         };
         if !ready {
             return;
@@ -262,6 +280,7 @@ mod tests {
 
     fn audio_params() -> DemuxItem {
         DemuxItem::AudioParams(AudioParams {
+            track: 0,
             codec: AudioCodec::Aac,
             sample_rate: 48_000,
             channels: 2,
@@ -282,6 +301,7 @@ mod tests {
 
     fn audio(pts: i64) -> DemuxItem {
         DemuxItem::Audio(AudioPacket {
+            track: 0,
             pts,
             samples: 1024,
             data: vec![0; 10].into(),
@@ -331,7 +351,7 @@ mod tests {
         let (out, stats) = run(&items, false);
         let start = out.start.expect("started");
         assert_eq!(start.origin, FRAME * 10);
-        assert!(start.video.is_some() && start.audio.is_some());
+        assert!(start.video.is_some() && start.audio.len() == 1);
         assert_eq!(out.early, 0);
         // Audio from before the picture is kept.
         let kept_audio = out.items.iter().filter(|(k, _)| *k == "a").count();
@@ -355,7 +375,7 @@ mod tests {
         let (out, stats) = run(&items, false);
         let start = out.start.expect("started");
         assert_eq!(start.origin, key);
-        assert!(start.video.is_some() && start.audio.is_some());
+        assert!(start.video.is_some() && start.audio.len() == 1);
         assert_eq!(stats.dropped_early_audio, 0);
         let kept = out.items.iter().filter(|(k, _)| *k == "a").count();
         assert_eq!(kept, 90);
@@ -391,7 +411,7 @@ mod tests {
         items.extend((20..40).map(|i| video(i * FRAME, false)));
         let (out, _) = run(&items, false);
         let start = out.start.expect("video-only start");
-        assert_eq!((start.audio.is_none(), start.origin), (true, 0));
+        assert_eq!((start.audio.is_empty(), start.origin), (true, 0));
         assert_eq!(out.items.iter().filter(|(k, _)| *k == "v").count(), 40);
     }
 
@@ -422,5 +442,56 @@ mod tests {
             out.items,
             vec![("p", 0), ("a", 0), ("p", 0), ("v", FRAME), ("a", AAC)]
         );
+    }
+
+    fn second_audio_params() -> DemuxItem {
+        let DemuxItem::AudioParams(p) = audio_params() else {
+            unreachable!()
+        };
+        DemuxItem::AudioParams(p.on_track(1))
+    }
+
+    fn two_audio_tracks() -> DemuxItem {
+        DemuxItem::Tracks(TrackList {
+            video: Some(VideoCodec::H264),
+            audio: vec![
+                crate::AnnouncedAudio {
+                    track: 0,
+                    codec: Some(AudioCodec::Aac),
+                },
+                crate::AnnouncedAudio {
+                    track: 1,
+                    codec: None,
+                },
+            ],
+            ignored: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn waits_for_every_announced_audio_track() {
+        let items = vec![
+            two_audio_tracks(),
+            video_params(),
+            audio_params(),
+            audio(0),
+            video(FRAME, true),
+        ];
+        let (out, _) = run(&items, false);
+        assert!(
+            out.start.is_none(),
+            "the second track is announced, not known"
+        );
+        let mut both = items.clone();
+        both.push(second_audio_params());
+        let (out, _) = run(&both, false);
+        let start = out.start.expect("both tracks known");
+        let tracks: Vec<u8> = start.audio.iter().map(|a| a.track).collect();
+        assert_eq!(tracks, [0, 1]);
+        // A track that never comes costs at most the audio wait.
+        let mut missing = items;
+        missing.extend((2..40).map(|i| video(i * FRAME, false)));
+        let (out, _) = run(&missing, false);
+        assert_eq!(out.start.map(|s| s.audio.len()), Some(1));
     }
 }

@@ -1,8 +1,10 @@
 //! What a demuxer hands out: the one item type that every reader (MPEG-TS
 //! live or from a file, MP4) produces and every stage consumes.
 
+use std::fmt;
+
 use crate::packet::{AudioPacket, VideoPacket};
-use crate::params::{AudioParams, VideoParams};
+use crate::params::{AudioCodec, AudioParams, VideoCodec, VideoParams};
 
 /// One demuxed event, delivered in arrival (decode) order.
 ///
@@ -10,13 +12,16 @@ use crate::params::{AudioParams, VideoParams};
 /// whenever they change; a packet belongs to the parameters announced last.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DemuxItem {
+    /// The streams the source announces (first, and whenever the list
+    /// changes): which tracks to expect, and what is not recorded.
+    Tracks(TrackList),
     /// The video track's codec parameters (first, or changed).
     VideoParams(VideoParams),
-    /// The audio track's codec parameters (first, or changed).
+    /// An audio track's codec parameters (first, or changed).
     AudioParams(AudioParams),
     /// One coded picture.
     Video(VideoPacket),
-    /// One coded audio frame.
+    /// One coded audio frame of one audio track.
     Audio(AudioPacket),
     /// Something broke the continuity of a track's packets or timeline.
     Discontinuity(Discontinuity),
@@ -63,4 +68,50 @@ pub enum DiscontinuityKind {
         /// The new one.
         to: i64,
     },
+}
+
+/// The streams of a source as its table of contents lists them (MPEG-TS:
+/// the PMTs of every program; MP4: the `moov`), before any packet: what
+/// will be followed, and what will not, with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackList {
+    /// The video stream followed, and its codec.
+    pub video: Option<VideoCodec>,
+    /// The audio tracks followed, in track order.
+    pub audio: Vec<AnnouncedAudio>,
+    /// The streams that are not followed.
+    pub ignored: Vec<IgnoredStream>,
+}
+
+/// An audio track a source announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnnouncedAudio {
+    /// Its number ([`AudioParams::track`]).
+    pub track: u8,
+    /// Its codec when the table names it; `None` when the first frame tells
+    /// (MPEG audio of any layer, private data without a descriptor).
+    pub codec: Option<AudioCodec>,
+}
+
+/// A stream that cht does not record, and what the sender can do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredStream {
+    /// Where it is: the MPEG-TS PID, or the MP4 track ID.
+    pub id: u32,
+    /// What it is and where ("DTS audio (stream type 0x82, PID 0x103)").
+    pub what: String,
+    /// How to have it recorded, when the sender can ("send AAC: `-c:a
+    /// aac`"); `None` for streams that are not audio or video.
+    pub fix: Option<String>,
+}
+
+impl fmt::Display for IgnoredStream {
+    /// One sentence: what the stream is, that it is not recorded, the fix.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is not recorded", self.what)?;
+        match &self.fix {
+            Some(fix) => write!(f, "; to record it, {fix}"),
+            None => Ok(()),
+        }
+    }
 }

@@ -7,8 +7,9 @@
 //! (MPEG-TS and MP4 alike), decoded [`Picture`]s, and the [`VideoDecoder`]
 //! interface with the [`DecoderRegistry`] that picks a decoder by codec.
 //! Each codec's parameter-set parser lives in its own module ([`h264`],
-//! [`aac`]); its MP4 sample entry lives in `cht-fmp4` and its decoder, if
-//! any, in its own crate. Adding a codec is: a parameter-set parser here, a
+//! [`hevc`], [`mpeg2`] video; [`aac`], [`mpa`], [`ac3`], [`opus`] audio);
+//! its MP4 sample entry lives in `cht-fmp4` and its decoder, if any, in its
+//! own crate. Adding a codec is: a parameter-set parser here, a
 //! sample entry there, and optionally a decoder registered by codec.
 //!
 //! It does no I/O, owns no threads and decodes no pictures or sound.
@@ -26,12 +27,19 @@ mod stage;
 mod time;
 
 pub mod aac;
+pub mod ac3;
 pub mod h264;
+pub mod hevc;
+pub mod mpa;
+pub mod mpeg2;
+pub mod opus;
 
 pub use bits::BitReader;
 pub use decoder::{DecodeStats, DecoderError, DecoderRegistry, VideoDecoder, VideoDecoderFactory};
 pub use gate::{GateStats, Gated, SegmentStart, AUDIO_WAIT, MAX_PENDING_BYTES, VIDEO_WAIT};
-pub use item::{DemuxItem, Discontinuity, DiscontinuityKind};
+pub use item::{
+    AnnouncedAudio, DemuxItem, Discontinuity, DiscontinuityKind, IgnoredStream, TrackList,
+};
 pub use packet::{AudioPacket, VideoPacket};
 pub use params::{AudioCodec, AudioParams, PacketFormat, VideoCodec, VideoParams};
 pub use picture::{ColourInfo, MatrixCoefficients, Picture};

@@ -19,10 +19,14 @@ pub struct VideoPacket {
     pub data: Bytes,
 }
 
-/// One coded audio frame, without any transport framing (an AAC packet is
-/// the raw frame, its ADTS header removed).
+/// One coded audio frame, without any transport framing: an AAC packet is
+/// the raw frame (its ADTS header or LATM wrapping removed), an Opus packet
+/// has no TS control header; MPEG audio and AC-3 frames are whole, header
+/// included, as MP4 stores them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioPacket {
+    /// The audio track it belongs to ([`AudioParams::track`](crate::AudioParams::track)).
+    pub track: u8,
     /// Presentation time, 90 kHz, unwrapped.
     pub pts: i64,
     /// Samples per channel the packet codes: the track's

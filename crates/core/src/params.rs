@@ -6,9 +6,9 @@ use std::fmt;
 use bytes::Bytes;
 use serde::Serialize;
 
-/// The video codecs cht can name. Only H.264 is recorded and decoded today;
-/// the others are recognised so that they can be refused by name, with the
-/// fix, instead of being silently ignored.
+/// The video codecs cht records. Each has an MP4 sample entry; only H.264
+/// has a decoder (scene frames), the others are refused for analysis by
+/// name, with the fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VideoCodec {
@@ -16,7 +16,8 @@ pub enum VideoCodec {
     H264,
     /// H.265 / HEVC.
     Hevc,
-    /// MPEG-2 video (ffmpeg's default for `-f mpegts` without codec options).
+    /// MPEG-2 video (ffmpeg's default for `-f mpegts` without codec
+    /// options), and MPEG-1 video, which the same parser reads.
     Mpeg2Video,
 }
 
@@ -37,7 +38,8 @@ impl fmt::Display for VideoCodec {
     }
 }
 
-/// The audio codecs cht can name. Only AAC is recorded and decoded today.
+/// The audio codecs cht records, each in its standard MP4 sample entry.
+/// AAC and MPEG audio (MP1/MP2/MP3) are also decoded into chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AudioCodec {
@@ -53,6 +55,8 @@ pub enum AudioCodec {
     Eac3,
     /// Opus.
     Opus,
+    /// MPEG-1/2 Audio Layer I.
+    Mp1,
 }
 
 impl AudioCodec {
@@ -65,6 +69,7 @@ impl AudioCodec {
             AudioCodec::Ac3 => "AC-3",
             AudioCodec::Eac3 => "E-AC-3",
             AudioCodec::Opus => "Opus",
+            AudioCodec::Mp1 => "MP1",
         }
     }
 }
@@ -105,7 +110,9 @@ pub struct VideoParams {
     pub format: PacketFormat,
     /// The codec's decoder configuration record, as the MP4 sample entry
     /// carries it: for H.264 the `avcC` AVCDecoderConfigurationRecord (see
-    /// [`crate::h264::AvcDecoderConfig`]).
+    /// [`crate::h264::AvcDecoderConfig`]), for HEVC the `hvcC` record (see
+    /// [`crate::hevc::HevcDecoderConfig`]), for MPEG-2 video the sequence
+    /// header and its extension (see [`crate::mpeg2`]).
     #[serde(skip)]
     pub extra_data: Bytes,
 }
@@ -117,7 +124,10 @@ impl VideoParams {
         match self.codec {
             VideoCodec::H264 => crate::h264::AvcDecoderConfig::parse(&self.extra_data)
                 .map_or_else(|_| "avc1".to_string(), |c| c.codec_string()),
-            other => other.name().to_string(),
+            VideoCodec::Hevc => crate::hevc::HevcDecoderConfig::parse(&self.extra_data)
+                .map_or_else(|_| "hvc1".to_string(), |c| c.codec_string()),
+            VideoCodec::Mpeg2Video => crate::mpeg2::SequenceHeader::parse(&self.extra_data)
+                .map_or_else(|| "mp4v.61".to_string(), |s| s.codec_string()),
         }
     }
 }
@@ -125,6 +135,10 @@ impl VideoParams {
 /// Codec parameters of an audio track.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AudioParams {
+    /// Which of the source's audio tracks these are: 0 for the first, in
+    /// the order the source lists them (the PMT, the MP4 `moov`); the same
+    /// number as in the track's [`AudioPacket`](crate::AudioPacket)s.
+    pub track: u8,
     /// The codec.
     pub codec: AudioCodec,
     /// Samples per second.
@@ -134,12 +148,20 @@ pub struct AudioParams {
     /// Samples per channel in one packet (1024 for AAC).
     pub frame_samples: u32,
     /// The codec's decoder configuration, as the MP4 sample entry carries
-    /// it: for AAC the AudioSpecificConfig (see [`crate::aac::AacConfig`]).
+    /// it: for AAC the AudioSpecificConfig (see [`crate::aac::AacConfig`]),
+    /// for AC-3 the `dac3` payload (see [`crate::ac3`]), for Opus the `dOps`
+    /// payload (see [`crate::opus`]); empty for MPEG audio, whose frames
+    /// describe themselves.
     #[serde(skip)]
     pub extra_data: Bytes,
 }
 
 impl AudioParams {
+    /// The same parameters for audio track `track`.
+    pub fn on_track(self, track: u8) -> AudioParams {
+        AudioParams { track, ..self }
+    }
+
     /// Duration of one packet in 90 kHz ticks (fractional at 44.1 kHz).
     pub fn frame_duration_90k(&self) -> f64 {
         f64::from(self.frame_samples) * f64::from(crate::CLOCK_HZ)

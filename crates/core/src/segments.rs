@@ -13,16 +13,20 @@
 //!   counted ([`GateStats::timestamp_jumps`]). The 33-bit wrap is not a
 //!   jump: the demuxer's unwrapper already made it continuous.
 //! - **A new segment when the media no longer fits the segment's tracks.**
-//!   An audio configuration the segment's audio track cannot hold (another
-//!   sample rate, channel count or codec), audio arriving for a video-only
-//!   segment, or video arriving for an audio-only one, starts the next
+//!   An audio configuration one of the segment's audio tracks cannot hold
+//!   (another sample rate, channel count or codec), an audio track the
+//!   segment does not have (audio arriving for a video-only segment, or a
+//!   second track that came late), or video arriving for an audio-only
+//!   one, starts the next
 //!   segment at the next keyframe: video goes on in the current segment
-//!   until then, the new audio is held for the next one, so nothing is
+//!   until then, the audio (every track) is held for the next one, so nothing is
 //!   dropped. The stages see [`Gated::End`] then the next [`Gated::Start`],
 //!   whose [`SegmentStart::part`] says which segment of the connection it is.
 
 use crate::gate::{GateStats, Gated, StartGate};
-use crate::item::DemuxItem;
+use std::collections::BTreeMap;
+
+use crate::item::{DemuxItem, TrackList};
 use crate::packet::{AudioPacket, VideoPacket};
 use crate::params::{AudioParams, VideoParams};
 use crate::CLOCK_HZ;
@@ -50,7 +54,11 @@ pub struct SegmentGate {
     next: Option<Next>,
     /// The latest parameters of each track, to seed the next segment.
     video: Option<VideoParams>,
-    audio: Option<AudioParams>,
+    /// The latest parameters of each audio track, in track order.
+    audio: Vec<AudioParams>,
+    /// The source's latest announcement of its tracks, for the next
+    /// segment's start gate (it waits for every announced audio track).
+    tracks: Option<TrackList>,
     /// What the segments before the current one did.
     earlier: GateStats,
 }
@@ -91,14 +99,25 @@ impl SegmentGate {
         let item = stitched.as_ref().unwrap_or(item);
         match item {
             DemuxItem::VideoParams(p) => self.video = Some(p.clone()),
-            DemuxItem::AudioParams(p) => self.audio = Some(p.clone()),
+            DemuxItem::AudioParams(p) => {
+                match self.audio.binary_search_by_key(&p.track, |a| a.track) {
+                    Ok(at) => self.audio[at] = p.clone(),
+                    Err(at) => self.audio.insert(at, p.clone()),
+                }
+            }
+            DemuxItem::Tracks(list) => self.tracks = Some(list.clone()),
             _ => {}
         }
         let Some(start) = self.current.start() else {
             return self.current.push(item, out);
         };
         let has_video = start.video.is_some();
-        let segment_audio = start.audio.clone();
+        // Each audio track keeps its configuration for the whole segment; a
+        // changed or new track needs the next one.
+        let fits = match item {
+            DemuxItem::AudioParams(p) => start.audio.iter().any(|a| a == p),
+            _ => false,
+        };
         match item {
             DemuxItem::VideoParams(_) => {
                 if has_video {
@@ -108,17 +127,14 @@ impl SegmentGate {
                 }
                 self.push_next(item, out);
             }
-            DemuxItem::AudioParams(p) => {
-                let fits = segment_audio.as_ref() == Some(p);
-                match &self.next {
-                    Some(next) if next.takes_audio => self.push_next(item, out),
-                    _ if fits => out(Gated::Item(item)),
-                    _ => {
-                        self.arm(true);
-                        self.push_next(item, out);
-                    }
+            DemuxItem::AudioParams(_) => match &self.next {
+                Some(next) if next.takes_audio => self.push_next(item, out),
+                _ if fits => out(Gated::Item(item)),
+                _ => {
+                    self.arm(true);
+                    self.push_next(item, out);
                 }
-            }
+            },
             DemuxItem::Audio(_) => match &self.next {
                 Some(next) if next.takes_audio => self.push_next(item, out),
                 _ => out(Gated::Item(item)),
@@ -134,6 +150,10 @@ impl SegmentGate {
                         self.push_next(item, out);
                     }
                 }
+            }
+            DemuxItem::Tracks(_) => {
+                out(Gated::Item(item));
+                self.push_next(item, out);
             }
             DemuxItem::Discontinuity(_) => out(Gated::Item(item)),
         }
@@ -167,13 +187,24 @@ impl SegmentGate {
         let part = self.current.start().map_or(0, |s| s.part) + 1;
         let mut gate = StartGate::new(part);
         let mut ignore = |_: Gated<'_>| {};
+        if let Some(tracks) = &self.tracks {
+            gate.push(&DemuxItem::Tracks(tracks.clone()), &mut ignore);
+        }
         if let Some(video) = &self.video {
             gate.push(&DemuxItem::VideoParams(video.clone()), &mut ignore);
         }
-        if !takes_audio {
-            if let Some(audio) = self.current.start().and_then(|s| s.audio.clone()) {
-                gate.push(&DemuxItem::AudioParams(audio), &mut ignore);
-            }
+        // The audio moves with every track's latest parameters (those that
+        // did not change go on as they were); otherwise the segment's own.
+        let audio = if takes_audio {
+            self.audio.clone()
+        } else {
+            self.current
+                .start()
+                .map(|s| s.audio.clone())
+                .unwrap_or_default()
+        };
+        for params in audio {
+            gate.push(&DemuxItem::AudioParams(params), &mut ignore);
         }
         self.next = Some(Next { gate, takes_audio });
     }
@@ -213,9 +244,9 @@ impl SegmentGate {
 #[derive(Debug, Default)]
 struct Stitcher {
     video: TrackClock,
-    audio: TrackClock,
-    /// Duration of one audio packet, 90 kHz (from the audio parameters).
-    audio_step: i64,
+    /// Each audio track's clock and the duration of one of its packets,
+    /// 90 kHz (from its parameters).
+    audio: BTreeMap<u8, (TrackClock, i64)>,
     /// The offset of the track that jumped last: a track's first packet
     /// takes it, so tracks that jump together stay together.
     shared: i64,
@@ -239,7 +270,7 @@ impl Stitcher {
     fn apply(&mut self, item: &DemuxItem) -> Option<DemuxItem> {
         match item {
             DemuxItem::AudioParams(p) => {
-                self.audio_step = p.frame_duration_90k().round() as i64;
+                self.audio.entry(p.track).or_default().1 = p.frame_duration_90k().round() as i64;
                 None
             }
             DemuxItem::Video(v) => {
@@ -261,8 +292,9 @@ impl Stitcher {
                 })
             }
             DemuxItem::Audio(a) => {
-                let step = self.audio_step.max(1);
-                let offset = self.audio.place(
+                let (clock, step) = self.audio.entry(a.track).or_default();
+                let step = (*step).max(1);
+                let offset = clock.place(
                     a.pts,
                     Limits { back: step, step },
                     &mut self.shared,
@@ -342,6 +374,7 @@ mod tests {
 
     fn audio_params(rate: u32) -> DemuxItem {
         DemuxItem::AudioParams(AudioParams {
+            track: 0,
             codec: AudioCodec::Aac,
             sample_rate: rate,
             channels: 2,
@@ -362,6 +395,7 @@ mod tests {
 
     fn audio(pts: i64) -> DemuxItem {
         DemuxItem::Audio(AudioPacket {
+            track: 0,
             pts,
             samples: 1024,
             data: vec![0; 10].into(),
@@ -475,8 +509,8 @@ mod tests {
         let (first, one) = &segments[0];
         let (second, two) = &segments[1];
         assert_eq!((first.part, second.part), (0, 1));
-        assert_eq!(first.audio.as_ref().map(|a| a.sample_rate), Some(48_000));
-        assert_eq!(second.audio.as_ref().map(|a| a.sample_rate), Some(44_100));
+        assert_eq!(first.audio.first().map(|a| a.sample_rate), Some(48_000));
+        assert_eq!(second.audio.first().map(|a| a.sample_rate), Some(44_100));
         assert_eq!(second.origin, 90 * FRAME, "the next keyframe");
         // Video until the keyframe stays in the first segment; all of the
         // new audio, from 2 s, is in the second.
@@ -506,7 +540,7 @@ mod tests {
         );
         assert!(segments[0].0.video.is_none());
         let (second, two) = &segments[1];
-        assert!(second.video.is_some() && second.audio.is_some());
+        assert!(second.video.is_some() && second.audio.len() == 1);
         assert_eq!(second.origin, 12 * 90_000);
         assert_eq!(times(two, "v").len(), 90);
         let audio_total = times(&segments[0].1, "a").len() + times(two, "a").len();
@@ -526,5 +560,70 @@ mod tests {
         assert_eq!(times(got, "a").first(), Some(&0));
         assert_eq!(times(got, "v").len(), 60);
         assert_eq!(stats.dropped_early_audio, 0);
+    }
+
+    /// `item` on audio track 1.
+    fn on_track_1(item: DemuxItem) -> DemuxItem {
+        match item {
+            DemuxItem::AudioParams(p) => DemuxItem::AudioParams(p.on_track(1)),
+            DemuxItem::Audio(a) => DemuxItem::Audio(AudioPacket { track: 1, ..a }),
+            other => other,
+        }
+    }
+
+    /// A/V with a second audio track beside the first, half a second behind
+    /// it (another program's clock).
+    fn av_two_tracks(t0: i64, secs: i64) -> Vec<DemuxItem> {
+        let mut items = Vec::new();
+        for item in av(t0, secs, true) {
+            let second = matches!(item, DemuxItem::Audio(_)).then(|| match &item {
+                DemuxItem::Audio(a) => on_track_1(audio(a.pts - 45_000)),
+                _ => unreachable!(),
+            });
+            items.push(item);
+            items.extend(second);
+        }
+        items
+    }
+
+    #[test]
+    fn two_audio_tracks_keep_their_own_timelines() {
+        let mut items = vec![
+            video_params(),
+            audio_params(48_000),
+            on_track_1(audio_params(48_000)),
+        ];
+        items.extend(av_two_tracks(0, 4));
+        let (segments, stats) = run(&items);
+        assert_eq!(segments.len(), 1);
+        assert_eq!(segments[0].0.audio.len(), 2);
+        assert_eq!(stats.timestamp_jumps, 0, "interleaved tracks are no jump");
+    }
+
+    #[test]
+    fn a_new_configuration_of_the_second_audio_track_starts_the_next_segment() {
+        let mut items = vec![
+            video_params(),
+            audio_params(48_000),
+            on_track_1(audio_params(48_000)),
+        ];
+        items.extend(av_two_tracks(0, 2));
+        items.push(on_track_1(audio_params(44_100)));
+        items.extend(av_two_tracks(2 * 90_000, 2));
+        let (segments, stats) = run(&items);
+        assert_eq!(segments.len(), 2);
+        assert_eq!(stats.segment_breaks, 1);
+        let rates = |s: &SegmentStart| -> Vec<(u8, u32)> {
+            s.audio.iter().map(|a| (a.track, a.sample_rate)).collect()
+        };
+        assert_eq!(rates(&segments[0].0), [(0, 48_000), (1, 48_000)]);
+        assert_eq!(rates(&segments[1].0), [(0, 48_000), (1, 44_100)]);
+        assert_eq!(segments[1].0.origin, 2 * 90_000, "the next keyframe");
+        let audio: usize = segments.iter().map(|(_, i)| times(i, "a").len()).sum();
+        let sent = items
+            .iter()
+            .filter(|i| matches!(i, DemuxItem::Audio(_)))
+            .count();
+        assert_eq!(audio, sent, "no audio lost");
     }
 }

@@ -123,6 +123,11 @@ pub enum WarningKind {
     Discontinuity,
     /// Writing the segment failed: the rest of the connection is not recorded.
     RecordingFailed,
+    /// A stream the sender sends is not recorded (a codec or stream type
+    /// cht does not record, a second video stream, a track that began
+    /// after the segment started); named once, with the fix when the
+    /// sender can change it.
+    TrackNotRecorded,
     /// The analysis fell behind the recording and skipped to a keyframe.
     AnalysisLag,
     /// Stopping promptly left media unanalysed (it is in the recording).
@@ -150,6 +155,7 @@ impl WarningKind {
         match self {
             WarningKind::Discontinuity => "discontinuity",
             WarningKind::RecordingFailed => "recording_failed",
+            WarningKind::TrackNotRecorded => "track_not_recorded",
             WarningKind::AnalysisLag => "analysis_lag",
             WarningKind::AnalysisBacklog => "analysis_backlog",
             WarningKind::UnsupportedVideo => "unsupported_video",
@@ -250,6 +256,7 @@ mod tests {
         for kind in [
             WarningKind::Discontinuity,
             WarningKind::RecordingFailed,
+            WarningKind::TrackNotRecorded,
             WarningKind::AnalysisLag,
             WarningKind::AnalysisBacklog,
             WarningKind::UnsupportedVideo,

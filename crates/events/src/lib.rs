@@ -87,11 +87,12 @@
 //!
 //! ### `warning`
 //! Something was skipped or cannot be done; cht goes on. `kind` is one of
-//! `discontinuity`, `recording_failed`, `analysis_lag`, `analysis_backlog`,
-//! `unsupported_video`, `audio_unsupported`, `resolution_change`,
-//! `video_analysis`, `audio_analysis`, `frame_write_failed`, `frame_lost`
-//! (see [`WarningKind`]); `message` says what happened and, when the fix is
-//! the sender's, the fix.
+//! `discontinuity`, `recording_failed`, `track_not_recorded`,
+//! `analysis_lag`, `analysis_backlog`, `unsupported_video`,
+//! `audio_unsupported`, `resolution_change`, `video_analysis`,
+//! `audio_analysis`, `frame_write_failed`, `frame_lost` (see
+//! [`WarningKind`]); `message` says what happened and, when the fix is the
+//! sender's, the fix.
 //! ```
 //! # use cht_events::{Event, EventRecord, WarningKind};
 //! # let event = Event::Warning { kind: WarningKind::AnalysisLag, message: "analysis fell behind: skipped 12 access units to the next keyframe".into() };
@@ -99,6 +100,16 @@
 //! {"time":1764253940.2,"event":"warning","kind":"analysis_lag","message":"analysis fell behind: skipped 12 access units to the next keyframe"}
 //! # "#;
 //! # assert_eq!(EventRecord { seq: 0, time: 1764253940.2, event }.to_json(), json.trim());
+//! ```
+//! A stream the sender sends that is not recorded is named once per
+//! connection, with the fix:
+//! ```
+//! # use cht_events::{Event, EventRecord, WarningKind};
+//! # let event = Event::Warning { kind: WarningKind::TrackNotRecorded, message: "DTS audio (stream type 0x82) on PID 0x102 is not recorded; to record it, have the sender encode AAC (`-c:a aac`)".into() };
+//! # let json = r#"
+//! {"time":1764253940.3,"event":"warning","kind":"track_not_recorded","message":"DTS audio (stream type 0x82) on PID 0x102 is not recorded; to record it, have the sender encode AAC (`-c:a aac`)"}
+//! # "#;
+//! # assert_eq!(EventRecord { seq: 0, time: 1764253940.3, event }.to_json(), json.trim());
 //! ```
 //!
 //! ### `stats`

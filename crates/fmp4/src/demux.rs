@@ -7,17 +7,21 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use bytes::Bytes;
-use cht_core::{AudioPacket, DemuxItem, VideoPacket, CLOCK_HZ};
+use cht_core::{
+    AnnouncedAudio, AudioCodec, AudioPacket, AudioParams, DemuxItem, IgnoredStream, TrackList,
+    VideoPacket, CLOCK_HZ,
+};
 
 use crate::error::Fmp4Error;
 use crate::movie::TrackKind;
 use crate::samples::{Mp4Sample, Mp4Samples};
 
-/// Pulls the items of an MP4 file: the codec parameters of its first video
-/// and first audio track that cht can read (H.264, AAC), then their packets
-/// in decode order with 90 kHz timestamps. Packets keep the file's own
-/// layout (length-prefixed NAL units, raw AAC frames), as the parameters
-/// say; nothing is converted back into a transport stream's framing.
+/// Pulls the items of an MP4 file: the track list, the codec parameters of
+/// its first video track and of every audio track that cht can read, then
+/// their packets in decode order with 90 kHz timestamps. Packets keep the
+/// file's own layout (length-prefixed NAL units, raw AAC frames, whole
+/// MPEG audio and AC-3 frames, Opus packets), as the parameters say;
+/// nothing is converted back into a transport stream's framing.
 ///
 /// Like [`Mp4Samples`], a `None` followed by more `next()` calls picks up
 /// fragments appended since; an error ends the iteration.
@@ -25,8 +29,18 @@ pub struct Mp4Demuxer<R> {
     samples: Mp4Samples<R>,
     pending: VecDeque<DemuxItem>,
     video_track: Option<u32>,
-    audio_track: Option<(u32, u32)>,
+    audio_tracks: Vec<AudioTrack>,
     bytes_read: u64,
+}
+
+/// An audio track followed: its MP4 track ID, cht track number and
+/// parameters.
+struct AudioTrack {
+    id: u32,
+    params: AudioParams,
+    /// MPEG audio: the parameters wait for the first frame's header, which
+    /// tells the layer (MP1, MP2 or MP3).
+    announced: bool,
 }
 
 impl Mp4Demuxer<File> {
@@ -39,29 +53,54 @@ impl Mp4Demuxer<File> {
 impl<R: Read + Seek> Mp4Demuxer<R> {
     /// Demuxes the samples of an opened file.
     pub fn new(samples: Mp4Samples<R>) -> Self {
-        let mut pending = VecDeque::new();
-        let video = samples.tracks().iter().find_map(|t| {
-            let params = t.video_params.clone()?;
-            Some((t.id, params))
-        });
-        let audio = samples.tracks().iter().find_map(|t| {
-            let params = t.audio_params.clone()?;
-            Some((t.id, params))
-        });
+        let mut list = TrackList::default();
+        let mut video = None;
+        let mut audio_tracks: Vec<AudioTrack> = Vec::new();
+        for t in samples.tracks() {
+            match (&t.video_params, &t.audio_params) {
+                (Some(params), _) if video.is_none() => {
+                    list.video = Some(params.codec);
+                    video = Some((t.id, params.clone()));
+                }
+                (_, Some(params)) if audio_tracks.len() < usize::from(u8::MAX) => {
+                    let track = audio_tracks.len() as u8;
+                    list.audio.push(AnnouncedAudio {
+                        track,
+                        codec: Some(params.codec),
+                    });
+                    let is_mpeg = matches!(
+                        params.codec,
+                        AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3
+                    );
+                    audio_tracks.push(AudioTrack {
+                        id: t.id,
+                        params: params.clone().on_track(track),
+                        announced: !is_mpeg,
+                    });
+                }
+                _ if matches!(t.kind, TrackKind::Video | TrackKind::Audio) => {
+                    list.ignored.push(IgnoredStream {
+                        id: t.id,
+                        what: format!("track {} ({})", t.id, t.codec),
+                        fix: None,
+                    })
+                }
+                _ => {}
+            }
+        }
+        let mut pending = VecDeque::from([DemuxItem::Tracks(list)]);
         let video_track = video.map(|(id, params)| {
             pending.push_back(DemuxItem::VideoParams(params));
             id
         });
-        let audio_track = audio.map(|(id, params)| {
-            let frame_samples = params.frame_samples;
-            pending.push_back(DemuxItem::AudioParams(params));
-            (id, frame_samples)
-        });
+        for a in audio_tracks.iter().filter(|a| a.announced) {
+            pending.push_back(DemuxItem::AudioParams(a.params.clone()));
+        }
         Mp4Demuxer {
             samples,
             pending,
             video_track,
-            audio_track,
+            audio_tracks,
             bytes_read: 0,
         }
     }
@@ -71,28 +110,51 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
         self.bytes_read
     }
 
-    /// The item of a sample of a followed track.
-    fn item(&self, sample: Mp4Sample) -> Option<DemuxItem> {
+    /// The items of a sample of a followed track (its parameters first,
+    /// when they wait for it).
+    fn items(&mut self, sample: Mp4Sample) {
         let pts = to_90k(sample.pts, sample.timescale);
         match sample.kind {
             TrackKind::Video if Some(sample.track_id) == self.video_track => {
-                Some(DemuxItem::Video(VideoPacket {
+                self.pending.push_back(DemuxItem::Video(VideoPacket {
                     pts,
                     dts: to_90k(sample.dts, sample.timescale),
                     keyframe: sample.keyframe,
                     damaged: false,
                     data: Bytes::from(sample.data),
-                }))
+                }));
             }
             TrackKind::Audio => {
-                let (_, samples) = self.audio_track.filter(|(id, _)| *id == sample.track_id)?;
-                Some(DemuxItem::Audio(AudioPacket {
+                let Some(track) = self
+                    .audio_tracks
+                    .iter_mut()
+                    .find(|a| a.id == sample.track_id)
+                else {
+                    return;
+                };
+                if !track.announced {
+                    track.announced = true;
+                    if let Ok(header) = cht_core::mpa::MpaHeader::parse(&sample.data) {
+                        track.params = AudioParams {
+                            track: track.params.track,
+                            ..header.audio_params()
+                        };
+                    }
+                    self.pending
+                        .push_back(DemuxItem::AudioParams(track.params.clone()));
+                }
+                let samples = match track.params.codec {
+                    AudioCodec::Opus => cht_core::opus::packet_samples(&sample.data).unwrap_or(960),
+                    _ => track.params.frame_samples,
+                };
+                self.pending.push_back(DemuxItem::Audio(AudioPacket {
+                    track: track.params.track,
                     pts,
                     samples,
                     data: Bytes::from(sample.data),
-                }))
+                }));
             }
-            _ => None,
+            _ => {}
         }
     }
 }
@@ -116,7 +178,8 @@ impl<R: Read + Seek> Iterator for Mp4Demuxer<R> {
             self.bytes_read = self
                 .bytes_read
                 .max(sample.offset + sample.data.len() as u64);
-            if let Some(item) = self.item(sample) {
+            self.items(sample);
+            if let Some(item) = self.pending.pop_front() {
                 return Some(Ok(item));
             }
         }

@@ -4,8 +4,9 @@
 //!
 //! **Writing is push-driven.** The recorder hands each [`VideoPacket`]
 //! and [`AudioPacket`] to a [`FragmentWriter`] in arrival order; each track
-//! is described by its codec's sample entry (`avc1` for H.264, `mp4a` for
-//! AAC; the one place a new codec is added on the writing side); the writer
+//! is described by its codec's sample entry (`avc1`, `hvc1`, `mp4v`,
+//! `mp4a`, `ac-3`, `ec-3`, `Opus`; the one place a new codec is added on
+//! the writing side), with any number of audio tracks; the writer
 //! owns the timeline (origin at the segment's first timestamp, jumps and
 //! wraps clamped so decode times stay monotonic) and decides where fragments
 //! are cut (every keyframe, at least every `fragment_ms`, and when the buffer
@@ -20,8 +21,7 @@
 //! the TS demuxer produces. All seek instead of loading the file, tolerate a
 //! truncated tail, and treat every size in the file as untrusted.
 //!
-//! Not here: demuxing MPEG-TS, decoding, codecs other than H.264 and AAC,
-//! seeking by time, edit lists, encryption, or rewriting a finished file
+//! Not here: demuxing MPEG-TS, decoding, seeking by time, edit lists, encryption, or rewriting a finished file
 //! into a progressive MP4.
 //!
 //! [`VideoPacket`]: cht_core::VideoPacket
@@ -49,7 +49,9 @@ pub use error::Fmp4Error;
 pub use movie::TrackKind;
 pub use probe::{duration_of, probe, probe_bytes, probe_reader, Mp4Info, TrackInfo};
 pub use samples::{Mp4Sample, Mp4Samples};
-pub use writer::{FragmentInfo, FragmentOptions, FragmentWriter, SegmentSummary};
+pub use writer::{
+    check_audio, check_video, FragmentInfo, FragmentOptions, FragmentWriter, SegmentSummary,
+};
 
 #[cfg(test)]
 mod reader_tests;

@@ -1,15 +1,18 @@
 //! The `stsd` sample entries cht records, one per codec: `avc1` + `avcC`
-//! for H.264 and `mp4a` + `esds` for AAC.
+//! (H.264), `hvc1` + `hvcC` (HEVC), `mp4v` + `esds` (MPEG-2 video),
+//! `mp4a` + `esds` (AAC; MPEG audio as object type 0x6B/0x69), `ac-3` +
+//! `dac3` and `ec-3` + `dec3` (AC-3, E-AC-3), `Opus` + `dOps`.
 //!
-//! This is the extension point for new codecs (`hvc1` + `hvcC`, `.mp3`,
-//! `ac-3` + `dac3`, `Opus` + `dOps`): a [`SampleEntry`] says how the codec
-//! is described in `moov` and how its packets are stored as samples, and
-//! [`for_video`] / [`for_audio`] pick it by codec. Everything else in the
-//! writer is codec-neutral.
+//! This is the extension point for new codecs: a [`SampleEntry`] says how
+//! the codec is described in `moov` and how its packets are stored as
+//! samples, and [`for_video`] / [`for_audio`] pick it by codec. Everything
+//! else in the writer is codec-neutral.
 
-use cht_core::aac::AacConfig;
+use cht_core::aac::{AacConfig, ProgramConfig};
 use cht_core::h264::{annexb_nals, annexb_to_avcc, AvcDecoderConfig};
-use cht_core::{AudioParams, PacketFormat, VideoCodec, VideoParams, CLOCK_HZ};
+use cht_core::hevc::HevcDecoderConfig;
+use cht_core::mpeg2::SequenceHeader;
+use cht_core::{AudioCodec, AudioParams, PacketFormat, VideoCodec, VideoParams, CLOCK_HZ};
 
 use crate::box_writer::{begin_box, begin_full_box, end_box, PutBe};
 use crate::error::Fmp4Error;
@@ -29,43 +32,94 @@ pub(crate) trait SampleEntry: Send {
     fn accepts(&self, packet: &[u8]) -> bool;
     /// Appends one packet as the codec's MP4 samples store it; returns the
     /// bytes appended.
-    fn append_sample(&self, packet: &[u8], out: &mut Vec<u8>) -> usize;
+    fn append_sample(&self, packet: &[u8], out: &mut Vec<u8>) -> usize {
+        out.extend_from_slice(packet);
+        packet.len()
+    }
 }
 
 /// The sample entry of a video track with these parameters.
 pub(crate) fn for_video(params: &VideoParams) -> Result<Box<dyn SampleEntry>, Fmp4Error> {
-    match params.codec {
-        VideoCodec::H264 => Ok(Box::new(Avc1::new(params)?)),
-        other => Err(Fmp4Error::UnsupportedCodec(other.name())),
-    }
+    Ok(match params.codec {
+        VideoCodec::H264 => Box::new(NalVideo::avc1(params)?),
+        VideoCodec::Hevc => Box::new(NalVideo::hvc1(params)?),
+        VideoCodec::Mpeg2Video => Box::new(Mp4v::new(params)?),
+    })
 }
 
 /// The sample entry of an audio track with these parameters.
 pub(crate) fn for_audio(params: &AudioParams) -> Result<Box<dyn SampleEntry>, Fmp4Error> {
-    match AacConfig::of(params) {
-        Some(config) => Ok(Box::new(Mp4a::new(config)?)),
-        None if params.codec == cht_core::AudioCodec::Aac => Err(Fmp4Error::InvalidConfig(
-            "AAC without a readable AudioSpecificConfig",
-        )),
-        None => Err(Fmp4Error::UnsupportedCodec(params.codec.name())),
+    match params.codec {
+        AudioCodec::Aac => match AacConfig::of(params) {
+            Some(config) => Ok(Box::new(Mp4a::aac(config, params)?)),
+            None => Err(Fmp4Error::InvalidConfig(
+                "AAC without a readable AudioSpecificConfig",
+            )),
+        },
+        AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3 => Ok(Box::new(Mp4a::mpeg(params)?)),
+        AudioCodec::Ac3 | AudioCodec::Eac3 => Ok(Box::new(Dolby::new(params)?)),
+        AudioCodec::Opus => Ok(Box::new(Opus::new(params)?)),
     }
 }
 
-/// H.264: `avc1` with `avcC`; samples are NAL units with 4-byte lengths.
-struct Avc1 {
+/// Writes a `VisualSampleEntry`'s fields up to its child boxes.
+fn write_visual_fields(buf: &mut Vec<u8>, width: u16, height: u16) {
+    buf.put_zeros(6);
+    buf.put_u16(1); // data_reference_index: the one `url ` entry in dref
+    buf.put_zeros(16); // pre_defined, reserved, pre_defined[3]
+    buf.put_u16(width);
+    buf.put_u16(height);
+    buf.put_u32(0x0048_0000); // 72 dpi
+    buf.put_u32(0x0048_0000);
+    buf.put_u32(0);
+    buf.put_u16(1); // frame_count
+    buf.put_zeros(32); // compressorname
+    buf.put_u16(0x0018); // depth
+    buf.put_u16(0xffff); // pre_defined = -1
+}
+
+/// Writes an `AudioSampleEntry`'s fields up to its child boxes.
+fn write_audio_fields(buf: &mut Vec<u8>, channels: u16, sample_rate: u32) {
+    buf.put_zeros(6);
+    buf.put_u16(1); // data_reference_index
+    buf.put_zeros(8); // version, revision, vendor
+    buf.put_u16(channels);
+    buf.put_u16(16); // samplesize
+    buf.put_u32(0); // pre_defined, reserved
+                    // 16.16 fixed point cannot hold 88.2/96 kHz; decoders use the
+                    // configuration record then.
+    let rate = if sample_rate <= 0xffff {
+        sample_rate << 16
+    } else {
+        0
+    };
+    buf.put_u32(rate);
+}
+
+fn size_u16(params: &VideoParams) -> Result<(u16, u16), Fmp4Error> {
+    let width =
+        u16::try_from(params.width).map_err(|_| Fmp4Error::InvalidConfig("width over 65535"))?;
+    let height =
+        u16::try_from(params.height).map_err(|_| Fmp4Error::InvalidConfig("height over 65535"))?;
+    Ok((width, height))
+}
+
+/// H.264 (`avc1` + `avcC`) and HEVC (`hvc1` + `hvcC`): samples are NAL
+/// units with 4-byte lengths, the parameter sets also kept in band.
+struct NalVideo {
+    fourcc: &'static [u8; 4],
+    record_fourcc: &'static [u8; 4],
     width: u16,
     height: u16,
     format: PacketFormat,
-    /// The avcC record, as the samples are stored (4-byte lengths).
+    /// The decoder configuration record, as the samples are stored
+    /// (4-byte lengths).
     record: Vec<u8>,
 }
 
-impl Avc1 {
-    fn new(params: &VideoParams) -> Result<Self, Fmp4Error> {
-        let width = u16::try_from(params.width)
-            .map_err(|_| Fmp4Error::InvalidConfig("width over 65535"))?;
-        let height = u16::try_from(params.height)
-            .map_err(|_| Fmp4Error::InvalidConfig("height over 65535"))?;
+impl NalVideo {
+    fn avc1(params: &VideoParams) -> Result<Self, Fmp4Error> {
+        let (width, height) = size_u16(params)?;
         let mut config = AvcDecoderConfig::parse(&params.extra_data)
             .map_err(|_| Fmp4Error::InvalidConfig("unreadable avcC record"))?;
         let valid =
@@ -74,7 +128,27 @@ impl Avc1 {
             return Err(Fmp4Error::InvalidConfig("missing SPS or PPS"));
         }
         config.nal_length_size = 4;
-        Ok(Avc1 {
+        Ok(NalVideo {
+            fourcc: b"avc1",
+            record_fourcc: b"avcC",
+            width,
+            height,
+            format: params.format,
+            record: config.to_bytes(),
+        })
+    }
+
+    fn hvc1(params: &VideoParams) -> Result<Self, Fmp4Error> {
+        let (width, height) = size_u16(params)?;
+        let mut config = HevcDecoderConfig::parse(&params.extra_data)
+            .map_err(|_| Fmp4Error::InvalidConfig("unreadable hvcC record"))?;
+        if config.first_sps().is_none() {
+            return Err(Fmp4Error::InvalidConfig("missing or unreadable HEVC SPS"));
+        }
+        config.nal_length_size = 4;
+        Ok(NalVideo {
+            fourcc: b"hvc1",
+            record_fourcc: b"hvcC",
             width,
             height,
             format: params.format,
@@ -83,7 +157,7 @@ impl Avc1 {
     }
 }
 
-impl SampleEntry for Avc1 {
+impl SampleEntry for NalVideo {
     fn kind(&self) -> TrackKind {
         TrackKind::Video
     }
@@ -97,22 +171,11 @@ impl SampleEntry for Avc1 {
     }
 
     fn write(&self, buf: &mut Vec<u8>, _track_id: u32) {
-        let entry = begin_box(buf, b"avc1");
-        buf.put_zeros(6);
-        buf.put_u16(1); // data_reference_index: the one `url ` entry in dref
-        buf.put_zeros(16); // pre_defined, reserved, pre_defined[3]
-        buf.put_u16(self.width);
-        buf.put_u16(self.height);
-        buf.put_u32(0x0048_0000); // 72 dpi
-        buf.put_u32(0x0048_0000);
-        buf.put_u32(0);
-        buf.put_u16(1); // frame_count
-        buf.put_zeros(32); // compressorname
-        buf.put_u16(0x0018); // depth
-        buf.put_u16(0xffff); // pre_defined = -1
-        let avcc = begin_box(buf, b"avcC");
+        let entry = begin_box(buf, self.fourcc);
+        write_visual_fields(buf, self.width, self.height);
+        let record = begin_box(buf, self.record_fourcc);
         buf.extend_from_slice(&self.record);
-        end_box(buf, avcc);
+        end_box(buf, record);
         end_box(buf, entry);
     }
 
@@ -156,48 +219,166 @@ fn relength(packet: &[u8], from: usize, out: &mut Vec<u8>) -> usize {
     out.len() - before
 }
 
-/// AAC: `mp4a` with `esds`; samples are raw AAC frames.
+/// Writes a descriptor tag and its length (one byte below 128, otherwise
+/// the 4-byte form).
+fn put_descriptor_header(buf: &mut Vec<u8>, tag: u8, len: usize) {
+    buf.put_u8(tag);
+    if len < 0x80 {
+        buf.put_u8(len as u8);
+    } else {
+        let len = len.min(0x0fff_ffff) as u32;
+        for shift in [21, 14, 7] {
+            buf.put_u8(0x80 | ((len >> shift) & 0x7f) as u8);
+        }
+        buf.put_u8((len & 0x7f) as u8);
+    }
+}
+
+fn descriptor_len(len: usize) -> usize {
+    if len < 0x80 {
+        2 + len
+    } else {
+        5 + len
+    }
+}
+
+/// An `esds` box: one ES descriptor with its decoder configuration
+/// (`objectTypeIndication`, stream type, decoder specific info).
+fn write_esds(buf: &mut Vec<u8>, track_id: u32, object_type: u8, stream_type: u8, dsi: &[u8]) {
+    let esds = begin_full_box(buf, b"esds", 0, 0);
+    let dsi_len = if dsi.is_empty() {
+        0
+    } else {
+        descriptor_len(dsi.len())
+    };
+    let decoder_config_len = 13 + dsi_len;
+    let sl_config_len = 1;
+    let es_len = 3 + descriptor_len(decoder_config_len) + descriptor_len(sl_config_len);
+    put_descriptor_header(buf, 0x03, es_len); // ES_DescrTag
+    buf.put_u16(track_id as u16);
+    buf.put_u8(0); // no stream dependence, URL or OCR stream
+    put_descriptor_header(buf, 0x04, decoder_config_len); // DecoderConfigDescrTag
+    buf.put_u8(object_type);
+    buf.put_u8((stream_type << 2) | 1); // upStream 0, reserved 1
+    buf.put_u8(0);
+    buf.put_u16(0); // bufferSizeDB (24 bits, unknown)
+    buf.put_u32(0); // maxBitrate (unknown)
+    buf.put_u32(0); // avgBitrate (unknown)
+    if !dsi.is_empty() {
+        put_descriptor_header(buf, 0x05, dsi.len()); // DecSpecificInfoTag
+        buf.extend_from_slice(dsi);
+    }
+    put_descriptor_header(buf, 0x06, sl_config_len); // SLConfigDescrTag
+    buf.put_u8(0x02); // predefined: reserved for MP4 files
+    end_box(buf, esds);
+}
+
+/// Stream types of the MPEG-4 systems layer.
+const VISUAL_STREAM: u8 = 0x04;
+const AUDIO_STREAM: u8 = 0x05;
+
+/// MPEG-2 (and MPEG-1) video: `mp4v` with `esds` (object type 0x60..=0x65
+/// by profile, 0x6A for MPEG-1); samples are the coded pictures as sent,
+/// the decoder configuration the sequence header.
+struct Mp4v {
+    width: u16,
+    height: u16,
+    object_type: u8,
+    sequence: Vec<u8>,
+}
+
+impl Mp4v {
+    fn new(params: &VideoParams) -> Result<Self, Fmp4Error> {
+        let (width, height) = size_u16(params)?;
+        let header = SequenceHeader::parse(&params.extra_data).ok_or(Fmp4Error::InvalidConfig(
+            "unreadable MPEG-2 sequence header",
+        ))?;
+        Ok(Mp4v {
+            width,
+            height,
+            object_type: header.object_type(),
+            sequence: params.extra_data.to_vec(),
+        })
+    }
+}
+
+impl SampleEntry for Mp4v {
+    fn kind(&self) -> TrackKind {
+        TrackKind::Video
+    }
+
+    fn timescale(&self) -> u32 {
+        CLOCK_HZ
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (u32::from(self.width), u32::from(self.height))
+    }
+
+    fn write(&self, buf: &mut Vec<u8>, track_id: u32) {
+        let entry = begin_box(buf, b"mp4v");
+        write_visual_fields(buf, self.width, self.height);
+        write_esds(
+            buf,
+            track_id,
+            self.object_type,
+            VISUAL_STREAM,
+            &self.sequence,
+        );
+        end_box(buf, entry);
+    }
+
+    fn accepts(&self, packet: &[u8]) -> bool {
+        !packet.is_empty()
+    }
+}
+
+/// `mp4a` with `esds`: AAC (object type 0x40, the AudioSpecificConfig as
+/// decoder specific info; samples are raw AAC frames) or MPEG audio (0x6B
+/// or 0x69, no decoder specific info; samples are whole frames).
 struct Mp4a {
-    config: AacConfig,
+    object_type: u8,
+    sample_rate: u32,
+    channels: u16,
+    dsi: Vec<u8>,
 }
 
 impl Mp4a {
-    fn new(config: AacConfig) -> Result<Self, Fmp4Error> {
-        if config.sample_rate == 0 || config.channel_config == 0 {
-            return Err(Fmp4Error::InvalidConfig(
-                "AAC without sample rate or channel configuration",
-            ));
+    fn aac(config: AacConfig, params: &AudioParams) -> Result<Self, Fmp4Error> {
+        if config.sample_rate == 0 {
+            return Err(Fmp4Error::InvalidConfig("AAC without a sample rate"));
         }
-        Ok(Mp4a { config })
+        let channels = match config.channel_config {
+            0 => ProgramConfig::from_audio_specific_config(&params.extra_data)
+                .map(|pce| pce.channels())
+                .ok_or(Fmp4Error::InvalidConfig(
+                    "AAC whose channel layout (a program config element, sent in the \
+                     stream's first frame only) never arrived: the stream was joined late; \
+                     restart the sender while cht listens, or send `-ac 2` or `-ac 6`",
+                ))?,
+            _ => config.channels(),
+        };
+        Ok(Mp4a {
+            object_type: 0x40,
+            sample_rate: config.sample_rate,
+            channels,
+            // As received: LATM configurations may be longer than 2 bytes.
+            dsi: params.extra_data.to_vec(),
+        })
     }
 
-    fn write_esds(&self, buf: &mut Vec<u8>, track_id: u32) {
-        let asc = self.config.audio_specific_config();
-        let esds = begin_full_box(buf, b"esds", 0, 0);
-        // Descriptor lengths below are single bytes: every payload is < 128.
-        let decoder_specific_len = asc.len() as u8;
-        let decoder_config_len = 13 + 2 + decoder_specific_len;
-        let sl_config_len = 1u8;
-        let es_len = 3 + 2 + decoder_config_len + 2 + sl_config_len;
-        buf.put_u8(0x03); // ES_DescrTag
-        buf.put_u8(es_len);
-        buf.put_u16(track_id as u16);
-        buf.put_u8(0); // no stream dependence, URL or OCR stream
-        buf.put_u8(0x04); // DecoderConfigDescrTag
-        buf.put_u8(decoder_config_len);
-        buf.put_u8(0x40); // objectTypeIndication: MPEG-4 Audio
-        buf.put_u8((0x05 << 2) | 1); // streamType audio, upStream 0, reserved 1
-        buf.put_u8(0);
-        buf.put_u16(0); // bufferSizeDB (24 bits, unknown)
-        buf.put_u32(0); // maxBitrate (unknown)
-        buf.put_u32(0); // avgBitrate (unknown)
-        buf.put_u8(0x05); // DecSpecificInfoTag
-        buf.put_u8(decoder_specific_len);
-        buf.extend_from_slice(&asc);
-        buf.put_u8(0x06); // SLConfigDescrTag
-        buf.put_u8(sl_config_len);
-        buf.put_u8(0x02); // predefined: reserved for MP4 files
-        end_box(buf, esds);
+    fn mpeg(params: &AudioParams) -> Result<Self, Fmp4Error> {
+        if params.sample_rate == 0 || params.channels == 0 {
+            return Err(Fmp4Error::InvalidConfig(
+                "MPEG audio without sample rate or channels",
+            ));
+        }
+        Ok(Mp4a {
+            object_type: cht_core::mpa::object_type(params.sample_rate),
+            sample_rate: params.sample_rate,
+            channels: params.channels,
+            dsi: Vec::new(),
+        })
     }
 }
 
@@ -207,7 +388,7 @@ impl SampleEntry for Mp4a {
     }
 
     fn timescale(&self) -> u32 {
-        self.config.sample_rate
+        self.sample_rate
     }
 
     fn size(&self) -> (u32, u32) {
@@ -216,30 +397,117 @@ impl SampleEntry for Mp4a {
 
     fn write(&self, buf: &mut Vec<u8>, track_id: u32) {
         let entry = begin_box(buf, b"mp4a");
-        buf.put_zeros(6);
-        buf.put_u16(1); // data_reference_index
-        buf.put_zeros(8); // version, revision, vendor
-        buf.put_u16(self.config.channels());
-        buf.put_u16(16); // samplesize
-        buf.put_u32(0); // pre_defined, reserved
-                        // 16.16 fixed point cannot hold 88.2/96 kHz; decoders use the ASC then.
-        let rate = if self.config.sample_rate <= 0xffff {
-            self.config.sample_rate << 16
-        } else {
-            0
-        };
-        buf.put_u32(rate);
-        self.write_esds(buf, track_id);
+        write_audio_fields(buf, self.channels, self.sample_rate);
+        write_esds(buf, track_id, self.object_type, AUDIO_STREAM, &self.dsi);
         end_box(buf, entry);
     }
 
     fn accepts(&self, packet: &[u8]) -> bool {
         !packet.is_empty()
     }
+}
 
-    fn append_sample(&self, packet: &[u8], out: &mut Vec<u8>) -> usize {
-        out.extend_from_slice(packet);
-        packet.len()
+/// AC-3 (`ac-3` + `dac3`) and E-AC-3 (`ec-3` + `dec3`): samples are whole
+/// sync frames.
+struct Dolby {
+    eac3: bool,
+    sample_rate: u32,
+    channels: u16,
+    specific: Vec<u8>,
+}
+
+impl Dolby {
+    fn new(params: &AudioParams) -> Result<Self, Fmp4Error> {
+        let eac3 = params.codec == AudioCodec::Eac3;
+        let expected = if eac3 { 5 } else { 3 };
+        if params.extra_data.len() < expected || params.sample_rate == 0 {
+            return Err(Fmp4Error::InvalidConfig(
+                "AC-3 without its dac3/dec3 fields",
+            ));
+        }
+        Ok(Dolby {
+            eac3,
+            sample_rate: params.sample_rate,
+            channels: params.channels,
+            specific: params.extra_data.to_vec(),
+        })
+    }
+}
+
+impl SampleEntry for Dolby {
+    fn kind(&self) -> TrackKind {
+        TrackKind::Audio
+    }
+
+    fn timescale(&self) -> u32 {
+        self.sample_rate
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (0, 0)
+    }
+
+    fn write(&self, buf: &mut Vec<u8>, _track_id: u32) {
+        let (fourcc, specific) = if self.eac3 {
+            (b"ec-3", b"dec3")
+        } else {
+            (b"ac-3", b"dac3")
+        };
+        let entry = begin_box(buf, fourcc);
+        write_audio_fields(buf, self.channels, self.sample_rate);
+        let child = begin_box(buf, specific);
+        buf.extend_from_slice(&self.specific);
+        end_box(buf, child);
+        end_box(buf, entry);
+    }
+
+    fn accepts(&self, packet: &[u8]) -> bool {
+        packet.starts_with(&[0x0b, 0x77])
+    }
+}
+
+/// Opus: `Opus` with `dOps`; samples are Opus packets (48 kHz timeline).
+struct Opus {
+    channels: u16,
+    dops: Vec<u8>,
+}
+
+impl Opus {
+    fn new(params: &AudioParams) -> Result<Self, Fmp4Error> {
+        if cht_core::opus::OpusConfig::from_dops(&params.extra_data).is_none() {
+            return Err(Fmp4Error::InvalidConfig("Opus without its dOps fields"));
+        }
+        Ok(Opus {
+            channels: params.channels,
+            dops: params.extra_data.to_vec(),
+        })
+    }
+}
+
+impl SampleEntry for Opus {
+    fn kind(&self) -> TrackKind {
+        TrackKind::Audio
+    }
+
+    fn timescale(&self) -> u32 {
+        cht_core::opus::SAMPLE_RATE
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (0, 0)
+    }
+
+    fn write(&self, buf: &mut Vec<u8>, _track_id: u32) {
+        let entry = begin_box(buf, b"Opus");
+        write_audio_fields(buf, self.channels, cht_core::opus::SAMPLE_RATE);
+        let dops = begin_box(buf, b"dOps");
+        buf.extend_from_slice(&self.dops);
+        end_box(buf, dops);
+        end_box(buf, entry);
+    }
+
+    fn accepts(&self, packet: &[u8]) -> bool {
+        !packet.is_empty()
     }
 }
 
@@ -255,7 +523,7 @@ mod tests {
     }
 
     #[test]
-    fn codecs_without_a_sample_entry_are_named() {
+    fn unusable_configurations_are_refused_with_the_reason() {
         let params = VideoParams {
             codec: VideoCodec::Hevc,
             width: 64,
@@ -266,7 +534,28 @@ mod tests {
         let error = for_video(&params).err().map(|e| e.to_string());
         assert_eq!(
             error.as_deref(),
-            Some("HEVC cannot be recorded yet: no MP4 sample entry for it")
+            Some("invalid codec configuration: unreadable hvcC record")
         );
+        let opus = AudioParams {
+            track: 0,
+            codec: AudioCodec::Opus,
+            sample_rate: 48000,
+            channels: 2,
+            frame_samples: 960,
+            extra_data: Default::default(),
+        };
+        assert!(for_audio(&opus).is_err());
+    }
+
+    #[test]
+    fn long_descriptors_use_the_four_byte_length_form() {
+        let mut buf = Vec::new();
+        write_esds(&mut buf, 1, 0x61, VISUAL_STREAM, &[7; 150]);
+        // box header 8 + version/flags 4, then ES_Descr with a 4-byte length.
+        assert_eq!(
+            &buf[12..17],
+            &[0x03, 0x80, 0x80, 0x81, 3 + 5 + 13 + 5 + 150 + 3 - 128]
+        );
+        assert_eq!(buf.len(), 12 + 5 + 3 + 5 + 13 + 5 + 150 + 3);
     }
 }

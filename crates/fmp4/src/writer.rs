@@ -50,7 +50,7 @@ pub struct FragmentInfo {
     pub bytes: u64,
     /// Video samples in it.
     pub video_samples: u32,
-    /// Audio samples in it.
+    /// Audio samples in it, all audio tracks together.
     pub audio_samples: u32,
     /// Earliest decode time in the fragment, seconds from the segment origin.
     pub start_seconds: f64,
@@ -71,7 +71,7 @@ pub struct SegmentSummary {
     pub fragments: u32,
     /// Video samples written.
     pub video_samples: u64,
-    /// Audio samples written.
+    /// Audio samples written, all audio tracks together.
     pub audio_samples: u64,
     /// End of the last written sample, seconds from the segment origin.
     pub duration_seconds: f64,
@@ -88,19 +88,12 @@ pub struct SegmentSummary {
     pub skipped_samples: u64,
 }
 
+/// A track of the writer: the video track, or an audio track by index in
+/// `audio`.
 #[derive(Debug, Clone, Copy)]
 enum Slot {
     Video,
-    Audio,
-}
-
-impl Slot {
-    fn name(self) -> &'static str {
-        match self {
-            Slot::Video => "video",
-            Slot::Audio => "audio",
-        }
-    }
+    Audio(usize),
 }
 
 /// The newest sample of a track, kept until the next one gives its duration.
@@ -171,7 +164,8 @@ pub struct FragmentWriter<W: Write> {
     out: W,
     options: FragmentOptions,
     video: Option<Track>,
-    audio: Option<Track>,
+    /// Audio tracks with the cht track number of their packets.
+    audio: Vec<(u8, Track)>,
     origin_90k: Option<i64>,
     next_sequence: u32,
     fragment: Vec<u8>,
@@ -180,18 +174,24 @@ pub struct FragmentWriter<W: Write> {
 
 impl<W: Write> FragmentWriter<W> {
     /// Writes the init segment (`ftyp` + `moov`) at once, with the sample
-    /// entry of each track's codec. Video gets track 1, audio the next id.
-    /// A codec without a sample entry is [`Fmp4Error::UnsupportedCodec`].
+    /// entry of each track's codec. Video gets track 1, the audio tracks
+    /// the next ids in the order given; an audio packet goes to the track
+    /// whose parameters have its [`track`](AudioPacket::track) number. A
+    /// codec configuration no sample entry can describe is
+    /// [`Fmp4Error::InvalidConfig`] (see [`check_video`], [`check_audio`]).
     pub fn new(
         mut out: W,
         video: Option<&VideoParams>,
-        audio: Option<&AudioParams>,
+        audio: &[AudioParams],
         options: FragmentOptions,
     ) -> Result<Self, Fmp4Error> {
         let video_entry = video.map(sample_entry::for_video).transpose()?;
-        let audio_entry = audio.map(sample_entry::for_audio).transpose()?;
+        let audio_entries = audio
+            .iter()
+            .map(sample_entry::for_audio)
+            .collect::<Result<Vec<_>, _>>()?;
         let video_id = 1;
-        let audio_id = if video_entry.is_some() { 2 } else { 1 };
+        let first_audio_id = if video_entry.is_some() { 2 } else { 1 };
         let mut decls = Vec::new();
         if let Some(entry) = &video_entry {
             decls.push(TrackDecl {
@@ -199,9 +199,9 @@ impl<W: Write> FragmentWriter<W> {
                 entry: entry.as_ref(),
             });
         }
-        if let Some(entry) = &audio_entry {
+        for (i, entry) in audio_entries.iter().enumerate() {
             decls.push(TrackDecl {
-                id: audio_id,
+                id: first_audio_id + i as u32,
                 entry: entry.as_ref(),
             });
         }
@@ -213,14 +213,18 @@ impl<W: Write> FragmentWriter<W> {
         out.write_all(&init)?;
         out.flush()?;
         let video = video_entry.map(|e| Track::new(video_id, e, Timeline::video(), true));
-        let audio_track = audio.zip(audio_entry).map(|(a, e)| {
-            Track::new(
-                audio_id,
-                e,
-                Timeline::audio(a.sample_rate, a.frame_samples),
-                false,
-            )
-        });
+        let audio_tracks = audio
+            .iter()
+            .zip(audio_entries)
+            .enumerate()
+            .map(|(i, (a, e))| {
+                let timeline = Timeline::audio(e.timescale(), a.frame_samples);
+                (
+                    a.track,
+                    Track::new(first_audio_id + i as u32, e, timeline, false),
+                )
+            })
+            .collect();
         let summary = SegmentSummary {
             init_bytes: init.len() as u64,
             bytes_written: init.len() as u64,
@@ -230,7 +234,7 @@ impl<W: Write> FragmentWriter<W> {
             out,
             options,
             video,
-            audio: audio_track,
+            audio: audio_tracks,
             origin_90k: None,
             next_sequence: 1,
             fragment: Vec::new(),
@@ -274,18 +278,20 @@ impl<W: Write> FragmentWriter<W> {
         Ok(written)
     }
 
-    /// Adds one audio packet, in the parameters the segment was created
-    /// with (a new configuration needs a new segment: the caller's job).
+    /// Adds one audio packet to the audio track of its track number, in
+    /// the parameters the segment was created with (a new configuration
+    /// needs a new segment: the caller's job).
     pub fn push_audio(&mut self, frame: &AudioPacket) -> Result<Option<FragmentInfo>, Fmp4Error> {
-        let Some(track) = self.audio.as_ref() else {
+        let Some(index) = self.audio.iter().position(|(n, _)| *n == frame.track) else {
             return Err(Fmp4Error::NoSuchTrack("audio"));
         };
+        let track = &self.audio[index].1;
         if frame.data.len() > MAX_SAMPLE_BYTES || !track.entry.accepts(&frame.data) {
             self.summary.skipped_samples += 1;
             return Ok(None);
         }
-        let (position, written) = self.advance(Slot::Audio, frame.pts, false)?;
-        if let Some(track) = self.audio.as_mut() {
+        let (position, written) = self.advance(Slot::Audio(index), frame.pts, false)?;
+        if let Some((_, track)) = self.audio.get_mut(index) {
             let size = track
                 .entry
                 .append_sample(&frame.data, track.run.payload_mut()) as u32;
@@ -312,10 +318,10 @@ impl<W: Write> FragmentWriter<W> {
         let origin = self.origin_90k;
         let track = match slot {
             Slot::Video => self.video.as_mut(),
-            Slot::Audio => self.audio.as_mut(),
+            Slot::Audio(i) => self.audio.get_mut(i).map(|(_, t)| t),
         };
         let Some(track) = track else {
-            return Err(Fmp4Error::NoSuchTrack(slot.name()));
+            return Err(Fmp4Error::NoSuchTrack("video"));
         };
         let floor = origin.map(|o| track.origin_units(o));
         let placement = track.timeline.place(ts_90k, floor);
@@ -333,10 +339,7 @@ impl<W: Write> FragmentWriter<W> {
     /// Writes the last fragment (its final samples get the previous sample's
     /// duration) and returns the output.
     pub fn finish(mut self) -> Result<(W, SegmentSummary), Fmp4Error> {
-        for track in [self.video.as_mut(), self.audio.as_mut()]
-            .into_iter()
-            .flatten()
-        {
+        for track in self.tracks_mut() {
             let duration = track.timeline.closing_duration();
             track.commit_held(duration);
         }
@@ -363,14 +366,19 @@ impl<W: Write> FragmentWriter<W> {
             }
         }
         s.video_samples = self.video.as_ref().map_or(0, |t| t.samples_written);
-        s.audio_samples = self.audio.as_ref().map_or(0, |t| t.samples_written);
+        s.audio_samples = self.audio.iter().map(|(_, t)| t.samples_written).sum();
         s
     }
 
+    /// Every track, video first.
     fn tracks(&self) -> impl Iterator<Item = &Track> {
-        [self.video.as_ref(), self.audio.as_ref()]
-            .into_iter()
-            .flatten()
+        self.video.iter().chain(self.audio.iter().map(|(_, t)| t))
+    }
+
+    fn tracks_mut(&mut self) -> impl Iterator<Item = &mut Track> {
+        self.video
+            .iter_mut()
+            .chain(self.audio.iter_mut().map(|(_, t)| t))
     }
 
     fn fragment_is_due(&self) -> bool {
@@ -399,11 +407,11 @@ impl<W: Write> FragmentWriter<W> {
                 o
             }
         };
-        let mut runs: Vec<(&TrackRun, u64)> = Vec::with_capacity(2);
+        let mut runs: Vec<(&TrackRun, u64)> = Vec::with_capacity(1 + self.audio.len());
         let mut start_seconds = f64::MAX;
         let mut duration_seconds = 0f64;
-        let tracks = [self.video.as_ref(), self.audio.as_ref()];
-        for track in tracks.into_iter().flatten().filter(|t| !t.run.is_empty()) {
+        let tracks = self.video.iter().chain(self.audio.iter().map(|(_, t)| t));
+        for track in tracks.filter(|t| !t.run.is_empty()) {
             let base = track
                 .run
                 .first_position()
@@ -436,8 +444,9 @@ impl<W: Write> FragmentWriter<W> {
                 .map_or(0, |t| t.run.sample_count() as u32),
             audio_samples: self
                 .audio
-                .as_ref()
-                .map_or(0, |t| t.run.sample_count() as u32),
+                .iter()
+                .map(|(_, t)| t.run.sample_count() as u32)
+                .sum(),
             start_seconds,
             duration_seconds,
             starts_with_keyframe: self.video.as_ref().and_then(|t| t.run.first_flags())
@@ -446,10 +455,7 @@ impl<W: Write> FragmentWriter<W> {
         self.next_sequence += 1;
         self.summary.fragments += 1;
         self.summary.bytes_written += info.bytes;
-        for track in [self.video.as_mut(), self.audio.as_mut()]
-            .into_iter()
-            .flatten()
-        {
+        for track in self.tracks_mut() {
             if !track.run.is_empty() {
                 track.written_end = Some(track.run.first_position() + track.run.duration() as i64);
                 track.samples_written += track.run.sample_count() as u64;
@@ -458,6 +464,18 @@ impl<W: Write> FragmentWriter<W> {
         }
         Ok(Some(info))
     }
+}
+
+/// Whether a video track with these parameters can be recorded: the
+/// reason when its configuration fits no sample entry.
+pub fn check_video(params: &VideoParams) -> Result<(), Fmp4Error> {
+    sample_entry::for_video(params).map(|_| ())
+}
+
+/// Whether an audio track with these parameters can be recorded: the
+/// reason when its configuration fits no sample entry.
+pub fn check_audio(params: &AudioParams) -> Result<(), Fmp4Error> {
+    sample_entry::for_audio(params).map(|_| ())
 }
 
 #[cfg(test)]

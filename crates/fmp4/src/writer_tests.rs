@@ -64,6 +64,7 @@ fn access_unit(n: i64, start: i64, gop: i64) -> VideoPacket {
 fn audio_frame(n: i64, start: i64) -> AudioPacket {
     let payload: Vec<u8> = (0..20 + n % 5).map(|i| (n + i) as u8).collect();
     AudioPacket {
+        track: 0,
         pts: start + n * 1920,
         samples: 1024,
         data: payload.into(),
@@ -89,7 +90,7 @@ fn writer(options: FragmentOptions) -> FragmentWriter<Vec<u8>> {
     FragmentWriter::new(
         Vec::new(),
         Some(&video_config()),
-        Some(&audio_config()),
+        std::slice::from_ref(&audio_config()),
         options,
     )
     .unwrap()
@@ -252,7 +253,7 @@ fn every_fragment_is_one_write_call_then_a_flush() {
     let mut w = FragmentWriter::new(
         CallLog::default(),
         Some(&video_config()),
-        Some(&audio_config()),
+        std::slice::from_ref(&audio_config()),
         FragmentOptions::default(),
     )
     .unwrap();
@@ -286,14 +287,14 @@ fn short_writes_lose_nothing() {
     let mut a = FragmentWriter::new(
         Dribble(Vec::new()),
         Some(&video_config()),
-        Some(&audio_config()),
+        std::slice::from_ref(&audio_config()),
         opts.clone(),
     )
     .unwrap();
     let mut b = FragmentWriter::new(
         Vec::new(),
         Some(&video_config()),
-        Some(&audio_config()),
+        std::slice::from_ref(&audio_config()),
         opts,
     )
     .unwrap();
@@ -308,13 +309,13 @@ fn short_writes_lose_nothing() {
 #[test]
 fn bad_input_is_skipped_or_refused() {
     assert!(matches!(
-        FragmentWriter::new(Vec::new(), None, None, FragmentOptions::default()),
+        FragmentWriter::new(Vec::new(), None, &[], FragmentOptions::default()),
         Err(Fmp4Error::NoTracks)
     ));
     let mut video_only = FragmentWriter::new(
         Vec::new(),
         Some(&video_config()),
-        None,
+        &[],
         FragmentOptions::default(),
     )
     .unwrap();
@@ -411,7 +412,7 @@ fn a_reader_can_follow_a_growing_recording() {
     let mut w = FragmentWriter::new(
         file.clone(),
         Some(&video_config()),
-        None,
+        &[],
         FragmentOptions::default(),
     )
     .unwrap();
@@ -426,7 +427,7 @@ fn a_reader_can_follow_a_growing_recording() {
         let mut w2 = FragmentWriter::new(
             Vec::new(),
             Some(&video_config()),
-            None,
+            &[],
             FragmentOptions::default(),
         )
         .unwrap();

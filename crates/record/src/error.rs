@@ -26,6 +26,6 @@ pub enum RecordError {
         source: cht_fmp4::Fmp4Error,
     },
     /// The input holds nothing the recorder can record.
-    #[error("{0}: no H.264 video or AAC audio found in the stream")]
+    #[error("{0}: no video or audio that can be recorded (the log names what the stream holds)")]
     NoMedia(PathBuf),
 }

@@ -33,6 +33,8 @@ pub struct RecorderStatus {
 struct Current {
     connection: Connection,
     recorder: SegmentRecorder,
+    /// What was named as not recorded on this connection (said once).
+    named: Vec<String>,
 }
 
 /// Free space a failed recording waits for before it starts its next
@@ -132,6 +134,7 @@ impl LiveRecorder {
         self.current = Some(Current {
             connection: connection.clone(),
             recorder,
+            named: Vec::new(),
         });
         self.jumps_said = 0;
         self.parts_end = connection.session_start;
@@ -318,8 +321,21 @@ impl LiveStage for LiveRecorder {
             return;
         };
         let failed_before = cur.recorder.has_failed();
+        let mut notices = cur.recorder.take_notices();
+        if let DemuxItem::Tracks(list) = item {
+            notices.extend(list.ignored.iter().map(|s| s.to_string()));
+        }
         let pushed = cur.recorder.push(item);
+        notices.extend(cur.recorder.take_notices());
+        notices.retain(|n| !cur.named.contains(n));
+        cur.named.extend(notices.iter().cloned());
         let events = cur.recorder.take_events();
+        for notice in notices {
+            self.bus.warn(WarningKind::TrackNotRecorded, notice);
+        }
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
         let connection = cur.connection.clone();
         self.report_events(&connection, events);
         if let Err(e) = pushed {

@@ -79,9 +79,17 @@ pub fn remux_file(
 }
 
 fn push(recorder: &mut SegmentRecorder, item: &DemuxItem, failure: &mut Option<RecordError>) {
+    if let DemuxItem::Tracks(list) = item {
+        for stream in &list.ignored {
+            tracing::warn!("{stream}");
+        }
+    }
     if failure.is_none() {
         if let Err(e) = recorder.push(item) {
             *failure = Some(e);
         }
+    }
+    for notice in recorder.take_notices() {
+        tracing::warn!("{notice}");
     }
 }

@@ -1,7 +1,10 @@
 //! The fMP4 segments of one connection fed from demuxed items.
 
 use crate::RecordError;
-use cht_core::{AudioParams, DemuxItem, Gated, SegmentGate, SegmentStart, VideoParams};
+use cht_core::{
+    AnnouncedAudio, AudioPacket, AudioParams, DemuxItem, Gated, SegmentGate, SegmentStart,
+    VideoParams,
+};
 use cht_fmp4::{FragmentOptions, FragmentWriter, SegmentSummary};
 use serde::Serialize;
 use std::fs::File;
@@ -133,6 +136,10 @@ pub struct SegmentRecorder {
     /// The segment being written.
     file: Option<SegmentFile>,
     events: Vec<SegmentEvent>,
+    /// The audio tracks the source announced.
+    announced_audio: Vec<AnnouncedAudio>,
+    /// What could not be recorded, for the caller to name once.
+    notices: Vec<String>,
     failed: bool,
     stats: SegmentStats,
 }
@@ -144,8 +151,12 @@ struct SegmentFile {
     opts: SegmentOptions,
     /// The video parameters in force (changes are counted and kept in band).
     video: Option<VideoParams>,
-    /// The audio parameters of the segment's track.
-    audio: Option<AudioParams>,
+    /// The parameters of the segment's audio tracks, fixed when it starts.
+    audio: Vec<AudioParams>,
+    /// The audio parameters the packets being written belong to, by track.
+    latest_audio: Vec<AudioParams>,
+    /// Audio tracks whose packets are not recorded (named once).
+    unrecorded_audio: Vec<u8>,
     writer: FragmentWriter<File>,
 }
 
@@ -165,6 +176,8 @@ impl SegmentRecorder {
             opts,
             file: None,
             events: Vec::new(),
+            announced_audio: Vec::new(),
+            notices: Vec::new(),
             failed: false,
             stats: SegmentStats::default(),
         }
@@ -200,6 +213,14 @@ impl SegmentRecorder {
         }
     }
 
+    /// Sentences naming what arrived but cannot be in the segment being
+    /// written (a codec configuration no MP4 sample entry describes, an
+    /// announced audio track that gave no readable frame), each once, since
+    /// the last call: for the caller to log and report.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
     /// What the file being written holds so far.
     pub fn summary(&self) -> Option<SegmentSummary> {
         self.file.as_ref().map(|f| f.writer.summary())
@@ -217,6 +238,9 @@ impl SegmentRecorder {
         if self.failed {
             self.stats.dropped_after_error += u64::from(is_packet(item));
             return Ok(());
+        }
+        if let DemuxItem::Tracks(list) = item {
+            self.announced_audio = list.audio.clone();
         }
         let mut gate = std::mem::take(&mut self.gate);
         let mut result = Ok(());
@@ -292,8 +316,38 @@ impl SegmentRecorder {
 
     fn start(&mut self, start: &SegmentStart) -> Result<(), RecordError> {
         let path = (self.paths)(start.part);
-        match SegmentFile::create(path.clone(), start, self.opts) {
-            Ok(file) => {
+        let video = start.video.clone().filter(|v| {
+            self.refuse(cht_fmp4::check_video(v).err().map(|e| {
+                format!(
+                    "{} video ({}x{}) is not recorded: {e}",
+                    v.codec, v.width, v.height
+                )
+            }))
+        });
+        let audio: Vec<AudioParams> =
+            start
+                .audio
+                .iter()
+                .filter(|a| {
+                    self.refuse(cht_fmp4::check_audio(a).err().map(|e| {
+                        format!("audio track {} ({}) is not recorded: {e}", a.track, a.codec)
+                    }))
+                })
+                .cloned()
+                .collect();
+        let mut unrecorded: Vec<u8> = start
+            .audio
+            .iter()
+            .map(|a| a.track)
+            .filter(|t| !audio.iter().any(|a| a.track == *t))
+            .collect();
+        unrecorded.extend(self.name_silent_tracks(start, &path));
+        if video.is_none() && audio.is_empty() {
+            return Ok(());
+        }
+        match SegmentFile::create(path.clone(), start.part, video, audio, self.opts) {
+            Ok(mut file) => {
+                file.unrecorded_audio = unrecorded;
                 tracing::info!("recording {}", path.display());
                 self.events.push(SegmentEvent::Started {
                     part: start.part,
@@ -313,7 +367,7 @@ impl SegmentRecorder {
         let Some(file) = self.file.as_mut() else {
             return Ok(());
         };
-        match file.write(item, &mut self.stats) {
+        match file.write(item, &mut self.stats, &mut self.notices) {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.failed = true;
@@ -330,6 +384,44 @@ impl SegmentRecorder {
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// Names the announced audio tracks that gave no parameters before the
+    /// segment started (framing or a configuration the demuxer cannot
+    /// read): without a word they would be missing from the file. Returns
+    /// their track numbers.
+    fn name_silent_tracks(&mut self, start: &SegmentStart, path: &Path) -> Vec<u8> {
+        let silent: Vec<AnnouncedAudio> = self
+            .announced_audio
+            .iter()
+            .filter(|a| !start.audio.iter().any(|p| p.track == a.track))
+            .copied()
+            .collect();
+        for a in &silent {
+            let codec = a
+                .codec
+                .map_or_else(|| "audio".to_string(), |c| c.to_string());
+            self.notices.push(format!(
+                "audio track {} ({codec}) gave no frame cht could read before the segment \
+                 started, so it is not in {} (its framing or configuration is one cht cannot \
+                 read, e.g. LATM with several programs, or it began late); to record it, have \
+                 the sender encode AAC (`-c:a aac`) from the start",
+                a.track,
+                path.display()
+            ));
+        }
+        silent.iter().map(|a| a.track).collect()
+    }
+
+    /// Notes `why` a track is not recorded; true when it is recorded.
+    fn refuse(&mut self, why: Option<String>) -> bool {
+        match why {
+            Some(why) => {
+                self.notices.push(why);
+                false
+            }
+            None => true,
         }
     }
 
@@ -368,7 +460,9 @@ fn numbered(path: &Path, part: u32) -> PathBuf {
 impl SegmentFile {
     fn create(
         path: PathBuf,
-        start: &SegmentStart,
+        part: u32,
+        video: Option<VideoParams>,
+        audio: Vec<AudioParams>,
         opts: SegmentOptions,
     ) -> Result<Self, RecordError> {
         let fragment = FragmentOptions {
@@ -379,15 +473,16 @@ impl SegmentFile {
             path: path.clone(),
             source,
         })?;
-        let writer =
-            FragmentWriter::new(file, start.video.as_ref(), start.audio.as_ref(), fragment);
+        let writer = FragmentWriter::new(file, video.as_ref(), &audio, fragment);
         match writer {
             Ok(writer) => Ok(SegmentFile {
-                part: start.part,
+                part,
                 path,
                 opts,
-                video: start.video.clone(),
-                audio: start.audio.clone(),
+                video,
+                latest_audio: audio.clone(),
+                audio,
+                unrecorded_audio: Vec::new(),
                 writer,
             }),
             Err(source) => {
@@ -398,13 +493,46 @@ impl SegmentFile {
         }
     }
 
+    /// An audio packet can go in the file: its track is one of the
+    /// segment's, in the configuration the track was created with.
+    fn audio_fits(&mut self, packet: &AudioPacket, notices: &mut Vec<String>) -> bool {
+        let track = packet.track;
+        let segment = self.audio.iter().find(|a| a.track == track);
+        let latest = self.latest_audio.iter().find(|a| a.track == track);
+        match (segment, latest) {
+            (Some(segment), Some(latest)) => segment == latest,
+            _ => {
+                if !self.unrecorded_audio.contains(&track) {
+                    self.unrecorded_audio.push(track);
+                    notices.push(format!(
+                        "audio track {track} began after this segment started: it is not in {}",
+                        self.path.display()
+                    ));
+                }
+                false
+            }
+        }
+    }
+
+    fn on_audio_params(&mut self, params: &AudioParams) {
+        match self
+            .latest_audio
+            .iter_mut()
+            .find(|a| a.track == params.track)
+        {
+            Some(latest) => *latest = params.clone(),
+            None => self.latest_audio.push(params.clone()),
+        }
+    }
+
     fn on_video_params(&mut self, params: &VideoParams, stats: &mut SegmentStats) {
         match &self.video {
             Some(old) if old.extra_data != params.extra_data => {
                 stats.video_config_changes += 1;
                 tracing::warn!(
-                    "{}: H.264 parameters changed mid-segment ({}x{} -> {}x{}); kept in-band",
+                    "{}: {} parameters changed mid-segment ({}x{} -> {}x{}); kept in-band",
                     self.path.display(),
+                    params.codec,
                     old.width,
                     old.height,
                     params.width,
@@ -416,19 +544,28 @@ impl SegmentFile {
         }
     }
 
-    fn write(&mut self, item: &DemuxItem, stats: &mut SegmentStats) -> Result<(), RecordError> {
+    fn write(
+        &mut self,
+        item: &DemuxItem,
+        stats: &mut SegmentStats,
+        notices: &mut Vec<String>,
+    ) -> Result<(), RecordError> {
         let result = match item {
             DemuxItem::VideoParams(p) => {
                 self.on_video_params(p, stats);
                 return Ok(());
             }
+            DemuxItem::AudioParams(p) => {
+                self.on_audio_params(p);
+                return Ok(());
+            }
             DemuxItem::Video(au) if self.video.is_some() => self.writer.push_video(au),
-            DemuxItem::Audio(f) if self.audio.is_some() => self.writer.push_audio(f),
+            DemuxItem::Audio(f) if self.audio_fits(f, notices) => self.writer.push_audio(f),
             DemuxItem::Video(_) | DemuxItem::Audio(_) => {
                 stats.dropped_mismatched += 1;
                 return Ok(());
             }
-            DemuxItem::AudioParams(_) | DemuxItem::Discontinuity(_) => return Ok(()),
+            DemuxItem::Discontinuity(_) | DemuxItem::Tracks(_) => return Ok(()),
         };
         match result {
             Ok(Some(_fragment)) if self.opts.fsync => {

@@ -55,6 +55,7 @@ fn video(n: i64, keyframe: bool) -> DemuxItem {
 
 fn audio(n: i64) -> DemuxItem {
     DemuxItem::Audio(AudioPacket {
+        track: 0,
         pts: n * AAC,
         samples: 1024,
         data: vec![n as u8; 20].into(),
@@ -143,6 +144,7 @@ fn a_new_audio_configuration_goes_on_in_the_next_segment_losing_nothing() {
         items.push(video(v, v % 30 == 0));
         while 2 * 90_000 + a * step <= v * FRAME {
             items.push(DemuxItem::Audio(AudioPacket {
+                track: 0,
                 pts: 2 * 90_000 + a * step,
                 samples: 1024,
                 data: vec![7; 20].into(),
@@ -205,6 +207,44 @@ fn video_after_an_audio_only_start_is_recorded_in_the_next_segment() {
     assert_eq!(info.tracks[0].kind, TrackKind::Audio);
     let second = probe(dir.path().join("recording_000_001.mp4")).expect("the video's segment");
     assert_eq!(second.video_track().map(|t| t.sample_count), Some(60));
+}
+
+#[test]
+fn an_announced_audio_track_that_never_gives_a_frame_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recording_000.mp4");
+    let announced = |track| cht_core::AnnouncedAudio {
+        track,
+        codec: Some(cht_core::AudioCodec::Aac),
+    };
+    // Two audio tracks announced; the second one's frames are unreadable,
+    // so the demuxer never gives its parameters.
+    let mut items = vec![DemuxItem::Tracks(cht_core::TrackList {
+        video: Some(cht_core::VideoCodec::H264),
+        audio: vec![announced(0), announced(1)],
+        ignored: Vec::new(),
+    })];
+    items.extend(stream(3));
+    let mut recorder = SegmentRecorder::new(&path, SegmentOptions::default());
+    let mut notices = Vec::new();
+    for item in &items {
+        recorder.push(item).expect("push");
+        notices.extend(recorder.take_notices());
+    }
+    assert!(recorder.is_started(), "the audio wait is over");
+    let summary = recorder
+        .finish()
+        .expect("finish")
+        .expect("a segment")
+        .summary;
+    assert!(summary.audio_samples > 0, "track 0 is recorded");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].starts_with("audio track 1 (AAC) gave no frame cht could read")
+            && notices[0].contains("`-c:a aac`"),
+        "{}",
+        notices[0]
+    );
 }
 
 #[test]

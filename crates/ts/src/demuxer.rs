@@ -225,8 +225,11 @@ mod tests {
             |i| matches!(i, DemuxItem::AudioParams(c) if c.sample_rate == 48000 && c.channels == 2),
         );
         assert!(video_config < position(&items, |i| matches!(i, DemuxItem::Video(_))));
+        assert!(
+            matches!(&items[0], DemuxItem::Tracks(t) if t.audio.len() == 1 && t.video.is_some())
+        );
         assert_eq!(
-            audio_config, 0,
+            audio_config, 1,
             "audio PES are bounded: complete before the unbounded video PES"
         );
         let v = videos(&items);
@@ -480,9 +483,25 @@ mod tests {
         let Demuxed { items, stats } = demux_all(&s.bytes());
         assert_eq!(stats.psi_errors, 1);
         assert_eq!(audios(&items).len(), 1);
+        let tracks = items.iter().find_map(|i| match i {
+            DemuxItem::Tracks(t) => Some(t),
+            _ => None,
+        });
+        let probed: Vec<_> = tracks
+            .unwrap()
+            .audio
+            .iter()
+            .map(|a| (a.track, a.codec))
+            .collect();
         assert_eq!(
-            stats.ignored_packets, 1,
-            "the private-data stream is not followed"
+            probed,
+            [(0, Some(cht_core::AudioCodec::Aac)), (1, None)],
+            "private data without a descriptor is probed as audio"
+        );
+        assert_eq!(stats.ignored_packets, 0);
+        assert_eq!(
+            stats.dropped_audio_bytes, 184,
+            "its bytes are not even a PES"
         );
     }
 

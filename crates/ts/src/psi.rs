@@ -10,8 +10,9 @@
 //! Limits inherited from `mpeg2ts`: a table must fit one packet with
 //! pointer_field 0. `mpeg2ts` refuses a whole PMT that names a stream_type it
 //! does not know (OBS and broadcast muxers add such streams), so a PMT it
-//! refuses is read again by [`parse_pmt_streams`], which checks the CRC and
-//! only looks for the two stream types cht follows.
+//! refuses is read again by [`parse_pmt_streams`], which checks the CRC.
+//! Every program of the PAT is followed; what each stream is, is decided by
+//! `streams.rs` from its stream type and descriptors.
 
 use std::cell::Cell;
 use std::io::Read;
@@ -21,16 +22,23 @@ use mpeg2ts::ts::{ReadTsPacket, TsPacketReader, TsPayload};
 use crate::error::PsiError;
 use crate::packet::TS_PACKET_LEN;
 
-const STREAM_TYPE_H264: u8 = 0x1b;
-const STREAM_TYPE_ADTS_AAC: u8 = 0x0f;
+/// One elementary stream of a PMT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EsInfo {
+    pub stream_type: u8,
+    pub pid: u16,
+    /// (tag, payload) of each descriptor of the ES info loop.
+    pub descriptors: Vec<(u8, Vec<u8>)>,
+}
 
-/// The elementary streams of the program the demuxer follows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct ProgramMap {
-    /// First H.264 stream.
-    pub video_pid: Option<u16>,
-    /// First AAC (ADTS) stream.
-    pub audio_pid: Option<u16>,
+impl EsInfo {
+    /// The payload of the first descriptor with `tag`.
+    pub fn descriptor(&self, tag: u8) -> Option<&[u8]> {
+        self.descriptors
+            .iter()
+            .find(|(t, _)| *t == tag)
+            .map(|(_, d)| d.as_slice())
+    }
 }
 
 /// A one-packet byte source the long-lived reader reads from.
@@ -61,7 +69,8 @@ impl Read for PacketSlot {
 pub(crate) struct PsiParser {
     reader: TsPacketReader<PacketSlot>,
     last_pat: Vec<u8>,
-    last_pmt: Vec<u8>,
+    /// The last payload parsed, per PMT PID.
+    last_pmt: Vec<(u16, Vec<u8>)>,
 }
 
 impl Default for PsiParser {
@@ -79,14 +88,14 @@ impl Default for PsiParser {
 }
 
 impl PsiParser {
-    /// Parses a PAT packet: `Some(pmt_pid)` of the first program when the
-    /// table is new, `None` when it repeats the last one.
+    /// Parses a PAT packet: `Some(pmt_pids)` of every program, in table
+    /// order, when the table is new; `None` when it repeats the last one.
     pub fn pat(
         &mut self,
         packet: &[u8; TS_PACKET_LEN],
         payload: &[u8],
         unit_start: bool,
-    ) -> Result<Option<u16>, PsiError> {
+    ) -> Result<Option<Vec<u16>>, PsiError> {
         if !unit_start {
             return Err(PsiError::SectionContinuation);
         }
@@ -96,57 +105,67 @@ impl PsiParser {
         let TsPayload::Pat(pat) = self.read(packet)? else {
             return Err(PsiError::UnexpectedPayload("PAT"));
         };
-        let program = pat
-            .table
-            .iter()
-            .find(|p| p.program_num != 0)
-            .ok_or(PsiError::NoProgram)?;
+        let mut pids: Vec<u16> = Vec::new();
+        for program in pat.table.iter().filter(|p| p.program_num != 0) {
+            let pid = program.program_map_pid.as_u16();
+            if !pids.contains(&pid) {
+                pids.push(pid);
+            }
+        }
+        if pids.is_empty() {
+            return Err(PsiError::NoProgram);
+        }
         remember(&mut self.last_pat, payload);
-        Ok(Some(program.program_map_pid.as_u16()))
+        Ok(Some(pids))
     }
 
-    /// Parses a PMT packet: `Some(map)` when the table is new, `None` when it
-    /// repeats the last one.
+    /// Parses a PMT packet of `pid`: `Some(streams)` when the table is
+    /// new, `None` when it repeats the last one of that PID.
     pub fn pmt(
         &mut self,
+        pid: u16,
         packet: &[u8; TS_PACKET_LEN],
         payload: &[u8],
         unit_start: bool,
-    ) -> Result<Option<ProgramMap>, PsiError> {
+    ) -> Result<Option<Vec<EsInfo>>, PsiError> {
         if !unit_start {
             return Err(PsiError::SectionContinuation);
         }
-        if payload == self.last_pmt.as_slice() {
+        let last = self.last_pmt.iter().find(|(p, _)| *p == pid);
+        if last.is_some_and(|(_, last)| payload == last.as_slice()) {
             return Ok(None);
         }
         if !program_info_fits(payload) {
             return Err(PsiError::ProgramInfoOverrun);
         }
-        let streams: Vec<(u8, u16)> = match self.read(packet) {
+        let streams: Vec<EsInfo> = match self.read(packet) {
             Ok(TsPayload::Pmt(pmt)) => pmt
                 .es_info
-                .iter()
-                .map(|es| (es.stream_type as u8, es.elementary_pid.as_u16()))
+                .into_iter()
+                .map(|es| EsInfo {
+                    stream_type: es.stream_type as u8,
+                    pid: es.elementary_pid.as_u16(),
+                    descriptors: es
+                        .descriptors
+                        .into_iter()
+                        .map(|d| (d.tag, d.data))
+                        .collect(),
+                })
                 .collect(),
             Ok(_) => return Err(PsiError::UnexpectedPayload("PMT")),
             Err(e) => parse_pmt_streams(payload).ok_or(e)?,
         };
-        let mut map = ProgramMap::default();
-        for (stream_type, pid) in streams {
-            match stream_type {
-                STREAM_TYPE_H264 if map.video_pid.is_none() => map.video_pid = Some(pid),
-                STREAM_TYPE_ADTS_AAC if map.audio_pid.is_none() => map.audio_pid = Some(pid),
-                _ => {}
-            }
+        match self.last_pmt.iter_mut().find(|(p, _)| *p == pid) {
+            Some((_, last)) => remember(last, payload),
+            None => self.last_pmt.push((pid, payload.to_vec())),
         }
-        remember(&mut self.last_pmt, payload);
-        Ok(Some(map))
+        Ok(Some(streams))
     }
 
-    /// Forgets the last PMT, so the next one is applied even if identical
-    /// (a new PMT PID was announced).
-    pub fn forget_pmt(&mut self) {
-        self.last_pmt.clear();
+    /// Forgets the PMTs of PIDs no longer announced, so a PMT that comes
+    /// back is applied even if identical.
+    pub fn keep_pmts(&mut self, pids: &[u16]) {
+        self.last_pmt.retain(|(p, _)| pids.contains(p));
     }
 
     fn read(&mut self, packet: &[u8; TS_PACKET_LEN]) -> Result<TsPayload, PsiError> {
@@ -179,9 +198,9 @@ fn program_info_fits(payload: &[u8]) -> bool {
     }
 }
 
-/// (stream_type, elementary PID) of every stream of a one-packet PMT section
-/// whose CRC is right, whatever the stream types are.
-fn parse_pmt_streams(payload: &[u8]) -> Option<Vec<(u8, u16)>> {
+/// Every stream of a one-packet PMT section whose CRC is right, whatever
+/// the stream types are.
+fn parse_pmt_streams(payload: &[u8]) -> Option<Vec<EsInfo>> {
     let pointer = usize::from(*payload.first()?);
     let section = payload.get(1 + pointer..)?;
     if *section.first()? != 0x02 {
@@ -199,7 +218,18 @@ fn parse_pmt_streams(payload: &[u8]) -> Option<Vec<(u8, u16)>> {
     while es.len() >= 5 {
         let pid = u16::from_be_bytes([es[1], es[2]]) & 0x1fff;
         let info_len = usize::from(u16::from_be_bytes([es[3], es[4]]) & 0x03ff);
-        streams.push((es[0], pid));
+        let mut info = es.get(5..5 + info_len)?;
+        let mut descriptors = Vec::new();
+        while let [tag, len, rest @ ..] = info {
+            let data = rest.get(..usize::from(*len))?;
+            descriptors.push((*tag, data.to_vec()));
+            info = &rest[data.len()..];
+        }
+        streams.push(EsInfo {
+            stream_type: es[0],
+            pid,
+            descriptors,
+        });
         es = es.get(5 + info_len..)?;
     }
     Some(streams)

@@ -71,6 +71,7 @@ impl AacConfig {
     /// The codec parameters of a track with this configuration.
     pub fn audio_params(&self) -> AudioParams {
         AudioParams {
+            track: 0,
             codec: AudioCodec::Aac,
             sample_rate: self.sample_rate,
             channels: self.channels(),

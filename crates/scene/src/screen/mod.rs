@@ -211,6 +211,8 @@ const CORNER: f64 = 0.2;
 const LEAD_IN: f64 = 0.07;
 /// Frames whose change a spike is compared with (a second at 30 fps).
 const RECENT_FRAMES: usize = 30;
+/// A frame is compared with at most this many frame intervals of motion.
+const MAX_INTERVALS: f64 = 3.0;
 /// Cells this close to active or moving ones are judged with them.
 const MASK_MARGIN: usize = 2;
 /// A cell that moved this recently is still in motion when a picture is
@@ -315,8 +317,13 @@ struct Footage {
     active: bool,
     /// Since when most of the picture has kept moving.
     busy_since: Option<f64>,
-    /// Mean cell change of recent frames (for cut spikes).
+    /// Mean cell change of recent frames per frame interval (for cut
+    /// spikes): a frame compared with the picture two intervals back (a
+    /// disposable picture between was not decoded) moves twice as far.
     recent_means: VecDeque<f64>,
+    /// The shortest time seen between two frames: the stream's frame
+    /// interval.
+    frame_interval: Option<f64>,
     /// A candidate cut at the previous frame.
     candidate: Option<Cut>,
     /// Fades and dissolves.
@@ -594,7 +601,8 @@ impl ScreenEvents {
     /// changing much less (a cut, not the start of fast motion).
     fn cut_at_previous_frame(&mut self, frame: &FrameChange, cur: &Seen) -> Option<Cut> {
         let time = cur.time;
-        let spike = self.is_spike(frame) && !self.scrolled(cur);
+        let intervals = self.intervals_since_previous(time);
+        let spike = self.is_spike(frame, intervals) && !self.scrolled(cur);
         let f = &mut self.footage;
         let confirmed = f
             .candidate
@@ -611,10 +619,10 @@ impl ScreenEvents {
             // The cut is not the footage's motion: it must not raise the
             // bar for the next cut.
             if let Some(last) = f.recent_means.back_mut() {
-                *last = frame.mean_change;
+                *last = frame.mean_change / intervals;
             }
         }
-        f.recent_means.push_back(frame.mean_change);
+        f.recent_means.push_back(frame.mean_change / intervals);
         if f.recent_means.len() > RECENT_FRAMES {
             f.recent_means.pop_front();
         }
@@ -624,15 +632,35 @@ impl ScreenEvents {
     /// Whether this frame changed far more than any frame of the last
     /// second (the most, not the mean: an animation that steps every few
     /// frames makes a spike of each step against the still frames between).
-    fn is_spike(&self, frame: &FrameChange) -> bool {
+    fn is_spike(&self, frame: &FrameChange, intervals: f64) -> bool {
         let recent = &self.footage.recent_means;
         let baseline = if recent.len() < 3 {
             f64::INFINITY
         } else {
-            recent.iter().copied().fold(0.0, f64::max)
+            recent.iter().copied().fold(0.0, f64::max) * intervals
         };
         frame.mean_change >= at_default::CUT_MEAN * self.scale()
             && frame.mean_change >= at_default::CUT_RATIO * baseline.max(1.0)
+    }
+
+    /// How many frame intervals lie between the previous frame and `time`
+    /// (1 when every picture is decoded; 2 across a skipped disposable
+    /// picture), bounded so that a pause in a variable-rate stream does not
+    /// hide a cut.
+    fn intervals_since_previous(&mut self, time: f64) -> f64 {
+        let Some(prev) = &self.prev else {
+            return 1.0;
+        };
+        let gap = time - prev.time;
+        if gap <= 1e-4 {
+            return 1.0;
+        }
+        let interval = self
+            .footage
+            .frame_interval
+            .map_or(gap, |known| known.min(gap));
+        self.footage.frame_interval = Some(interval);
+        (gap / interval).round().clamp(1.0, MAX_INTERVALS)
     }
 
     /// Whether `cur` is the previous frame scrolled (a burst of terminal

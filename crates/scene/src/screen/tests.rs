@@ -406,3 +406,67 @@ fn shot_cuts_in_full_frame_footage_are_events() {
         assert!((got - want).abs() < 1.5 / FPS, "{got} vs {want}");
     }
 }
+
+/// Footage whose motion speeds up towards each cut, one shot texture per
+/// shot (`speed` pixels per frame at frame `i` of 60).
+fn accelerating_footage(shots: usize) -> (Vec<Arc<FrameSignature>>, Vec<usize>) {
+    let (mut frames, mut cuts) = (Vec::new(), Vec::new());
+    for shot in 0..shots {
+        cuts.push(frames.len());
+        let mut offset = 0;
+        for i in 0..60 {
+            offset += 1 + i / 10;
+            let data: Vec<u8> = (0..W * H)
+                .map(|p| {
+                    let (x, y) = (p % W + offset, p / W);
+                    let base = 40 + shot * 28;
+                    (base + (x % 96) + (y % 90) / 3) as u8
+                })
+                .collect();
+            let p = OwnedLumaPlane::from_packed(data, W, H).unwrap();
+            frames.push(Arc::new(FrameSignature::of(&p.as_plane()).unwrap()));
+        }
+    }
+    (frames, cuts)
+}
+
+fn cut_times(frames: &[(f64, Arc<FrameSignature>)]) -> Vec<f64> {
+    let mut detector = ScreenEvents::new(ScreenOptions::default());
+    let mut pictures = Vec::new();
+    for (time, f) in frames {
+        pictures.extend(detector.push(f.clone(), *time).pictures);
+    }
+    pictures.extend(detector.finish().pictures);
+    pictures
+        .iter()
+        .filter(|p| p.cause == Cause::ShotCut)
+        .map(|p| p.event_time)
+        .collect()
+}
+
+#[test]
+fn a_cut_after_skipped_pictures_is_found_as_with_every_picture() {
+    // What the offline analysis sees when disposable pictures are not
+    // decoded: every other frame, except that the cut frame (a reference
+    // picture) follows the frame before it directly.
+    let (frames, cuts) = accelerating_footage(4);
+    let timed: Vec<(f64, Arc<FrameSignature>)> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i as f64 / FPS, f.clone()))
+        .collect();
+    let skipping: Vec<(f64, Arc<FrameSignature>)> = timed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0 || cuts.contains(&(i + 1)) || cuts.contains(i))
+        .map(|(_, f)| f.clone())
+        .collect();
+    let every = cut_times(&timed);
+    // Once the footage regime holds (from the second shot on), every cut
+    // is found with every picture.
+    for cut in &cuts[2..] {
+        let time = *cut as f64 / FPS;
+        assert!(every.iter().any(|t| (t - time).abs() < 1e-6), "{every:?}");
+    }
+    assert_eq!(cut_times(&skipping), every);
+}
