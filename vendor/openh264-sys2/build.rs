@@ -1,4 +1,9 @@
 fn main() {
+    // cht: the C++ sources are patched here (see CHT-PATCHES.md); cc's
+    // rerun-if-env-changed lines would otherwise keep a change from being
+    // rebuilt.
+    println!("cargo:rerun-if-changed=upstream");
+    println!("cargo:rerun-if-changed=build.rs");
     #[cfg(feature = "source")]
     source_build::compile();
 }

@@ -5,6 +5,7 @@ mod corpus;
 mod demo;
 mod deps;
 mod measure;
+mod memory;
 mod testing;
 
 use anyhow::{bail, Context};
@@ -36,6 +37,9 @@ commands:
                     tests/fixtures/screen/ (real programs, with label sidecars)
   bench-live [SECS] CPU share of a live `cht record` fed a 1080p30 screen share in
                     real time, for both detectors, against ffmpeg decoding it
+  memory [MIN] [--debug]  peak and drift of the resident set of `cht record`
+                    (analysis on) over MIN minutes of media sent at full speed
+                    (default 120); fails over 64 MB or beyond ±5 MB of drift
   bench-analyze [N] time `cht analyze` against ffmpeg's scene select on the same
                     clip, GOP-parallel against --jobs 1, and each tool's H.264
                     decoder on one thread
@@ -53,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         "bench-remux" => measure::bench_remux(&rest),
         "bench-analyze" => measure::bench_analyze(&rest),
         "bench-live" => measure::bench_live(&rest),
+        "memory" => memory::memory(&rest),
         "screen-corpus" => corpus::screen_corpus(&rest),
         "eval-scenes" => corpus::eval::eval_scenes(&rest),
         "screen-fixtures" => corpus::fixtures::screen_fixtures(&rest),

@@ -206,9 +206,15 @@ struct Stream {
 
 /// A segment's analysis after the gate.
 struct StreamState {
+    /// The connection's first segment (a segment is this plus its part).
+    first_segment: u32,
     segment: u32,
     /// Where the segment begins on the session's timeline.
     segment_start: f64,
+    /// The clock origin of the connection's first segment.
+    first_origin: Option<i64>,
+    /// The session's layout (its segment listing).
+    layout: cht_session::Layout,
     /// The segment's tracks, once it started.
     video: bool,
     /// The audio track chunked, once the segment started.
@@ -235,6 +241,7 @@ pub struct LiveAnalysis {
     audio_q: Arc<WorkQueue<AudioWork>>,
     workers: Vec<JoinHandle<()>>,
     conn: Option<Stream>,
+    layout: cht_session::Layout,
     /// Set when stopping promptly: pending transcriptions are cut short.
     abandon: Arc<AtomicBool>,
 }
@@ -249,6 +256,14 @@ impl LiveAnalysis {
         bus: EventBus,
         board: StatusBoard,
     ) -> Result<Self, AnalyzeError> {
+        // A resumed session may hold chunks a killed recorder never
+        // finished: in no index, their audio in the recording.
+        for path in session.layout().remove_partial_chunks()? {
+            tracing::warn!(
+                "removed {}, an audio chunk a stopped recorder left unfinished (its audio is in the recording; `cht analyze --session` makes chunks of it)",
+                path.display()
+            );
+        }
         let store = FrameStore::open(session.frames_dir())?;
         let sink = FrameSink::spawn(store, bus.clone())?;
         let screen = ScreenOptions {
@@ -304,6 +319,7 @@ impl LiveAnalysis {
             audio_q,
             workers,
             conn: None,
+            layout: session.layout(),
             abandon,
         })
     }
@@ -363,6 +379,7 @@ impl StreamState {
     fn take(&mut self, gated: Gated<'_>, q: &Queues<'_>) {
         match gated {
             Gated::Start(start) => self.start(start, q),
+            Gated::End => self.end(q),
             Gated::Item(DemuxItem::VideoParams(p)) if self.video => {
                 q.video.push_control(VideoWork::Params(p.clone()))
             }
@@ -382,10 +399,23 @@ impl StreamState {
     /// recording does not hold it either).
     fn start(&mut self, start: &SegmentStart, q: &Queues<'_>) {
         self.started = true;
+        self.segment = self.first_segment.saturating_add(start.part);
         self.video = start.video.is_some();
         self.audio_params = crate::audio::chunk_track(&start.audio).cloned();
         self.audio_track = self.audio_params.as_ref().map(|a| a.track);
-        let (segment, origin, segment_start) = (self.segment, start.origin, self.segment_start);
+        // A later part of the connection starts where the recorder listed
+        // it (it is fed first), or else where its clock says.
+        let origin0 = *self.first_origin.get_or_insert(start.origin);
+        let segment_start = if start.part == 0 {
+            self.segment_start
+        } else {
+            self.listed_start(self.segment).unwrap_or_else(|| {
+                cht_session::round_ms(
+                    self.segment_start + (start.origin - origin0) as f64 / 90_000.0,
+                )
+            })
+        };
+        let (segment, origin) = (self.segment, start.origin);
         if let Some(params) = &start.video {
             q.video.push_control(VideoWork::Params(params.clone()));
             q.video.push_control(VideoWork::Start {
@@ -402,6 +432,25 @@ impl StreamState {
                 segment_start,
             });
         }
+    }
+
+    /// Where `stream/index.json` places `segment` in the session.
+    fn listed_start(&self, segment: u32) -> Option<f64> {
+        let index =
+            cht_session::JsonIndex::<cht_session::SegmentEntry>::load(self.layout.segment_index())
+                .ok()?;
+        let entry = index.entries().iter().rev().find(|e| e.segment == segment);
+        entry.map(|e| e.start)
+    }
+
+    /// The segment ends; the connection goes on in the next one.
+    fn end(&mut self, q: &Queues<'_>) {
+        if self.started {
+            q.video.push_control(VideoWork::End);
+            q.audio.push_control(AudioWork::End);
+        }
+        self.started = false;
+        self.skipping = false;
     }
 
     fn on_video(&mut self, au: &VideoPacket, q: &Queues<'_>) {
@@ -447,8 +496,11 @@ impl LiveStage for LiveAnalysis {
         self.conn = Some(Stream {
             gate: SegmentGate::new(),
             state: StreamState {
+                first_segment: connection.segment,
                 segment: connection.segment,
                 segment_start: connection.session_start,
+                first_origin: None,
+                layout: self.layout.clone(),
                 video: false,
                 audio_track: None,
                 started: false,

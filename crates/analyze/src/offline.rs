@@ -151,7 +151,8 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
 /// Writes the frames (`frames/F*.jpg` + `index.json`) and audio chunks
 /// (`audio/chunk_*.wav` + `index.json`) of `input` into the session layout
-/// `out` (a session, or `cht analyze --out DIR`).
+/// `out` (a session, or `cht analyze --out DIR`), replacing the frames and
+/// chunks an earlier analysis left there.
 pub fn analyze(
     input: &AnalyzeInput,
     out: &Layout,
@@ -159,6 +160,14 @@ pub fn analyze(
     bus: &EventBus,
     progress: Progress<'_>,
 ) -> Result<AnalyzeSummary, AnalyzeError> {
+    // The results replace those of an earlier analysis into the same place.
+    let (frames, chunks) = out.remove_analysis()?;
+    if frames + chunks > 0 {
+        tracing::info!(
+            "replacing an earlier analysis in {}: {frames} frames and {chunks} audio chunks removed",
+            out.root().display()
+        );
+    }
     let store = FrameStore::open(out.frames_dir())?;
     let audio = match opts.audio {
         Some(a) => Some(AudioAnalyzer::new(
@@ -227,6 +236,8 @@ struct Run {
     started: Instant,
     frame_index: u64,
     // per segment
+    /// The segment number of the file being read.
+    file_segment: u32,
     segment: u32,
     /// Where the segment begins on the session's timeline.
     segment_start: f64,
@@ -288,6 +299,7 @@ impl Run {
             summary,
             started: Instant::now(),
             frame_index: 0,
+            file_segment: 0,
             segment: 0,
             segment_start: 0.0,
             origin: None,
@@ -346,6 +358,7 @@ impl Run {
 
     fn start_segment(&mut self, segment: u32, segment_start: f64) {
         self.summary.segments += 1;
+        self.file_segment = segment;
         self.segment = segment;
         self.segment_start = segment_start;
         self.origin = None;
@@ -360,6 +373,28 @@ impl Run {
         self.recent.clear();
         self.prev_frame = None;
         self.kept_frame = None;
+    }
+
+    /// A segment of the file ends and the next begins (the gate found media
+    /// the segment's tracks could not hold): what the current one has is
+    /// concluded, as at the end of a file.
+    fn end_part(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+        self.close_gop(on_frame)?;
+        while !self.in_flight.is_empty() {
+            self.conclude_oldest(on_frame)?;
+        }
+        self.finish_screen()?;
+        if let Some(audio) = self.audio.as_mut() {
+            audio.finish_segment()?;
+        }
+        self.summary.segments += 1;
+        self.wrote_first = false;
+        self.prev_last = None;
+        self.detector.reset();
+        self.recent.clear();
+        self.prev_frame = None;
+        self.kept_frame = None;
+        Ok(())
     }
 
     fn end_segment(
@@ -414,6 +449,7 @@ impl Run {
     ) -> Result<(), AnalyzeError> {
         match gated {
             Gated::Start(start) => self.start(start),
+            Gated::End => self.end_part(on_frame),
             Gated::Item(DemuxItem::VideoParams(p)) => {
                 self.video_params = Some(p.clone());
                 Ok(())
@@ -434,6 +470,10 @@ impl Run {
 
     /// The segment's clock starts at the gate's origin.
     fn start(&mut self, start: &SegmentStart) -> Result<(), AnalyzeError> {
+        if start.part > 0 {
+            // The file goes on in a new segment (see `end_part`).
+            self.segment = self.file_segment.saturating_add(start.part);
+        }
         self.origin = Some(start.origin);
         self.has_video = start.video.is_some();
         self.video_params = start.video.clone();

@@ -245,14 +245,18 @@ impl VideoAnalyzer {
         s
     }
 
-    /// The track's codec parameters (first, or changed). A new codec or
-    /// packet layout gets a new decoder; a new SPS of the same codec is
-    /// decoded in band by the decoder in place.
+    /// The track's codec parameters (first, or changed). New parameters get
+    /// a new decoder, which starts at the next keyframe (the one the new
+    /// parameter sets came with).
     pub fn set_params(&mut self, params: &VideoParams) -> Result<(), AnalyzeError> {
-        let same_decoder = self
-            .params
-            .as_ref()
-            .is_some_and(|p| p.codec == params.codec && p.format == params.format);
+        // New parameter sets (a new picture size) get a decoder of their
+        // own too: decoders take the track's parameter sets, not the
+        // stream's in-band ones, which bit errors can corrupt.
+        let same_decoder = self.params.as_ref().is_some_and(|p| {
+            p.codec == params.codec
+                && p.format == params.format
+                && p.extra_data == params.extra_data
+        });
         self.params = Some(params.clone());
         if !same_decoder && self.decoder.is_some() {
             self.drain()?;

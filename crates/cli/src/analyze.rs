@@ -28,9 +28,19 @@ pub fn audio_options(a: &AnalysisArgs) -> Option<AudioOptions> {
 }
 
 pub fn analyze(args: AnalyzeArgs, sessions_dir: PathBuf) -> anyhow::Result<()> {
+    let mut _lock = None;
     let (input_path, input, default_out) = match (&args.input, &args.session) {
         (_, Some(id)) => {
             let session = SessionsDir::new(&sessions_dir).open(id)?;
+            // Its frames and chunks are replaced: not while it is recorded.
+            if args.out.is_none() {
+                _lock = Some(
+                    session
+                        .layout()
+                        .lock_for_recording(&cht_session::RecorderInfo::this_process())
+                        .context("cannot analyse the session into itself")?,
+                );
+            }
             let input = AnalyzeInput::Session(session.layout());
             (session.path.clone(), input, session.layout())
         }

@@ -44,6 +44,12 @@ impl InputStatus {
 struct Live {
     connection: Connection,
     demuxer: TsDemuxer,
+    /// The track list and the track parameters in force (each audio
+    /// track's), handed on again when the connection goes on in a new
+    /// segment.
+    tracks: Option<DemuxItem>,
+    video_params: Option<DemuxItem>,
+    audio_params: Vec<DemuxItem>,
 }
 
 /// Rates are measured over windows of this length.
@@ -119,6 +125,9 @@ impl<'s> FanOut<'s> {
         self.live = Some(Live {
             connection,
             demuxer: TsDemuxer::new(),
+            tracks: None,
+            video_params: None,
+            audio_params: Vec::new(),
         });
     }
 
@@ -144,6 +153,64 @@ impl<'s> FanOut<'s> {
             self.packets += u64::from(matches!(item, DemuxItem::Video(_) | DemuxItem::Audio(_)));
             for stage in self.stages.iter_mut() {
                 stage.item(&item);
+            }
+            if let Some(live) = self.live.as_mut() {
+                match &item {
+                    DemuxItem::Tracks(_) => live.tracks = Some(item),
+                    DemuxItem::VideoParams(_) => live.video_params = Some(item),
+                    DemuxItem::AudioParams(p) => {
+                        let track = p.track;
+                        live.audio_params.retain(
+                            |a| !matches!(a, DemuxItem::AudioParams(old) if old.track == track),
+                        );
+                        live.audio_params.push(item);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.new_segment_if_asked();
+    }
+
+    /// A stage asked to go on in a new segment (the recorder, once it can
+    /// write again): every stage ends the current segment and starts the
+    /// next, numbered from the session, and gets the track parameters in
+    /// force again; the segment starts at the next keyframe.
+    fn new_segment_if_asked(&mut self) {
+        let Some(reason) = self.stages.iter_mut().find_map(|s| s.wants_new_segment()) else {
+            return;
+        };
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        let segment = match self.session.next_segment_number() {
+            Ok(n) => n.max(live.connection.segment.saturating_add(1)),
+            Err(e) => {
+                tracing::error!("cannot number a new segment: {e}");
+                return;
+            }
+        };
+        tracing::info!("going on in segment {segment}: {reason}");
+        let old = live.connection.clone();
+        live.connection.segment = segment;
+        // It follows what the old segment holds (its complete fragments).
+        if let Ok(start) = self
+            .session
+            .layout()
+            .next_segment_start(&mut cht_fmp4::duration_of)
+        {
+            live.connection.session_start = start;
+        }
+        let new = live.connection.clone();
+        let params: Vec<DemuxItem> = [live.tracks.clone(), live.video_params.clone()]
+            .into_iter()
+            .flatten()
+            .chain(live.audio_params.iter().cloned())
+            .collect();
+        for stage in self.stages.iter_mut() {
+            stage.segment_changed(&old, &new);
+            for item in &params {
+                stage.item(item);
             }
         }
     }
@@ -219,6 +286,7 @@ impl IngestSink for FanOut<'_> {
         for stage in self.stages.iter_mut() {
             stage.tick();
         }
+        self.new_segment_if_asked();
     }
 }
 
@@ -259,6 +327,9 @@ impl LiveStage for RelayStage {
     fn data(&mut self, bytes: &[u8]) {
         self.relay.data(bytes);
     }
+
+    /// The relay follows the connection, not its segments.
+    fn segment_changed(&mut self, _old: &Connection, _new: &Connection) {}
 
     fn connection_ended(&mut self, connection: &Connection, reason: &str) {
         self.relay.connection_ended(connection, reason);

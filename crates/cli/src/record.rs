@@ -44,7 +44,9 @@ fn record_into(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let args = args.clone();
-    // One recorder per session: the indexes have one writer.
+    // One recorder per session: the indexes have one writer; a second
+    // recorder, an analysis into the session and `sessions delete` are
+    // refused, naming this process.
     let mut lock = session
         .layout()
         .lock_for_recording(&RecorderInfo::this_process())

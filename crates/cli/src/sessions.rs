@@ -111,6 +111,12 @@ fn delete(dir: &SessionsDir, ids: &[String], yes: bool) -> anyhow::Result<()> {
         .iter()
         .map(|id| dir.open(id))
         .collect::<Result<_, _>>()?;
+    // A session being recorded (or analysed into) is not deleted: its
+    // lock names the process. The locks are held until the deletion.
+    let _locks = sessions
+        .iter()
+        .map(|s| s.layout().lock_for_update())
+        .collect::<Result<Vec<_>, _>>()?;
     if !yes {
         if !std::io::stdin().is_terminal() {
             bail!("refusing to delete without confirmation: pass --yes");

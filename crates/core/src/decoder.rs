@@ -27,6 +27,13 @@ pub struct DecodeStats {
     /// Packets of a stream format the decoder cannot decode (see
     /// [`VideoDecoder::unsupported_format`]); not decoded.
     pub unsupported: u64,
+    /// Packets that were damaged (in transport or in their bits) and were
+    /// decoded with the damaged parts concealed from the previous picture.
+    pub concealed: u64,
+    /// Damaged packets that could not be decoded at all: the picture before
+    /// them was handed out again with their timestamp (frame-copy
+    /// concealment), so the stream keeps one picture per packet.
+    pub repeated: u64,
 }
 
 impl std::ops::AddAssign for DecodeStats {
@@ -38,6 +45,8 @@ impl std::ops::AddAssign for DecodeStats {
         self.errors += b.errors;
         self.lost += b.lost;
         self.unsupported += b.unsupported;
+        self.concealed += b.concealed;
+        self.repeated += b.repeated;
     }
 }
 

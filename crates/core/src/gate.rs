@@ -1,6 +1,6 @@
-//! When a segment starts, and its clock: decided in one place for the
-//! recorder, the live analysis and the offline analysis, so that they agree
-//! on which media belongs to a segment and where its time zero is.
+//! When one segment starts, and its clock: the [`StartGate`] the
+//! connection-wide [`SegmentGate`](crate::SegmentGate) runs for each of its
+//! segments.
 
 use std::collections::VecDeque;
 
@@ -12,16 +12,22 @@ use crate::CLOCK_HZ;
 /// video (90 kHz), the segment starts with the audio tracks it has (or
 /// video-only).
 pub const AUDIO_WAIT: i64 = CLOCK_HZ as i64;
-/// Without a keyframe after this much audio, the segment starts audio-only.
-pub const VIDEO_WAIT: i64 = 2 * CLOCK_HZ as i64;
-/// Audio this far before the first keyframe belongs to no picture: dropped.
-pub const AUDIO_LEAD: i64 = CLOCK_HZ as i64;
+/// Without a keyframe after this much audio, the segment starts audio-only
+/// (video that comes later starts the next segment, at its first
+/// keyframe). The audio before a keyframe that comes within this wait is
+/// kept, in the same segment.
+pub const VIDEO_WAIT: i64 = 10 * CLOCK_HZ as i64;
 /// Bound on what is held while waiting for a segment to start.
 pub const MAX_PENDING_BYTES: usize = 64 << 20;
 
 /// How a segment starts: its tracks and its clock.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentStart {
+    /// Its place among the segments of one connection (0: the first). A
+    /// connection goes on in a new segment when its media no longer fits
+    /// the tracks of the current one (see [`SegmentGate`](crate::SegmentGate)):
+    /// the segment's number is the connection's first plus this.
+    pub part: u32,
     /// The video track (`None`: audio-only).
     pub video: Option<VideoParams>,
     /// The audio tracks, in track order (empty: video-only).
@@ -37,21 +43,30 @@ pub struct SegmentStart {
 pub enum Gated<'a> {
     /// The segment starts; everything after belongs to it.
     Start(&'a SegmentStart),
+    /// The segment ends: the connection goes on in a new segment, whose
+    /// `Start` follows.
+    End,
     /// An item of the started segment, in arrival order (held items first).
     Item(&'a DemuxItem),
 }
 
-/// What the gate threw away before the segment started.
+/// What the gate did to the items of a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GateStats {
     /// Video packets before the first keyframe (undecodable).
     pub dropped_before_keyframe: u64,
-    /// Audio packets from long before the first picture, or past the bound.
+    /// Audio packets past the bound on what is held before a start.
     pub dropped_early_audio: u64,
+    /// Timestamp jumps (backwards, or more than 5 s ahead) stitched into
+    /// the segment's timeline.
+    pub timestamp_jumps: u64,
+    /// Segments after the first: media the current segment's tracks could
+    /// not hold (a new audio configuration, a track that came late).
+    pub segment_breaks: u64,
 }
 
-/// Decides when a segment starts and where its clock starts, from the
-/// items of one connection pushed in arrival order.
+/// Decides when one segment starts and where its clock starts, from the
+/// items pushed in arrival order.
 ///
 /// A segment starts at its first keyframe (with the video parameters in
 /// force) once the parameters of every audio track the source announced
@@ -60,10 +75,11 @@ pub struct GateStats {
 /// tracks known by then, or video-only), or at the end; with no keyframe,
 /// it starts audio-only after [`VIDEO_WAIT`] of audio or at the end. Until
 /// then items are held (at most [`MAX_PENDING_BYTES`]); video before the
-/// first keyframe and audio more than [`AUDIO_LEAD`] before it are dropped
-/// and counted. After the start, items pass straight through.
+/// first keyframe is dropped and counted, audio before it is kept. After
+/// the start, items pass straight through.
 #[derive(Debug, Default)]
-pub struct SegmentGate {
+pub(crate) struct StartGate {
+    part: u32,
     video: Option<VideoParams>,
     /// The first parameters of each audio track, in track order.
     audio: Vec<AudioParams>,
@@ -79,25 +95,33 @@ pub struct SegmentGate {
     stats: GateStats,
 }
 
-impl SegmentGate {
-    /// A gate for a new segment.
-    pub fn new() -> Self {
-        Self::default()
+impl StartGate {
+    /// A gate for segment `part` of a connection.
+    pub(crate) fn new(part: u32) -> Self {
+        StartGate {
+            part,
+            ..Self::default()
+        }
     }
 
     /// How the segment started, once it has.
-    pub fn start(&self) -> Option<&SegmentStart> {
+    pub(crate) fn start(&self) -> Option<&SegmentStart> {
         self.started.as_ref()
     }
 
+    /// A keyframe is held: the segment starts with video.
+    pub(crate) fn has_keyframe(&self) -> bool {
+        self.first_key.is_some()
+    }
+
     /// What was dropped before the start.
-    pub fn stats(&self) -> GateStats {
+    pub(crate) fn stats(&self) -> GateStats {
         self.stats
     }
 
     /// Takes the next item; hands on the start and the items of the
     /// segment as soon as they are known.
-    pub fn push(&mut self, item: &DemuxItem, out: &mut dyn FnMut(Gated<'_>)) {
+    pub(crate) fn push(&mut self, item: &DemuxItem, out: &mut dyn FnMut(Gated<'_>)) {
         if self.started.is_some() {
             return out(Gated::Item(item));
         }
@@ -131,7 +155,7 @@ impl SegmentGate {
 
     /// The connection ended: what is held starts the segment if it is
     /// playable.
-    pub fn finish(&mut self, out: &mut dyn FnMut(Gated<'_>)) {
+    pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Gated<'_>)) {
         self.try_start(true, out);
     }
 
@@ -148,10 +172,6 @@ impl SegmentGate {
         self.pending_bytes += item.media_len();
         self.pending_packets += usize::from(is_packet(&item));
         self.pending.push_back(item);
-        // Audio with no picture yet: keep only a short window.
-        while self.first_key.is_none() && self.audio_span() > VIDEO_WAIT + AUDIO_LEAD {
-            self.drop_oldest_packet();
-        }
         while self.pending_bytes > MAX_PENDING_BYTES {
             self.drop_oldest_packet();
         }
@@ -219,19 +239,16 @@ impl SegmentGate {
             None => self.first_audio_pts().unwrap_or(0),
         };
         let start = self.started.insert(SegmentStart {
+            part: self.part,
             video: picture.and(self.video.clone()),
             audio: self.audio.clone(),
             origin,
         });
         out(Gated::Start(start));
-        let earliest_audio = picture.map(|(pts, _)| pts - AUDIO_LEAD);
+        // Audio from before the first picture is kept: its chunks start
+        // before the segment's time zero.
         for item in std::mem::take(&mut self.pending) {
-            match (&item, earliest_audio) {
-                (DemuxItem::Audio(f), Some(min)) if f.pts < min => {
-                    self.stats.dropped_early_audio += 1
-                }
-                _ => out(Gated::Item(&item)),
-            }
+            out(Gated::Item(&item));
         }
         self.pending_bytes = 0;
         self.pending_packets = 0;
@@ -302,10 +319,11 @@ mod tests {
     }
 
     fn run(items: &[DemuxItem], finish: bool) -> (Out, GateStats) {
-        let mut gate = SegmentGate::new();
+        let mut gate = StartGate::new(0);
         let mut out = Out::default();
         let mut take = |g: Gated<'_>| match g {
             Gated::Start(s) => out.start = Some(s.clone()),
+            Gated::End => {}
             Gated::Item(i) => {
                 out.early += usize::from(out.start.is_none());
                 out.items.push(match i {
@@ -335,15 +353,9 @@ mod tests {
         assert_eq!(start.origin, FRAME * 10);
         assert!(start.video.is_some() && start.audio.len() == 1);
         assert_eq!(out.early, 0);
-        // Audio from before origin - AUDIO_LEAD is dropped, the rest kept.
-        let kept_audio: Vec<i64> = out
-            .items
-            .iter()
-            .filter(|(k, _)| *k == "a")
-            .map(|(_, p)| *p)
-            .collect();
-        assert!(kept_audio.iter().all(|&p| p >= FRAME * 10 - AUDIO_LEAD));
-        assert_eq!(kept_audio.len(), 10, "all within the lead");
+        // Audio from before the picture is kept.
+        let kept_audio = out.items.iter().filter(|(k, _)| *k == "a").count();
+        assert_eq!(kept_audio, 10);
         assert_eq!(stats.dropped_before_keyframe, 1);
         assert_eq!(
             out.items.iter().filter(|(k, _)| *k == "v").count(),
@@ -353,40 +365,36 @@ mod tests {
     }
 
     #[test]
-    fn drops_audio_from_long_before_the_picture() {
-        // 90 audio frames (3.6 s at 48 kHz, just under the video wait from
-        // the first), then the first keyframe.
+    fn keeps_the_audio_of_a_picture_that_comes_seconds_late() {
+        // 3.6 s of audio, then the first keyframe: one segment with both,
+        // its clock at the picture, the audio kept before it.
         let mut items = vec![video_params(), audio_params()];
         items.extend((0..90).map(|i| audio(i * AAC)));
         let key = 90 * AAC;
         items.push(video(key, true));
         let (out, stats) = run(&items, false);
-        assert_eq!(out.start.map(|s| s.origin), Some(key));
-        let kept: Vec<i64> = out
-            .items
-            .iter()
-            .filter(|(k, _)| *k == "a")
-            .map(|(_, p)| *p)
-            .collect();
-        // pts < key - 1 s: frames 0..=43 go, 44..90 stay.
-        assert_eq!(stats.dropped_early_audio, 44);
-        assert_eq!(kept.first(), Some(&(44 * AAC)));
-        assert_eq!(kept.len(), 46);
+        let start = out.start.expect("started");
+        assert_eq!(start.origin, key);
+        assert!(start.video.is_some() && start.audio.len() == 1);
+        assert_eq!(stats.dropped_early_audio, 0);
+        let kept = out.items.iter().filter(|(k, _)| *k == "a").count();
+        assert_eq!(kept, 90);
     }
 
     #[test]
     fn audio_alone_starts_after_the_video_wait_with_its_own_clock() {
         let mut items = vec![audio_params()];
-        items.extend((0..100).map(|i| audio(1000 + i * AAC)));
+        items.extend((0..470).map(|i| audio(1000 + i * AAC)));
         let (out, stats) = run(&items, false);
         let start = out.start.expect("audio-only start");
         assert_eq!((start.video.is_none(), start.origin), (true, 1000));
         assert_eq!(stats.dropped_early_audio, 0);
-        assert_eq!(out.items.iter().filter(|(k, _)| *k == "a").count(), 100);
-        // A keyframe after that belongs to no video track.
+        assert_eq!(out.items.iter().filter(|(k, _)| *k == "a").count(), 470);
+        // A keyframe after that belongs to no video track of this segment
+        // (the connection's gate starts the next segment with it).
         let mut late = items.clone();
         late.push(video_params());
-        late.push(video(200 * AAC, true));
+        late.push(video(500 * AAC, true));
         let (out, _) = run(&late, false);
         assert!(out.start.is_some_and(|s| s.video.is_none()));
     }

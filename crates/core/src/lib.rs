@@ -22,6 +22,7 @@ mod item;
 mod packet;
 mod params;
 mod picture;
+mod segments;
 mod stage;
 mod time;
 
@@ -35,16 +36,14 @@ pub mod opus;
 
 pub use bits::BitReader;
 pub use decoder::{DecodeStats, DecoderError, DecoderRegistry, VideoDecoder, VideoDecoderFactory};
-pub use gate::{
-    GateStats, Gated, SegmentGate, SegmentStart, AUDIO_LEAD, AUDIO_WAIT, MAX_PENDING_BYTES,
-    VIDEO_WAIT,
-};
+pub use gate::{GateStats, Gated, SegmentStart, AUDIO_WAIT, MAX_PENDING_BYTES, VIDEO_WAIT};
 pub use item::{
     AnnouncedAudio, DemuxItem, Discontinuity, DiscontinuityKind, IgnoredStream, TrackList,
 };
 pub use packet::{AudioPacket, VideoPacket};
 pub use params::{AudioCodec, AudioParams, PacketFormat, VideoCodec, VideoParams};
 pub use picture::{ColourInfo, MatrixCoefficients, Picture};
+pub use segments::{SegmentGate, JUMP_AHEAD};
 pub use stage::{Connection, LiveStage};
 pub use time::{PtsUnwrapper, PTS_WRAP};
 

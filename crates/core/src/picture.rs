@@ -3,7 +3,8 @@
 /// The YUV -> RGB matrix a stream signals (`matrix_coefficients`, H.273).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MatrixCoefficients {
-    /// Not signalled: consumers guess from the picture size (BT.709 for HD).
+    /// Not signalled: converted as BT.601, libswscale's default, which is
+    /// how untagged streams were made.
     #[default]
     Unspecified,
     /// BT.709 (HD).

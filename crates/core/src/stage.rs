@@ -39,4 +39,19 @@ pub trait LiveStage {
     fn connection_ended(&mut self, _connection: &Connection, _reason: &str) {}
     /// Housekeeping, with or without data.
     fn tick(&mut self) {}
+    /// Asked after each batch of items and each tick: `Some(reason)` asks
+    /// the fan-out to go on in a new segment now (the recorder, once it can
+    /// write again after a failed write).
+    fn wants_new_segment(&mut self) -> Option<String> {
+        None
+    }
+    /// The connection goes on in a new segment (`new.segment`), as a stage
+    /// asked. By default the old segment ends and the new one starts as if
+    /// the sender had reconnected; the fan-out then hands on the track
+    /// parameters in force again, so the new segment can start at the next
+    /// keyframe.
+    fn segment_changed(&mut self, old: &Connection, new: &Connection) {
+        self.connection_ended(old, "new segment");
+        self.connection_started(new);
+    }
 }

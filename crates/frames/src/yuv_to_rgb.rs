@@ -41,21 +41,19 @@ impl YuvMatrix {
         Self::from_luma_weights(0.2627, 0.0593, full_range)
     }
 
-    /// The matrix a picture signals; when it signals none, BT.709 for HD
-    /// (height >= 720) and BT.601 below, as players do.
+    /// The matrix a picture signals. When it signals none, BT.601 at every
+    /// size: an untagged stream was almost always converted from RGB by
+    /// libswscale (ffmpeg's x11grab and lavfi senders, OBS's software path),
+    /// whose default is BT.601, so BT.601 gives back the sender's colours
+    /// (guessing BT.709 for HD turned pure green into (1,216,0)).
     pub fn for_picture(picture: &Picture) -> Self {
         let full = picture.colour.full_range;
         match picture.colour.matrix {
             MatrixCoefficients::Bt709 => Self::bt709(full),
-            MatrixCoefficients::Bt601 => Self::bt601(full),
             MatrixCoefficients::Bt2020 => Self::bt2020(full),
-            MatrixCoefficients::Unspecified | MatrixCoefficients::Other(_) => {
-                if picture.height >= 720 {
-                    Self::bt709(full)
-                } else {
-                    Self::bt601(full)
-                }
-            }
+            MatrixCoefficients::Bt601
+            | MatrixCoefficients::Unspecified
+            | MatrixCoefficients::Other(_) => Self::bt601(full),
         }
     }
 

@@ -41,8 +41,18 @@ fn sd_limited_range_bt601_bars_keep_their_colours() {
 }
 
 #[test]
-fn hd_limited_range_defaults_to_bt709() {
-    let jpeg = encoded_bars(1280, 720, BT709, ColourInfo::default());
+fn untagged_hd_is_bt601_as_libswscale_made_it() {
+    let jpeg = encoded_bars(1280, 720, BT601, ColourInfo::default());
+    assert!(worst_bar_error(&jpeg, 1280, 720) <= 4);
+}
+
+#[test]
+fn signalled_bt709_is_honoured_at_hd_size() {
+    let colour = ColourInfo {
+        full_range: false,
+        matrix: MatrixCoefficients::Bt709,
+    };
+    let jpeg = encoded_bars(1280, 720, BT709, colour);
     assert!(worst_bar_error(&jpeg, 1280, 720) <= 4);
 }
 

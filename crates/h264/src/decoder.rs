@@ -8,7 +8,7 @@ use cht_core::{
     ColourInfo, DecodeStats, DecoderError, PacketFormat, Picture, VideoCodec, VideoDecoder,
     VideoPacket, VideoParams,
 };
-use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, ErrorConcealment, Flush};
 use openh264::OpenH264API;
 
 use crate::format::UnsupportedFormat;
@@ -18,9 +18,13 @@ use crate::picture::copy_picture;
 /// H.264 decoder for one video track. Feed access units in decode order.
 ///
 /// Output pictures are in display order, a few access units behind the
-/// input when the stream has B-frames. A damaged access unit, or one the
-/// decoder refuses, costs every access unit up to the next IDR (counted in
-/// [`DecodeStats`]); decoding then resumes on its own.
+/// input when the stream has B-frames. Damage costs what ffmpeg's would:
+/// openh264's error concealment copies the macroblocks of a damaged or
+/// missing slice from the previous picture (motion-compensated), so a
+/// damaged access unit is still a picture and the rest of the GOP decodes
+/// (counted as `concealed` in [`DecodeStats`]). Only what concealment
+/// cannot cover (no reference lists, out of memory) costs the access units
+/// up to the next keyframe.
 ///
 /// openh264 cannot be drained and then fed again (its picture buffers leak
 /// and it fails with "out of memory" a GOP later), so every drain retires
@@ -36,6 +40,12 @@ pub struct H264Decoder {
     /// For length-prefixed packets (MP4): the parameter sets to put in
     /// front of each keyframe, and a buffer for the Annex-B openh264 reads.
     length_prefixed: Option<LengthPrefixed>,
+    /// The track's parameter sets (Annex-B), fed to every fresh openh264
+    /// instance: a keyframe without its own SPS/PPS (a GOP decoded on its
+    /// own, an encoder that sends them once, a damaged stream) still decodes.
+    track_parameter_sets: Option<Vec<u8>>,
+    /// The access unit as openh264 gets it, when it is rewritten.
+    scratch: Vec<u8>,
 }
 
 /// What converting MP4 samples to the Annex-B openh264 reads takes.
@@ -50,6 +60,13 @@ struct LengthPrefixed {
 #[derive(Default)]
 struct PictureOutput {
     pending: PendingPts,
+    /// Decoded pictures (openh264 hands them out in decode order, each
+    /// with its own PTS) waiting for display order: a picture goes out once
+    /// no access unit still in the decoder can show before it.
+    ready: std::collections::BTreeMap<i64, Picture>,
+    /// The last picture handed out, kept once the stream showed damage: it
+    /// stands in for a picture that could not be decoded at all.
+    last_out: Option<Picture>,
     colour: ColourInfo,
     stats: DecodeStats,
 }
@@ -70,6 +87,8 @@ impl H264Decoder {
             warned: false,
             unsupported: None,
             length_prefixed: None,
+            track_parameter_sets: None,
+            scratch: Vec::new(),
         })
     }
 
@@ -78,6 +97,11 @@ impl H264Decoder {
     /// record in [`VideoParams::extra_data`].
     pub fn for_params(params: &VideoParams) -> Result<Self, DecoderError> {
         let mut decoder = H264Decoder::new()?;
+        if params.format == PacketFormat::Elementary {
+            decoder.track_parameter_sets = AvcDecoderConfig::parse(&params.extra_data)
+                .ok()
+                .map(|c| c.parameter_sets_annexb());
+        }
         if let PacketFormat::LengthPrefixed { .. } = params.format {
             let config =
                 AvcDecoderConfig::parse(&params.extra_data).map_err(|e| DecoderError::Init {
@@ -113,7 +137,30 @@ impl H264Decoder {
         out: &mut dyn FnMut(Picture),
     ) -> Result<(), DecoderError> {
         let Some(mut lp) = self.length_prefixed.take() else {
-            return self.decode_annexb(au, &au.data, out);
+            return match self.track_parameter_sets.take() {
+                Some(sets) => {
+                    // In-band parameter sets are replaced by the track's:
+                    // a bit error in an SPS must not reconfigure (or exhaust)
+                    // the decoder; a real change comes as new track
+                    // parameters, which get a new decoder.
+                    let mut annexb = std::mem::take(&mut self.scratch);
+                    annexb.clear();
+                    if au.keyframe {
+                        annexb.extend_from_slice(&sets);
+                    }
+                    for nal in annexb_nals(&au.data) {
+                        if !matches!(nal_unit_type(nal), nal_type::SPS | nal_type::PPS) {
+                            annexb.extend_from_slice(&[0, 0, 0, 1]);
+                            annexb.extend_from_slice(nal);
+                        }
+                    }
+                    self.track_parameter_sets = Some(sets);
+                    let result = self.decode_annexb(au, &annexb, out);
+                    self.scratch = annexb;
+                    result
+                }
+                None => self.decode_annexb(au, &au.data, out),
+            };
         };
         // The parameter sets go in front of every keyframe, so that each
         // GOP decodes on its own, as it would from a TS stream.
@@ -133,12 +180,6 @@ impl H264Decoder {
         data: &[u8],
         out: &mut dyn FnMut(Picture),
     ) -> Result<(), DecoderError> {
-        if au.damaged {
-            self.output.stats.skipped_damaged += 1;
-            self.warn_once("damaged access unit");
-            self.flush(out);
-            return Ok(());
-        }
         if !has_coded_slice(data) {
             // openh264 would swallow it silently and its PTS would then be
             // handed to the next picture.
@@ -162,7 +203,8 @@ impl H264Decoder {
             (Some(decoder), _) => decoder,
             (None, true) => {
                 self.warned = false;
-                self.decoder.insert(open_openh264()?)
+                let fresh = self.fresh_openh264()?;
+                self.decoder.insert(fresh)
             }
             (None, false) => {
                 self.output.stats.skipped_until_idr += 1;
@@ -170,19 +212,29 @@ impl H264Decoder {
             }
         };
         self.output.pending.push(au.pts);
-        match decoder.decode(data) {
-            Ok(Some(yuv)) => self.output.emit(&yuv, out),
-            Ok(None) => {}
-            Err(e) => {
-                self.output.stats.errors += 1;
-                self.warn_once(&e.to_string());
-                // Pictures still held back may include the refused one, half
-                // decoded; they are dropped rather than shown with a
-                // timestamp that might be wrong.
-                self.retire_decoder();
+        let (fatal, damaged) = match decoder.decode_concealing(data, au.pts as u64) {
+            Ok(result) => {
+                if let Some(yuv) = &result.picture {
+                    self.output.emit(yuv, out);
+                }
+                (result.fatal(), result.damaged() || au.damaged)
             }
+            Err(_) => (true, true),
+        };
+        if fatal {
+            self.output.stats.errors += 1;
+            self.warn_once("openh264 ran out of memory on a damaged access unit");
+            // Pictures still held back in openh264 are dropped; those
+            // already out carry their own PTS and are shown. A fresh
+            // instance goes on at once: with concealment, the next
+            // pictures are repaired from what it decodes, as ffmpeg's are.
+            self.retire_decoder();
+            self.output.release(out, true);
+            self.decoder = Some(self.fresh_openh264()?);
+        } else if damaged {
+            self.output.stats.concealed += 1;
         }
-        self.output.forget_vanished_pictures();
+        self.output.forget_vanished_pictures(out);
         Ok(())
     }
 
@@ -190,12 +242,19 @@ impl H264Decoder {
     /// end of a stream. Decoding then resumes at the next IDR.
     pub fn flush(&mut self, out: &mut dyn FnMut(Picture)) {
         if let Some(mut decoder) = self.decoder.take() {
+            // The last access unit's picture is finished by the end mark.
+            if let Ok(result) = decoder.decode_concealing(&[], 0) {
+                if let Some(yuv) = &result.picture {
+                    self.output.emit(yuv, out);
+                }
+            }
             match decoder.flush_remaining() {
                 Ok(pictures) => pictures.iter().for_each(|yuv| self.output.emit(yuv, out)),
                 Err(_) => self.output.stats.errors += 1,
             }
         }
         self.retire_decoder();
+        self.output.release(out, true);
     }
 
     /// Follows the stream's format from each keyframe's SPS: a format
@@ -214,15 +273,28 @@ impl H264Decoder {
         self.unsupported = verdict.map(|format| (format, format.to_string()));
     }
 
-    fn retire_decoder(&mut self) {
-        self.decoder = None;
-        self.output.stats.lost += self.output.pending.clear() as u64;
+    /// A new openh264 instance, given the track's parameter sets.
+    fn fresh_openh264(&self) -> Result<Decoder, DecoderError> {
+        let mut fresh = open_openh264()?;
+        if let Some(sets) = &self.track_parameter_sets {
+            // Parameter sets alone produce no picture.
+            let _ = fresh.decode_concealing(sets, 0);
+        }
+        Ok(fresh)
     }
 
-    /// One log line per burst of damage: the flag resets at the next IDR.
+    fn retire_decoder(&mut self) {
+        self.decoder = None;
+        self.output.give_up_pending();
+    }
+
+    /// One log line per burst of damage: the flag resets at the next keyframe.
     fn warn_once(&mut self, reason: &str) {
         if !self.warned {
-            tracing::warn!(reason, "h264: skipping access units until the next IDR");
+            tracing::warn!(
+                reason,
+                "h264: skipping access units until the next keyframe"
+            );
             self.warned = true;
         }
     }
@@ -272,7 +344,11 @@ fn has_coded_slice(access_unit: &[u8]) -> bool {
 fn open_openh264() -> Result<Decoder, DecoderError> {
     // The default flush-after-every-decode mode fails most access units of
     // B-frame streams; pictures come out as reordering allows instead.
-    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    // Concealment as ffmpeg does it: a damaged slice's macroblocks are
+    // predicted from the previous picture with their neighbours' motion.
+    let config = DecoderConfig::new()
+        .flush_after_decode(Flush::NoFlush)
+        .error_concealment(ErrorConcealment::SliceMvCopyCrossIdr);
     Decoder::with_api_config(OpenH264API::from_source(), config).map_err(|e| DecoderError::Init {
         codec: VideoCodec::H264,
         reason: e.to_string(),
@@ -281,25 +357,72 @@ fn open_openh264() -> Result<Decoder, DecoderError> {
 
 impl PictureOutput {
     fn emit(&mut self, yuv: &DecodedYUV<'_>, out: &mut dyn FnMut(Picture)) {
-        // More pictures than access units would mean openh264 invented one;
-        // without a timestamp it cannot be placed, so it is dropped.
-        let Some(pts) = self.pending.pop_smallest() else {
+        // openh264 hands back the PTS given with the picture's access unit;
+        // a picture of no pending access unit would be an invented one.
+        let pts = yuv.timestamp().as_millis() as i64;
+        if !self.pending.remove(pts) {
             self.stats.errors += 1;
             return;
-        };
+        }
         match copy_picture(yuv, pts, self.colour) {
             Some(picture) => {
-                self.stats.decoded += 1;
-                out(picture);
+                self.ready.insert(pts, picture);
             }
             None => self.stats.errors += 1,
         }
+        self.release(out, false);
     }
 
-    fn forget_vanished_pictures(&mut self) {
+    /// Hands out, in display order, the pictures no pending access unit
+    /// can precede (all of them at the end).
+    fn release(&mut self, out: &mut dyn FnMut(Picture), all: bool) {
+        while let Some(entry) = self.ready.first_entry() {
+            if !all && self.pending.smallest().is_some_and(|p| p < *entry.key()) {
+                break;
+            }
+            let picture = entry.remove();
+            if self.stats.concealed > 0 {
+                self.last_out = Some(picture.clone());
+            }
+            self.stats.decoded += 1;
+            out(picture);
+        }
+    }
+
+    /// An access unit that will not come out as a picture (openh264
+    /// dropped it, or the decoder is being replaced): the picture before
+    /// it stands in, as frame-copy concealment does, so the stream keeps
+    /// its pictures and timestamps; without one it is lost.
+    fn stand_in(&mut self, pts: i64) {
+        let before = self
+            .ready
+            .range(..pts)
+            .next_back()
+            .map(|(_, p)| p)
+            .or(self.last_out.as_ref());
+        match before {
+            Some(p) if self.stats.concealed > 0 => {
+                let copy = Picture { pts, ..p.clone() };
+                self.ready.insert(pts, copy);
+                self.stats.repeated += 1;
+            }
+            _ => self.stats.lost += 1,
+        }
+    }
+
+    fn forget_vanished_pictures(&mut self, out: &mut dyn FnMut(Picture)) {
         while self.pending.len() > MAX_PENDING {
-            self.pending.pop_smallest();
-            self.stats.lost += 1;
+            if let Some(pts) = self.pending.pop_smallest() {
+                self.stand_in(pts);
+            }
+        }
+        self.release(out, false);
+    }
+
+    /// Everything still pending is given up (the decoder goes).
+    fn give_up_pending(&mut self) {
+        while let Some(pts) = self.pending.pop_smallest() {
+            self.stand_in(pts);
         }
     }
 

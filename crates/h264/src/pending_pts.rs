@@ -4,9 +4,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// openh264 outputs pictures in display order but carries no timestamps, so
-/// each output picture takes the smallest PTS still pending: with B-frames
-/// that is exactly the display-order PTS of the next picture out.
+/// openh264 carries each access unit's PTS to its picture; what is pending
+/// tells how many access units never came out (and bounds that).
 #[derive(Debug, Default)]
 pub(crate) struct PendingPts {
     heap: BinaryHeap<Reverse<i64>>,
@@ -21,15 +20,24 @@ impl PendingPts {
         self.heap.pop().map(|Reverse(pts)| pts)
     }
 
-    pub fn len(&self) -> usize {
-        self.heap.len()
+    /// Takes `pts` out; false when it was not pending.
+    pub fn remove(&mut self, pts: i64) -> bool {
+        let before = self.heap.len();
+        self.heap.retain(|Reverse(p)| *p != pts);
+        let removed = before - self.heap.len();
+        // Of equal timestamps (a broken stream), only one is taken.
+        for _ in 1..removed {
+            self.heap.push(Reverse(pts));
+        }
+        removed > 0
     }
 
-    /// Forgets everything; returns how many timestamps never got a picture.
-    pub fn clear(&mut self) -> usize {
-        let n = self.heap.len();
-        self.heap.clear();
-        n
+    pub fn smallest(&self) -> Option<i64> {
+        self.heap.peek().map(|Reverse(pts)| *pts)
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
     }
 }
 
@@ -46,7 +54,7 @@ mod tests {
         assert_eq!(q.pop_smallest(), Some(3000));
         assert_eq!(q.pop_smallest(), Some(6000));
         assert_eq!(q.len(), 2);
-        assert_eq!(q.clear(), 2);
-        assert_eq!(q.pop_smallest(), None);
+        assert!(q.remove(12000) && !q.remove(12000));
+        assert_eq!(q.smallest(), Some(9000));
     }
 }

@@ -17,4 +17,6 @@ mod segment;
 pub use error::RecordError;
 pub use live::{LiveRecorder, RecorderStatus};
 pub use remux::{remux_file, RemuxSummary};
-pub use segment::{FinishedSegment, SegmentOptions, SegmentRecorder, SegmentStats};
+pub use segment::{
+    FinishedSegment, SegmentEvent, SegmentOptions, SegmentPaths, SegmentRecorder, SegmentStats,
+};

@@ -1,8 +1,8 @@
-//! Live recording: one segment per sender connection, as a stage of the
-//! live pipeline.
+//! Live recording: the segments of each sender connection, as a stage of
+//! the live pipeline.
 
-use crate::{FinishedSegment, SegmentOptions, SegmentRecorder};
-use cht_core::{Connection, DemuxItem, LiveStage};
+use crate::{SegmentEvent, SegmentOptions, SegmentRecorder};
+use cht_core::{Connection, DemuxItem, DiscontinuityKind, LiveStage};
 use cht_events::{Event, EventBus, StatusCell, WarningKind};
 use cht_fmp4::SegmentSummary;
 use cht_session::{JsonIndex, SegmentEntry, Session, STREAM_DIR};
@@ -23,23 +23,36 @@ pub struct RecorderStatus {
     pub segments_recorded: u64,
     /// Bytes in segment files, the one being written included.
     pub bytes_written: u64,
-    /// Writes that failed (the rest of that connection is not recorded).
+    /// Writes that failed.
     pub write_errors: u64,
+    /// Why nothing is being recorded right now (a failed write, until a new
+    /// segment starts); `None` while recording works.
+    pub error: Option<String>,
 }
 
 struct Current {
     connection: Connection,
     recorder: SegmentRecorder,
-    started: bool,
     /// What was named as not recorded on this connection (said once).
     named: Vec<String>,
 }
 
-/// Records every connection into the next segment of a session: a
+/// Free space a failed recording waits for before it starts its next
+/// segment (at least; more when its fragments are larger).
+const RESUME_FREE_BYTES: u64 = 4 << 20;
+/// How often a failed recording checks for free space.
+const RESUME_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Records every connection into the next segments of a session: a
 /// [`LiveStage`] fed by the fan-out. It reports its own life on the bus
 /// (`sender_connected`, `segment_started`, `segment_finished`,
 /// `sender_disconnected`, discontinuity and recording warnings) and its
 /// counters in a [`RecorderStatus`].
+///
+/// A failed write (a full disk) cuts the segment back to its last complete
+/// fragment, reports a `recording_failed` warning and the status `error`,
+/// and, once there is room again, asks the fan-out for a new segment
+/// ([`LiveStage::wants_new_segment`]), which starts at the next keyframe.
 pub struct LiveRecorder {
     session: Session,
     opts: SegmentOptions,
@@ -48,6 +61,12 @@ pub struct LiveRecorder {
     current: Option<Current>,
     /// Bytes of the finished segments.
     finished_bytes: u64,
+    /// The largest segment file so far: what the next one may need.
+    largest_fragment_hint: u64,
+    last_resume_check: Option<Instant>,
+    jumps_said: u64,
+    /// Session time at which the connection's last finished segment ends.
+    parts_end: f64,
     last_warning: Option<Instant>,
     suppressed: u64,
 }
@@ -62,6 +81,10 @@ impl LiveRecorder {
             status: StatusCell::default(),
             current: None,
             finished_bytes: 0,
+            largest_fragment_hint: 0,
+            last_resume_check: None,
+            jumps_said: 0,
+            parts_end: 0.0,
             last_warning: None,
             suppressed: 0,
         }
@@ -90,46 +113,107 @@ impl LiveRecorder {
 
     fn report_failure(&mut self, message: String) {
         tracing::error!("{message}");
-        self.status.update(|s| s.write_errors += 1);
+        let error = message.clone();
+        self.status.update(|s| {
+            s.write_errors += 1;
+            s.error = Some(error);
+        });
         self.bus.emit(Event::Warning {
             kind: WarningKind::RecordingFailed,
             message,
         });
     }
 
-    fn finish_segment(&mut self, cur: Current) {
-        let path = cur.recorder.path().to_path_buf();
-        match cur.recorder.finish() {
-            Ok(Some(FinishedSegment { summary, stats })) => {
-                tracing::info!(
-                    "segment {} finished: {:.1} s, {} video + {} audio samples, {} fragments; {}",
-                    path.display(),
-                    summary.duration_seconds,
-                    summary.video_samples,
-                    summary.audio_samples,
-                    summary.fragments,
-                    stats
-                );
-                self.segment_finished(cur.connection.segment, &path, &summary);
-            }
-            Ok(None) => {
+    fn start(&mut self, connection: &Connection) {
+        let session = self.session.clone();
+        let first = connection.segment;
+        let recorder = SegmentRecorder::with_paths(
+            Box::new(move |part| session.segment_path(first.saturating_add(part))),
+            self.opts,
+        );
+        self.current = Some(Current {
+            connection: connection.clone(),
+            recorder,
+            named: Vec::new(),
+        });
+        self.jumps_said = 0;
+        self.parts_end = connection.session_start;
+        self.status.update(|s| s.segment = Some(first));
+    }
+
+    fn finish_current(&mut self) {
+        let Some(cur) = self.current.take() else {
+            return;
+        };
+        let first = cur.connection.segment;
+        let (events, result) = cur.recorder.finish_all();
+        let any = !events.is_empty();
+        self.report_events(&cur.connection, events);
+        match result {
+            Ok(()) if !any => {
                 tracing::warn!("connection ended before any playable media: no segment written")
             }
-            Err(e) => self.report_failure(format!("finishing {}: {e}", path.display())),
+            Ok(()) => {}
+            Err(e) => self.report_failure(format!("finishing segment {first}: {e}")),
+        }
+    }
+
+    /// Says what happened to the segment files.
+    fn report_events(&mut self, connection: &Connection, events: Vec<SegmentEvent>) {
+        let first = connection.segment;
+        for event in events {
+            match event {
+                SegmentEvent::Started { part, path } => {
+                    let segment = first.saturating_add(part);
+                    // A later part of the connection starts where the parts
+                    // before it end, as the session's timeline places
+                    // segments.
+                    let start = cht_session::round_ms(if part == 0 {
+                        connection.session_start
+                    } else {
+                        self.parts_end
+                    });
+                    self.parts_end = start;
+                    self.status.update(|s| {
+                        s.segment = Some(segment);
+                        s.error = None;
+                    });
+                    self.list_segment(segment, start, &path);
+                    self.bus.emit(Event::SegmentStarted {
+                        segment,
+                        path: path.display().to_string(),
+                        start,
+                    });
+                }
+                SegmentEvent::Finished(done) => {
+                    let segment = first.saturating_add(done.part);
+                    self.parts_end += done.summary.duration_seconds;
+                    tracing::info!(
+                        "segment {} finished: {:.1} s, {} video + {} audio samples, {} fragments; {}",
+                        done.path.display(),
+                        done.summary.duration_seconds,
+                        done.summary.video_samples,
+                        done.summary.audio_samples,
+                        done.summary.fragments,
+                        done.stats
+                    );
+                    self.segment_finished(segment, &done.path, &done.summary);
+                }
+            }
         }
     }
 
     /// Lists the new segment in `stream/index.json` with its place in the
     /// session, so that readers place it as the analysis did.
-    fn list_segment(&self, connection: &Connection, path: &Path) {
+    fn list_segment(&self, segment: u32, start: f64, path: &Path) {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let entry = SegmentEntry {
-            segment: connection.segment,
+            segment,
             path: format!("{STREAM_DIR}/{name}"),
-            start: connection.session_start,
+            start,
             duration: None,
             started_at: Some(cht_session::unix_now()),
             extra: Default::default(),
@@ -160,6 +244,10 @@ impl LiveRecorder {
     fn segment_finished(&mut self, segment: u32, path: &Path, summary: &SegmentSummary) {
         self.list_duration(segment, summary.duration_seconds);
         self.finished_bytes += summary.bytes_written;
+        if summary.fragments > 0 {
+            let per_fragment = summary.bytes_written / u64::from(summary.fragments);
+            self.largest_fragment_hint = self.largest_fragment_hint.max(per_fragment);
+        }
         let bytes_written = self.finished_bytes;
         self.status.update(|s| {
             s.segments_recorded += 1;
@@ -174,32 +262,55 @@ impl LiveRecorder {
             bytes: summary.bytes_written,
         });
     }
+
+    /// Reports a timestamp jump the gate stitched, once per jump.
+    fn say_stitched_jumps(&mut self) {
+        let Some(cur) = &self.current else { return };
+        let jumps = cur.recorder.stats().timestamp_jumps;
+        if jumps > self.jumps_said {
+            let segment = cur.connection.segment;
+            self.jumps_said = jumps;
+            tracing::warn!(
+                "segment {segment}: the sender's timestamps jumped; stitched into the segment's timeline ({jumps} so far)"
+            );
+        }
+    }
+
+    /// Room for the next segment: the free space of the stream directory.
+    fn has_room(&self) -> bool {
+        let needed = RESUME_FREE_BYTES.max(4 * self.largest_fragment_hint);
+        match nix::sys::statvfs::statvfs(&self.session.stream_dir()) {
+            Ok(fs) => {
+                let free = fs.blocks_available().saturating_mul(fs.fragment_size());
+                free >= needed
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 impl LiveStage for LiveRecorder {
     fn connection_started(&mut self, connection: &Connection) {
-        if let Some(cur) = self.current.take() {
-            self.finish_segment(cur);
-        }
-        let path = self.session.segment_path(connection.segment);
-        self.current = Some(Current {
-            connection: connection.clone(),
-            recorder: SegmentRecorder::new(path, self.opts),
-            started: false,
-            named: Vec::new(),
-        });
-        let (peer, segment) = (connection.peer.to_string(), connection.segment);
+        self.finish_current();
+        self.start(connection);
+        let peer = connection.peer.to_string();
         self.status.update(|s| {
             s.connected = true;
             s.peer = Some(peer.clone());
-            s.segment = Some(segment);
         });
         self.bus.emit(Event::SenderConnected { peer });
     }
 
     fn item(&mut self, item: &DemuxItem) {
         if let DemuxItem::Discontinuity(d) = item {
-            let what = format!("{:?} on PID {:#x}", d.kind, d.pid);
+            let what = match d.kind {
+                DiscontinuityKind::PtsJump { from, to } => format!(
+                    "timestamps jumped by {:+.3} s on PID {:#x}; stitched into the segment's timeline",
+                    (to - from) as f64 / 90_000.0,
+                    d.pid
+                ),
+                kind => format!("{kind:?} on PID {:#x}", d.pid),
+            };
             self.bus.emit(Event::Warning {
                 kind: WarningKind::Discontinuity,
                 message: what.clone(),
@@ -209,6 +320,7 @@ impl LiveStage for LiveRecorder {
         let Some(cur) = self.current.as_mut() else {
             return;
         };
+        let failed_before = cur.recorder.has_failed();
         let mut notices = cur.recorder.take_notices();
         if let DemuxItem::Tracks(list) = item {
             notices.extend(list.ignored.iter().map(|s| s.to_string()));
@@ -217,33 +329,28 @@ impl LiveStage for LiveRecorder {
         notices.extend(cur.recorder.take_notices());
         notices.retain(|n| !cur.named.contains(n));
         cur.named.extend(notices.iter().cloned());
+        let events = cur.recorder.take_events();
         for notice in notices {
             self.bus.warn(WarningKind::TrackNotRecorded, notice);
         }
-        let Some(cur) = self.current.as_mut() else {
+        let Some(cur) = self.current.as_ref() else {
             return;
         };
-        let started_now = !cur.started && cur.recorder.is_started();
-        cur.started |= started_now;
         let connection = cur.connection.clone();
-        let path = cur.recorder.path().to_path_buf();
+        self.report_events(&connection, events);
         if let Err(e) = pushed {
-            self.report_failure(format!("{e}: the rest of this connection is not recorded"));
+            if !failed_before {
+                self.report_failure(format!(
+                    "{e}: the segment keeps its complete fragments; recording goes on in a new segment once there is room"
+                ));
+                self.last_resume_check = Some(Instant::now());
+            }
         }
-        if started_now {
-            self.list_segment(&connection, &path);
-            self.bus.emit(Event::SegmentStarted {
-                segment: connection.segment,
-                path: path.display().to_string(),
-                start: connection.session_start,
-            });
-        }
+        self.say_stitched_jumps();
     }
 
     fn connection_ended(&mut self, connection: &Connection, reason: &str) {
-        if let Some(cur) = self.current.take() {
-            self.finish_segment(cur);
-        }
+        self.finish_current();
         self.status.update(|s| {
             s.connected = false;
             s.peer = None;
@@ -253,6 +360,28 @@ impl LiveStage for LiveRecorder {
             peer: connection.peer.to_string(),
             reason: reason.to_string(),
         });
+    }
+
+    fn wants_new_segment(&mut self) -> Option<String> {
+        let failed = self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.recorder.has_failed());
+        if !failed
+            || self
+                .last_resume_check
+                .is_some_and(|t| t.elapsed() < RESUME_CHECK_EVERY)
+        {
+            return None;
+        }
+        self.last_resume_check = Some(Instant::now());
+        self.has_room()
+            .then(|| "there is room again after a failed write".to_string())
+    }
+
+    fn segment_changed(&mut self, _old: &Connection, new: &Connection) {
+        self.finish_current();
+        self.start(new);
     }
 
     fn tick(&mut self) {
@@ -269,9 +398,8 @@ impl LiveStage for LiveRecorder {
 impl Drop for LiveRecorder {
     /// A recorder dropped mid-connection still closes its segment cleanly.
     fn drop(&mut self) {
-        if let Some(cur) = self.current.take() {
+        if let Some(cur) = self.current.as_ref() {
             let connection = cur.connection.clone();
-            self.finish_segment(cur);
             self.connection_ended(&connection, "shutdown");
         }
     }

@@ -1,6 +1,6 @@
 //! TS file -> one fMP4 file, with the same writer as live recording.
 
-use crate::{RecordError, SegmentOptions, SegmentRecorder, SegmentStats};
+use crate::{RecordError, SegmentEvent, SegmentOptions, SegmentRecorder, SegmentStats};
 use cht_fmp4::SegmentSummary;
 use cht_ts::{DemuxItem, DemuxStats, TsDemuxer};
 use serde::Serialize;
@@ -13,8 +13,11 @@ use std::path::Path;
 pub struct RemuxSummary {
     /// What the demuxer saw.
     pub demux: DemuxStats,
-    /// What the segment holds.
+    /// What the (first) output file holds.
     pub segment: SegmentSummary,
+    /// Further output files, when the input's media did not fit one file's
+    /// tracks (a new audio configuration, a track that came late): `NAME_001.mp4`...
+    pub more_files: Vec<std::path::PathBuf>,
     /// What the recorder dropped.
     pub recorder: SegmentStats,
 }
@@ -57,14 +60,22 @@ pub fn remux_file(
         return Err(e);
     }
     let demux = demuxer.stats().clone();
-    match recorder.finish()? {
-        Some(finished) => Ok(RemuxSummary {
-            demux,
-            segment: finished.summary,
-            recorder: finished.stats,
-        }),
-        None => Err(RecordError::NoMedia(input.to_path_buf())),
-    }
+    let stats = recorder.stats();
+    let (events, result) = recorder.finish_all();
+    result?;
+    let mut finished = events.into_iter().filter_map(|e| match e {
+        SegmentEvent::Finished(done) => Some(done),
+        SegmentEvent::Started { .. } => None,
+    });
+    let Some(first) = finished.next() else {
+        return Err(RecordError::NoMedia(input.to_path_buf()));
+    };
+    Ok(RemuxSummary {
+        demux,
+        segment: first.summary,
+        more_files: finished.map(|f| f.path).collect(),
+        recorder: stats,
+    })
 }
 
 fn push(recorder: &mut SegmentRecorder, item: &DemuxItem, failure: &mut Option<RecordError>) {

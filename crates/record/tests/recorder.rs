@@ -131,39 +131,82 @@ fn nothing_playable_leaves_no_file() {
 }
 
 #[test]
-fn audio_in_another_configuration_is_dropped_and_counted() {
+fn a_new_audio_configuration_goes_on_in_the_next_segment_losing_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("recording_000.mp4");
     let mut items = stream(2);
-    // The sender switches to 44.1 kHz: those packets do not fit the track.
+    // The sender switches to 44.1 kHz at 2 s; video goes on, with its next
+    // keyframe at 3 s.
     items.push(aac(44_100, 4));
-    items.extend((0..10).map(|i| audio(200 + i)));
-    items.push(aac(48_000, 3));
-    items.push(audio(300));
-    let (summary, stats) = record(&path, &items).expect("a segment");
-    assert_eq!(stats.dropped_mismatched, 10);
-    assert_eq!(
-        summary.audio_samples,
-        93 + 1,
-        "2 s at 48 kHz, then the one back in 48 kHz"
+    let step = 1024 * 90_000 / 44_100;
+    let mut a = 0;
+    for v in 60..120 {
+        items.push(video(v, v % 30 == 0));
+        while 2 * 90_000 + a * step <= v * FRAME {
+            items.push(DemuxItem::Audio(AudioPacket {
+                track: 0,
+                pts: 2 * 90_000 + a * step,
+                samples: 1024,
+                data: vec![7; 20].into(),
+            }));
+            a += 1;
+        }
+    }
+    let mut recorder = SegmentRecorder::new(&path, SegmentOptions::default());
+    for item in &items {
+        recorder.push(item).expect("push");
+    }
+    let (events, result) = recorder.finish_all();
+    result.expect("finish");
+    let finished: Vec<cht_record::FinishedSegment> = events
+        .into_iter()
+        .filter_map(|e| match e {
+            cht_record::SegmentEvent::Finished(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finished.len(), 2, "two segments");
+    let second = dir.path().join("recording_000_001.mp4");
+    assert_eq!(finished[1].path, second);
+    let (one, two) = (
+        probe(&path).expect("first"),
+        probe(&second).expect("second"),
     );
+    let rate = |i: &cht_fmp4::Mp4Info| i.audio_track().map(|t| t.timescale);
+    assert_eq!((rate(&one), rate(&two)), (Some(48_000), Some(44_100)));
+    let count = |i: &cht_fmp4::Mp4Info, video: bool| {
+        let t = if video {
+            i.video_track()
+        } else {
+            i.audio_track()
+        };
+        t.map_or(0, |t| t.sample_count)
+    };
+    assert_eq!(count(&one, true) + count(&two, true), 120, "every picture");
+    assert_eq!(count(&one, false), 93, "the 48 kHz audio");
+    assert_eq!(count(&two, false), a as u64, "all of the 44.1 kHz audio");
+    assert_eq!(finished[1].stats.dropped_mismatched, 0);
+    assert_eq!(finished[1].stats.segment_breaks, 1);
 }
 
 #[test]
-fn audio_alone_makes_an_audio_only_segment() {
+fn video_after_an_audio_only_start_is_recorded_in_the_next_segment() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("recording_000.mp4");
     let mut items = vec![aac(48_000, 3)];
-    items.extend((0..150).map(audio));
-    // Video arriving after the audio-only start has no track to go to.
+    items.extend((0..600).map(audio)); // 12.8 s: past the video wait
     items.push(video_params());
-    items.push(video(200, true));
-    let (summary, stats) = record(&path, &items).expect("a segment");
-    assert_eq!((summary.video_samples, summary.audio_samples), (0, 150));
-    assert_eq!(stats.dropped_mismatched, 1);
+    items.extend((0..60).map(|v| video(430 + v, v % 30 == 0)));
+    let mut recorder = SegmentRecorder::new(&path, SegmentOptions::default());
+    for item in &items {
+        recorder.push(item).expect("push");
+    }
+    recorder.finish().expect("finish");
     let info = probe(&path).expect("readable");
     assert_eq!(info.tracks.len(), 1);
     assert_eq!(info.tracks[0].kind, TrackKind::Audio);
+    let second = probe(dir.path().join("recording_000_001.mp4")).expect("the video's segment");
+    assert_eq!(second.video_track().map(|t| t.sample_count), Some(60));
 }
 
 #[test]

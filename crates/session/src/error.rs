@@ -29,8 +29,9 @@ pub enum SessionError {
         /// The sessions directory.
         dir: PathBuf,
     },
-    /// Another process records the session (or changes it right now).
-    #[error("{} is being recorded by another cht process{}: changes go through that process", .dir.display(), holder(.recorder))]
+    /// Another process records the session (or changes it right now): a
+    /// second recorder, an analysis into it and its deletion are refused.
+    #[error("{} is in use by another cht process{}: stop that process first (marking pictures sent goes through its control API)", .dir.display(), holder(.recorder))]
     Busy {
         /// The session directory.
         dir: PathBuf,

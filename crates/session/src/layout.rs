@@ -129,6 +129,40 @@ impl Layout {
         Ok(u32::try_from(next).unwrap_or(u32::MAX))
     }
 
+    /// Removes the results of an earlier analysis: the frames
+    /// (`frames/F*.jpg`, `frames/index.json`) and the audio chunks
+    /// (`audio/chunk_*`, `.part` files included, `audio/index.json`), so
+    /// that a new analysis replaces them instead of adding to them. Returns
+    /// how many frames and chunks were removed.
+    pub fn remove_analysis(&self) -> Result<(usize, usize), SessionError> {
+        let frames = remove_numbered(&self.frames_dir(), &crate::numbering::FRAMES)?;
+        let chunks = remove_numbered(&self.audio_dir(), &crate::numbering::CHUNKS)?;
+        for dir in [self.frames_dir(), self.audio_dir()] {
+            let index = Self::index_of(&dir);
+            match fs::remove_file(&index) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(SessionError::io(index, e)),
+            }
+        }
+        Ok((frames, chunks))
+    }
+
+    /// Removes the audio chunks a killed process left unfinished
+    /// (`audio/chunk_NNNN.wav.part`): they are in no index, and the
+    /// recording holds their audio. Returns the files removed.
+    pub fn remove_partial_chunks(&self) -> Result<Vec<PathBuf>, SessionError> {
+        let dir = self.audio_dir();
+        let mut removed = Vec::new();
+        for (_, path) in crate::numbering::CHUNKS.list(&dir)? {
+            if path.extension().is_some_and(|e| e == "part") {
+                fs::remove_file(&path).map_err(|e| SessionError::io(&path, e))?;
+                removed.push(path);
+            }
+        }
+        Ok(removed)
+    }
+
     /// Takes the session for recording (see [`SessionLock`]).
     pub fn lock_for_recording(&self, info: &RecorderInfo) -> Result<SessionLock, SessionError> {
         SessionLock::for_recording(&self.root, info)
@@ -182,9 +216,53 @@ impl Layout {
     }
 }
 
+/// Removes the files of one numbering in `dir`; returns how many.
+fn remove_numbered(
+    dir: &Path,
+    numbering: &crate::numbering::Numbering,
+) -> Result<usize, SessionError> {
+    let files = numbering.list(dir)?;
+    for (_, path) in &files {
+        fs::remove_file(path).map_err(|e| SessionError::io(path, e))?;
+    }
+    Ok(files.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_analysis_is_replaced_and_partial_chunks_removed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let layout = Layout::new(tmp.path().join("s"));
+        layout.ensure().expect("layout");
+        for name in ["F0001.jpg", "F0002.jpg", "index.json", "notes.txt"] {
+            fs::write(layout.frames_dir().join(name), b"x").expect("write");
+        }
+        for name in ["chunk_0000.wav", "chunk_0001.wav.part", "index.json"] {
+            fs::write(layout.audio_dir().join(name), b"x").expect("write");
+        }
+        fs::write(layout.segment_path(0), b"x").expect("segment");
+        let partial = layout.remove_partial_chunks().expect("partial");
+        assert_eq!(
+            partial,
+            vec![layout.audio_dir().join("chunk_0001.wav.part")]
+        );
+        assert!(layout.audio_dir().join("chunk_0000.wav").exists());
+        assert_eq!(layout.remove_analysis().expect("remove"), (2, 1));
+        let left = |d: PathBuf| {
+            let mut names: Vec<String> = fs::read_dir(d)
+                .expect("dir")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(left(layout.frames_dir()), ["notes.txt"]);
+        assert!(left(layout.audio_dir()).is_empty());
+        assert!(layout.segment_path(0).exists(), "the recording stays");
+    }
 
     #[test]
     fn every_way_to_name_a_session_lists_the_same_segments() {

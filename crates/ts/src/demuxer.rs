@@ -160,6 +160,59 @@ mod tests {
     }
 
     #[test]
+    fn packets_ahead_of_a_damaged_program_map_are_kept() {
+        // The stream's first tables are lost (a damaged PAT/PMT): its first
+        // access units come before any table names their PID.
+        let clean = av_stream(4, 90_000);
+        let mut s = StreamBuilder::default();
+        s.packets = clean.packets[2..].to_vec();
+        s.pat();
+        s.pmt(0, &[(H264, VIDEO_PID), (AAC, AUDIO_PID)]);
+        s.video(120_000, 117_000, &video_au(false, 100));
+        let Demuxed { items, stats } = demux_all(&s.bytes());
+        let v = videos(&items);
+        assert_eq!(
+            v.iter().map(|v| (v.dts, v.keyframe)).collect::<Vec<_>>(),
+            vec![
+                (90_000, true),
+                (93_000, false),
+                (96_000, false),
+                (99_000, false),
+                (117_000, false)
+            ]
+        );
+        assert_eq!(audios(&items).len(), 8);
+        assert_eq!(stats.ignored_packets, 5, "one SDT and four null packets");
+    }
+
+    #[test]
+    fn a_pts_contradicting_its_dts_is_replaced() {
+        let mut s = StreamBuilder::default();
+        s.pat();
+        s.pmt(0, &[(H264, VIDEO_PID)]);
+        s.video(93_000, 90_000, &video_au(true, 100));
+        // A bit error in the PTS: 2^30 ticks (3 h) after its DTS.
+        s.video(96_000 + (1 << 30), 93_000, &video_au(false, 100));
+        // One in the DTS: after its PTS.
+        s.video(99_000, 96_000 + (1 << 31), &video_au(false, 100));
+        s.video(102_000, 99_000, &video_au(false, 100));
+        let Demuxed { items, stats } = demux_all(&s.bytes());
+        assert_eq!(
+            videos(&items)
+                .iter()
+                .map(|v| (v.pts, v.dts))
+                .collect::<Vec<_>>(),
+            vec![
+                (93_000, 90_000),
+                (93_000, 93_000),
+                (99_000, 99_000),
+                (102_000, 99_000)
+            ]
+        );
+        assert_eq!(stats.damaged_timestamps, 2);
+    }
+
+    #[test]
     fn demuxes_a_clean_stream_in_order() {
         let s = av_stream(4, 90_000);
         let Demuxed { items, stats } = demux_all(&s.bytes());

@@ -169,8 +169,13 @@ impl PesAssembler {
     }
 
     fn emit(&mut self, intact: Option<usize>, out: &mut impl FnMut(PesOutput)) {
-        let bytes = std::mem::take(&mut self.buf);
+        let mut bytes = std::mem::take(&mut self.buf);
         self.size_hint = (bytes.len() + bytes.len() / 4).clamp(MIN_CAPACITY, MAX_PES_BYTES);
+        // The packets cut from it keep the whole allocation alive while
+        // they wait in a queue, and queues count packet bytes: no spare
+        // capacity may ride along (4 KB behind a 200-byte audio frame).
+        // Shrinking in place costs no copy.
+        bytes.shrink_to_fit();
         let intact_len = intact.unwrap_or(bytes.len()).min(bytes.len());
         out(PesOutput::Complete(CompletePes {
             bytes,

@@ -82,11 +82,25 @@ pub(crate) struct PacketRouter {
     not_audio: Vec<u16>,
     /// The track list announced last.
     announced: Option<TrackList>,
+    /// A keyframe went out: from then on only IDRs and recovery points are.
+    seen_keyframe: bool,
     /// One clock for all PIDs, so audio and video cross a wrap together.
     clock: PtsUnwrapper,
     packet_seq: u64,
+    /// Packets of PIDs no table has named yet, kept until the first program
+    /// map (`None` from then on): a damaged PAT or PMT at the start of a
+    /// stream then does not cost its first pictures.
+    early: Option<Vec<[u8; TS_PACKET_LEN]>>,
+    /// The last video DTS as sent (33 bits), to tell which of a
+    /// contradicting PTS and DTS is damaged.
+    last_raw_dts: Option<u64>,
+    /// Replaying `early` now.
+    replaying: bool,
     pub stats: DemuxStats,
 }
+
+/// At most this many packets wait for the first program map (750 KB).
+const EARLY_PACKETS: usize = 4096;
 
 impl Default for PacketRouter {
     fn default() -> Self {
@@ -103,8 +117,12 @@ impl Default for PacketRouter {
             audio_pids: Vec::new(),
             not_audio: Vec::new(),
             announced: None,
+            seen_keyframe: false,
             clock: PtsUnwrapper::new(),
             packet_seq: 0,
+            early: Some(Vec::new()),
+            last_raw_dts: None,
+            replaying: false,
             stats: DemuxStats::default(),
         }
     }
@@ -123,7 +141,16 @@ impl PacketRouter {
         };
         let role = self.roles[packet.pid as usize];
         if role == PidRole::Ignored || packet.scrambled || packet.pid == NULL_PID {
-            self.stats.ignored_packets += 1;
+            match self.early.as_mut() {
+                Some(early)
+                    if role == PidRole::Ignored
+                        && packet.pid != NULL_PID
+                        && early.len() < EARLY_PACKETS =>
+                {
+                    early.push(*bytes)
+                }
+                _ => self.stats.ignored_packets += 1,
+            }
             return;
         }
         if !self.check_continuity(&packet, role, sink) || packet.payload.is_empty() {
@@ -273,6 +300,7 @@ impl PacketRouter {
             self.announced = Some(list.clone());
             sink.item(DemuxItem::Tracks(list));
         }
+        self.replay_early(sink);
     }
 
     /// The video stream, the audio streams and the streams not followed,
@@ -395,6 +423,26 @@ impl PacketRouter {
         }
     }
 
+    /// The first program map is known: the packets that came before it on
+    /// its streams are demuxed now, in order; the rest are ignored.
+    fn replay_early(&mut self, sink: &mut impl DemuxSink) {
+        if self.replaying || (self.video.is_none() && self.audio.is_empty()) {
+            return;
+        }
+        let Some(early) = self.early.take() else {
+            return;
+        };
+        self.replaying = true;
+        for bytes in &early {
+            let pid = (u16::from(bytes[1] & 0x1f) << 8) | u16::from(bytes[2]);
+            match self.roles[pid as usize] {
+                PidRole::Video | PidRole::Audio(_) => self.packet(bytes, sink),
+                _ => self.stats.ignored_packets += 1,
+            }
+        }
+        self.replaying = false;
+    }
+
     fn set_role(&mut self, pid: u16, role: PidRole) {
         if let Some(slot) = self.roles.get_mut(pid as usize) {
             *slot = role;
@@ -477,7 +525,8 @@ impl PacketRouter {
             self.stats.pes_errors += 1;
             return;
         };
-        let dts = self.clock.extend(header.dts.unwrap_or(raw_pts));
+        let (raw_pts, raw_dts) = self.plausible_times(raw_pts, header.dts.unwrap_or(raw_pts));
+        let dts = self.clock.extend(raw_dts);
         let pts = self.clock.extend(raw_pts);
         self.note_time(PidRole::Video, dts, sink);
         let Some(video) = self.video.as_mut() else {
@@ -495,10 +544,14 @@ impl PacketRouter {
         }
         self.stats.video_units += 1;
         self.stats.damaged_video_units += u64::from(pes.damaged);
+        // Joined mid-GOP (a long GOP, no keyframe yet): an I picture is
+        // where decoding can begin.
+        let keyframe = head.keyframe || (head.intra && !self.seen_keyframe);
+        self.seen_keyframe |= keyframe;
         sink.item(DemuxItem::Video(VideoPacket {
             pts,
             dts,
-            keyframe: head.keyframe,
+            keyframe,
             damaged: pes.damaged,
             data,
         }));
@@ -541,6 +594,32 @@ impl PacketRouter {
             self.not_audio.push(pid);
             self.apply_programs(sink);
         }
+    }
+
+    /// A video PES header's (PTS, DTS), raw. A picture is shown at most a
+    /// few seconds after it is decoded, never before: a pair that says
+    /// otherwise has a bit error in one of them, and the one far from the
+    /// previous DTS is replaced by the other (ffmpeg shows such pictures;
+    /// a wild PTS would hold back every picture after it).
+    fn plausible_times(&mut self, pts: u64, dts: u64) -> (u64, u64) {
+        const WRAP: u64 = 1 << 33;
+        const MAX_LEAD: u64 = 3 * 90_000;
+        let near = |a: u64, b: u64| {
+            let d = a.wrapping_sub(b) & (WRAP - 1);
+            d <= MAX_LEAD || WRAP - d <= MAX_LEAD
+        };
+        let lead = pts.wrapping_sub(dts) & (WRAP - 1);
+        let (pts, dts) = if lead <= MAX_LEAD {
+            (pts, dts)
+        } else {
+            self.stats.damaged_timestamps += 1;
+            match self.last_raw_dts {
+                Some(last) if !near(dts, last) && near(pts, last) => (pts, pts),
+                _ => (dts, dts),
+            }
+        };
+        self.last_raw_dts = Some(dts);
+        (pts, dts)
     }
 
     /// Reports a jump of a track's timeline.

@@ -33,6 +33,9 @@ pub struct DemuxStats {
     /// Packets of PIDs the demuxer does not follow (SDT, NIT, null, other
     /// streams, scrambled).
     pub ignored_packets: u64,
+    /// Video access units whose PTS and DTS contradicted each other (a bit
+    /// error in the PES header): the damaged one was replaced by the other.
+    pub damaged_timestamps: u64,
     /// Video access units emitted.
     pub video_units: u64,
     /// Audio frames emitted.

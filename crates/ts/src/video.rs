@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use cht_core::h264::{nal_type, AvcDecoderConfig};
+use cht_core::h264::{is_intra_slice, nal_type, sei_has_recovery_point, AvcDecoderConfig};
 use cht_core::hevc::{self, HevcDecoderConfig};
 use cht_core::mpeg2::{self, PictureHead};
 use cht_core::{PacketFormat, VideoCodec, VideoParams};
@@ -20,24 +20,42 @@ use cht_core::{PacketFormat, VideoCodec, VideoParams};
 /// MPEG-2: the sequence header).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct AccessUnitHead {
+    /// Decoding can start here: an IDR picture, or one with a recovery
+    /// point SEI (intra refresh, open GOP); HEVC: an IRAP picture; MPEG-2:
+    /// an I picture.
     pub keyframe: bool,
+    /// The first slice is an I slice (decodable on its own, though later
+    /// pictures may refer past it).
+    pub intra: bool,
     pub sets: [Option<Range<usize>>; 3],
 }
 
 impl AccessUnitHead {
-    /// An H.264 access unit: IDR slices are keyframes.
+    /// An H.264 access unit: IDR slices and pictures with a recovery point
+    /// SEI are keyframes.
     pub fn scan(au: &[u8]) -> AccessUnitHead {
-        scan_nals(au, |header| {
-            let kind = header[0] & 0x1f;
+        let mut head = AccessUnitHead::default();
+        let mut next = next_nal(au, 0);
+        while let Some(start) = next {
+            let kind = au[start] & 0x1f;
+            next = next_nal(au, start + 1);
+            let end = next.map_or(au.len(), |n| n.saturating_sub(3).max(start));
             if (nal_type::SLICE..=nal_type::IDR).contains(&kind) {
-                return Nal::Slice(kind == nal_type::IDR);
+                head.keyframe |= kind == nal_type::IDR;
+                head.intra = kind == nal_type::IDR || is_intra_slice(&au[start..end]);
+                break;
             }
             match kind {
-                nal_type::SPS => Nal::Set(1),
-                nal_type::PPS => Nal::Set(2),
-                _ => Nal::Other,
+                nal_type::SEI => head.keyframe |= sei_has_recovery_point(&au[start..end]),
+                nal_type::SPS | nal_type::PPS => {
+                    let slot = if kind == nal_type::SPS { 1 } else { 2 };
+                    let range = start..trim_trailing_zeros(au, start, end);
+                    head.sets[slot].get_or_insert(range);
+                }
+                _ => {}
             }
-        })
+        }
+        head
     }
 
     /// An HEVC access unit: IRAP pictures (IDR, CRA, BLA) are keyframes.
@@ -61,6 +79,7 @@ impl AccessUnitHead {
         let head = PictureHead::scan(picture);
         AccessUnitHead {
             keyframe: head.is_keyframe(),
+            intra: head.is_keyframe(),
             sets: [head.sequence, None, None],
         }
     }
@@ -81,6 +100,7 @@ fn scan_nals(au: &[u8], classify: impl Fn(&[u8]) -> Nal) -> AccessUnitHead {
         let kind = classify(&au[start..]);
         if let Nal::Slice(keyframe) = kind {
             head.keyframe = keyframe;
+            head.intra = keyframe;
             break;
         }
         next = next_nal(au, start + 1);
@@ -113,13 +133,48 @@ fn trim_trailing_zeros(data: &[u8], start: usize, mut end: usize) -> usize {
     end
 }
 
+/// Profiles an H.264 SPS can name (ITU-T H.264 A.2, G, H); any other
+/// value is a bit error.
+const KNOWN_PROFILES: [u8; 16] = [
+    44, 66, 77, 83, 86, 88, 100, 110, 118, 122, 128, 134, 135, 138, 139, 244,
+];
+
+/// An SPS that parses, with a known profile and level: what a bit error
+/// most often breaks (a flipped bit in an Exp-Golomb field shifts every
+/// field after it).
+fn plausible_sps(nal: &[u8]) -> bool {
+    cht_core::h264::parse_sps(nal).is_some_and(|sps| {
+        KNOWN_PROFILES.contains(&sps.profile_idc)
+            && (9..=62).contains(&sps.level_idc)
+            && sps.bit_depth_luma <= 14
+            && sps.bit_depth_chroma <= 14
+    })
+}
+
+/// A codec's parameter sets by slot (H.264: SPS, PPS in slots 1, 2; HEVC:
+/// VPS, SPS, PPS; MPEG-2: the sequence header in slot 0).
+type ParameterSets = [Option<Bytes>; 3];
+
 /// One video track's codec, parameter sets in force, and the codec
 /// parameters they make.
+///
+/// A bit error the transport did not notice can change a parameter set
+/// and still leave it well formed (a flipped bit in the VUI, say), and a
+/// wrong one costs every picture until the next change. So once the stream
+/// has parameter sets it has seen twice, different ones of the same
+/// picture size are adopted only when they come again at the next
+/// keyframe; a new picture size (a sender changing resolution) is adopted
+/// at once, and so is anything that differs from sets seen only once (the
+/// first sets of a damaged stream may be the damaged ones).
 #[derive(Debug)]
 pub(crate) struct VideoParser {
     codec: VideoCodec,
-    sets: [Option<Bytes>; 3],
+    sets: ParameterSets,
     params: Option<VideoParams>,
+    /// Different parameter sets seen once, waiting to come again.
+    pending: Option<ParameterSets>,
+    /// The sets in force came at least twice.
+    confirmed: bool,
 }
 
 impl VideoParser {
@@ -128,6 +183,8 @@ impl VideoParser {
             codec,
             sets: [None, None, None],
             params: None,
+            pending: None,
+            confirmed: false,
         }
     }
 
@@ -156,20 +213,52 @@ impl VideoParser {
         head: &AccessUnitHead,
         intact: usize,
     ) -> Option<VideoParams> {
-        let mut changed = false;
-        for (range, slot) in head.sets.iter().zip(self.sets.iter_mut()) {
-            if let Some(range) = range.as_ref().filter(|r| r.end <= intact) {
-                let nal = &au[range.clone()];
-                if slot.as_deref() != Some(nal) {
-                    *slot = Some(au.slice(range.clone()));
-                    changed = true;
-                }
+        // Only parameter sets received intact are taken, and an H.264 SPS
+        // must be plausible.
+        let mut sets = self.sets.clone();
+        let mut came = false;
+        for (slot, range) in head.sets.iter().enumerate() {
+            let Some(range) = range.as_ref().filter(|r| r.end <= intact) else {
+                continue;
+            };
+            let nal = &au[range.clone()];
+            if self.codec == VideoCodec::H264 && slot == 1 && !plausible_sps(nal) {
+                continue;
             }
+            sets[slot] = Some(au.slice(range.clone()));
+            came = true;
         }
-        if !changed {
+        if !came {
             return None;
         }
-        let params = self.make_params()?;
+        if sets == self.sets {
+            self.pending = None;
+            self.confirmed = self.params.is_some();
+            return None;
+        }
+        let Some(params) = self.make_params(&sets) else {
+            if !self.complete(&sets) {
+                // Not complete yet: keep what came.
+                self.sets = sets;
+            }
+            return None;
+        };
+        let again = self.pending.as_ref() == Some(&sets);
+        let adopt = match &self.params {
+            None => true,
+            Some(current) => {
+                !self.confirmed
+                    || again
+                    || (current.width, current.height) != (params.width, params.height)
+            }
+        };
+        if !adopt {
+            self.pending = Some(sets);
+            return None;
+        }
+        self.pending = None;
+        self.confirmed = again;
+        self.sets = sets;
         if self.params.as_ref() == Some(&params) {
             return None;
         }
@@ -177,8 +266,18 @@ impl VideoParser {
         Some(params)
     }
 
-    fn make_params(&self) -> Option<VideoParams> {
-        let [vps, sps, pps] = &self.sets;
+    /// Every parameter set the codec needs is there.
+    fn complete(&self, sets: &ParameterSets) -> bool {
+        let [vps, sps, pps] = sets;
+        match self.codec {
+            VideoCodec::H264 => sps.is_some() && pps.is_some(),
+            VideoCodec::Hevc => vps.is_some() && sps.is_some() && pps.is_some(),
+            VideoCodec::Mpeg2Video => vps.is_some(),
+        }
+    }
+
+    fn make_params(&self, sets: &ParameterSets) -> Option<VideoParams> {
+        let [vps, sps, pps] = sets;
         match self.codec {
             VideoCodec::H264 => {
                 let config = AvcDecoderConfig::from_parameter_sets(sps.clone()?, pps.clone()?)?;
@@ -220,6 +319,13 @@ mod tests {
         assert_eq!(&data[head.sets[2].clone().unwrap()], PPS);
         let p = AccessUnitHead::scan(&au(&[&[0x09, 0xf0], &[0x41, 0x9a]]));
         assert_eq!(p, AccessUnitHead::default());
+        // x264's intra refresh: no IDR, a recovery point SEI.
+        let refresh = au(&[&[0x06, 0x06, 0x02, 0x9c, 0x80, 0x80], &[0x41, 0x9a]]);
+        assert!(AccessUnitHead::scan(&refresh).keyframe);
+        // A non-IDR I slice (first_mb 0, slice_type 7): intra, not a keyframe.
+        let intra = au(&[&[0x21, 0x88, 0x84]]);
+        let head = AccessUnitHead::scan(&intra);
+        assert!(head.intra && !head.keyframe);
     }
 
     #[test]
@@ -266,10 +372,32 @@ mod tests {
         );
         assert_eq!(params.update(&first, &head, first.len()), None);
         let other_pps = au(&[SPS_1080P, &[0x68, 0xeb, 0xe3, 0xcb], &[0x65, 1]]);
-        let changed = params
-            .update(&other_pps, &AccessUnitHead::scan(&other_pps), usize::MAX)
-            .unwrap();
+        let other_head = AccessUnitHead::scan(&other_pps);
+        // The sets in force came twice (above): others wait.
+        assert_eq!(
+            params.update(&other_pps, &other_head, usize::MAX),
+            None,
+            "different parameter sets of the same size wait for the next keyframe"
+        );
+        let changed = params.update(&other_pps, &other_head, usize::MAX).unwrap();
         let record = AvcDecoderConfig::parse(&changed.extra_data).unwrap();
         assert_eq!(&record.pps[0][..], &[0x68, 0xeb, 0xe3, 0xcb]);
+    }
+
+    #[test]
+    fn parameter_sets_changed_once_by_a_bit_error_are_ignored() {
+        let mut params = VideoParser::new(VideoCodec::H264);
+        let good = au(&[SPS_1080P, PPS, &[0x65, 1]]);
+        let head = AccessUnitHead::scan(&good);
+        let first = params.update(&good, &head, usize::MAX).unwrap();
+        assert_eq!(params.update(&good, &head, usize::MAX), None);
+        let flipped = au(&[SPS_1080P, &[0x68, 0xeb, 0xe3, 0xcb], &[0x65, 1]]);
+        let flipped_head = AccessUnitHead::scan(&flipped);
+        assert_eq!(params.update(&flipped, &flipped_head, usize::MAX), None);
+        // The next keyframe brings the sets in force again: nothing changes,
+        // and the flipped ones are forgotten.
+        assert_eq!(params.update(&good, &head, usize::MAX), None);
+        assert_eq!(params.update(&flipped, &flipped_head, usize::MAX), None);
+        assert_eq!(params.params(), Some(&first));
     }
 }

@@ -12,8 +12,9 @@ mod sps;
 
 pub use avcc::{AvcConfigError, AvcDecoderConfig};
 pub use nal::{
-    annexb_nals, annexb_to_avcc, avcc_to_annexb, is_disposable, is_idr_access_unit,
-    length_prefixed_nals, nal_ref_idc, nal_to_rbsp, nal_type, nal_unit_type, AnnexBNals,
+    annexb_nals, annexb_to_avcc, avcc_to_annexb, is_disposable, is_idr_access_unit, is_intra_slice,
+    length_prefixed_nals, nal_ref_idc, nal_to_rbsp, nal_type, nal_unit_type,
+    sei_has_recovery_point, AnnexBNals,
 };
 pub use sps::{parse_sps, Sps};
 

@@ -151,6 +151,46 @@ pub fn nal_to_rbsp(nal: &[u8]) -> Vec<u8> {
     out
 }
 
+/// True when an SEI NAL unit carries a recovery point (payload type 6):
+/// decoding can start at its picture (intra refresh, open GOP), as x264's
+/// `-intra-refresh` marks the start of each refresh.
+pub fn sei_has_recovery_point(sei: &[u8]) -> bool {
+    let rbsp = nal_to_rbsp(sei.get(1..).unwrap_or_default());
+    let mut pos = 0;
+    // sei_message()s until the rbsp trailing bits.
+    while pos < rbsp.len() && rbsp[pos] != 0x80 {
+        let mut read = || {
+            let mut value = 0usize;
+            while let Some(&b) = rbsp.get(pos) {
+                pos += 1;
+                value += usize::from(b);
+                if b != 0xff {
+                    return Some(value);
+                }
+            }
+            None
+        };
+        let (Some(kind), Some(size)) = (read(), read()) else {
+            return false;
+        };
+        if kind == 6 {
+            return true;
+        }
+        pos += size;
+    }
+    false
+}
+
+/// True when a coded slice NAL unit is an I (or SI) slice: the picture
+/// needs no other to decode, though later ones may still refer past it
+/// unless it is an IDR.
+pub fn is_intra_slice(slice: &[u8]) -> bool {
+    let head = nal_to_rbsp(&slice[1.min(slice.len())..slice.len().min(16)]);
+    let mut r = crate::BitReader::new(&head);
+    let _first_mb = r.read_ue();
+    matches!(r.read_ue(), Some(2 | 4 | 7 | 9))
+}
+
 /// True when the access unit holds an IDR slice.
 pub fn is_idr_access_unit(data: &[u8]) -> bool {
     annexb_nals(data).any(|n| nal_unit_type(n) == nal_type::IDR)

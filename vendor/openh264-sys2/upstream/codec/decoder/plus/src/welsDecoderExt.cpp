@@ -1192,7 +1192,12 @@ DECODING_STATE CWelsDecoder::ReorderPicturesInDisplay(PWelsDecoderContext pDecCo
   DECODING_STATE iRet = dsErrorFree;
   if (pDecContext->pSps != NULL) {
     m_bIsBaseline = pDecContext->pSps->uiProfileIdc == 66 || pDecContext->pSps->uiProfileIdc == 83;
-    if (!m_bIsBaseline) {
+    // cht: DecodeFrame2 hands every picture out as soon as it is complete,
+    // in decode order, with the timestamp given with its access unit;
+    // cht-h264 puts them in display order by that timestamp. The POC-based
+    // reordering here lost pictures of short B-frame GOPs and of damaged
+    // streams.
+    if (!m_bIsBaseline && false) {
       if (pDstInfo->iBufferStatus == 1) {
         if (pDecContext->pSliceHeader->eSliceType == B_SLICE &&
             ((pDecContext->iSeqNum == m_sReoderingStatus.iLastWrittenSeqNum) ?
