@@ -22,7 +22,8 @@ commands:
   demo [--secs N]   no sender needed: `cht record --demo` for N s (default 20):
                     synthetic slides, pointer, typing and sound sent over TCP
                     into the recorder; then shows the session it recorded
-  test [--no-fuzz]  install missing Debian packages the tests use (ffmpeg, nasm),
+  test [--no-fuzz]  install missing Debian packages the tests use (ffmpeg, nasm,
+                    GStreamer, chromium),
                     check the lints (clippy and rustdoc, warnings as errors),
                     run the whole test suite, then a short run of each fuzz target
   lint              only the lint check of `test`
