@@ -772,6 +772,26 @@ fn the_api_of_every_session_matches_its_openapi_document() {
     let page = served.get("/");
     assert!(page.content_type.starts_with("text/html"));
     assert!(page.text().contains("/assets/cht.js"));
+    // A person's browser with no login yet is told how to get one (a page,
+    // holding no secret); a script still gets the API's JSON refusal.
+    let navigating = served.send(
+        "GET",
+        &format!("/view/{id}"),
+        None,
+        &[("authorization", ""), ("accept", "text/html,*/*;q=0.8")],
+    );
+    assert_eq!(navigating.status, 401);
+    assert!(navigating.content_type.starts_with("text/html"));
+    assert!(navigating.text().contains("?token="));
+    assert!(!navigating.text().contains(&token));
+    let scripted = served.send(
+        "GET",
+        "/sessions",
+        None,
+        &[("authorization", ""), ("accept", "application/json")],
+    );
+    assert_eq!(scripted.status, 401);
+    assert!(scripted.json()["error"].is_string());
 
     // A session another process records: `cht serve` sends changes there.
     let other_control = format!("127.0.0.1:{}", free_tcp_port());

@@ -291,6 +291,38 @@ impl Refusal {
     }
 }
 
+/// A person's browser navigating (not a script fetching JSON or media).
+fn wants_a_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// What a person sees when their browser has no login yet: how to get one,
+/// instead of the API's JSON refusal. It holds no secret.
+fn login_needed_page() -> Response {
+    const PAGE: &str = "<!doctype html><meta charset=utf-8><title>cht: open the address cht printed</title>\
+<body style=\"font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5\">\
+<h1>This browser is not logged in to cht</h1>\
+<p>cht only answers pages opened from the address it printed when it started \
+(<code>cht serve</code> or <code>cht record</code> on a terminal): it ends in \
+<code>?token=&hellip;</code>. Open that address once; this browser then stays logged in \
+until cht restarts.</p>\
+<p>No terminal at hand? Stop cht and start <code>cht serve</code> again: it prints a new address.</p>";
+    let mut response = (StatusCode::UNAUTHORIZED, PAGE).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"cht\""),
+    );
+    response
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -381,7 +413,14 @@ where
             Decision::Login { location } => policy.login_response(&location),
             Decision::Refuse(refusal) => {
                 policy.log(&refusal);
-                refusal.into_response()
+                if policy.browser_login
+                    && matches!(refusal, Refusal::Token(_))
+                    && wants_a_page(request.headers())
+                {
+                    login_needed_page()
+                } else {
+                    refusal.into_response()
+                }
             }
         };
         Either::Left(ready(Ok(response)))
