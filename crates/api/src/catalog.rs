@@ -354,7 +354,7 @@ impl Catalog {
             frames: frames.len(),
             audio_chunks: read_values(&Layout::index_of(&layout.audio_dir())).len(),
             transcripts: read_values(&Layout::index_of(&layout.transcript_dir())).len(),
-            bytes: dir_size(&session.path),
+            bytes: session.layout().disk_size(),
             id,
         }
     }
@@ -714,20 +714,6 @@ fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
         .take(max)
         .read_to_end(&mut bytes)?;
     Ok(bytes)
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_size(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
-            _ => 0,
-        })
-        .sum()
 }
 
 #[cfg(test)]

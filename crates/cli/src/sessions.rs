@@ -167,7 +167,7 @@ pub fn summarize(session: &Session) -> SessionSummary {
         frames: json_array_len(&Layout::index_of(&session.frames_dir())),
         audio_chunks: json_array_len(&Layout::index_of(&session.audio_dir())),
         transcripts: json_array_len(&Layout::index_of(&session.transcript_dir())),
-        bytes: dir_size(&session.path),
+        bytes: session.layout().disk_size(),
         unreadable,
     }
 }
@@ -177,20 +177,6 @@ fn json_array_len(path: &Path) -> usize {
         .ok()
         .and_then(|b| serde_json::from_slice::<Vec<serde_json::Value>>(&b).ok())
         .map_or(0, |v| v.len())
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_size(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
-            _ => 0,
-        })
-        .sum()
 }
 
 fn format_duration(secs: f64) -> String {

@@ -74,6 +74,12 @@ impl Layout {
         &self.root
     }
 
+    /// Bytes the session's files take (every regular file below the
+    /// directory; links are not followed). Unreadable entries count 0.
+    pub fn disk_size(&self) -> u64 {
+        dir_size(&self.root)
+    }
+
     /// `stream/`.
     pub fn stream_dir(&self) -> PathBuf {
         self.stream.clone()
@@ -226,6 +232,20 @@ fn remove_numbered(
         fs::remove_file(path).map_err(|e| SessionError::io(path, e))?;
     }
     Ok(files.len())
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }
 
 #[cfg(test)]
