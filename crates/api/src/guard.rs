@@ -282,14 +282,16 @@ impl Refusal {
         let mut response =
             (status, Json(serde_json::json!({ "error": self.message() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"cht\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, BEARER_CHALLENGE);
         }
         response
     }
 }
+
+/// What a 401 asks for (RFC 6750).
+const BEARER_CHALLENGE: HeaderValue = HeaderValue::from_static("Bearer realm=\"cht\"");
 
 /// A person's browser navigating (not a script fetching JSON or media).
 fn wants_a_page(headers: &HeaderMap) -> bool {
@@ -310,17 +312,12 @@ fn login_needed_page() -> Response {
 <code>?token=&hellip;</code>. Open that address once; this browser then stays logged in \
 until cht restarts.</p>\
 <p>No terminal at hand? Stop cht and start <code>cht serve</code> again: it prints a new address.</p>";
-    let mut response = (StatusCode::UNAUTHORIZED, PAGE).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"cht\""),
-    );
-    response
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, BEARER_CHALLENGE)],
+        axum::response::Html(PAGE),
+    )
+        .into_response()
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
