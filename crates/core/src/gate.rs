@@ -262,50 +262,11 @@ fn is_packet(item: &DemuxItem) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{AudioPacket, VideoPacket};
-    use crate::params::{AudioCodec, PacketFormat, VideoCodec};
-
-    const FRAME: i64 = 3000; // 30 fps
-    const AAC: i64 = 1920; // 1024 samples at 48 kHz
-
-    fn video_params() -> DemuxItem {
-        DemuxItem::VideoParams(VideoParams {
-            codec: VideoCodec::H264,
-            width: 64,
-            height: 64,
-            format: PacketFormat::Elementary,
-            extra_data: Default::default(),
-        })
-    }
+    use crate::params::{AudioCodec, VideoCodec};
+    use crate::test_items::{audio, audio_params_at, video, video_params, AAC, FRAME};
 
     fn audio_params() -> DemuxItem {
-        DemuxItem::AudioParams(AudioParams {
-            track: 0,
-            codec: AudioCodec::Aac,
-            sample_rate: 48_000,
-            channels: 2,
-            frame_samples: 1024,
-            extra_data: Default::default(),
-        })
-    }
-
-    fn video(pts: i64, keyframe: bool) -> DemuxItem {
-        DemuxItem::Video(VideoPacket {
-            pts,
-            dts: pts,
-            keyframe,
-            damaged: false,
-            data: vec![0; 100].into(),
-        })
-    }
-
-    fn audio(pts: i64) -> DemuxItem {
-        DemuxItem::Audio(AudioPacket {
-            track: 0,
-            pts,
-            samples: 1024,
-            data: vec![0; 10].into(),
-        })
+        audio_params_at(48_000)
     }
 
     /// What came out of the gate: the start (if any) and the items.

@@ -24,6 +24,8 @@ mod params;
 mod picture;
 mod segments;
 mod stage;
+#[cfg(test)]
+mod test_items;
 mod time;
 
 pub mod aac;

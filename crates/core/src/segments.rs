@@ -357,50 +357,9 @@ impl TrackClock {
 mod tests {
     use super::*;
     use crate::gate::SegmentStart;
-    use crate::params::{AudioCodec, PacketFormat, VideoCodec};
-
-    const FRAME: i64 = 3000; // 30 fps
-    const AAC: i64 = 1920; // 1024 samples at 48 kHz
-
-    fn video_params() -> DemuxItem {
-        DemuxItem::VideoParams(VideoParams {
-            codec: VideoCodec::H264,
-            width: 64,
-            height: 64,
-            format: PacketFormat::Elementary,
-            extra_data: Default::default(),
-        })
-    }
-
-    fn audio_params(rate: u32) -> DemuxItem {
-        DemuxItem::AudioParams(AudioParams {
-            track: 0,
-            codec: AudioCodec::Aac,
-            sample_rate: rate,
-            channels: 2,
-            frame_samples: 1024,
-            extra_data: Default::default(),
-        })
-    }
-
-    fn video(pts: i64, keyframe: bool) -> DemuxItem {
-        DemuxItem::Video(VideoPacket {
-            pts,
-            dts: pts,
-            keyframe,
-            damaged: false,
-            data: vec![0; 100].into(),
-        })
-    }
-
-    fn audio(pts: i64) -> DemuxItem {
-        DemuxItem::Audio(AudioPacket {
-            track: 0,
-            pts,
-            samples: 1024,
-            data: vec![0; 10].into(),
-        })
-    }
+    use crate::test_items::{
+        audio, audio_params_at as audio_params, video, video_params, AAC, FRAME,
+    };
 
     /// What came out, segment by segment: (start, [("v"/"a"/"p", pts)]).
     type Segments = Vec<(SegmentStart, Vec<(&'static str, i64)>)>;
