@@ -365,20 +365,27 @@ impl Run {
         self.gate = SegmentGate::new();
         self.has_video = false;
         self.audio_track = None;
-        self.wrote_first = false;
-        self.prev_last = None;
         self.video_params = None;
         self.audio_params = None;
+        self.forget_pictures();
+    }
+
+    /// A new segment's pictures are compared with nothing before it.
+    fn forget_pictures(&mut self) {
+        self.wrote_first = false;
+        self.prev_last = None;
         self.detector.reset();
         self.recent.clear();
         self.prev_frame = None;
         self.kept_frame = None;
     }
 
-    /// A segment of the file ends and the next begins (the gate found media
-    /// the segment's tracks could not hold): what the current one has is
-    /// concluded, as at the end of a file.
-    fn end_part(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+    /// Everything the current segment has is concluded: its last GOP, the
+    /// GOPs in flight, the screen detector's pending pictures, its audio.
+    fn conclude_segment(
+        &mut self,
+        on_frame: &mut dyn FnMut(&FrameScoreLine),
+    ) -> Result<(), AnalyzeError> {
         self.close_gop(on_frame)?;
         while !self.in_flight.is_empty() {
             self.conclude_oldest(on_frame)?;
@@ -387,13 +394,16 @@ impl Run {
         if let Some(audio) = self.audio.as_mut() {
             audio.finish_segment()?;
         }
+        Ok(())
+    }
+
+    /// A segment of the file ends and the next begins (the gate found media
+    /// the segment's tracks could not hold): what the current one has is
+    /// concluded, as at the end of a file.
+    fn end_part(&mut self, on_frame: &mut dyn FnMut(&FrameScoreLine)) -> Result<(), AnalyzeError> {
+        self.conclude_segment(on_frame)?;
         self.summary.segments += 1;
-        self.wrote_first = false;
-        self.prev_last = None;
-        self.detector.reset();
-        self.recent.clear();
-        self.prev_frame = None;
-        self.kept_frame = None;
+        self.forget_pictures();
         Ok(())
     }
 
@@ -411,15 +421,7 @@ impl Run {
         });
         self.gate = gate;
         result?;
-        self.close_gop(on_frame)?;
-        while !self.in_flight.is_empty() {
-            self.conclude_oldest(on_frame)?;
-        }
-        self.finish_screen()?;
-        if let Some(audio) = self.audio.as_mut() {
-            audio.finish_segment()?;
-        }
-        Ok(())
+        self.conclude_segment(on_frame)
     }
 
     /// One item of the segment, through the segment gate.
