@@ -335,23 +335,12 @@ mod tests {
 
     #[test]
     fn reads_a_program_config_element_in_the_config() {
-        use super::super::pce::ChannelElement;
         use crate::bits::BitWriter;
-        // 2.1 as ffmpeg's encoder describes it: a front pair and an LFE.
+        // 2.1 as ffmpeg's encoder describes it (a front pair and an LFE),
+        // with a comment to align.
         let pce = ProgramConfig {
-            instance_tag: 0,
-            object_type: 1,
-            sampling_index: 3,
-            front: vec![ChannelElement { pair: true, tag: 0 }],
-            side: Vec::new(),
-            back: Vec::new(),
-            lfe: vec![0],
-            assoc: Vec::new(),
-            coupling: Vec::new(),
-            mono_mixdown: None,
-            stereo_mixdown: None,
-            matrix_mixdown: None,
             comment: b"x".to_vec(),
+            ..super::super::pce::tests::two_one()
         };
         let mut w = BitWriter::default();
         for (width, value) in [(1, 0), (1, 0), (1, 1), (6, 0), (4, 0), (3, 0)] {

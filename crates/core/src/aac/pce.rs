@@ -271,12 +271,12 @@ impl ProgramConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The PCE ffmpeg's encoder writes for 2.1 (`-ac 3`): a front CPE and
     /// an LFE, as the first element of the first ADTS frame.
-    fn two_one() -> ProgramConfig {
+    pub(crate) fn two_one() -> ProgramConfig {
         ProgramConfig {
             instance_tag: 0,
             object_type: 1,
