@@ -10,14 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cht_suite::{cht_bin, fixture, free_tcp_port, Recorder};
+use cht_suite::{fixture, free_tcp_port, Recorder, Served};
 use serde_json::{json, Value};
 
 /// One answer, whatever its type.
@@ -272,30 +271,6 @@ fn terminate(child: &Child) {
         .status()
         .unwrap();
     assert!(status.success());
-}
-
-/// `cht serve --listen 127.0.0.1:0` on `sessions`: the process, its
-/// address and the token of the URL it prints.
-fn start_serve(sessions: &Path) -> (Child, String, String) {
-    let mut child = Command::new(cht_bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--sessions-dir"])
-        .arg(sessions)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("cht serve prints its URL").unwrap();
-        if let Some(url) = line.split("open ").nth(1) {
-            break url.trim().to_string();
-        }
-    };
-    thread::spawn(move || lines.for_each(drop));
-    let rest = url.strip_prefix("http://").unwrap();
-    let (addr, query) = rest.split_once("/?token=").unwrap();
-    (child, addr.to_string(), query.to_string())
 }
 
 fn jpeg_size(bytes: &[u8]) -> (u16, u16) {
@@ -711,7 +686,8 @@ fn the_api_of_every_session_matches_its_openapi_document() {
     assert!(exit.success(), "{log}");
 
     // The finished session, through `cht serve`.
-    let (mut serve, addr, token) = start_serve(sessions.path());
+    let serve = Served::start(sessions.path());
+    let (addr, token) = serve.addr_and_token();
     let served = Api::new(&addr, &token);
     let list = served.get("/sessions");
     doc.check("GET", "/sessions", &list);
@@ -833,8 +809,7 @@ fn the_api_of_every_session_matches_its_openapi_document() {
     assert_eq!(through_recorder.status, 200, "{}", through_recorder.text());
     terminate(&resumed.child);
     assert!(resumed.wait(Duration::from_secs(30)).0.success());
-    terminate(&serve);
-    assert!(serve.wait().unwrap().success());
+    assert!(serve.stop().success());
 
     doc.assert_all_covered();
 }

@@ -16,13 +16,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use cht_suite::{cht_bin, free_tcp_port, Recorder};
+use cht_suite::{cht_bin, free_tcp_port, Recorder, Served};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cdp::{Browser, Tab};
 
@@ -79,51 +78,6 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// A `cht serve`, stopped when dropped (also when a test fails).
-struct Served(Option<Child>);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.take() {
-            stop(child);
-        }
-    }
-}
-
-/// `cht serve --listen 127.0.0.1:0`: the process and the URL it prints.
-fn start_serve(sessions: &Path) -> (Served, String) {
-    let mut child = Command::new(cht_bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--sessions-dir"])
-        .arg(sessions)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("cht serve prints its URL").unwrap();
-        if let Some(url) = line.split("open ").nth(1) {
-            break url.trim().to_string();
-        }
-    };
-    thread::spawn(move || lines.for_each(drop));
-    (Served(Some(child)), url)
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while matches!(child.try_wait(), Ok(None)) {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn screenshot(tab: &mut Tab, name: &str) {
     if let Ok(dir) = std::env::var("CHT_SCREENSHOTS") {
         std::fs::create_dir_all(&dir).unwrap();
@@ -172,7 +126,8 @@ fn a_recorded_session_plays_in_the_browser_and_from_an_exported_folder() {
     let transcripts = read_json(&session_dir.join("transcript/index.json"));
     let transcripts = transcripts.as_array().unwrap();
     assert!(frames.len() >= 3 && transcripts.len() >= 3, "{frames:?}");
-    let (serve, url) = start_serve(sessions.path());
+    let serve = Served::start(sessions.path());
+    let url = serve.url.clone();
     let origin = url.split("/?token=").next().unwrap().to_string();
 
     let browser = Browser::launch();

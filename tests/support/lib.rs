@@ -293,3 +293,76 @@ pub fn ffmpeg_send(input: &Path, addr: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A `cht serve --listen 127.0.0.1:0` over a sessions directory: the URL it
+/// printed (token included); stopped with SIGTERM when dropped, also when a
+/// test fails.
+pub struct Served {
+    child: Option<Child>,
+    /// `http://ADDR/?token=…`, as printed.
+    pub url: String,
+}
+
+impl Served {
+    /// Starts it and waits for the URL it prints.
+    pub fn start(sessions: &Path) -> Served {
+        let mut child = Command::new(cht_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--sessions-dir"])
+            .arg(sessions)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("cht serve prints its URL").unwrap();
+            if let Some(url) = line.split("open ").nth(1) {
+                break url.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Served {
+            child: Some(child),
+            url,
+        }
+    }
+
+    /// The address (`host:port`) and the token of the printed URL.
+    pub fn addr_and_token(&self) -> (String, String) {
+        let rest = self.url.strip_prefix("http://").unwrap();
+        let (addr, token) = rest.split_once("/?token=").unwrap();
+        (addr.to_string(), token.to_string())
+    }
+
+    /// SIGTERM, then its exit status (killed after 5 s).
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        terminate_within(self.child.take().unwrap(), Duration::from_secs(5))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.take() {
+            terminate_within(child, Duration::from_secs(5));
+        }
+    }
+}
+
+/// SIGTERM, and SIGKILL if it has not exited within `grace`.
+fn terminate_within(mut child: Child, grace: Duration) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = std::time::Instant::now() + grace;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
