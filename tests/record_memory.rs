@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use cht_suite::*;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -50,13 +51,7 @@ fn ten_minutes_at_full_speed_stay_under_64_mb() {
     let (status, log) = rec.wait(Duration::from_secs(60));
     assert!(status.success(), "{log}");
 
-    let segment = std::fs::read_dir(&sessions)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .unwrap()
-        .path()
-        .join("stream/recording_000.mp4");
+    let segment = first_segment(&sessions);
     assert!(sent.0 > 17_000 && sent.1 > 28_000, "{sent:?}");
     assert_eq!(
         ffprobe_packet_counts(&segment),
@@ -143,13 +138,7 @@ fn half_an_hour_at_full_speed_stays_under_64_mb_and_flat() {
     let (status, log) = rec.wait(Duration::from_secs(60));
     assert!(status.success(), "{log}");
 
-    let segment = std::fs::read_dir(&sessions)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .unwrap()
-        .path()
-        .join("stream/recording_000.mp4");
+    let segment = first_segment(&sessions);
     assert!(sent.0 > 50_000 && sent.1 > 80_000, "{sent:?}");
     assert_eq!(
         ffprobe_packet_counts(&segment),
@@ -180,4 +169,15 @@ fn half_an_hour_at_full_speed_stays_under_64_mb_and_flat() {
         (last - second).abs() <= 5.0,
         "RSS grew from {second:.1} to {last:.1} MB"
     );
+}
+
+/// The first segment of the one session under `sessions`.
+fn first_segment(sessions: &Path) -> PathBuf {
+    std::fs::read_dir(sessions)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .unwrap()
+        .path()
+        .join("stream/recording_000.mp4")
 }
