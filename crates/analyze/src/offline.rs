@@ -15,7 +15,7 @@ use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{
     AudioPacket, AudioParams, DecodeStats, DecoderError, DecoderRegistry, DemuxItem, Gated,
-    Picture, SegmentGate, SegmentStart, VideoPacket, VideoParams, CLOCK_HZ,
+    Picture, SegmentGate, SegmentStart, VideoDecoder, VideoPacket, VideoParams, CLOCK_HZ,
 };
 use cht_events::{Event, EventBus, WarningKind};
 use cht_frames::{FrameKind, FrameMeta, FrameStore};
@@ -212,6 +212,8 @@ struct GopResult {
     /// Default detector: pictures kept besides the first and the last (the
     /// first frames of still screens), by index.
     kept: Vec<(usize, Arc<Picture>)>,
+    /// Default detector: the pictures the detector run ahead asked for.
+    ahead: Vec<(usize, Arc<Picture>)>,
 }
 
 struct Run {
@@ -219,6 +221,9 @@ struct Run {
     /// Decode disposable pictures too (see `OfflineOptions::every_picture`).
     every_picture: bool,
     decoders: Arc<DecoderRegistry>,
+    /// The decoder of the last GOP decoded (or decoded again) on this
+    /// thread; the pool's threads keep theirs in `SPARE_DECODER`.
+    spare_decoder: Option<SpareDecoder>,
     store: Option<FrameStore>,
     audio: Option<AudioAnalyzer>,
     bus: EventBus,
@@ -293,6 +298,7 @@ impl Run {
             kept_frame: None,
             pool,
             decoders: Arc::new(opts.decoders.clone()),
+            spare_decoder: None,
             store,
             audio,
             bus,
@@ -531,14 +537,17 @@ impl Run {
         };
         let gop = Arc::new(std::mem::replace(&mut self.gop, empty));
         if self.summary.threads <= 1 {
-            let result = decode_gop(&self.decoders, &gop, self.scan_mode());
+            let mode = self.scan_mode(&gop);
+            let result = decode_gop(&self.decoders, &gop, mode, &mut self.spare_decoder);
             return self.conclude_gop(&gop, result?, on_frame);
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        let (work, mode) = (gop.clone(), self.scan_mode());
+        let (work, mode) = (gop.clone(), self.scan_mode(&gop));
         let decoders = self.decoders.clone();
         self.pool.spawn(move || {
-            let _ = tx.send(decode_gop(&decoders, &work, mode));
+            let result =
+                SPARE_DECODER.with_borrow_mut(|spare| decode_gop(&decoders, &work, mode, spare));
+            let _ = tx.send(result);
         });
         let bytes = gop.packets.iter().map(|au| au.data.len()).sum::<usize>();
         self.in_flight_bytes += bytes;
@@ -567,10 +576,17 @@ impl Run {
         self.conclude_gop(&next.gop, result?, on_frame)
     }
 
-    fn scan_mode(&self) -> ScanMode {
-        match self.screen {
-            Some(_) => ScanMode::Signatures {
+    fn scan_mode(&self, gop: &Gop) -> ScanMode {
+        match &self.screen {
+            Some(screen) => ScanMode::Signatures {
                 every_picture: self.every_picture,
+                ahead: Box::new(DetectorAhead {
+                    detector: screen.clone(),
+                    origin: self.origin,
+                    previous: None,
+                    kept: None,
+                    wanted: gop.packets.len() > 1,
+                }),
             },
             None => ScanMode::Diffs(self.scanner.measures()),
         }
@@ -640,7 +656,8 @@ impl Run {
                     i if i + 1 == result.pts.len() => result.last.clone(),
                     _ => {
                         self.summary.pictures_decoded_again += 1;
-                        redecode(&self.decoders, gop, result.pts[i])?.map(Arc::new)
+                        redecode(&self.decoders, gop, result.pts[i], &mut self.spare_decoder)?
+                            .map(Arc::new)
                     }
                 };
                 self.write_picture(picture, meta)?;
@@ -683,6 +700,7 @@ impl Run {
             pts: result.pts.clone(),
             signatures: result.signatures.clone(),
             kept,
+            ahead: result.ahead.clone(),
         });
         for (i, (pts, signature)) in result.pts.iter().zip(&result.signatures).enumerate() {
             let Some(screen) = self.screen.as_mut() else {
@@ -778,20 +796,29 @@ impl Run {
                 .iter()
                 .all(|s| s.changed_share(wanted) <= SUBSTITUTE_SAME)
         };
-        let at_hand = recent
-            .kept
-            .iter()
-            .filter(|(j, _)| (recent.pts[*j] - recent.pts[frame.index]).abs() <= SUBSTITUTE_WITHIN)
-            .filter(|(j, _)| *j == frame.index || same_screen(*j, frame.index))
-            .min_by_key(|(j, _)| (recent.pts[*j] - recent.pts[frame.index]).abs());
+        let nearest = |pictures: &'_ [(usize, Arc<Picture>)]| {
+            pictures
+                .iter()
+                .filter(|(j, _)| {
+                    (recent.pts[*j] - recent.pts[frame.index]).abs() <= SUBSTITUTE_WITHIN
+                })
+                .filter(|(j, _)| *j == frame.index || same_screen(*j, frame.index))
+                .min_by_key(|(j, _)| (recent.pts[*j] - recent.pts[frame.index]).abs())
+                .cloned()
+        };
+        // The detector run ahead kept the pictures of its own decisions,
+        // mostly the frames asked for: a fallback only, as the first frame
+        // of the still screen is the better picture when there is one.
+        let at_hand = nearest(&recent.kept).or_else(|| nearest(&recent.ahead));
         let (index, picture) = match at_hand {
-            Some((j, picture)) => (*j, Some(picture.clone())),
+            Some((j, picture)) => (j, Some(picture)),
             None => {
                 self.summary.pictures_decoded_again += 1;
                 let pts = recent.pts[frame.index];
                 (
                     frame.index,
-                    redecode(&self.decoders, &recent.gop, pts)?.map(Arc::new),
+                    redecode(&self.decoders, &recent.gop, pts, &mut self.spare_decoder)?
+                        .map(Arc::new),
                 )
             }
         };
@@ -851,6 +878,8 @@ struct RecentGop {
     /// The decoded pictures at hand: first, last, first frames of still
     /// screens; by index.
     kept: Vec<(usize, Arc<Picture>)>,
+    /// The pictures the detector run ahead asked for, by index.
+    ahead: Vec<(usize, Arc<Picture>)>,
 }
 
 /// Finds, while a GOP decodes, the first frames of screens that then stay
@@ -916,28 +945,105 @@ const SUBSTITUTE_SAME: f64 = 0.005;
 const SUBSTITUTE_WITHIN: i64 = CLOCK_HZ as i64;
 
 /// What the decoding threads compute for each picture.
-#[derive(Debug, Clone, Copy)]
 enum ScanMode {
     /// ffmpeg mode: the difference with the previous picture.
     Diffs(Measures),
     /// The default detector: the picture's signature; disposable pictures
     /// are not decoded unless `every_picture`.
-    Signatures { every_picture: bool },
+    Signatures {
+        every_picture: bool,
+        ahead: Box<DetectorAhead>,
+    },
 }
 
-/// A decoder for the GOP's track: `Ok(Err(reason))` when nothing decodes
-/// its codec (or the GOP came before any parameters).
+/// The default detector run ahead over a GOP while it decodes, from a copy
+/// of its state when the GOP was read, to keep the pictures it will most
+/// likely ask for: the settled screen after a change, whose region that
+/// keeps moving (a clock, a pointer, an animation) only the detector knows
+/// to ignore. The copy is some GOPs stale and the decisions that count
+/// are made later in order, so a picture it did not keep is decoded again
+/// ([`redecode`]); its own decisions are thrown away.
+struct DetectorAhead {
+    detector: ScreenEvents,
+    /// The segment's first PTS, as the decisions in order use it.
+    origin: Option<i64>,
+    /// This GOP's picture before the current one, and the one the
+    /// detector kept last.
+    previous: Option<(usize, Arc<Picture>)>,
+    kept: Option<(usize, Arc<Picture>)>,
+    /// Off for a GOP of one picture (nothing to keep besides it).
+    wanted: bool,
+}
+
+impl DetectorAhead {
+    fn push(
+        &mut self,
+        index: usize,
+        picture: &Arc<Picture>,
+        signature: &Arc<FrameSignature>,
+        kept: &mut Vec<(usize, Arc<Picture>)>,
+    ) {
+        if !self.wanted {
+            return;
+        }
+        let origin = self.origin.unwrap_or(picture.pts);
+        let time = (picture.pts - origin) as f64 / CLOCK_HZ as f64;
+        let step = self.detector.push(signature.clone(), time);
+        for wanted in &step.pictures {
+            let frame = match wanted.source {
+                PictureSource::Current => Some((index, picture.clone())),
+                PictureSource::Previous => self.previous.clone(),
+                PictureSource::Kept => self.kept.clone(),
+            };
+            if let Some((j, p)) = frame {
+                if kept.len() < MAX_KEPT && kept.iter().all(|(k, _)| *k != j) {
+                    kept.push((j, p));
+                }
+            }
+        }
+        if step.keep_current {
+            self.kept = Some((index, picture.clone()));
+        }
+        self.previous = Some((index, picture.clone()));
+    }
+}
+
+/// A decoder kept from one GOP for the next of the same track (see
+/// [`VideoDecoder::end_gop`]), with the parameters it was made for.
+type SpareDecoder = (VideoParams, Box<dyn VideoDecoder>);
+
+thread_local! {
+    /// A decoding thread's spare decoder. The pool (and so the threads)
+    /// belongs to one run, with one decoder registry.
+    static SPARE_DECODER: std::cell::RefCell<Option<SpareDecoder>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A decoder for the GOP's track, the spare one when it decodes the same
+/// track: `Ok(Err(reason))` when nothing decodes its codec (or the GOP came
+/// before any parameters).
 fn gop_decoder(
     decoders: &DecoderRegistry,
     gop: &Gop,
-) -> Result<Result<Box<dyn cht_core::VideoDecoder>, String>, AnalyzeError> {
+    spare: &mut Option<SpareDecoder>,
+) -> Result<Result<Box<dyn VideoDecoder>, String>, AnalyzeError> {
     let Some(params) = &gop.params else {
         return Ok(Err("video packets before the codec parameters".into()));
     };
+    if let Some((_, decoder)) = spare.take_if(|(made_for, _)| made_for == params) {
+        return Ok(Ok(decoder));
+    }
     match decoders.video_decoder(params) {
         Ok(decoder) => Ok(Ok(decoder)),
         Err(e @ DecoderError::NoDecoder(_)) => Ok(Err(e.to_string())),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Keeps `decoder`, whose GOP has ended, as the spare.
+fn keep_decoder(gop: &Gop, decoder: Box<dyn VideoDecoder>, spare: &mut Option<SpareDecoder>) {
+    if let Some(params) = &gop.params {
+        *spare = Some((params.clone(), decoder));
     }
 }
 
@@ -947,10 +1053,14 @@ fn decode_gop(
     decoders: &DecoderRegistry,
     gop: &Gop,
     mode: ScanMode,
+    spare: &mut Option<SpareDecoder>,
 ) -> Result<GopResult, AnalyzeError> {
-    let measures = match mode {
-        ScanMode::Diffs(m) => m,
-        ScanMode::Signatures { .. } => Measures::SadOnly,
+    let (measures, skip_disposable, mut ahead) = match mode {
+        ScanMode::Diffs(m) => (m, false, None),
+        ScanMode::Signatures {
+            every_picture,
+            ahead,
+        } => (Measures::SadOnly, !every_picture, Some(ahead)),
     };
     let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
     let mut out = GopResult {
@@ -963,9 +1073,10 @@ fn decode_gop(
         unsupported: None,
         skipped: 0,
         kept: Vec::new(),
+        ahead: Vec::new(),
     };
     let mut still = StillStarts::default();
-    let mut decoder = match gop_decoder(decoders, gop)? {
+    let mut decoder = match gop_decoder(decoders, gop, spare)? {
         Ok(decoder) => decoder,
         Err(reason) => {
             out.stats.unsupported = gop.packets.len() as u64;
@@ -973,12 +1084,12 @@ fn decode_gop(
             return Ok(out);
         }
     };
+    let before = decoder.stats();
     let mut error = None;
     let mut on_picture = |p: Picture| {
         let p = Arc::new(p);
-        match mode {
-            ScanMode::Signatures { .. } => match luma(&p).and_then(|l| Ok(FrameSignature::of(&l)?))
-            {
+        match ahead.as_mut() {
+            Some(ahead) => match luma(&p).and_then(|l| Ok(FrameSignature::of(&l)?)) {
                 Ok(signature) => {
                     // An unchanged screen shares the previous signature.
                     let signature = match out.signatures.last() {
@@ -986,6 +1097,7 @@ fn decode_gop(
                         _ => Arc::new(signature),
                     };
                     still.push(out.signatures.len(), &p, &signature, &mut out.kept);
+                    ahead.push(out.signatures.len(), &p, &signature, &mut out.ahead);
                     out.signatures.push(signature);
                 }
                 Err(_) => {
@@ -993,7 +1105,7 @@ fn decode_gop(
                     return;
                 }
             },
-            ScanMode::Diffs(_) => {
+            None => {
                 if let Some(prev) = &out.last {
                     let diff = match (luma(prev), luma(&p)) {
                         (Ok(a), Ok(b)) if a.same_size(&b) => {
@@ -1015,12 +1127,6 @@ fn decode_gop(
         out.pts.push(p.pts);
         out.last = Some(p);
     };
-    let skip_disposable = matches!(
-        mode,
-        ScanMode::Signatures {
-            every_picture: false
-        }
-    );
     let mut skipped = 0;
     for au in &gop.packets {
         if skip_disposable && decoder.is_disposable(au) {
@@ -1029,10 +1135,11 @@ fn decode_gop(
         }
         decoder.decode(au, &mut on_picture)?;
     }
-    decoder.flush(&mut on_picture);
-    out.stats = decoder.stats();
+    decoder.end_gop(&mut on_picture);
+    out.stats = decoder.stats() - before;
     out.skipped = skipped;
     out.unsupported = decoder.unsupported_format().map(str::to_string);
+    keep_decoder(gop, decoder, spare);
     if let Some(e) = error {
         tracing::warn!("{e}: the rest of the GOP is not scored");
     }
@@ -1044,8 +1151,9 @@ fn redecode(
     decoders: &DecoderRegistry,
     gop: &Gop,
     pts: i64,
+    spare: &mut Option<SpareDecoder>,
 ) -> Result<Option<Picture>, AnalyzeError> {
-    let Ok(mut decoder) = gop_decoder(decoders, gop)? else {
+    let Ok(mut decoder) = gop_decoder(decoders, gop, spare)? else {
         return Ok(None);
     };
     let mut found = None;
@@ -1055,24 +1163,23 @@ fn redecode(
         .packets
         .iter()
         .any(|au| au.pts == pts && decoder.is_disposable(au));
+    let mut keep = |p: Picture| {
+        if p.pts == pts {
+            found = Some(p);
+        }
+    };
     for au in &gop.packets {
         if !wanted_disposable && decoder.is_disposable(au) {
             continue;
         }
-        decoder.decode(au, &mut |p| {
-            if p.pts == pts {
-                found = Some(p);
-            }
-        })?;
-        if found.is_some() {
-            return Ok(found);
+        decoder.decode(au, &mut keep)?;
+        if au.pts == pts {
+            // Its picture comes out by the end of the GOP at the latest.
+            break;
         }
     }
-    decoder.flush(&mut |p| {
-        if p.pts == pts {
-            found = Some(p);
-        }
-    });
+    decoder.end_gop(&mut keep);
+    keep_decoder(gop, decoder, spare);
     Ok(found)
 }
 

@@ -50,6 +50,23 @@ impl std::ops::AddAssign for DecodeStats {
     }
 }
 
+impl std::ops::Sub for DecodeStats {
+    type Output = DecodeStats;
+    /// What happened between two readings of one decoder's totals.
+    fn sub(self, b: DecodeStats) -> DecodeStats {
+        DecodeStats {
+            decoded: self.decoded.saturating_sub(b.decoded),
+            skipped_damaged: self.skipped_damaged.saturating_sub(b.skipped_damaged),
+            skipped_until_idr: self.skipped_until_idr.saturating_sub(b.skipped_until_idr),
+            errors: self.errors.saturating_sub(b.errors),
+            lost: self.lost.saturating_sub(b.lost),
+            unsupported: self.unsupported.saturating_sub(b.unsupported),
+            concealed: self.concealed.saturating_sub(b.concealed),
+            repeated: self.repeated.saturating_sub(b.repeated),
+        }
+    }
+}
+
 /// A video decoder for one track: packets in decode order in, pictures in
 /// display order out, each with the presentation time of the packet it was
 /// coded in.
@@ -69,6 +86,16 @@ pub trait VideoDecoder: Send {
     /// Hands out every picture still held back for reordering, e.g. at the
     /// end of a stream. Decoding then resumes at the next keyframe.
     fn flush(&mut self, out: &mut dyn FnMut(Picture));
+
+    /// Ends a GOP decoded on its own: hands out every picture still held
+    /// back, as [`flush`](Self::flush) does, and leaves the decoder ready
+    /// for another GOP of the same track, which must begin with a keyframe
+    /// (other packets are skipped until one comes). A decoder that can keep
+    /// its state (picture buffers) across GOPs spares the setup a fresh one
+    /// costs; the pictures are the same. Defaults to `flush`.
+    fn end_gop(&mut self, out: &mut dyn FnMut(Picture)) {
+        self.flush(out);
+    }
 
     /// What happened to the packets so far.
     fn stats(&self) -> DecodeStats;

@@ -37,6 +37,9 @@ pub struct H264Decoder {
     /// Set by a keyframe whose SPS openh264 cannot decode; cleared by one
     /// it can. The text is what [`VideoDecoder::unsupported_format`] says.
     unsupported: Option<(UnsupportedFormat, String)>,
+    /// Set by [`H264Decoder::end_gop`]: the openh264 instance is kept, and
+    /// the next access unit it takes must be a keyframe.
+    awaiting_keyframe: bool,
     /// For length-prefixed packets (MP4): the parameter sets to put in
     /// front of each keyframe, and a buffer for the Annex-B openh264 reads.
     length_prefixed: Option<LengthPrefixed>,
@@ -71,6 +74,9 @@ struct PictureOutput {
     stats: DecodeStats,
 }
 
+/// An access unit delimiter NAL (`primary_pic_type` 7: any slice type).
+const ACCESS_UNIT_DELIMITER: [u8; 6] = [0, 0, 0, 1, 0x09, 0xF0];
+
 /// openh264 holds at most 16 pictures for reordering; more timestamps than
 /// that pending means pictures vanished without an error.
 const MAX_PENDING: usize = 20;
@@ -86,6 +92,7 @@ impl H264Decoder {
             output: PictureOutput::default(),
             warned: false,
             unsupported: None,
+            awaiting_keyframe: false,
             length_prefixed: None,
             track_parameter_sets: None,
             scratch: Vec::new(),
@@ -199,6 +206,13 @@ impl H264Decoder {
             self.output.stats.unsupported += 1;
             return Ok(());
         }
+        if self.awaiting_keyframe {
+            if !au.keyframe {
+                self.output.stats.skipped_until_idr += 1;
+                return Ok(());
+            }
+            self.awaiting_keyframe = false;
+        }
         let decoder = match (&mut self.decoder, au.keyframe) {
             (Some(decoder), _) => decoder,
             (None, true) => {
@@ -257,6 +271,35 @@ impl H264Decoder {
         self.output.release(out, true);
     }
 
+    /// Ends a GOP decoded on its own and keeps the openh264 instance for
+    /// the next one: an access unit delimiter ends the last access unit,
+    /// whose picture comes out, where [`flush`](Self::flush)'s end of
+    /// stream would leave the instance unable to take another GOP. The
+    /// next GOP's IDR resets openh264's references, so its pictures are
+    /// those a fresh instance decodes, without setting up its picture
+    /// buffers again (a memset of every buffer of the DPB).
+    pub fn end_gop(&mut self, out: &mut dyn FnMut(Picture)) {
+        let Some(decoder) = self.decoder.as_mut() else {
+            return self.flush(out);
+        };
+        match decoder.decode_concealing(&ACCESS_UNIT_DELIMITER, 0) {
+            Ok(result) => {
+                if let Some(yuv) = &result.picture {
+                    self.output.emit(yuv, out);
+                }
+            }
+            Err(_) => return self.flush(out),
+        }
+        if self.output.pending.smallest().is_some() {
+            // Something is still inside openh264: only a new instance is
+            // sure not to hand it out later.
+            return self.flush(out);
+        }
+        self.output.release(out, true);
+        self.awaiting_keyframe = true;
+        self.warned = false;
+    }
+
     /// Follows the stream's format from each keyframe's SPS: a format
     /// openh264 cannot decode stops decoding (the pictures already decoded
     /// are handed out first) until a decodable one comes.
@@ -311,6 +354,10 @@ impl VideoDecoder for H264Decoder {
 
     fn flush(&mut self, out: &mut dyn FnMut(Picture)) {
         H264Decoder::flush(self, out)
+    }
+
+    fn end_gop(&mut self, out: &mut dyn FnMut(Picture)) {
+        H264Decoder::end_gop(self, out)
     }
 
     fn stats(&self) -> DecodeStats {

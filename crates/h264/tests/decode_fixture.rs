@@ -322,3 +322,74 @@ fn length_prefixed_packets_decode_like_annexb() {
     assert!(pictures == annexb, "same pictures from both layouts");
     assert_eq!(decoder.stats().errors, 0);
 }
+
+/// The access units of each GOP, from each IDR to the next.
+fn gops(aus: &[VideoPacket]) -> Vec<&[VideoPacket]> {
+    let starts = idr_indices(aus);
+    let mut ends = starts[1..].to_vec();
+    ends.push(aus.len());
+    starts.iter().zip(ends).map(|(&s, e)| &aus[s..e]).collect()
+}
+
+#[test]
+fn one_decoder_ending_each_gop_gives_the_pictures_of_a_fresh_one_per_gop() {
+    let aus = &av_high().aus;
+    let gops = gops(aus);
+    assert!(gops.len() >= 3, "the fixture has {} GOPs", gops.len());
+    let mut fresh = Vec::new();
+    for gop in &gops {
+        let mut decoder = H264Decoder::new().unwrap();
+        for au in *gop {
+            decoder.decode(au, &mut |p| fresh.push(p)).unwrap();
+        }
+        decoder.flush(&mut |p| fresh.push(p));
+    }
+    let mut reused = Vec::new();
+    let mut decoder = H264Decoder::new().unwrap();
+    // Backwards: the GOPs a decoding thread gets are not consecutive.
+    let order: Vec<usize> = (0..gops.len()).rev().collect();
+    for &g in &order {
+        let mut gop_pictures = Vec::new();
+        for au in gops[g] {
+            decoder.decode(au, &mut |p| gop_pictures.push(p)).unwrap();
+        }
+        decoder.end_gop(&mut |p| gop_pictures.push(p));
+        reused.push((g, gop_pictures));
+    }
+    reused.sort_by_key(|(g, _)| *g);
+    let reused: Vec<Picture> = reused.into_iter().flat_map(|(_, p)| p).collect();
+    assert_eq!(reused.len(), aus.len(), "a picture per access unit");
+    assert_eq!(fresh.len(), reused.len());
+    for (a, b) in fresh.iter().zip(&reused) {
+        assert_eq!(a.pts, b.pts);
+        assert!(a.y == b.y && a.u == b.u && a.v == b.v, "pts {}", a.pts);
+    }
+    let stats = decoder.stats();
+    assert_eq!(stats.decoded, aus.len() as u64);
+    assert_eq!((stats.errors, stats.concealed, stats.lost), (0, 0, 0));
+}
+
+#[test]
+fn after_the_end_of_a_gop_decoding_resumes_at_a_keyframe() {
+    let aus = &av_high().aus;
+    let gops = gops(aus);
+    let mut decoder = H264Decoder::new().unwrap();
+    let mut pictures = Vec::new();
+    for au in gops[0] {
+        decoder.decode(au, &mut |p| pictures.push(p)).unwrap();
+    }
+    decoder.end_gop(&mut |p| pictures.push(p));
+    assert_eq!(pictures.len(), gops[0].len());
+    // The second GOP without its IDR: nothing to predict from.
+    let (idr, rest) = gops[1].split_first().unwrap();
+    for au in rest {
+        decoder.decode(au, &mut |p| pictures.push(p)).unwrap();
+    }
+    assert_eq!(pictures.len(), gops[0].len(), "no picture without the IDR");
+    assert_eq!(decoder.stats().skipped_until_idr, rest.len() as u64);
+    for au in std::iter::once(idr).chain(rest) {
+        decoder.decode(au, &mut |p| pictures.push(p)).unwrap();
+    }
+    decoder.end_gop(&mut |p| pictures.push(p));
+    assert_eq!(pictures.len(), gops[0].len() + gops[1].len());
+}
