@@ -322,3 +322,85 @@ fn leaving_out_disposable_pictures_finds_the_same_events() {
     }
     assert!(skipped_somewhere, "no clip had a disposable picture");
 }
+
+/// `cht analyze` on a clip: each index entry's kind, event time, picture
+/// time and JPEG.
+fn pictures(input: &Path, extra: &[&str]) -> Vec<(String, f64, f64, Vec<u8>)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = run(Command::new(cht_bin())
+        .args(["analyze", "--no-audio", "--out"])
+        .arg(tmp.path())
+        .args(extra)
+        .arg(input));
+    assert!(ok, "cht analyze {}: {stderr}", input.display());
+    let index: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("frames/index.json")).unwrap())
+            .unwrap();
+    index
+        .iter()
+        .map(|e| {
+            let time = e["timestamp"].as_f64().unwrap();
+            let picture = e["picture_time"].as_f64().unwrap_or(time);
+            let jpeg = std::fs::read(tmp.path().join(e["path"].as_str().unwrap())).unwrap();
+            (e["kind"].as_str().unwrap().to_string(), time, picture, jpeg)
+        })
+        .collect()
+}
+
+#[test]
+fn gops_decoded_in_parallel_give_the_pictures_of_one_thread() {
+    // On one thread each GOP is decided as soon as it is decoded, so the
+    // detector run ahead has its exact state; in parallel it runs from an
+    // older one, keeps other pictures, and the rest is decoded again, or
+    // stood in for by one of the same screen at most a second away. The
+    // clips are encoded again with a GOP every 10 frames, so that many are
+    // in flight.
+    let tmp = tempfile::tempdir().unwrap();
+    let clips = [
+        "same_template_switch",
+        "busy_animation",
+        "video_in_page",
+        "slide_build",
+        "wheel_then_page_down",
+    ];
+    let mut gops = 0;
+    for name in clips {
+        let short_gops = tmp.path().join(format!("{name}.ts"));
+        let (ok, _, stderr) = run(Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(clip(name))
+            .args(["-an", "-c:v", "libx264", "-preset", "veryfast", "-bf", "3"])
+            .args(["-g", "10", "-keyint_min", "10", "-sc_threshold", "0"])
+            .arg(&short_gops));
+        assert!(ok, "ffmpeg: {stderr}");
+        let one = pictures(&short_gops, &["--jobs", "1"]);
+        let many = pictures(&short_gops, &["--jobs", "2"]);
+        let times = |p: &[(String, f64, f64, Vec<u8>)]| -> Vec<(String, f64, f64)> {
+            p.iter().map(|(k, t, pt, _)| (k.clone(), *t, *pt)).collect()
+        };
+        let (one_times, many_times) = (times(&one), times(&many));
+        assert_eq!(
+            one.len(),
+            many.len(),
+            "{name}: {one_times:?} vs {many_times:?}"
+        );
+        for (a, b) in one.iter().zip(&many) {
+            assert_eq!(
+                (&a.0, a.1),
+                (&b.0, b.1),
+                "{name}: {one_times:?} vs {many_times:?}"
+            );
+            assert!(
+                (a.2 - b.2).abs() <= 1.0,
+                "{name}: {one_times:?} vs {many_times:?}"
+            );
+            if a.2 == b.2 {
+                assert!(a.3 == b.3, "{name}: the picture at {} differs", a.2);
+            }
+        }
+        gops += events_and_summary(&short_gops, &["--jobs", "2"]).1["gops"]
+            .as_u64()
+            .unwrap();
+    }
+    assert!(gops >= 40, "{gops} GOPs");
+}
