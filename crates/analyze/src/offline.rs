@@ -1,13 +1,17 @@
 //! Offline analysis: the same frames and chunks as live, from a file or a
 //! session, with GOPs decoded in parallel.
 //!
-//! Video is split at IDR frames; each GOP gets its own decoder on rayon's
-//! pool and its consecutive pictures are compared there (the expensive part),
-//! while the calling thread reads on. The scores are concluded in order on
-//! the calling thread, the first picture of each GOP compared with the last
-//! of the previous one, so the result is the same as a single decoder's. Pictures are not kept: the
-//! first and last of each GOP are, and a cut elsewhere in a GOP is decoded
-//! again (encoders put IDRs at cuts, so that is rare and short).
+//! Video is split at IDR frames; each GOP is decoded on rayon's pool (each
+//! thread keeping its decoder for the next GOP) and its consecutive
+//! pictures are compared there (the expensive part), while the calling
+//! thread reads on. The scores are concluded in order on the calling
+//! thread, the first picture of each GOP compared with the last of the
+//! previous one, so the result is the same as a single decoder's.
+//! Pictures are not kept: the first and last of each GOP are, with the
+//! default detector the first frames of still screens and what its copy
+//! run ahead asked for ([`DetectorAhead`]); any other picture a decision
+//! needs is decoded again (encoders put IDRs at cuts, so that is rare and
+//! short).
 
 use crate::audio::AudioAnalyzer;
 use crate::source::{self, AnalyzeInput};
