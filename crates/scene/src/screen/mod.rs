@@ -983,6 +983,13 @@ impl ScreenEvents {
         if !published.signature.same_size(&seen.signature) {
             return;
         }
+        // A still frame from before the last picture (the screen has not
+        // been still since, e.g. a video plays in it) is older content,
+        // not the scene's final one: shown after that picture, it would be
+        // the scene's last.
+        if seen.time < published.time {
+            return;
+        }
         let c = compare(
             &published.signature,
             &seen.signature,

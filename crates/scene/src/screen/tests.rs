@@ -267,6 +267,37 @@ fn a_switch_around_a_playing_video_is_still_an_event() {
 }
 
 #[test]
+fn a_still_frame_older_than_the_last_picture_is_not_pictured_again() {
+    // When a video plays in the new screen, the detector's last still frame
+    // can be one from before the last picture; that older screen is not
+    // the scene's final content, and pictured after it would be the
+    // scene's last picture.
+    let mut detector = ScreenEvents::new(ScreenOptions::default());
+    for (i, f) in hold(&Screen::slide(10, 3), 1.0).iter().enumerate() {
+        detector.push(f.clone(), i as f64 / FPS);
+    }
+    let slide_10 = Seen {
+        signature: Screen::slide(10, 3).signature(),
+        time: 0.9,
+    };
+    detector.published = Some(Seen {
+        signature: Screen::slide(11, 3).signature(),
+        time: 2.0,
+    });
+    let mut step = ScreenStep::default();
+    detector.update_check(&slide_10, PictureSource::Kept, &mut step);
+    assert!(step.pictures.is_empty(), "{step:?}");
+    // The same screen seen after the last picture is an update.
+    let later = Seen {
+        time: 2.5,
+        ..slide_10
+    };
+    detector.update_check(&later, PictureSource::Kept, &mut step);
+    assert_eq!(step.pictures.len(), 1, "{step:?}");
+    assert_eq!(step.pictures[0].cause, Cause::Update);
+}
+
+#[test]
 fn a_resolution_change_is_one_event() {
     let mut frames = hold(&Screen::slide(8, 2), 1.0);
     let small = OwnedLumaPlane::from_packed(vec![100; 480 * 270], 480, 270).unwrap();
