@@ -533,9 +533,13 @@ fn score_clip(cht: &Path, c: &Clip, det: &str, a: &Args) -> anyhow::Result<Row> 
             s["start"].as_i64().unwrap_or(0),
             s["last_frame"].as_i64().unwrap_or(0),
         );
+        // Scene bounds come from the script's timeline, within a frame of
+        // the screen (events are matched within ±1 frame too): an update
+        // picture one frame after the scene's last frame is still of that
+        // scene (the next scene's own picture is an event).
         let pic = pictures
             .iter()
-            .filter(|p| p.pic >= start && p.pic <= last)
+            .filter(|p| p.pic >= start && (p.pic <= last || (p.update && p.pic == last + 1)))
             .max_by_key(|p| p.pic);
         let Some(pic) = pic else {
             scene_rows.push(
