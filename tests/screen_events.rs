@@ -404,3 +404,31 @@ fn gops_decoded_in_parallel_give_the_pictures_of_one_thread() {
     }
     assert!(gops >= 40, "{gops} GOPs");
 }
+
+#[test]
+fn a_shot_cut_is_pictured_in_its_own_shot_by_the_bound() {
+    // Footage with hard cuts, GOP-parallel: a shot's picture may be a later
+    // frame of the same shot than the one decided on, never past the bound
+    // (1.5 s) nor in the next shot.
+    let input = fixture("cuts_high.ts");
+    let pictures = pictures(&input, &["--jobs", "2"]);
+    let events: Vec<f64> = pictures
+        .iter()
+        .filter(|p| p.0 == "event")
+        .map(|p| p.1)
+        .collect();
+    assert!(events.len() >= 3, "{events:?}");
+    for (kind, time, picture, _) in &pictures {
+        assert!(
+            // (The decision falls on the first decoded picture past the
+            // bound; disposable pictures are not decoded.)
+            *picture >= *time && *picture <= time + 1.5 + 0.1,
+            "{kind} at {time}: picture at {picture}"
+        );
+        let next = events.iter().find(|&&t| t > *time);
+        assert!(
+            next.is_none_or(|&n| *picture < n),
+            "{kind} at {time}: picture at {picture} is in the next shot"
+        );
+    }
+}

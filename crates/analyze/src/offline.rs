@@ -25,8 +25,8 @@ use cht_events::{Event, EventBus, WarningKind};
 use cht_frames::{FrameKind, FrameMeta, FrameStore};
 use cht_scene::scan::{FrameDiff, FrameScanner, Measures};
 use cht_scene::{
-    Cause, Detector, FrameSignature, Kernel, LumaPlane, PictureSource, SceneDetector, ScreenEvents,
-    ScreenOptions, ScreenPicture,
+    hard_cut, Cause, Detector, FrameSignature, Kernel, LumaPlane, PictureSource, SceneDetector,
+    ScreenEvents, ScreenOptions, ScreenPicture,
 };
 use cht_session::Layout;
 use serde::Serialize;
@@ -793,12 +793,34 @@ impl Run {
         };
         // A picture at hand of the same screen, the nearest to the frame
         // asked for (the first frame of the still screen, when kept), or
-        // the frame itself decoded again.
+        // the frame itself decoded again. A shot cut's picture is taken in
+        // continuous motion (footage), where no two frames are the same
+        // screen: a later frame of the same shot (no cut in between) stands
+        // for it, as settled as the frame asked for or more.
         let same_screen = |from: usize, to: usize| {
+            let (lo, hi) = (from.min(to), from.max(to));
             let wanted = &recent.signatures[frame.index];
-            recent.signatures[from.min(to)..=from.max(to)]
-                .iter()
-                .all(|s| s.changed_share(wanted) <= SUBSTITUTE_SAME)
+            let same = || {
+                recent.signatures[lo..=hi]
+                    .iter()
+                    .all(|s| s.changed_share(wanted) <= SUBSTITUTE_SAME)
+            };
+            // Not past the bound, where a picture in continuous motion is
+            // taken at the latest.
+            let within_bound = || {
+                let origin = self.origin.unwrap_or(recent.pts[0]);
+                let time = (recent.pts[from] - origin) as f64 / CLOCK_HZ as f64;
+                time <= chosen.event_time + ScreenOptions::default().bound + FRAME_SLACK
+            };
+            let later_in_shot = || {
+                chosen.cause == Cause::ShotCut
+                    && from > to
+                    && within_bound()
+                    && recent.signatures[lo..=hi]
+                        .windows(2)
+                        .all(|w| !hard_cut(&w[0], &w[1]))
+            };
+            same() || later_in_shot()
         };
         let nearest = |pictures: &'_ [(usize, Arc<Picture>)]| {
             pictures
@@ -943,6 +965,8 @@ const SAME_SCREEN: f64 = 0.0015;
 /// share of their cells differ (a pointer that moved, a character typed
 /// while the screen settled).
 const SUBSTITUTE_SAME: f64 = 0.005;
+/// A frame's worth of seconds at 30 fps, for comparing frame times.
+const FRAME_SLACK: f64 = 0.034;
 /// A settled screen's picture may be taken from a later frame of the same
 /// screen at most this much later (90 kHz ticks): `picture_time` stays
 /// close to when the screen settled.

@@ -47,5 +47,7 @@ pub use detector::{Detector, FrameScore, SceneDetector, Verdict};
 pub use error::SceneError;
 pub use kernel::Kernel;
 pub use plane::{LumaPlane, OwnedLumaPlane};
-pub use screen::{Cause, PictureSource, ScreenEvents, ScreenOptions, ScreenPicture, ScreenStep};
+pub use screen::{
+    hard_cut, Cause, PictureSource, ScreenEvents, ScreenOptions, ScreenPicture, ScreenStep,
+};
 pub use signature::FrameSignature;

@@ -168,6 +168,21 @@ pub struct ScreenStep {
 
 /// A hard cut changes at least this share of the picture strongly.
 const WHOLE_SCREEN_CUT: f64 = 0.5;
+
+/// Whether `next` follows `previous` across a hard cut, as the detector
+/// judges one: most of the picture changed strongly at once.
+pub fn hard_cut(previous: &FrameSignature, next: &FrameSignature) -> bool {
+    if !previous.same_size(next) {
+        return true;
+    }
+    let strong = previous
+        .cells()
+        .iter()
+        .zip(next.cells())
+        .filter(|(&a, &b)| a.abs_diff(b) >= cells::STRONG_CHANGE)
+        .count();
+    strong as f64 >= WHOLE_SCREEN_CUT * previous.cells().len().max(1) as f64
+}
 /// Changes of at most this share of the screen (a pointer, a caret, a
 /// typed character) do not break stillness nor begin a change.
 const SMALL_SHARE: f64 = 0.0015;

@@ -501,3 +501,36 @@ fn a_cut_after_skipped_pictures_is_found_as_with_every_picture() {
     }
     assert_eq!(cut_times(&skipping), every);
 }
+
+#[test]
+fn a_hard_cut_changes_most_of_the_picture_strongly() {
+    let noise = |seed: usize| {
+        Screen::page()
+            .with(Item::Noise {
+                x: 0,
+                y: 0,
+                w: W,
+                h: H,
+                seed,
+            })
+            .signature()
+    };
+    assert!(hard_cut(&noise(1), &noise(2)), "one shot to another");
+    assert!(!hard_cut(&noise(1), &noise(1)));
+    // A video playing in a quarter of the page is no cut of the page.
+    let page = |seed: usize| {
+        Screen::slide(1, 3)
+            .with(Item::Noise {
+                x: 480,
+                y: 270,
+                w: 480,
+                h: 270,
+                seed,
+            })
+            .signature()
+    };
+    assert!(!hard_cut(&page(1), &page(2)));
+    let small = OwnedLumaPlane::from_packed(vec![100; 480 * 270], 480, 270).unwrap();
+    let small = FrameSignature::of(&small.as_plane()).unwrap();
+    assert!(hard_cut(&noise(1), &small), "a new picture size");
+}
