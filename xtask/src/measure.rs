@@ -214,21 +214,50 @@ fn ffmpeg_remux(input: &Path, output: &Path) -> Command {
 }
 
 /// `cargo xtask bench-analyze`: `cht analyze` against ffmpeg's scene
-/// select, and GOP-parallel against single-thread, on a 1080p 60 s clip.
+/// select, and GOP-parallel against single-thread, on 1080p 60 s clips:
+/// the demo source's screen share (a clock with hundredths and typing
+/// change every frame: the worst case for a screen share) and busy
+/// footage; then the 1080p real captures of the screen corpus, when
+/// `cargo xtask screen-corpus` made them.
 pub fn bench_analyze(args: &[String]) -> anyhow::Result<()> {
     let runs = args.first().map(|s| s.parse()).transpose()?.unwrap_or(3);
     crate::deps::ensure_test_tools()?;
     let cht = crate::build_cht()?;
-    for input in [screen_1080p_60s()?, clip_1080p_60s()?] {
+    let corpus = crate::root().join("target/screen-corpus");
+    let captures = ["browser-a/crf23.ts", "desktop-a/cbr3m.ts"]
+        .map(|c| corpus.join(c))
+        .into_iter()
+        .filter(|c| c.is_file());
+    for input in [screen_1080p_60s()?, clip_1080p_60s()?]
+        .into_iter()
+        .chain(captures)
+    {
         analyze_side_by_side(&cht, &input, runs)?;
     }
     Ok(())
 }
 
+/// The number of video frames in `input`.
+fn frame_count(input: &Path) -> anyhow::Result<f64> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-count_packets"])
+        .args(["-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
+        .arg(input)
+        .output()?;
+    // (MPEG-TS inputs list the stream under their program too.)
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .with_context(|| format!("ffprobe frame count of {}: {text:?}", input.display()))
+}
+
 fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result<()> {
     let (cht, input) = (cht.to_path_buf(), input.to_path_buf());
     let out = crate::root().join("target/bench-media/analysis");
-    let frames = 1800.0;
+    let frames = frame_count(&input)?;
     let analyze = |detector: &'static str, jobs: &'static str| {
         let (cht, input, out) = (cht.clone(), input.clone(), out.clone());
         move || {
@@ -266,7 +295,7 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
         &mut analyze("default", "1"),
     )?;
     println!(
-        "\ninput: {} (1800 frames), median of {runs} runs each, all cores unless said",
+        "\ninput: {} ({frames} frames), median of {runs} runs each, all cores unless said",
         input.display()
     );
     println!(
