@@ -47,6 +47,8 @@ struct Gop {
 
 /// A GOP handed to the pool, and where its result will arrive.
 struct InFlight {
+    /// The GOP's number in reading order (see `Run::gops_read`).
+    seq: u64,
     gop: Arc<Gop>,
     bytes: usize,
     result: mpsc::Receiver<Result<GopResult, AnalyzeError>>,
@@ -216,8 +218,9 @@ struct GopResult {
     /// Default detector: pictures kept besides the first and the last (the
     /// first frames of still screens), by index.
     kept: Vec<(usize, Arc<Picture>)>,
-    /// Default detector: the pictures the detector run ahead asked for.
-    ahead: Vec<(usize, Arc<Picture>)>,
+    /// Default detector: the pictures the detector run ahead asked for,
+    /// and the last frames of still screens.
+    fallback: Vec<(usize, Arc<Picture>)>,
 }
 
 struct Run {
@@ -235,6 +238,14 @@ struct Run {
     /// The default detector (`None` in ffmpeg mode).
     screen: Option<ScreenEvents>,
     scanner: FrameScanner,
+    /// GOPs handed to the decoders so far, and the number of the last one
+    /// concluded.
+    gops_read: u64,
+    gops_concluded: u64,
+    /// The state the detector run ahead had at the end of the latest GOP
+    /// it ran over, for the GOPs that start after it (see
+    /// [`DetectorAhead`]); a new one for each segment.
+    ahead_states: Arc<AheadStates>,
     /// Concluded GOPs whose pictures a later decision may still show.
     recent: VecDeque<RecentGop>,
     gop_seq: u64,
@@ -297,6 +308,9 @@ impl Run {
             }),
             scanner: FrameScanner::new(Kernel::best()).measuring(Measures::SadOnly),
             recent: VecDeque::new(),
+            gops_read: 0,
+            gops_concluded: 0,
+            ahead_states: Arc::default(),
             gop_seq: 0,
             prev_frame: None,
             kept_frame: None,
@@ -388,6 +402,7 @@ impl Run {
         self.recent.clear();
         self.prev_frame = None;
         self.kept_frame = None;
+        self.ahead_states = Arc::default();
     }
 
     /// Everything the current segment has is concluded: its last GOP, the
@@ -540,9 +555,12 @@ impl Run {
             packets: Vec::new(),
         };
         let gop = Arc::new(std::mem::replace(&mut self.gop, empty));
+        self.gops_read += 1;
+        let seq = self.gops_read;
         if self.summary.threads <= 1 {
             let mode = self.scan_mode(&gop);
             let result = decode_gop(&self.decoders, &gop, mode, &mut self.spare_decoder);
+            self.gops_concluded = seq;
             return self.conclude_gop(&gop, result?, on_frame);
         }
         let (tx, rx) = mpsc::sync_channel(1);
@@ -556,6 +574,7 @@ impl Run {
         let bytes = gop.packets.iter().map(|au| au.data.len()).sum::<usize>();
         self.in_flight_bytes += bytes;
         self.in_flight.push_back(InFlight {
+            seq,
             gop,
             bytes,
             result: rx,
@@ -577,6 +596,7 @@ impl Run {
         };
         self.in_flight_bytes -= next.bytes;
         let result = next.result.recv().map_err(|_| AnalyzeError::WorkerGone)?;
+        self.gops_concluded = next.seq;
         self.conclude_gop(&next.gop, result?, on_frame)
     }
 
@@ -586,6 +606,9 @@ impl Run {
                 every_picture: self.every_picture,
                 ahead: Box::new(DetectorAhead {
                     detector: screen.clone(),
+                    state_after: self.gops_concluded,
+                    seq: self.gops_read,
+                    states: self.ahead_states.clone(),
                     origin: self.origin,
                     previous: None,
                     kept: None,
@@ -704,7 +727,7 @@ impl Run {
             pts: result.pts.clone(),
             signatures: result.signatures.clone(),
             kept,
-            ahead: result.ahead.clone(),
+            fallback: result.fallback.clone(),
         });
         for (i, (pts, signature)) in result.pts.iter().zip(&result.signatures).enumerate() {
             let Some(screen) = self.screen.as_mut() else {
@@ -833,9 +856,10 @@ impl Run {
                 .cloned()
         };
         // The detector run ahead kept the pictures of its own decisions,
-        // mostly the frames asked for: a fallback only, as the first frame
-        // of the still screen is the better picture when there is one.
-        let at_hand = nearest(&recent.kept).or_else(|| nearest(&recent.ahead));
+        // mostly the frames asked for, and the last frames of still screens
+        // are the screens before changes: a fallback only, as the first
+        // frame of the still screen is the better picture when there is one.
+        let at_hand = nearest(&recent.kept).or_else(|| nearest(&recent.fallback));
         let (index, picture) = match at_hand {
             Some((j, picture)) => (j, Some(picture)),
             None => {
@@ -904,25 +928,33 @@ struct RecentGop {
     /// The decoded pictures at hand: first, last, first frames of still
     /// screens; by index.
     kept: Vec<(usize, Arc<Picture>)>,
-    /// The pictures the detector run ahead asked for, by index.
-    ahead: Vec<(usize, Arc<Picture>)>,
+    /// The pictures the detector run ahead asked for and the last frames of
+    /// still screens, by index.
+    fallback: Vec<(usize, Arc<Picture>)>,
 }
 
 /// Finds, while a GOP decodes, the first frames of screens that then stay
-/// still for `STILL_FRAMES` frames, and keeps up to `MAX_KEPT` of them: the
-/// settled pictures the default detector will ask for are there, without
-/// decoding the GOP again.
+/// still for `STILL_FRAMES` frames, and the last frames of such screens
+/// before they change, and keeps up to `MAX_KEPT` of them: the settled
+/// pictures the default detector will ask for, and the still screens
+/// before a change it pictures as updates, are there without decoding the
+/// GOP again.
 #[derive(Default)]
 struct StillStarts {
     /// The first frame of the current screen: index, picture, signature,
     /// and how many frames have shown the same screen since.
     candidate: Option<(usize, Arc<Picture>, Arc<FrameSignature>, usize)>,
     previous: Option<Arc<FrameSignature>>,
+    /// The frame before this one, and how many frames before it showed
+    /// the same screen without a break.
+    last: Option<(usize, Arc<Picture>)>,
+    still_run: usize,
 }
 
-/// Frames a screen must stay the same for its first frame to be kept.
+/// Frames a screen must stay the same for its first (or last) frame to be
+/// kept.
 const STILL_FRAMES: usize = 5;
-/// First frames of still screens kept per GOP.
+/// First frames of still screens kept per GOP, and as many last frames.
 const MAX_KEPT: usize = 6;
 
 impl StillStarts {
@@ -932,12 +964,18 @@ impl StillStarts {
         picture: &Arc<Picture>,
         signature: &Arc<FrameSignature>,
         kept: &mut Vec<(usize, Arc<Picture>)>,
+        ends: &mut Vec<(usize, Arc<Picture>)>,
     ) {
         let changed = self
             .previous
             .as_ref()
             .is_none_or(|p| signature.changed_share(p) > SAME_SCREEN);
         self.previous = Some(signature.clone());
+        let last = self.last.replace((index, picture.clone()));
+        if changed && self.still_run + 1 >= STILL_FRAMES && ends.len() < MAX_KEPT {
+            ends.extend(last);
+        }
+        self.still_run = if changed { 0 } else { self.still_run + 1 };
         if changed {
             self.candidate = Some((index, picture.clone(), signature.clone(), 0));
             return;
@@ -984,15 +1022,21 @@ enum ScanMode {
     },
 }
 
-/// The default detector run ahead over a GOP while it decodes, from a copy
-/// of its state when the GOP was read, to keep the pictures it will most
-/// likely ask for: the settled screen after a change, whose region that
-/// keeps moving (a clock, a pointer, an animation) only the detector knows
-/// to ignore. The copy is some GOPs stale and the decisions that count
-/// are made later in order, so a picture it did not keep is decoded again
+/// The default detector run ahead over a GOP while it decodes, to keep the
+/// pictures it will most likely ask for: the settled screen after a
+/// change, whose region that keeps moving (a clock, a pointer, an
+/// animation) only the detector knows to ignore. It starts from the
+/// freshest state at hand: the detector's own when the GOP was read, or
+/// the state another GOP's run ahead ended with, if that GOP came later.
+/// Either misses the GOPs in between, and the decisions that count are
+/// made later in order, so a picture it did not keep is decoded again
 /// ([`redecode`]); its own decisions are thrown away.
 struct DetectorAhead {
     detector: ScreenEvents,
+    /// The GOP whose end `detector` is the state after, and this GOP.
+    state_after: u64,
+    seq: u64,
+    states: Arc<AheadStates>,
     /// The segment's first PTS, as the decisions in order use it.
     origin: Option<i64>,
     /// This GOP's picture before the current one, and the one the
@@ -1003,7 +1047,33 @@ struct DetectorAhead {
     wanted: bool,
 }
 
+/// The latest state a run ahead ended with, and after which GOP.
+type AheadStates = std::sync::Mutex<Option<(u64, ScreenEvents)>>;
+
 impl DetectorAhead {
+    /// Starts from a later GOP's end state, when one is at hand.
+    fn freshen(&mut self) {
+        let Ok(states) = self.states.lock() else {
+            return;
+        };
+        if let Some((after, state)) = &*states {
+            if *after > self.state_after && *after < self.seq {
+                self.detector = state.clone();
+                self.state_after = *after;
+            }
+        }
+    }
+
+    /// Leaves the state after this GOP for the GOPs after it.
+    fn publish(self) {
+        let Ok(mut states) = self.states.lock() else {
+            return;
+        };
+        if states.as_ref().is_none_or(|(after, _)| *after < self.seq) {
+            *states = Some((self.seq, self.detector));
+        }
+    }
+
     fn push(
         &mut self,
         index: usize,
@@ -1090,6 +1160,9 @@ fn decode_gop(
             ahead,
         } => (Measures::SadOnly, !every_picture, Some(ahead)),
     };
+    if let Some(ahead) = ahead.as_mut() {
+        ahead.freshen();
+    }
     let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
     let mut out = GopResult {
         pts: Vec::new(),
@@ -1101,7 +1174,7 @@ fn decode_gop(
         unsupported: None,
         skipped: 0,
         kept: Vec::new(),
-        ahead: Vec::new(),
+        fallback: Vec::new(),
     };
     let mut still = StillStarts::default();
     let mut decoder = match gop_decoder(decoders, gop, spare)? {
@@ -1124,8 +1197,14 @@ fn decode_gop(
                         Some(last) if **last == signature => last.clone(),
                         _ => Arc::new(signature),
                     };
-                    still.push(out.signatures.len(), &p, &signature, &mut out.kept);
-                    ahead.push(out.signatures.len(), &p, &signature, &mut out.ahead);
+                    still.push(
+                        out.signatures.len(),
+                        &p,
+                        &signature,
+                        &mut out.kept,
+                        &mut out.fallback,
+                    );
+                    ahead.push(out.signatures.len(), &p, &signature, &mut out.fallback);
                     out.signatures.push(signature);
                 }
                 Err(_) => {
@@ -1168,6 +1247,9 @@ fn decode_gop(
     out.skipped = skipped;
     out.unsupported = decoder.unsupported_format().map(str::to_string);
     keep_decoder(gop, decoder, spare);
+    if let Some(ahead) = ahead {
+        ahead.publish();
+    }
     if let Some(e) = error {
         tracing::warn!("{e}: the rest of the GOP is not scored");
     }
