@@ -47,8 +47,6 @@ struct Gop {
 
 /// A GOP handed to the pool, and where its result will arrive.
 struct InFlight {
-    /// The GOP's number in reading order (see `Run::gops_read`).
-    seq: u64,
     gop: Arc<Gop>,
     bytes: usize,
     result: mpsc::Receiver<Result<GopResult, AnalyzeError>>,
@@ -238,14 +236,6 @@ struct Run {
     /// The default detector (`None` in ffmpeg mode).
     screen: Option<ScreenEvents>,
     scanner: FrameScanner,
-    /// GOPs handed to the decoders so far, and the number of the last one
-    /// concluded.
-    gops_read: u64,
-    gops_concluded: u64,
-    /// The state the detector run ahead had at the end of the latest GOP
-    /// it ran over, for the GOPs that start after it (see
-    /// [`DetectorAhead`]); a new one for each segment.
-    ahead_states: Arc<AheadStates>,
     /// Concluded GOPs whose pictures a later decision may still show.
     recent: VecDeque<RecentGop>,
     gop_seq: u64,
@@ -308,9 +298,6 @@ impl Run {
             }),
             scanner: FrameScanner::new(Kernel::best()).measuring(Measures::SadOnly),
             recent: VecDeque::new(),
-            gops_read: 0,
-            gops_concluded: 0,
-            ahead_states: Arc::default(),
             gop_seq: 0,
             prev_frame: None,
             kept_frame: None,
@@ -402,7 +389,6 @@ impl Run {
         self.recent.clear();
         self.prev_frame = None;
         self.kept_frame = None;
-        self.ahead_states = Arc::default();
     }
 
     /// Everything the current segment has is concluded: its last GOP, the
@@ -555,12 +541,9 @@ impl Run {
             packets: Vec::new(),
         };
         let gop = Arc::new(std::mem::replace(&mut self.gop, empty));
-        self.gops_read += 1;
-        let seq = self.gops_read;
         if self.summary.threads <= 1 {
             let mode = self.scan_mode(&gop);
             let result = decode_gop(&self.decoders, &gop, mode, &mut self.spare_decoder);
-            self.gops_concluded = seq;
             return self.conclude_gop(&gop, result?, on_frame);
         }
         let (tx, rx) = mpsc::sync_channel(1);
@@ -574,7 +557,6 @@ impl Run {
         let bytes = gop.packets.iter().map(|au| au.data.len()).sum::<usize>();
         self.in_flight_bytes += bytes;
         self.in_flight.push_back(InFlight {
-            seq,
             gop,
             bytes,
             result: rx,
@@ -596,7 +578,6 @@ impl Run {
         };
         self.in_flight_bytes -= next.bytes;
         let result = next.result.recv().map_err(|_| AnalyzeError::WorkerGone)?;
-        self.gops_concluded = next.seq;
         self.conclude_gop(&next.gop, result?, on_frame)
     }
 
@@ -606,9 +587,6 @@ impl Run {
                 every_picture: self.every_picture,
                 ahead: Box::new(DetectorAhead {
                     detector: screen.clone(),
-                    state_after: self.gops_concluded,
-                    seq: self.gops_read,
-                    states: self.ahead_states.clone(),
                     origin: self.origin,
                     previous: None,
                     kept: None,
@@ -1025,18 +1003,15 @@ enum ScanMode {
 /// The default detector run ahead over a GOP while it decodes, to keep the
 /// pictures it will most likely ask for: the settled screen after a
 /// change, whose region that keeps moving (a clock, a pointer, an
-/// animation) only the detector knows to ignore. It starts from the
-/// freshest state at hand: the detector's own when the GOP was read, or
-/// the state another GOP's run ahead ended with, if that GOP came later.
-/// Either misses the GOPs in between, and the decisions that count are
-/// made later in order, so a picture it did not keep is decoded again
-/// ([`redecode`]); its own decisions are thrown away.
+/// animation) only the detector knows to ignore. It starts from a copy of
+/// the detector's state when the GOP was read, which misses the GOPs still
+/// in flight (the copy is taken at the same point of the reading however
+/// fast the threads are, so the pictures written do not depend on
+/// timing); the decisions that count are made later in order, so a
+/// picture it did not keep is decoded again ([`redecode`]); its own
+/// decisions are thrown away.
 struct DetectorAhead {
     detector: ScreenEvents,
-    /// The GOP whose end `detector` is the state after, and this GOP.
-    state_after: u64,
-    seq: u64,
-    states: Arc<AheadStates>,
     /// The segment's first PTS, as the decisions in order use it.
     origin: Option<i64>,
     /// This GOP's picture before the current one, and the one the
@@ -1047,33 +1022,7 @@ struct DetectorAhead {
     wanted: bool,
 }
 
-/// The latest state a run ahead ended with, and after which GOP.
-type AheadStates = std::sync::Mutex<Option<(u64, ScreenEvents)>>;
-
 impl DetectorAhead {
-    /// Starts from a later GOP's end state, when one is at hand.
-    fn freshen(&mut self) {
-        let Ok(states) = self.states.lock() else {
-            return;
-        };
-        if let Some((after, state)) = &*states {
-            if *after > self.state_after && *after < self.seq {
-                self.detector = state.clone();
-                self.state_after = *after;
-            }
-        }
-    }
-
-    /// Leaves the state after this GOP for the GOPs after it.
-    fn publish(self) {
-        let Ok(mut states) = self.states.lock() else {
-            return;
-        };
-        if states.as_ref().is_none_or(|(after, _)| *after < self.seq) {
-            *states = Some((self.seq, self.detector));
-        }
-    }
-
     fn push(
         &mut self,
         index: usize,
@@ -1160,9 +1109,6 @@ fn decode_gop(
             ahead,
         } => (Measures::SadOnly, !every_picture, Some(ahead)),
     };
-    if let Some(ahead) = ahead.as_mut() {
-        ahead.freshen();
-    }
     let mut scanner = FrameScanner::new(Kernel::best()).measuring(measures);
     let mut out = GopResult {
         pts: Vec::new(),
@@ -1247,9 +1193,6 @@ fn decode_gop(
     out.skipped = skipped;
     out.unsupported = decoder.unsupported_format().map(str::to_string);
     keep_decoder(gop, decoder, spare);
-    if let Some(ahead) = ahead {
-        ahead.publish();
-    }
     if let Some(e) = error {
         tracing::warn!("{e}: the rest of the GOP is not scored");
     }

@@ -891,6 +891,19 @@ impl ScreenEvents {
                 *dirty = true;
             }
             return;
+        } else if change.scroll.is_some() {
+            // A scroll (not to another screenful) explains the change while
+            // something else still moves: a video or an animation carried
+            // along by the page, not yet known as activity where it is now.
+            // The scrolled screen is the reference from here on, so that
+            // what moves is judged against it, not against the page before
+            // the scroll, which no shift explains once the moving region
+            // is no longer masked where it was.
+            self.settle_here(seen);
+            if let State::Settled { dirty, .. } = &mut self.state {
+                *dirty = true;
+            }
+            return;
         } else if self.still_moving_outside_activity(seen.time) {
             // At the bound, a change that is still under way is not judged
             // (nor pictured: an animation would be pictured again and

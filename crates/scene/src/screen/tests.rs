@@ -534,3 +534,40 @@ fn a_hard_cut_changes_most_of_the_picture_strongly() {
     let small = FrameSignature::of(&small.as_plane()).unwrap();
     assert!(hard_cut(&noise(1), &small), "a new picture size");
 }
+
+#[test]
+fn a_wheel_scroll_that_carries_a_playing_video_is_no_event() {
+    // A page of text with a video playing in it; one wheel notch moves
+    // the page, video included, up by 60 pixels, and the video plays on.
+    let page = |scroll: usize, frame: usize| {
+        let mut s = Screen::page();
+        for i in 0..9 {
+            s = s.with(Item::Text {
+                x: 40,
+                y: 60 + i * 50 - scroll,
+                w: 220,
+                h: 22,
+                seed: 40 + i,
+            });
+        }
+        s = s.with(Item::Noise {
+            x: 300,
+            y: 150 - scroll,
+            w: 620,
+            h: 300,
+            // A new picture every 10 frames: slow enough that the video
+            // at its new place is not yet activity a bound later.
+            seed: frame / 10,
+        });
+        Arc::new(FrameSignature::of(&s.render(scroll).as_plane()).unwrap())
+    };
+    let mut frames = Vec::new();
+    for f in 0..120 {
+        frames.push(page(0, f));
+    }
+    for f in 120..240 {
+        frames.push(page(60, f));
+    }
+    let pictures = run(&frames);
+    assert!(events(&pictures).is_empty(), "{pictures:?}");
+}
