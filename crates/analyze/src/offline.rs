@@ -673,11 +673,10 @@ impl Run {
     }
 
     fn score_line(&mut self, pts: i64, score: f64, cut: bool) -> FrameScoreLine {
-        let origin = self.origin.unwrap_or(pts);
         let line = FrameScoreLine {
             frame_index: self.frame_index,
             segment: self.segment,
-            pts_time: (pts - origin) as f64 / CLOCK_HZ as f64,
+            pts_time: segment_seconds(self.origin, pts),
             score,
             cut,
         };
@@ -711,10 +710,7 @@ impl Run {
             let Some(screen) = self.screen.as_mut() else {
                 break;
             };
-            let line = {
-                let origin = self.origin.unwrap_or(*pts);
-                (*pts - origin) as f64 / CLOCK_HZ as f64
-            };
+            let line = segment_seconds(self.origin, *pts);
             let step = screen.push(signature.clone(), line);
             self.summary.pictures += 1;
             let score_line = self.score_line(*pts, step.motion, false);
@@ -798,6 +794,10 @@ impl Run {
         // continuous motion (footage), where no two frames are the same
         // screen: a later frame of the same shot (no cut in between) stands
         // for it, as settled as the frame asked for or more.
+        let bound = self
+            .screen
+            .as_ref()
+            .map_or(ScreenOptions::default().bound, |s| s.options().bound);
         let same_screen = |from: usize, to: usize| {
             let (lo, hi) = (from.min(to), from.max(to));
             let wanted = &recent.signatures[frame.index];
@@ -809,9 +809,8 @@ impl Run {
             // Not past the bound, where a picture in continuous motion is
             // taken at the latest.
             let within_bound = || {
-                let origin = self.origin.unwrap_or(recent.pts[0]);
-                let time = (recent.pts[from] - origin) as f64 / CLOCK_HZ as f64;
-                time <= chosen.event_time + ScreenOptions::default().bound + FRAME_SLACK
+                segment_seconds(self.origin, recent.pts[from])
+                    <= chosen.event_time + bound + FRAME_SLACK
             };
             let later_in_shot = || {
                 chosen.cause == Cause::ShotCut
@@ -851,8 +850,7 @@ impl Run {
             }
         };
         if index != frame.index {
-            let origin = self.origin.unwrap_or(recent.pts[index]);
-            meta.picture_time = Some((recent.pts[index] - origin) as f64 / CLOCK_HZ as f64);
+            meta.picture_time = Some(segment_seconds(self.origin, recent.pts[index]));
         }
         self.write_picture(picture, meta)
     }
@@ -1033,8 +1031,7 @@ impl DetectorAhead {
         if !self.wanted {
             return;
         }
-        let origin = self.origin.unwrap_or(picture.pts);
-        let time = (picture.pts - origin) as f64 / CLOCK_HZ as f64;
+        let time = segment_seconds(self.origin, picture.pts);
         let step = self.detector.push(signature.clone(), time);
         for wanted in &step.pictures {
             let frame = match wanted.source {
@@ -1053,6 +1050,13 @@ impl DetectorAhead {
         }
         self.previous = Some((index, picture.clone()));
     }
+}
+
+/// Seconds from the segment's first PTS to `pts`: the clock of the score
+/// lines and of the screen detector, in order and run ahead alike (0 while
+/// the segment's first PTS is not known).
+fn segment_seconds(origin: Option<i64>, pts: i64) -> f64 {
+    (pts - origin.unwrap_or(pts)) as f64 / CLOCK_HZ as f64
 }
 
 /// A decoder kept from one GOP for the next of the same track (see
