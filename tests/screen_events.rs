@@ -26,11 +26,18 @@ fn labels(name: &str) -> Value {
 
 /// `cht analyze` on a clip; returns the index entries and the JSON events.
 fn analyze(name: &str, out: &Path) -> (Vec<Value>, Vec<Value>) {
+    analyze_file(&clip(name), &[], out)
+}
+
+/// `cht analyze --json` on `input` with `extra` options, into `out`;
+/// returns the index entries and the JSON events.
+fn analyze_file(input: &Path, extra: &[&str], out: &Path) -> (Vec<Value>, Vec<Value>) {
     let (ok, stdout, stderr) = run(Command::new(cht_bin())
         .args(["analyze", "--json", "--no-audio", "--out"])
         .arg(out)
-        .arg(clip(name)));
-    assert!(ok, "cht analyze {name}: {stderr}");
+        .args(extra)
+        .arg(input));
+    assert!(ok, "cht analyze {}: {stderr}", input.display());
     let index: Vec<Value> =
         serde_json::from_slice(&std::fs::read(out.join("frames/index.json")).unwrap()).unwrap();
     let events = stdout
@@ -259,18 +266,9 @@ fn live_a_resolution_change_is_one_event_and_one_warning() {
 /// summary.
 fn events_and_summary(input: &Path, extra: &[&str]) -> (Vec<f64>, Value) {
     let tmp = tempfile::tempdir().unwrap();
-    let (ok, stdout, stderr) = run(Command::new(cht_bin())
-        .args(["analyze", "--json", "--no-audio", "--out"])
-        .arg(tmp.path())
-        .args(extra)
-        .arg(input));
-    assert!(ok, "cht analyze {}: {stderr}", input.display());
-    let index: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(tmp.path().join("frames/index.json")).unwrap())
-            .unwrap();
-    let summary = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let (index, events) = analyze_file(input, extra, tmp.path());
+    let summary = events
+        .iter()
         .find(|v| v["event"] == "summary")
         .expect("a summary line")["summary"]
         .clone();
@@ -327,15 +325,7 @@ fn leaving_out_disposable_pictures_finds_the_same_events() {
 /// time and JPEG.
 fn pictures(input: &Path, extra: &[&str]) -> Vec<(String, f64, f64, Vec<u8>)> {
     let tmp = tempfile::tempdir().unwrap();
-    let (ok, _, stderr) = run(Command::new(cht_bin())
-        .args(["analyze", "--no-audio", "--out"])
-        .arg(tmp.path())
-        .args(extra)
-        .arg(input));
-    assert!(ok, "cht analyze {}: {stderr}", input.display());
-    let index: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(tmp.path().join("frames/index.json")).unwrap())
-            .unwrap();
+    let (index, _) = analyze_file(input, extra, tmp.path());
     index
         .iter()
         .map(|e| {
