@@ -881,24 +881,19 @@ impl ScreenEvents {
                 seen,
                 step,
             );
-        } else if settled {
+        } else if settled || change.scroll.is_some() {
             // Not a new screen: it may have built up. Its update picture
             // waits for the screen to stay still (`update_settle`) or for
             // the next change (which pictures the screen before it), so
             // that a build in steps is pictured once, finished.
-            self.settle_here(seen);
-            if let State::Settled { dirty, .. } = &mut self.state {
-                *dirty = true;
-            }
-            return;
-        } else if change.scroll.is_some() {
-            // A scroll (not to another screenful) explains the change while
-            // something else still moves: a video or an animation carried
-            // along by the page, not yet known as activity where it is now.
-            // The scrolled screen is the reference from here on, so that
-            // what moves is judged against it, not against the page before
-            // the scroll, which no shift explains once the moving region
-            // is no longer masked where it was.
+            // A scroll (not to another screenful) that explains the change
+            // settles it too, even while something else still moves: a
+            // video or an animation carried along by the page, not yet
+            // known as activity where it is now. The scrolled screen is the
+            // reference from here on, so that what moves is judged against
+            // it, not against the page before the scroll, which no shift
+            // explains once the moving region is no longer masked where it
+            // was.
             self.settle_here(seen);
             if let State::Settled { dirty, .. } = &mut self.state {
                 *dirty = true;
