@@ -11,11 +11,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// A kB figure of a live process's `/proc/<pid>/status` (`VmHWM:`,
+/// `VmRSS:`).
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Peak resident set (VmHWM) of a live process, in kB.
 fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    status_kb(pid, "VmHWM:")
 }
 
 #[test]
@@ -70,9 +76,7 @@ fn ten_minutes_at_full_speed_stay_under_64_mb() {
 
 /// Resident set (VmRSS) of a live process, in kB.
 fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    status_kb(pid, "VmRSS:")
 }
 
 /// Half an hour of media (a one-minute 320x180 clip with audio, looped
