@@ -19,6 +19,10 @@ pub enum Kind {
     Terminal(&'static str),
     /// Several windows: Alt+Tab, notifications, a clock, vim tabs.
     Desktop(&'static str),
+    /// Editing and reviewing: a long file in vim (jump, typing that
+    /// scrolls), notifications where other desktops put them (top centre,
+    /// bottom), hovering a page's cards and links, Alt+Tab.
+    Review(&'static str),
     /// Full-frame footage with hard cuts (no X display).
     FootageCuts(&'static str),
     /// Full-frame footage with fades and dissolves.
@@ -72,6 +76,30 @@ pub const SCENARIOS: &[Spec] = &[
         encodings: &["zl-crf23", "cbr3m"],
     },
     Spec {
+        name: "review-a",
+        half: "tune",
+        kind: Kind::Review("a"),
+        width: 1600,
+        height: 900,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "review-c",
+        half: "tune",
+        kind: Kind::Review("c"),
+        width: 1440,
+        height: 900,
+        encodings: &["zl-crf23", "cbr3m"],
+    },
+    Spec {
+        name: "desktop-c",
+        half: "tune",
+        kind: Kind::Desktop("c"),
+        width: 1600,
+        height: 900,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
         name: "footage-cuts-a",
         half: "tune",
         kind: Kind::FootageCuts("a"),
@@ -110,6 +138,14 @@ pub const SCENARIOS: &[Spec] = &[
         width: 1366,
         height: 768,
         encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "review-b",
+        half: "held-out",
+        kind: Kind::Review("b"),
+        width: 1280,
+        height: 800,
+        encodings: &["zl-crf23", "cbr3m"],
     },
     Spec {
         name: "footage-cuts-b",
@@ -186,6 +222,7 @@ pub fn run(spec: &Spec, d: Display, capture: &Path, video: &Path) -> anyhow::Res
         Kind::Browser(theme) => browser(&mut s, theme, capture, video)?,
         Kind::Terminal(style) => terminal(&mut s, style, capture)?,
         Kind::Desktop(style) => desktop(&mut s, style, capture, video)?,
+        Kind::Review(style) => review(&mut s, style, capture)?,
         Kind::FootageCuts(_) | Kind::FootageDissolves => unreachable!("footage is not captured"),
     }
     Ok(s)
@@ -396,11 +433,11 @@ pub(super) fn xterm(style: &str, dir: &Path, title: &str) -> Command {
         "-cr",
         "#cc3333",
     ]);
-    if style == "a" {
-        c.args(["-fs", "13", "-bg", "#fdfdf6", "-fg", "#222222"]);
-    } else {
-        c.args(["-fs", "15", "-bg", "#101418", "-fg", "#d0d8e0"]);
-    }
+    match style {
+        "a" => c.args(["-fs", "13", "-bg", "#fdfdf6", "-fg", "#222222"]),
+        "c" => c.args(["-fs", "14", "-bg", "#1e1e2e", "-fg", "#cdd6f4"]),
+        _ => c.args(["-fs", "15", "-bg", "#101418", "-fg", "#d0d8e0"]),
+    };
     c.args(["-sl", "5000", "-e", "bash", "--norc", "-i"])
         .current_dir(dir)
         .env("PS1", "dev@box:~/cht$ ")
@@ -528,10 +565,15 @@ fn terminal(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
 fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow::Result<()> {
     let work = s.d.work.clone();
     let dir = prepare_tree(&work)?;
-    let theme = if style == "a" { "a" } else { "b" };
-    let www = copy_www(&work, theme, Some(video))?;
+    let www = copy_www(&work, style, Some(video))?;
     s.d.start_session_bus()?;
-    s.d.spawn(&mut Command::new("dunst"), "dunst")?;
+    // Style c: notifications at the bottom right, as on Windows and KDE.
+    if style == "c" {
+        let config = dunst_config(&work, "bottom-right", 380)?;
+        restart_dunst(s, &config)?;
+    } else {
+        s.d.spawn(&mut Command::new("dunst"), "dunst")?;
+    }
     s.d.spawn(
         &mut chromium(&work, &["--start-maximized"], &[url(&www, "article1.html")]),
         "chromium",
@@ -628,6 +670,178 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
     })?;
     s.sleep(2.5);
     s.end_activity(tick);
+    Ok(())
+}
+
+/// A dunst configuration that places notifications at `origin` (dunst's
+/// names: `top-center`, `bottom-right`, ...), as other desktops do.
+fn dunst_config(work: &Path, origin: &str, width: u32) -> anyhow::Result<PathBuf> {
+    let path = work.join(format!("dunstrc-{origin}"));
+    std::fs::write(
+        &path,
+        format!(
+            "[global]\norigin = {origin}\noffset = 0x36\nwidth = {width}\n\
+             font = DejaVu Sans 11\nframe_width = 2\npadding = 10\n"
+        ),
+    )?;
+    Ok(path)
+}
+
+/// (Re)starts the notification daemon with `config`.
+fn restart_dunst(s: &mut Script, config: &Path) -> anyhow::Result<()> {
+    s.d.sh_ok("pkill -x dunst; sleep 0.3");
+    s.d.spawn(Command::new("dunst").arg("-config").arg(config), "dunst")
+}
+
+/// A long source file, so that vim opens it full and `G` jumps: functions
+/// of varied names, comments and bodies (text that repeats line for line
+/// would be a scroll by any multiple of its period).
+fn long_source() -> String {
+    const WORDS: [&str; 16] = [
+        "frame", "segment", "packet", "keyframe", "buffer", "clock", "index", "picture", "stream",
+        "decoder", "relay", "chunk", "scene", "window", "sender", "latency",
+    ];
+    let mut seed: u32 = 7;
+    let mut next = |n: usize| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        (seed >> 16) as usize % n
+    };
+    let mut out = String::from("//! Scene detection.\n\nuse std::collections::VecDeque;\n\n");
+    for i in 0..40 {
+        let (a, b) = (WORDS[next(16)], WORDS[next(16)]);
+        let comment: Vec<&str> = (0..3 + next(9)).map(|_| WORDS[next(16)]).collect();
+        out.push_str(&format!(
+            "/// Turns the {a} into a {b}: {}.\n",
+            comment.join(" ")
+        ));
+        out.push_str(&format!(
+            "pub fn {a}_to_{b}_{i}(input: &mut VecDeque<u32>) -> usize {{\n"
+        ));
+        for line in 0..1 + next(4) {
+            let w = WORDS[next(16)];
+            out.push_str(&match line % 3 {
+                0 => format!(
+                    "    let {w} = input.pop_front().unwrap_or({});\n",
+                    next(900)
+                ),
+                1 => format!("    input.push_back({w} * {} + 1);\n", next(50)),
+                _ => format!("    // {} {w} {}\n", WORDS[next(16)], WORDS[next(16)]),
+            });
+        }
+        out.push_str(&format!("    input.len() + {}\n}}\n\n", next(100)));
+    }
+    out
+}
+
+/// Editing and reviewing: vim on a long file (open, jump to its end, type
+/// lines that scroll it), notifications at the top centre and the bottom
+/// right, the browser's cards and links hovered, Alt+Tab both ways.
+fn review(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
+    let work = s.d.work.clone();
+    let dir = prepare_tree(&work)?;
+    std::fs::write(dir.join("scene.rs"), long_source())?;
+    let www = copy_www(&work, style, None)?;
+    let (w, h) = (s.d.width as i32, s.d.height as i32);
+    s.d.start_session_bus()?;
+    let (first_at, second_at) = match style {
+        "a" => ("top-center", "bottom-right"),
+        "c" => ("bottom-left", "top-right"),
+        _ => ("bottom-center", "top-left"),
+    };
+    let first = dunst_config(&work, first_at, 420)?;
+    let second = dunst_config(&work, second_at, 360)?;
+    restart_dunst(s, &first)?;
+    s.d.spawn(
+        &mut chromium(&work, &["--start-maximized"], &[url(&www, "index.html")]),
+        "chromium",
+    )?;
+    s.d.wait_window("--class", "chromium", 60)?;
+    s.d.spawn(&mut xterm(style, &dir, "dev@box: ~/cht"), "xterm")?;
+    let xterm_win = s.d.wait_window("--class", "xterm", 30)?;
+    s.sleep(0.5);
+    s.d.sh_ok(&format!(
+        "wmctrl -i -r {xterm_win} -b add,maximized_vert,maximized_horz"
+    ));
+    s.focus(&xterm_win)?;
+    s.d.xdo(&["mousemove", &(w - 60).to_string(), &(h / 3).to_string()])?;
+    s.type_text("clear\n", 30)?;
+    s.d.wait_still(1.0, 10.0);
+    s.start_capture(capture)?;
+    s.sleep(1.5);
+    command(s, "vim scene.rs", Some("vim opens a long file full screen"))?;
+    s.sleep(2.5);
+    s.event("scroll-jump", "G in vim: the end of the file", |s| {
+        s.key("G")
+    })?;
+    s.sleep(2.0);
+    s.activity("typing", "types a function at the end; vim scrolls a line per line", |s| {
+        s.key("o")?;
+        s.type_text(
+            "\n/// The last step.\npub fn finish(frames: &[u32]) -> u32 {\n    frames.iter().sum()\n}",
+            12,
+        )?;
+        s.key("Escape")
+    })?;
+    s.sleep(1.5);
+    s.activity(
+        "notification",
+        &format!("a notification pops up ({first_at})"),
+        |s| {
+            s.d.sh_ok("notify-send -t 3000 'Tests passed' 'cht-scene: 48 passed, 0 failed'");
+            s.sleep(4.0);
+            Ok(())
+        },
+    )?;
+    s.activity("typing", "types :w", |s| {
+        s.type_text(":w", 8)?;
+        s.key("Return")
+    })?;
+    s.sleep(2.0);
+    s.event("window-switch", "Alt+Tab to the browser", |s| {
+        s.key("alt+Tab")
+    })?;
+    s.sleep(2.5);
+    s.activity(
+        "hover",
+        "pointer rests on a link card, then on a header link",
+        |s| {
+            s.glide(w / 2, h / 2, 1.0)?;
+            s.sleep(1.5);
+            s.glide(w / 2 + 80, h * 2 / 3, 0.8)?;
+            s.sleep(1.5);
+            // The header's first link, below the browser's toolbars.
+            s.glide(240, 172, 1.0)?;
+            s.sleep(1.5);
+            s.glide(w - 80, h / 2, 0.8)
+        },
+    )?;
+    s.sleep(1.5);
+    restart_dunst(s, &second)?;
+    s.sleep(0.5);
+    s.activity(
+        "notification",
+        &format!("a notification pops up ({second_at})"),
+        |s| {
+            s.d.sh_ok("notify-send -t 3000 'Deploy' 'staging is up to date'");
+            s.sleep(4.0);
+            Ok(())
+        },
+    )?;
+    s.event("navigation", "follow the link to the release notes", |s| {
+        s.key("alt+r")
+    })?;
+    s.sleep(2.5);
+    s.event("window-switch", "Alt+Tab back to vim", |s| s.key("alt+Tab"))?;
+    s.sleep(2.0);
+    s.event("scroll-jump", "gg in vim: the top of the file", |s| {
+        s.type_text("gg", 20)
+    })?;
+    s.sleep(2.0);
+    s.activity("typing", "types :q", |s| s.type_text(":q", 8))?;
+    s.event("pager-editor", "vim closes, the shell is back", |s| {
+        s.key("Return")
+    })?;
+    s.sleep(2.5);
     Ok(())
 }
 

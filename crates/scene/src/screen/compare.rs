@@ -203,10 +203,12 @@ fn find_vertical_shift(
     if bottom - top < 4 * CELL {
         return;
     }
-    // The profiles hold every other row: shifts are found to two pixels.
+    // The profiles hold every other row; shifts are in pixels (an odd one
+    // is matched against the mean of the two sampled rows around it: text
+    // lines of an odd height scroll by odd steps).
     let (top_row, bottom_row) = (top / 2, bottom.div_ceil(2));
     let rows = (bottom_row - top_row) as isize;
-    let max_shift = rows * 3 / 4;
+    let max_shift = 2 * (rows * 3 / 4);
     let mut support = vec![0usize; (2 * max_shift + 1) as usize];
     let mut voters = 0;
     let cells_x = earlier.cells_x();
@@ -231,14 +233,15 @@ fn find_vertical_shift(
             }
         }
     }
-    // The shift most bands support (the smallest, among equals).
+    // The shift most bands support; among equals, an even one (matched
+    // exactly, not between rows), then the smallest.
     let best = (-max_shift..=max_shift)
         .filter(|&s| s != 0)
         .map(|s| (s, support[(s + max_shift) as usize]))
-        .max_by_key(|&(s, n)| (n, std::cmp::Reverse(s.abs())));
+        .max_by_key(|&(s, n)| (n, s % 2 == 0, std::cmp::Reverse(s.abs())));
     if let Some((shift, n)) = best {
         if voters >= 2 && n * 5 >= voters * 3 {
-            out.scroll = Some(2 * shift);
+            out.scroll = Some(shift);
             out.scroll_region = bottom - top;
         }
     }
@@ -252,10 +255,12 @@ const ROW_LEVELS: f64 = 1.0;
 /// scrolled text again: it is never pixel-identical).
 const ALIGNED_SHARE: f64 = 0.2;
 const ALIGNED_LEVELS: f64 = 4.0;
+const ALIGNED_LEVELS_BETWEEN: f64 = 8.0;
+const ALIGNED_SHARE_BETWEEN: f64 = 0.35;
 
-/// For each shift in `-max_shift..=max_shift`, whether it aligns the band's
-/// changed rows with the earlier ones; `None` when the band holds too few
-/// changed rows to say.
+/// For each shift in `-max_shift..=max_shift` pixels, whether it aligns the
+/// band's changed rows (every other pixel row) with the earlier ones;
+/// `None` when the band holds too few changed rows to say.
 fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Vec<bool>> {
     let blank = blank_row(before, after);
     let tolerance = (BAND as f64 * ROW_LEVELS) as u32;
@@ -268,13 +273,21 @@ fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Ve
         return None;
     }
     let n = after.len() as isize;
-    // Mean |after - before shifted| per pixel over the rows, where both exist.
+    // Mean |after - before shifted| per pixel over the rows, where both
+    // exist. An odd shift falls between two sampled rows: their mean, with
+    // a looser bound (`ALIGNED_LEVELS_BETWEEN`: rendered text changes
+    // gradually from row to row, but not linearly).
     let cost = |shift: isize| -> Option<f64> {
         let (mut total, mut count) = (0u64, 0u64);
+        let (half, odd) = (shift.div_euclid(2), shift.rem_euclid(2));
         for &y in &rows {
-            let src = y as isize + shift;
-            if (0..n).contains(&src) {
-                total += (after[y] as u32).abs_diff(before[src as usize] as u32) as u64;
+            let src = y as isize + half;
+            if (0..n).contains(&src) && (0..n).contains(&(src + odd)) {
+                let (a, b) = (
+                    before[src as usize] as u32,
+                    before[(src + odd) as usize] as u32,
+                );
+                total += (after[y] as u32).abs_diff((a + b).div_ceil(2)) as u64;
                 count += 1;
             }
         }
@@ -283,7 +296,14 @@ fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Ve
     let unmoved = cost(0)?;
     Some(
         (-max_shift..=max_shift)
-            .map(|s| cost(s).is_some_and(|c| c <= ALIGNED_LEVELS && c <= ALIGNED_SHARE * unmoved))
+            .map(|s| {
+                let (levels, share) = if s % 2 == 0 {
+                    (ALIGNED_LEVELS, ALIGNED_SHARE)
+                } else {
+                    (ALIGNED_LEVELS_BETWEEN, ALIGNED_SHARE_BETWEEN)
+                };
+                cost(s).is_some_and(|c| c <= levels && c <= share * unmoved)
+            })
             .collect(),
     )
 }
@@ -363,6 +383,42 @@ mod tests {
         let c = compare(&before, &after, &vec![false; before.cells().len()], true);
         assert_eq!(c.scroll, Some(48), "{c:?}");
         assert!(c.exposed_share() < 0.2);
+    }
+
+    #[test]
+    fn a_scroll_by_an_odd_number_of_pixels_is_found() {
+        // Light text on a dark background whose glyph rows differ pixel row
+        // by pixel row (text lines 17 px high scroll by odd steps).
+        let screen = |scroll: usize| {
+            let (width, height) = (640, 480);
+            let data = (0..width * height)
+                .map(|i| {
+                    let (x, y) = (i % width, i / width + scroll);
+                    let line = y / 17;
+                    let hash = (line as u32).wrapping_mul(2_654_435_761) >> 16;
+                    let end = 100 + hash as usize % 400;
+                    // Ink per pixel row of a text line, in eighths: thin
+                    // ascenders, a dense x-height band, descenders; rows
+                    // change gradually, as anti-aliased text does.
+                    const INK_ROWS: [u32; 17] = [0, 1, 2, 3, 4, 5, 6, 6, 6, 5, 4, 3, 2, 1, 0, 0, 0];
+                    let ink = INK_ROWS[y % 17];
+                    let glyph = (x as u32 / 2)
+                        .wrapping_add(hash)
+                        .wrapping_mul(2_246_822_519)
+                        >> 29;
+                    if x > 30 && x < end && glyph < ink {
+                        210
+                    } else {
+                        30
+                    }
+                })
+                .collect();
+            let p = OwnedLumaPlane::from_packed(data, width, height).unwrap();
+            FrameSignature::of(&p.as_plane()).unwrap()
+        };
+        let (before, after) = (screen(0), screen(51));
+        let c = compare(&before, &after, &vec![false; before.cells().len()], true);
+        assert_eq!(c.scroll, Some(51), "{c:?}");
     }
 
     #[test]

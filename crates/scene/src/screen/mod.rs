@@ -203,21 +203,37 @@ const FOOTAGE_LEAVE: f64 = 0.3;
 /// A change in motion for longer than this without a sudden part (a log
 /// scrolling, a long animation) is activity, not a new screen.
 const LONG_MOTION: f64 = 3.0;
-/// Whether the change is a small box near a corner of the screen, where
-/// desktops show notifications: within `CORNER` of the top or bottom edge
-/// and of the left or right edge, covering at most `OVERLAY` of the screen.
+/// Whether the change is a small filled box near a corner of the screen,
+/// where desktops show notifications: within `CORNER` of the top or bottom
+/// edge and of the left or right edge, covering at most `OVERLAY` of the
+/// screen, `POPUP_FILL` of its cells changed (a popup paints its whole box;
+/// text replaced in a corner, an editor's tab, leaves gaps).
 fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
     let Some((x0, y0, x1, y1)) = change.bounds else {
         return false;
     };
+    let box_cells = (x1 - x0) * (y1 - y0);
+    if (change.changed as f64) < POPUP_FILL * box_cells as f64 {
+        return false;
+    }
     let (w, h) = (screen.cells_x() as f64, screen.cells_y() as f64);
-    let area = ((x1 - x0) * (y1 - y0)) as f64 / (w * h);
+    let area = box_cells as f64 / (w * h);
     let near_top = (y0 as f64) < CORNER * h;
     let near_bottom = (y1 as f64) > (1.0 - CORNER) * h;
     let near_left = (x0 as f64) < CORNER * w && (x1 as f64) < 0.5 * w;
     let near_right = (x1 as f64) > (1.0 - CORNER) * w && (x0 as f64) > 0.5 * w;
     area <= at_default::OVERLAY && (near_top || near_bottom) && (near_left || near_right)
 }
+
+/// A hover effect covers at most this share of the screen with its
+/// bounding box, within `POINTER_MARGIN` cells of a pointer motion at most
+/// `HOVER_LEAD` seconds from the change's start.
+const HOVER_BOX: f64 = 0.1;
+const POINTER_MARGIN: usize = 3;
+const HOVER_LEAD: f64 = 0.25;
+
+/// Share of a popup's box that its appearance changes.
+const POPUP_FILL: f64 = 0.75;
 
 /// How close to the edges a notification sits (share of the screen).
 const CORNER: f64 = 0.2;
@@ -258,6 +274,12 @@ mod at_default {
     /// the change made in one frame).
     pub const REPLACED_AT_ONCE: f64 = 0.0025;
     pub const SUDDEN: f64 = 0.5;
+    /// ...or, replaced at once (`SUDDEN`), this share of the earlier content
+    /// while `REDRAWN` of the screen is drawn anew (an editor or a pager
+    /// opening over a short shell session: most of what it shows is drawn
+    /// on background, and the prompt it covers goes away).
+    pub const REDRAWN_OF_CONTENT: f64 = 0.25;
+    pub const REDRAWN: f64 = 0.04;
     /// Shade changes alone (a highlight) make a new screen only over this
     /// much of it (a new window of another colour).
     pub const REPAINTED: f64 = 0.3;
@@ -315,7 +337,13 @@ struct Episode {
     before: Option<Seen>,
     /// A hard cut of the whole picture during the change.
     cut: Option<f64>,
+    /// The last pointer-sized motion when the change began.
+    pointer: Option<Pointer>,
 }
+
+/// Where (cells x0, y0, x1, y1 exclusive) and when (seconds) a
+/// pointer-sized change was seen.
+type Pointer = ((usize, usize, usize, usize), f64);
 
 /// A spike of change: a hard cut.
 #[derive(Debug, Clone, Copy)]
@@ -362,6 +390,13 @@ pub struct ScreenEvents {
     /// as a new screen.
     published: Option<Seen>,
     last_event: Option<Seen>,
+    /// The settled screen before the last change that was small and no
+    /// new screen (an overlay appearing: a notification, a menu): when the
+    /// next change returns to it, the overlay went away.
+    overlay_base: Option<Seen>,
+    /// Where and when a pointer-sized change was last seen (cells x0, y0,
+    /// x1, y1 exclusive; seconds): hover effects appear under it.
+    pointer: Option<Pointer>,
     state: State,
     footage: Footage,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
@@ -383,6 +418,8 @@ impl ScreenEvents {
             reference: None,
             published: None,
             last_event: None,
+            overlay_base: None,
+            pointer: None,
             still: None,
             state: State::Settled {
                 last_drift_check: 0.0,
@@ -484,6 +521,7 @@ impl ScreenEvents {
             forced: Some(cause),
             before: None,
             cut: None,
+            pointer: None,
         });
         self.recent.push_back((time, signature.cells().to_vec()));
         self.prev = Some(Seen { signature, time });
@@ -709,6 +747,11 @@ impl ScreenEvents {
         let still = frame.novel_share == 0.0 && matches!(self.state, State::Settled { .. });
         self.note_first_changes(cur, time);
         let moving = frame.novel_share > SMALL_SHARE;
+        if frame.novel_share > 0.0 && !moving {
+            if let Some(bounds) = self.novel_bounds(cur.cells_x()) {
+                self.pointer = Some((bounds, time));
+            }
+        }
         match &mut self.state {
             State::Settled {
                 last_drift_check,
@@ -736,6 +779,7 @@ impl ScreenEvents {
                         forced: None,
                         before: self.still.clone(),
                         cut: None,
+                        pointer: self.pointer,
                     });
                 } else if was_dirty && quiet_for >= self.options.update_settle {
                     if let State::Settled { dirty, .. } = &mut self.state {
@@ -855,11 +899,14 @@ impl ScreenEvents {
         // A small overlay that went away (a notification, a menu, a
         // tooltip) leaves the screen the agent was last shown as new.
         let cause = cause.filter(|_| {
-            change.changed_share() >= at_default::OVERLAY || !self.back_to_last_event(seen)
+            change.changed_share() >= at_default::OVERLAY
+                || !(self.back_to(self.last_event.as_ref(), seen)
+                    || self.back_to(self.overlay_base.as_ref(), seen))
         });
         // A small box in a corner of the screen over unchanged content is
         // a notification (every desktop puts them there): not a new screen.
         let cause = cause.filter(|_| !in_notification_area(&change, &seen.signature));
+        let cause = cause.filter(|_| !self.under_pointer(&change, episode, &seen.signature));
         if let Some(cause) = cause {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
@@ -894,7 +941,10 @@ impl ScreenEvents {
             // it, not against the page before the scroll, which no shift
             // explains once the moving region is no longer masked where it
             // was.
+            let overlay = change.changed_share() < at_default::OVERLAY && change.scroll.is_none();
+            let base = self.reference.clone().filter(|_| overlay);
             self.settle_here(seen);
+            self.overlay_base = base;
             if let State::Settled { dirty, .. } = &mut self.state {
                 *dirty = true;
             }
@@ -912,9 +962,61 @@ impl ScreenEvents {
         self.settle_here(seen);
     }
 
-    /// Whether `seen` shows the last new screen pictured again.
-    fn back_to_last_event(&self, seen: &Seen) -> bool {
-        let Some(last) = &self.last_event else {
+    /// The bounding box of the cells that moved in the last frame outside
+    /// active regions (cells; x1, y1 exclusive).
+    fn novel_bounds(&self, cells_x: usize) -> Option<(usize, usize, usize, usize)> {
+        let novel = |i: usize| self.cells.changed[i] && !self.cells.active[i];
+        let n = self.cells.changed.len();
+        let first = (0..n).find(|&i| novel(i))?;
+        let last = (first..n).rev().find(|&i| novel(i))?;
+        let (y0, y1) = (first / cells_x, last / cells_x + 1);
+        let (mut x0, mut x1) = (cells_x, 0);
+        for y in y0..y1 {
+            for x in 0..cells_x {
+                if novel(y * cells_x + x) {
+                    (x0, x1) = (x0.min(x), x1.max(x + 1));
+                }
+            }
+        }
+        Some((x0, y0, x1, y1))
+    }
+
+    /// Whether a change looks like a hover effect: a compact region, with
+    /// a pointer-sized motion inside or next to it just before it began (a
+    /// highlight drawn under the pointer as it enters or leaves an element).
+    fn under_pointer(
+        &self,
+        change: &Comparison,
+        episode: &Episode,
+        screen: &FrameSignature,
+    ) -> bool {
+        let Some(((px0, py0, px1, py1), at)) = episode.pointer else {
+            return false;
+        };
+        let Some((x0, y0, x1, y1)) = dense_bounds(change, screen.cells_x()) else {
+            return false;
+        };
+        let total = (screen.cells_x() * screen.cells_y()).max(1) as f64;
+        let compact = ((x1 - x0) * (y1 - y0)) as f64 / total <= HOVER_BOX;
+        let m = POINTER_MARGIN;
+        let near = px0 < x1 + m && x0 < px1 + m && py0 < y1 + m && y0 < py1 + m;
+        // The pointer moved just before the change, or moved off where it
+        // rested as the change began (leaving an element un-highlights it
+        // in the pointer's first step).
+        let cells_x = screen.cells_x();
+        let left = || {
+            change.cells.iter().any(|&i| {
+                let (x, y) = (i as usize % cells_x, i as usize / cells_x);
+                (px0..px1).contains(&x) && (py0..py1).contains(&y)
+            })
+        };
+        let moved = at >= episode.began - HOVER_LEAD || left();
+        compact && near && moved
+    }
+
+    /// Whether `seen` shows `earlier` again (outside activity).
+    fn back_to(&self, earlier: Option<&Seen>, seen: &Seen) -> bool {
+        let Some(last) = earlier else {
             return false;
         };
         if !last.signature.same_size(&seen.signature) {
@@ -958,15 +1060,19 @@ impl ScreenEvents {
     /// Whether a settled change makes a new screen, and why.
     fn event_cause(&self, change: &Comparison, settled: bool, sudden: f64) -> Option<Cause> {
         let scale = self.scale();
-        if change.scroll.is_some() {
-            return (change.exposed_share() >= at_default::SCROLL_EXPOSED
-                && change.changed_share() >= 10.0 * at_default::REPLACED * scale)
-                .then_some(Cause::ScrollJump);
-        }
         let replaced = change.replaced_share();
         // How much of the change is new structure rather than a shade laid
         // over the same content (a hover highlight).
         let structural = replaced / (replaced + change.shaded_share()).max(f64::MIN_POSITIVE);
+        if change.scroll.is_some() {
+            // A jump brings other content: mostly new structure. (Rows of
+            // look-alike boxes, highlighted one after the other under a
+            // pointer, can also match a shift.)
+            return (change.exposed_share() >= at_default::SCROLL_EXPOSED
+                && change.changed_share() >= 10.0 * at_default::REPLACED * scale
+                && structural >= 0.5)
+                .then_some(Cause::ScrollJump);
+        }
         // How much of the change replaced content rather than adding to it.
         let replacing = replaced / (replaced + change.added_share()).max(f64::MIN_POSITIVE);
         let most_changed = change.changed_share() >= at_default::MOST_CHANGED;
@@ -989,6 +1095,10 @@ impl ScreenEvents {
                     && sudden >= at_default::SUDDEN
                     && replacing >= 0.5
                     && structural >= at_default::STRUCTURAL)
+                || (replaced >= at_default::REPLACED * scale
+                    && sudden >= at_default::SUDDEN
+                    && change.replaced_of_content() >= at_default::REDRAWN_OF_CONTENT
+                    && replaced + change.added_share() >= at_default::REDRAWN * scale)
         } else {
             replaced >= at_default::REPLACED_IN_MOTION * scale
         };
@@ -1051,6 +1161,7 @@ impl ScreenEvents {
     fn settle_here(&mut self, seen: &Seen) {
         let time = seen.time;
         self.reference = Some(seen.clone());
+        self.overlay_base = None;
         self.first_change.fill(i32::MAX);
         self.state = State::Settled {
             last_drift_check: time,
@@ -1084,6 +1195,36 @@ fn dilate(mask: &[bool], cells_x: usize, cells_y: usize, margin: usize) -> Vec<b
     }
     out
 }
+
+/// The bounding box (cells, x1 and y1 exclusive) of a change's dense
+/// part: the 4x4-cell blocks where more than `DENSE_BLOCK` cells changed.
+/// A pointer that moved leaves a few cells at its old and new places; an
+/// element redrawn changes most cells of its blocks.
+fn dense_bounds(change: &Comparison, cells_x: usize) -> Option<(usize, usize, usize, usize)> {
+    const BLOCK: usize = 4;
+    let blocks_x = cells_x.div_ceil(BLOCK);
+    let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for &i in &change.cells {
+        let (x, y) = (i as usize % cells_x, i as usize / cells_x);
+        *counts
+            .entry((y / BLOCK) * blocks_x + x / BLOCK)
+            .or_default() += 1;
+    }
+    let dense = counts
+        .iter()
+        .filter(|(_, &n)| n > DENSE_BLOCK)
+        .map(|(&b, _)| b);
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for b in dense {
+        let (bx, by) = (b % blocks_x, b / blocks_x);
+        (x0, y0) = (x0.min(bx * BLOCK), y0.min(by * BLOCK));
+        (x1, y1) = (x1.max((bx + 1) * BLOCK), y1.max((by + 1) * BLOCK));
+    }
+    (x1 > 0).then_some((x0, y0, x1, y1)).or(change.bounds)
+}
+
+/// See `dense_bounds`: more cells than a pointer covers in a block.
+const DENSE_BLOCK: usize = 12;
 
 /// The largest share of a change's cells that changed in one frame: 1 for
 /// a switch, small for typing or a fade.

@@ -571,3 +571,130 @@ fn a_wheel_scroll_that_carries_a_playing_video_is_no_event() {
     let pictures = run(&frames);
     assert!(events(&pictures).is_empty(), "{pictures:?}");
 }
+
+#[test]
+fn a_popup_that_goes_away_leaves_no_event() {
+    // A bullet is added (no new screen), then a popup appears at the top
+    // centre over empty background and goes away three seconds later: the
+    // screen is back to the one before the popup, which is not the last
+    // new screen pictured (that one had no bullet).
+    let slide = Screen::slide(6, 2);
+    let built = Screen::slide(6, 3);
+    let popup = built
+        .clone()
+        .with(Item::Box {
+            x: 360,
+            y: 450,
+            w: 240,
+            h: 56,
+            shade: 60,
+        })
+        .with(Item::Text {
+            x: 372,
+            y: 462,
+            w: 200,
+            h: 16,
+            seed: 91,
+        });
+    let mut frames = hold(&slide, 1.5);
+    frames.extend(hold(&built, 3.0));
+    frames.extend(hold(&popup, 3.0));
+    frames.extend(hold(&built, 2.0));
+    let pictures = run(&frames);
+    assert!(events(&pictures).is_empty(), "{pictures:?}");
+}
+
+/// A pointer (a small dark arrow box) at (`x`, `y`) on `screen`.
+fn with_pointer(screen: &Screen, x: usize, y: usize) -> Screen {
+    screen.clone().with(Item::Box {
+        x,
+        y,
+        w: 8,
+        h: 14,
+        shade: 10,
+    })
+}
+
+#[test]
+fn a_highlight_under_the_pointer_is_no_event() {
+    // Cards of text; the pointer glides onto the second card, which is
+    // highlighted (a darker fill and a border) while the pointer is on it,
+    // then glides off it again.
+    let card = |highlight: bool| {
+        let mut s = Screen::page();
+        for i in 0..4 {
+            let y = 60 + i * 110;
+            if i == 1 && highlight {
+                s = s
+                    .with(Item::Box {
+                        x: 100,
+                        y,
+                        w: 560,
+                        h: 70,
+                        shade: 40,
+                    })
+                    .with(Item::Box {
+                        x: 104,
+                        y: y + 4,
+                        w: 552,
+                        h: 62,
+                        shade: 205,
+                    });
+            }
+            s = s.with(Item::Text {
+                x: 120,
+                y: y + 20,
+                w: 300 + 50 * i,
+                h: 22,
+                seed: 50 + i,
+            });
+        }
+        s
+    };
+    let mut frames = hold(&with_pointer(&card(false), 880, 100), 1.5);
+    // Onto the card: 10 frames of motion, the highlight from the frame the
+    // pointer enters it.
+    for f in 0..=10 {
+        let (x, y) = (880 - f * 30, 100 + f * 10);
+        frames.push(with_pointer(&card(x < 660), x, y).signature());
+    }
+    frames.extend(hold(&with_pointer(&card(true), 580, 200), 2.0));
+    // Off it again, the highlight gone at the pointer's first step.
+    for f in 1..=10 {
+        let (x, y) = (580 + f * 30, 200 - f * 10);
+        frames.push(with_pointer(&card(x < 660), x, y).signature());
+    }
+    frames.extend(hold(&with_pointer(&card(false), 880, 100), 2.0));
+    let pictures = run(&frames);
+    assert!(events(&pictures).is_empty(), "{pictures:?}");
+}
+
+#[test]
+fn an_editor_opening_over_a_short_shell_session_is_an_event() {
+    // Three lines of a shell session, then an editor fills the screen with
+    // a file. Its first two lines happen to look like the shell's (text
+    // over text of the same density leaves cells as they were), the third
+    // replaces the prompt: a third of the earlier content is replaced,
+    // while most of what shows is drawn on background.
+    let line = |i: usize, seed: usize| Item::Text {
+        x: 10,
+        y: 10 + i * 21,
+        w: [420, 380, 180][i.min(2)] - (i * 37) % 60,
+        h: 14,
+        seed,
+    };
+    let shell = Screen::page()
+        .with(line(0, 1))
+        .with(line(1, 2))
+        .with(line(2, 3));
+    let mut editor = Screen::page().with(line(0, 1)).with(line(1, 2));
+    for i in 2..24 {
+        editor = editor.with(line(i, 100 + i));
+    }
+    let mut frames = hold(&shell, 2.0);
+    frames.extend(hold(&editor, 2.0));
+    let pictures = run(&frames);
+    let ev = events(&pictures);
+    assert_eq!(ev.len(), 1, "{pictures:?}");
+    assert!((ev[0].event_time - 2.0).abs() < 0.05, "{:?}", ev[0]);
+}
