@@ -7,8 +7,9 @@
 //! `score/*/push` keeps a copy of each frame (the plain API); `push_after`
 //! is the zero-copy API for callers that hold the previous frame.
 //! `screen/*` is what the default detector pays per frame: the frame's
-//! signature, then the screen-event detector's step, on a still screen and
-//! on one that changes every frame (its worst case).
+//! signature, then the screen-event detector's step, on a still screen, on
+//! one where only a pointer moves (the detector then locates it, for hover
+//! effects), and on one that changes every frame (its worst case).
 
 // Tests, benchmarks and examples may unwrap: a panic is how they fail.
 #![allow(clippy::unwrap_used)]
@@ -143,7 +144,12 @@ fn bench_score(c: &mut Criterion) {
 fn bench_screen(c: &mut Criterion) {
     let mut group = c.benchmark_group("screen");
     for (name, w, h) in SIZES {
-        let frames = [screen_frame(w, h, 0), screen_frame(w, h, 1)];
+        let frames = [
+            screen_frame(w, h, 0),
+            screen_frame(w, h, 1),
+            with_pointer(screen_frame(w, h, 0), w / 2, h / 2),
+            with_pointer(screen_frame(w, h, 0), w / 2 + 24, h / 2 + 8),
+        ];
         let p = planes(&frames, w, h);
         let mut kernels = vec![Kernel::Scalar, Kernel::best()];
         if Kernel::Avx2.is_available() && Kernel::best() != Kernel::Avx2 {
@@ -154,7 +160,7 @@ fn bench_screen(c: &mut Criterion) {
                 BenchmarkId::new(format!("signature-{}", kernel.name()), name),
                 |b| b.iter(|| FrameSignature::with_kernel(black_box(&p[0]), kernel).unwrap()),
             );
-            for (case, stride) in [("still", 0), ("changing", 1)] {
+            for (case, first) in [("still", None), ("pointer", Some(2)), ("changing", Some(0))] {
                 let mut detector = ScreenEvents::new(ScreenOptions::default());
                 let mut i = 0usize;
                 group.bench_function(
@@ -162,7 +168,7 @@ fn bench_screen(c: &mut Criterion) {
                     |b| {
                         b.iter(|| {
                             i += 1;
-                            let plane = &p[(i * stride) % 2];
+                            let plane = &p[first.map_or(0, |f| f + i % 2)];
                             let sig =
                                 FrameSignature::with_kernel(black_box(plane), kernel).unwrap();
                             detector.push(Arc::new(sig), i as f64 / 30.0).pictures.len()
@@ -173,6 +179,14 @@ fn bench_screen(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// `frame` with a pointer-sized dark block (12x19) at (`x`, `y`).
+fn with_pointer((mut data, stride): (Vec<u8>, usize), x: usize, y: usize) -> (Vec<u8>, usize) {
+    for row in y..y + 19 {
+        data[row * stride + x..row * stride + x + 12].fill(0);
+    }
+    (data, stride)
 }
 
 criterion_group!(

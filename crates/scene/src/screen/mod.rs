@@ -965,10 +965,25 @@ impl ScreenEvents {
     /// The bounding box of the cells that moved in the last frame outside
     /// active regions (cells; x1, y1 exclusive).
     fn novel_bounds(&self, cells_x: usize) -> Option<(usize, usize, usize, usize)> {
-        let novel = |i: usize| self.cells.changed[i] && !self.cells.active[i];
-        let n = self.cells.changed.len();
-        let first = (0..n).find(|&i| novel(i))?;
-        let last = (first..n).rev().find(|&i| novel(i))?;
+        let (changed, active) = (&self.cells.changed, &self.cells.active);
+        let novel = |i: usize| changed[i] && !active[i];
+        // Whole chunks first (a branch-free fold the compiler vectorises):
+        // this runs on every frame with a pointer-sized motion.
+        const CHUNK: usize = 64;
+        let any = |c: usize| {
+            let range = c * CHUNK..((c + 1) * CHUNK).min(changed.len());
+            changed[range.clone()]
+                .iter()
+                .zip(&active[range])
+                .fold(false, |acc, (&c, &a)| acc | (c & !a))
+        };
+        let chunks = changed.len().div_ceil(CHUNK);
+        let first_chunk = (0..chunks).find(|&c| any(c))?;
+        let last_chunk = (first_chunk..chunks).rev().find(|&c| any(c))?;
+        let first = (first_chunk * CHUNK..).find(|&i| novel(i))?;
+        let last = (first..((last_chunk + 1) * CHUNK).min(changed.len()))
+            .rev()
+            .find(|&i| novel(i))?;
         let (y0, y1) = (first / cells_x, last / cells_x + 1);
         let (mut x0, mut x1) = (cells_x, 0);
         for y in y0..y1 {
