@@ -277,7 +277,10 @@ fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Ve
     // exist. An odd shift falls between two sampled rows: their mean, with
     // a looser bound (`ALIGNED_LEVELS_BETWEEN`: rendered text changes
     // gradually from row to row, but not linearly).
-    let cost = |shift: isize| -> Option<f64> {
+    // `give_up`: stop adding once the total exceeds it (the answer is then
+    // "not aligned" whatever the rows left: most shifts are, and this
+    // keeps the search over every shift cheap).
+    let cost = |shift: isize, give_up: u64| -> Option<f64> {
         let (mut total, mut count) = (0u64, 0u64);
         let (half, odd) = (shift.div_euclid(2), shift.rem_euclid(2));
         for &y in &rows {
@@ -289,11 +292,14 @@ fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Ve
                 );
                 total += (after[y] as u32).abs_diff((a + b).div_ceil(2)) as u64;
                 count += 1;
+                if total > give_up {
+                    return Some(f64::INFINITY);
+                }
             }
         }
         (count * 3 >= rows.len() as u64).then(|| total as f64 / (count as f64 * BAND as f64))
     };
-    let unmoved = cost(0)?;
+    let unmoved = cost(0, u64::MAX)?;
     Some(
         (-max_shift..=max_shift)
             .map(|s| {
@@ -302,7 +308,9 @@ fn band_alignments(before: &[u16], after: &[u16], max_shift: isize) -> Option<Ve
                 } else {
                     (ALIGNED_LEVELS_BETWEEN, ALIGNED_SHARE_BETWEEN)
                 };
-                cost(s).is_some_and(|c| c <= levels && c <= share * unmoved)
+                let limit = levels.min(share * unmoved);
+                let give_up = (limit * (BAND * rows.len()) as f64).ceil() as u64;
+                cost(s, give_up).is_some_and(|c| c <= limit)
             })
             .collect(),
     )
