@@ -19,6 +19,12 @@
 //! - **Updates.** When the settled screen differs enough from the last
 //!   picture written, an *update* picture is written, so that the last
 //!   picture of every scene shows its final content.
+//! - **Overlays and the pointer.** A small change that returns the screen to
+//!   what it was before the last small change that was no new screen (a
+//!   notification, a menu or a tooltip going away), a small filled box in a
+//!   corner (a notification appearing), and a compact change under a
+//!   pointer that just moved (a hover highlight as it enters or leaves an
+//!   element) are not new screens.
 //! - **Activity.** Regions that keep changing (a video in a page, a chart,
 //!   a clock, a caret) are learned over time and ignored, so their own
 //!   changes (a video's shot cuts) are not events while a change around them
@@ -397,6 +403,9 @@ pub struct ScreenEvents {
     /// Where and when a pointer-sized change was last seen (cells x0, y0,
     /// x1, y1 exclusive; seconds): hover effects appear under it.
     pointer: Option<Pointer>,
+    /// `pointer` when the screen last settled: where the pointer rested in
+    /// the reference screen.
+    pointer_at_reference: Option<Pointer>,
     state: State,
     footage: Footage,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
@@ -420,6 +429,7 @@ impl ScreenEvents {
             last_event: None,
             overlay_base: None,
             pointer: None,
+            pointer_at_reference: None,
             still: None,
             state: State::Settled {
                 last_drift_check: 0.0,
@@ -1008,7 +1018,8 @@ impl ScreenEvents {
         let Some(((px0, py0, px1, py1), at)) = episode.pointer else {
             return false;
         };
-        let Some((x0, y0, x1, y1)) = dense_bounds(change, screen.cells_x()) else {
+        let pointers = [self.pointer_at_reference, episode.pointer, self.pointer];
+        let Some((x0, y0, x1, y1)) = bounds_besides(change, screen.cells_x(), &pointers) else {
             return false;
         };
         let total = (screen.cells_x() * screen.cells_y()).max(1) as f64;
@@ -1177,6 +1188,7 @@ impl ScreenEvents {
         let time = seen.time;
         self.reference = Some(seen.clone());
         self.overlay_base = None;
+        self.pointer_at_reference = self.pointer;
         self.first_change.fill(i32::MAX);
         self.state = State::Settled {
             last_drift_check: time,
@@ -1211,35 +1223,30 @@ fn dilate(mask: &[bool], cells_x: usize, cells_y: usize, margin: usize) -> Vec<b
     out
 }
 
-/// The bounding box (cells, x1 and y1 exclusive) of a change's dense
-/// part: the 4x4-cell blocks where more than `DENSE_BLOCK` cells changed.
-/// A pointer that moved leaves a few cells at its old and new places; an
-/// element redrawn changes most cells of its blocks.
-fn dense_bounds(change: &Comparison, cells_x: usize) -> Option<(usize, usize, usize, usize)> {
-    const BLOCK: usize = 4;
-    let blocks_x = cells_x.div_ceil(BLOCK);
-    let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+/// The bounding box (cells, x1 and y1 exclusive) of a change's cells
+/// besides those within a cell of where the pointer was (`pointers`): the
+/// pointer that moved leaves cells at its old and new places.
+fn bounds_besides(
+    change: &Comparison,
+    cells_x: usize,
+    pointers: &[Option<Pointer>],
+) -> Option<(usize, usize, usize, usize)> {
+    let boxes: Vec<_> = pointers.iter().flatten().map(|p| p.0).collect();
+    let near_pointer = |x: usize, y: usize| {
+        boxes
+            .iter()
+            .any(|&(x0, y0, x1, y1)| x + 1 >= x0 && x < x1 + 1 && y + 1 >= y0 && y < y1 + 1)
+    };
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     for &i in &change.cells {
         let (x, y) = (i as usize % cells_x, i as usize / cells_x);
-        *counts
-            .entry((y / BLOCK) * blocks_x + x / BLOCK)
-            .or_default() += 1;
+        if !near_pointer(x, y) {
+            (x0, y0) = (x0.min(x), y0.min(y));
+            (x1, y1) = (x1.max(x + 1), y1.max(y + 1));
+        }
     }
-    let dense = counts
-        .iter()
-        .filter(|(_, &n)| n > DENSE_BLOCK)
-        .map(|(&b, _)| b);
-    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    for b in dense {
-        let (bx, by) = (b % blocks_x, b / blocks_x);
-        (x0, y0) = (x0.min(bx * BLOCK), y0.min(by * BLOCK));
-        (x1, y1) = (x1.max((bx + 1) * BLOCK), y1.max((by + 1) * BLOCK));
-    }
-    (x1 > 0).then_some((x0, y0, x1, y1)).or(change.bounds)
+    (x1 > 0).then_some((x0, y0, x1, y1))
 }
-
-/// See `dense_bounds`: more cells than a pointer covers in a block.
-const DENSE_BLOCK: usize = 12;
 
 /// The largest share of a change's cells that changed in one frame: 1 for
 /// a switch, small for typing or a fade.

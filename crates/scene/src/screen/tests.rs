@@ -691,10 +691,30 @@ fn an_editor_opening_over_a_short_shell_session_is_an_event() {
     for i in 2..24 {
         editor = editor.with(line(i, 100 + i));
     }
-    let mut frames = hold(&shell, 2.0);
+    // The command is typed a character at a time (pointer-sized changes
+    // where the editor then draws: no hover), then Enter half a second on.
+    let typed = |chars: usize| {
+        let mut s = Screen::page().with(line(0, 1)).with(line(1, 2));
+        if let Item::Text { x, y, h, seed, .. } = line(2, 3) {
+            s = s.with(Item::Text {
+                x,
+                y,
+                w: chars * 9,
+                h,
+                seed,
+            });
+        }
+        s
+    };
+    let mut frames = hold(&typed(1), 1.0);
+    for chars in 2..=20 {
+        frames.extend(hold(&typed(chars), 0.1));
+    }
+    frames.extend(hold(&shell, 0.5));
+    let enter = frames.len() as f64 / FPS;
     frames.extend(hold(&editor, 2.0));
     let pictures = run(&frames);
     let ev = events(&pictures);
     assert_eq!(ev.len(), 1, "{pictures:?}");
-    assert!((ev[0].event_time - 2.0).abs() < 0.05, "{:?}", ev[0]);
+    assert!((ev[0].event_time - enter).abs() < 0.05, "{:?}", ev[0]);
 }
