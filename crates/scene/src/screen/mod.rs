@@ -218,12 +218,11 @@ fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
     let Some((x0, y0, x1, y1)) = change.bounds else {
         return false;
     };
-    let box_cells = (x1 - x0) * (y1 - y0);
-    if (change.changed as f64) < POPUP_FILL * box_cells as f64 {
+    if !is_filled_box(change) {
         return false;
     }
     let (w, h) = (screen.cells_x() as f64, screen.cells_y() as f64);
-    let area = box_cells as f64 / (w * h);
+    let area = ((x1 - x0) * (y1 - y0)) as f64 / (w * h);
     let near_top = (y0 as f64) < CORNER * h;
     let near_bottom = (y1 as f64) > (1.0 - CORNER) * h;
     let near_left = (x0 as f64) < CORNER * w && (x1 as f64) < 0.5 * w;
@@ -237,6 +236,14 @@ fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
 const HOVER_BOX: f64 = 0.1;
 const POINTER_MARGIN: usize = 3;
 const HOVER_LEAD: f64 = 0.25;
+
+/// Whether most cells of the change's bounding box changed (`POPUP_FILL`):
+/// a box painted whole, as a popup is.
+fn is_filled_box(change: &Comparison) -> bool {
+    change.bounds.is_some_and(|(x0, y0, x1, y1)| {
+        change.changed as f64 >= POPUP_FILL * ((x1 - x0) * (y1 - y0)) as f64
+    })
+}
 
 /// Share of a popup's box that its appearance changes.
 const POPUP_FILL: f64 = 0.75;
@@ -406,6 +413,9 @@ pub struct ScreenEvents {
     /// `pointer` when the screen last settled: where the pointer rested in
     /// the reference screen.
     pointer_at_reference: Option<Pointer>,
+    /// A notification shown since the screen last settled (cells x0, y0,
+    /// x1, y1 exclusive): not compared for update pictures.
+    popup: Option<(usize, usize, usize, usize)>,
     state: State,
     footage: Footage,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
@@ -430,6 +440,7 @@ impl ScreenEvents {
             overlay_base: None,
             pointer: None,
             pointer_at_reference: None,
+            popup: None,
             still: None,
             state: State::Settled {
                 last_drift_check: 0.0,
@@ -953,10 +964,17 @@ impl ScreenEvents {
             // was.
             let overlay = change.changed_share() < at_default::OVERLAY && change.scroll.is_none();
             let base = self.reference.clone().filter(|_| overlay);
+            // A notification (a small filled box in a corner) is no
+            // content built up: no update picture shows it (it is masked
+            // from their comparison until the screen settles elsewhere).
+            let popup = change
+                .bounds
+                .filter(|_| overlay && in_notification_area(&change, &seen.signature));
             self.settle_here(seen);
             self.overlay_base = base;
+            self.popup = popup;
             if let State::Settled { dirty, .. } = &mut self.state {
-                *dirty = true;
+                *dirty = popup.is_none();
             }
             return;
         } else if self.still_moving_outside_activity(seen.time) {
@@ -1149,12 +1167,8 @@ impl ScreenEvents {
         if seen.time < published.time {
             return;
         }
-        let c = compare(
-            &published.signature,
-            &seen.signature,
-            &self.cells.active,
-            false,
-        );
+        let mask = self.mask_popup(&self.cells.active, seen.signature.cells_x());
+        let c = compare(&published.signature, &seen.signature, &mask, false);
         let needed = ((at_default::UPDATE_BLOCKS as f64) * self.scale())
             .round()
             .max(1.0) as usize;
@@ -1175,6 +1189,20 @@ impl ScreenEvents {
         }
     }
 
+    /// `mask` with the notification's box (and a cell around it) masked.
+    fn mask_popup(&self, mask: &[bool], cells_x: usize) -> Vec<bool> {
+        let mut out = mask.to_vec();
+        if let Some((x0, y0, x1, y1)) = self.popup {
+            let rows = out.len() / cells_x.max(1);
+            for y in y0.saturating_sub(1)..(y1 + 1).min(rows) {
+                for x in x0.saturating_sub(1)..(x1 + 1).min(cells_x) {
+                    out[y * cells_x + x] = true;
+                }
+            }
+        }
+        out
+    }
+
     fn publish(&mut self, picture: ScreenPicture, seen: &Seen, step: &mut ScreenStep) {
         self.published = Some(seen.clone());
         if picture.cause.is_event() {
@@ -1188,6 +1216,7 @@ impl ScreenEvents {
         let time = seen.time;
         self.reference = Some(seen.clone());
         self.overlay_base = None;
+        self.popup = None;
         self.pointer_at_reference = self.pointer;
         self.first_change.fill(i32::MAX);
         self.state = State::Settled {

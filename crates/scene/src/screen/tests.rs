@@ -718,3 +718,32 @@ fn an_editor_opening_over_a_short_shell_session_is_an_event() {
     assert_eq!(ev.len(), 1, "{pictures:?}");
     assert!((ev[0].event_time - enter).abs() < 0.05, "{:?}", ev[0]);
 }
+
+#[test]
+fn a_notification_in_a_corner_is_not_pictured() {
+    // A notification (a filled box with a line of text) in the top right
+    // corner for three seconds, longer than an update waits for.
+    let slide = Screen::slide(8, 3);
+    let notified = slide
+        .clone()
+        .with(Item::Box {
+            x: 720,
+            y: 20,
+            w: 220,
+            h: 48,
+            shade: 70,
+        })
+        .with(Item::Text {
+            x: 732,
+            y: 36,
+            w: 180,
+            h: 16,
+            seed: 92,
+        });
+    let mut frames = hold(&slide, 1.5);
+    frames.extend(hold(&notified, 3.0));
+    frames.extend(hold(&slide, 3.0));
+    let pictures = run(&frames);
+    assert_eq!(pictures.len(), 1, "{pictures:?}");
+    assert_eq!(pictures[0].1.cause, Cause::Start);
+}
