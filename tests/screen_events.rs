@@ -101,12 +101,15 @@ fn a_page_down_is_an_event_and_a_wheel_notch_is_not() {
 #[test]
 fn activity_makes_no_event() {
     // A busy animation, a video with its own cuts in a page, a blinking
-    // caret and typing, a scrolling build log.
+    // caret and typing, a scrolling build log, link cards highlighted under
+    // the pointer, a notification.
     for name in [
         "busy_animation",
         "video_in_page",
         "caret_typing",
         "build_log",
+        "pointer_hover",
+        "notification_popup",
     ] {
         assert!(labelled_frames(name).is_empty());
         let tmp = tempfile::tempdir().unwrap();
@@ -121,6 +124,15 @@ fn activity_makes_no_event() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_notification_in_a_corner_is_not_pictured() {
+    // It is no new screen, and no content built up: no update shows it.
+    let tmp = tempfile::tempdir().unwrap();
+    let (index, _) = analyze("notification_popup", tmp.path());
+    assert_eq!(index.len(), 1, "{index:#?}");
+    assert_eq!(index[0]["cause"], "start");
 }
 
 /// Gray 480-pixel-wide pixels of an image or of frame `n` of a clip, by ffmpeg.

@@ -36,6 +36,8 @@ const FIXTURES: &[Fixture] = &[
     Fixture { name: "slide_build", what: "HTML deck: a slide switch, then five bullets appear over 2.5 s (one event; the settled picture shows all five)", width: 960, height: 540, crf: 28 },
     Fixture { name: "resolution_change", what: "HTML deck slide encoded at 1280x720, then at 640x360, in one TS: one event at the change", width: 1280, height: 720, crf: 28 },
     Fixture { name: "wheel_then_page_down", what: "Chromium: one wheel notch (no event), then Page Down (one event)", width: 960, height: 540, crf: 28 },
+    Fixture { name: "pointer_hover", what: "Chromium, dim theme: the pointer rests on link cards, which highlight, then leaves: no event", width: 960, height: 540, crf: 28 },
+    Fixture { name: "notification_popup", what: "Chromium: a notification pops up in the top right corner for 2.5 s: no event, no picture of it", width: 960, height: 540, crf: 28 },
 ];
 
 pub fn fixtures_dir() -> PathBuf {
@@ -388,6 +390,58 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
                     Ok(())
                 })?;
             }
+        }
+        "pointer_hover" => {
+            let www = copy_www(&work, "c", None)?;
+            let (w, h) = (s.d.width as i32, s.d.height as i32);
+            s.d.spawn(
+                &mut chromium(&work, &["--start-maximized"], &[url(&www, "index.html")]),
+                "chromium",
+            )?;
+            s.d.wait_window("--class", "chromium", 60)?;
+            // (The pointer stays off the scrollbar, which highlights too:
+            // leaving a card for it changes two far apart places at once.)
+            s.d.xdo(&["mousemove", &(w - 80).to_string(), &(h / 2).to_string()])?;
+            s.d.wait_still(1.5, 30.0);
+            s.start_capture(capture)?;
+            s.sleep(1.0);
+            s.activity(
+                "hover",
+                "the pointer rests on a card, then another, then leaves",
+                |s| {
+                    s.glide(w / 2, h * 11 / 20, 0.8)?;
+                    s.sleep(1.5);
+                    s.glide(w / 2 + 40, h * 3 / 4, 0.6)?;
+                    s.sleep(1.5);
+                    s.glide(w - 80, h / 2, 0.8)
+                },
+            )?;
+            s.sleep(1.5);
+        }
+        "notification_popup" => {
+            let www = copy_www(&work, "a", None)?;
+            s.d.start_session_bus()?;
+            let config = super::scenarios::dunst_config(&work, "top-right", 300)?;
+            super::scenarios::restart_dunst(s, &config)?;
+            s.d.spawn(
+                &mut chromium(&work, &["--start-maximized"], &[url(&www, "article1.html")]),
+                "chromium",
+            )?;
+            s.d.wait_window("--class", "chromium", 60)?;
+            s.d.xdo(&["mousemove", "30", &(s.d.height / 2).to_string()])?;
+            s.d.wait_still(1.5, 30.0);
+            s.start_capture(capture)?;
+            s.sleep(1.0);
+            s.activity(
+                "notification",
+                "a notification pops up and goes away",
+                |s| {
+                    s.d.sh_ok("notify-send -t 2500 'Build finished' 'cht: 212 tests passed'");
+                    s.sleep(3.5);
+                    Ok(())
+                },
+            )?;
+            s.sleep(1.0);
         }
         other => bail!("no script for fixture {other}"),
     }

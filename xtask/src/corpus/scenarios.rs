@@ -675,7 +675,7 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
 
 /// A dunst configuration that places notifications at `origin` (dunst's
 /// names: `top-center`, `bottom-right`, ...), as other desktops do.
-fn dunst_config(work: &Path, origin: &str, width: u32) -> anyhow::Result<PathBuf> {
+pub(super) fn dunst_config(work: &Path, origin: &str, width: u32) -> anyhow::Result<PathBuf> {
     let path = work.join(format!("dunstrc-{origin}"));
     std::fs::write(
         &path,
@@ -688,7 +688,7 @@ fn dunst_config(work: &Path, origin: &str, width: u32) -> anyhow::Result<PathBuf
 }
 
 /// (Re)starts the notification daemon with `config`.
-fn restart_dunst(s: &mut Script, config: &Path) -> anyhow::Result<()> {
+pub(super) fn restart_dunst(s: &mut Script, config: &Path) -> anyhow::Result<()> {
     s.d.sh_ok("pkill -x dunst; sleep 0.3");
     s.d.spawn(Command::new("dunst").arg("-config").arg(config), "dunst")
 }

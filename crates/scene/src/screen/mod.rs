@@ -227,15 +227,32 @@ fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
     let near_bottom = (y1 as f64) > (1.0 - CORNER) * h;
     let near_left = (x0 as f64) < CORNER * w && (x1 as f64) < 0.5 * w;
     let near_right = (x1 as f64) > (1.0 - CORNER) * w && (x0 as f64) > 0.5 * w;
-    area <= at_default::OVERLAY && (near_top || near_bottom) && (near_left || near_right)
+    area <= overlay_share(screen) && (near_top || near_bottom) && (near_left || near_right)
 }
 
 /// A hover effect covers at most this share of the screen with its
-/// bounding box, within `POINTER_MARGIN` cells of a pointer motion at most
-/// `HOVER_LEAD` seconds from the change's start.
+/// bounding box (or, on a small screen, `HOVER_PIXELS`: an element has a
+/// size in pixels), within `POINTER_MARGIN` cells of a pointer motion at
+/// most `HOVER_LEAD` seconds from the change's start.
 const HOVER_BOX: f64 = 0.1;
+const HOVER_PIXELS: f64 = 120_000.0;
+/// A hover effect recolours at least this many cells per cell it draws.
+const RECOLOURED: f64 = 0.4;
 const POINTER_MARGIN: usize = 3;
 const HOVER_LEAD: f64 = 0.25;
+
+/// The largest share of `screen` an overlay (a notification, a menu, a
+/// tooltip) covers: `OVERLAY`, or on a small screen `OVERLAY_PIXELS`
+/// (overlays have a size in pixels: a notification is ~400x100 on any
+/// screen, so it covers twice the share of a 1366x768 screen that it does
+/// of a 1920x1080 one).
+fn overlay_share(screen: &FrameSignature) -> f64 {
+    let pixels = (screen.width() * screen.height()).max(1) as f64;
+    at_default::OVERLAY.max(OVERLAY_PIXELS / pixels)
+}
+
+/// See `overlay_share`.
+const OVERLAY_PIXELS: f64 = 48_000.0;
 
 /// Whether most cells of the change's bounding box changed (`POPUP_FILL`):
 /// a box painted whole, as a popup is.
@@ -920,14 +937,14 @@ impl ScreenEvents {
         // A small overlay that went away (a notification, a menu, a
         // tooltip) leaves the screen the agent was last shown as new.
         let cause = cause.filter(|_| {
-            change.changed_share() >= at_default::OVERLAY
+            change.changed_share() >= overlay_share(&seen.signature)
                 || !(self.back_to(self.last_event.as_ref(), seen)
                     || self.back_to(self.overlay_base.as_ref(), seen))
         });
         // A small box in a corner of the screen over unchanged content is
         // a notification (every desktop puts them there): not a new screen.
         let cause = cause.filter(|_| !in_notification_area(&change, &seen.signature));
-        let cause = cause.filter(|_| !self.under_pointer(&change, episode, &seen.signature));
+        let cause = cause.filter(|_| !self.under_pointer(&change, episode, &reference, seen));
         if let Some(cause) = cause {
             // The screen before the change may hold content the agent has
             // not seen (a build finished just before a switch).
@@ -962,7 +979,8 @@ impl ScreenEvents {
             // it, not against the page before the scroll, which no shift
             // explains once the moving region is no longer masked where it
             // was.
-            let overlay = change.changed_share() < at_default::OVERLAY && change.scroll.is_none();
+            let overlay =
+                change.changed_share() < overlay_share(&seen.signature) && change.scroll.is_none();
             let base = self.reference.clone().filter(|_| overlay);
             // A notification (a small filled box in a corner) is no
             // content built up: no update picture shows it (it is masked
@@ -1024,24 +1042,34 @@ impl ScreenEvents {
         Some((x0, y0, x1, y1))
     }
 
-    /// Whether a change looks like a hover effect: a compact region, with
+    /// Whether a change looks like a hover effect: a compact, recoloured
+    /// region, with
     /// a pointer-sized motion inside or next to it just before it began (a
     /// highlight drawn under the pointer as it enters or leaves an element).
     fn under_pointer(
         &self,
         change: &Comparison,
         episode: &Episode,
-        screen: &FrameSignature,
+        reference: &Seen,
+        seen: &Seen,
     ) -> bool {
+        let screen = &seen.signature;
         let Some(((px0, py0, px1, py1), at)) = episode.pointer else {
             return false;
         };
         let pointers = [self.pointer_at_reference, episode.pointer, self.pointer];
-        let Some((x0, y0, x1, y1)) = bounds_besides(change, screen.cells_x(), &pointers) else {
+        let (before, after) = (reference.signature.cells(), screen.cells());
+        // Cells that changed clearly: an encoder coding text again (a
+        // keyframe) moves cells all over the screen a little.
+        let clear = |i: usize| before[i].abs_diff(after[i]) >= 2 * CELL_CHANGE;
+        let Some((x0, y0, x1, y1)) = bounds_besides(change, screen.cells_x(), &pointers, clear)
+        else {
             return false;
         };
         let total = (screen.cells_x() * screen.cells_y()).max(1) as f64;
-        let compact = ((x1 - x0) * (y1 - y0)) as f64 / total <= HOVER_BOX;
+        let pixels = (screen.width() * screen.height()).max(1) as f64;
+        let hover_box = HOVER_BOX.max(HOVER_PIXELS / pixels);
+        let compact = ((x1 - x0) * (y1 - y0)) as f64 / total <= hover_box;
         let m = POINTER_MARGIN;
         let near = px0 < x1 + m && x0 < px1 + m && py0 < y1 + m && y0 < py1 + m;
         // The pointer moved just before the change, or moved off where it
@@ -1055,7 +1083,13 @@ impl ScreenEvents {
             })
         };
         let moved = at >= episode.began - HOVER_LEAD || left();
-        compact && near && moved
+        // A highlight mostly recolours (a border drawn around it replaces a
+        // little): a pointer-sized change is also where typing happens, and
+        // what an editor then draws over it, adding and replacing, is no
+        // hover.
+        let drawn = change.replaced + change.removed + change.added;
+        let recoloured = change.shaded as f64 >= RECOLOURED * drawn as f64;
+        recoloured && compact && near && moved
     }
 
     /// Whether `seen` shows `earlier` again (outside activity).
@@ -1253,23 +1287,25 @@ fn dilate(mask: &[bool], cells_x: usize, cells_y: usize, margin: usize) -> Vec<b
 }
 
 /// The bounding box (cells, x1 and y1 exclusive) of a change's cells
-/// besides those within a cell of where the pointer was (`pointers`): the
-/// pointer that moved leaves cells at its old and new places.
+/// that `counts` besides those within two cells of where the pointer was
+/// (`pointers`): the pointer that moved leaves cells at its old and new
+/// places.
 fn bounds_besides(
     change: &Comparison,
     cells_x: usize,
     pointers: &[Option<Pointer>],
+    counts: impl Fn(usize) -> bool,
 ) -> Option<(usize, usize, usize, usize)> {
     let boxes: Vec<_> = pointers.iter().flatten().map(|p| p.0).collect();
     let near_pointer = |x: usize, y: usize| {
         boxes
             .iter()
-            .any(|&(x0, y0, x1, y1)| x + 1 >= x0 && x < x1 + 1 && y + 1 >= y0 && y < y1 + 1)
+            .any(|&(x0, y0, x1, y1)| x + 2 >= x0 && x < x1 + 2 && y + 2 >= y0 && y < y1 + 2)
     };
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     for &i in &change.cells {
         let (x, y) = (i as usize % cells_x, i as usize / cells_x);
-        if !near_pointer(x, y) {
+        if counts(i as usize) && !near_pointer(x, y) {
             (x0, y0) = (x0.min(x), y0.min(y));
             (x1, y1) = (x1.max(x + 1), y1.max(y + 1));
         }

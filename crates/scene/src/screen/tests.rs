@@ -619,12 +619,13 @@ fn with_pointer(screen: &Screen, x: usize, y: usize) -> Screen {
 fn a_highlight_under_the_pointer_is_no_event() {
     // Cards of text; the pointer glides onto the second card, which is
     // highlighted (a darker fill and a border) while the pointer is on it,
-    // then glides off it again.
-    let card = |highlight: bool| {
+    // then down onto the third, which takes the highlight over. (Not back
+    // to the screen before a highlight: that is an overlay going away.)
+    let card = |highlight: Option<usize>| {
         let mut s = Screen::page();
         for i in 0..4 {
             let y = 60 + i * 110;
-            if i == 1 && highlight {
+            if highlight == Some(i) {
                 s = s
                     .with(Item::Box {
                         x: 100,
@@ -651,20 +652,24 @@ fn a_highlight_under_the_pointer_is_no_event() {
         }
         s
     };
-    let mut frames = hold(&with_pointer(&card(false), 880, 100), 1.5);
-    // Onto the card: 10 frames of motion, the highlight from the frame the
-    // pointer enters it.
+    // The card under (`x`, `y`).
+    let under = |x: usize, y: usize| (100..660).contains(&x).then(|| (y.max(60) - 60) / 110);
+    let on =
+        |x: usize, y: usize| under(x, y).filter(|&i| (60 + i * 110..130 + i * 110).contains(&y));
+    let mut frames = hold(&with_pointer(&card(None), 880, 100), 1.5);
+    // Onto the second card: 10 frames of motion, the highlight from the
+    // frame the pointer enters it.
     for f in 0..=10 {
         let (x, y) = (880 - f * 30, 100 + f * 10);
-        frames.push(with_pointer(&card(x < 660), x, y).signature());
+        frames.push(with_pointer(&card(on(x, y)), x, y).signature());
     }
-    frames.extend(hold(&with_pointer(&card(true), 580, 200), 2.0));
-    // Off it again, the highlight gone at the pointer's first step.
+    frames.extend(hold(&with_pointer(&card(Some(1)), 580, 200), 2.0));
+    // Down onto the third card.
     for f in 1..=10 {
-        let (x, y) = (580 + f * 30, 200 - f * 10);
-        frames.push(with_pointer(&card(x < 660), x, y).signature());
+        let (x, y) = (580, 200 + f * 11);
+        frames.push(with_pointer(&card(on(x, y)), x, y).signature());
     }
-    frames.extend(hold(&with_pointer(&card(false), 880, 100), 2.0));
+    frames.extend(hold(&with_pointer(&card(Some(2)), 580, 310), 2.0));
     let pictures = run(&frames);
     assert!(events(&pictures).is_empty(), "{pictures:?}");
 }
