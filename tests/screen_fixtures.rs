@@ -63,6 +63,8 @@ fn every_class_of_the_issue_has_a_fixture() {
         "slide_build",
         "resolution_change",
         "wheel_then_page_down",
+        "pointer_hover",
+        "notification_popup",
     ] {
         assert!(
             names.iter().any(|n| n == want),
@@ -130,7 +132,8 @@ fn no_event_clips_have_no_events_and_one_event_clips_one() {
     for (name, labels) in fixtures() {
         let events = labels["events"].as_array().unwrap().len();
         let want = match name.as_str() {
-            "busy_animation" | "video_in_page" | "caret_typing" | "build_log" => 0,
+            "busy_animation" | "video_in_page" | "caret_typing" | "build_log" | "pointer_hover"
+            | "notification_popup" => 0,
             _ => 1,
         };
         assert_eq!(events, want, "{name}");
