@@ -371,9 +371,33 @@ struct Episode {
     pointer: Option<Pointer>,
 }
 
-/// Where (cells x0, y0, x1, y1 exclusive) and when (seconds) a
-/// pointer-sized change was seen.
-type Pointer = ((usize, usize, usize, usize), f64);
+/// Where and when (seconds) a pointer-sized change was seen.
+type Pointer = (CellBox, f64);
+
+/// A box of cells: x0, y0, x1, y1 (x1 and y1 exclusive), as
+/// `Comparison::bounds`.
+type CellBox = (usize, usize, usize, usize);
+
+/// `b` with `margin` cells more on each side (not past the top left).
+fn grown(b: CellBox, margin: usize) -> CellBox {
+    let (x0, y0, x1, y1) = b;
+    (
+        x0.saturating_sub(margin),
+        y0.saturating_sub(margin),
+        x1 + margin,
+        y1 + margin,
+    )
+}
+
+/// Whether cell (`x`, `y`) is in `b`.
+fn contains(b: CellBox, x: usize, y: usize) -> bool {
+    (b.0..b.2).contains(&x) && (b.1..b.3).contains(&y)
+}
+
+/// Whether `a` and `b` share a cell.
+fn overlaps(a: CellBox, b: CellBox) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
 
 /// A spike of change: a hard cut.
 #[derive(Debug, Clone, Copy)]
@@ -432,7 +456,7 @@ pub struct ScreenEvents {
     pointer_at_reference: Option<Pointer>,
     /// A notification shown since the screen last settled (cells x0, y0,
     /// x1, y1 exclusive): not compared for update pictures.
-    popup: Option<(usize, usize, usize, usize)>,
+    popup: Option<CellBox>,
     state: State,
     footage: Footage,
     /// Cells of the frames of the last `LOOKBACK` seconds, oldest first.
@@ -943,7 +967,8 @@ impl ScreenEvents {
         });
         // A small box in a corner of the screen over unchanged content is
         // a notification (every desktop puts them there): not a new screen.
-        let cause = cause.filter(|_| !in_notification_area(&change, &seen.signature));
+        let notification = in_notification_area(&change, &seen.signature);
+        let cause = cause.filter(|_| !notification);
         let cause = cause.filter(|_| !self.under_pointer(&change, episode, &reference, seen));
         if let Some(cause) = cause {
             // The screen before the change may hold content the agent has
@@ -985,9 +1010,7 @@ impl ScreenEvents {
             // A notification (a small filled box in a corner) is no
             // content built up: no update picture shows it (it is masked
             // from their comparison until the screen settles elsewhere).
-            let popup = change
-                .bounds
-                .filter(|_| overlay && in_notification_area(&change, &seen.signature));
+            let popup = change.bounds.filter(|_| overlay && notification);
             self.settle_here(seen);
             self.overlay_base = base;
             self.popup = popup;
@@ -1010,7 +1033,7 @@ impl ScreenEvents {
 
     /// The bounding box of the cells that moved in the last frame outside
     /// active regions (cells; x1, y1 exclusive).
-    fn novel_bounds(&self, cells_x: usize) -> Option<(usize, usize, usize, usize)> {
+    fn novel_bounds(&self, cells_x: usize) -> Option<CellBox> {
         let (changed, active) = (&self.cells.changed, &self.cells.active);
         let novel = |i: usize| changed[i] && !active[i];
         // Whole chunks first (a branch-free fold the compiler vectorises):
@@ -1054,7 +1077,7 @@ impl ScreenEvents {
         seen: &Seen,
     ) -> bool {
         let screen = &seen.signature;
-        let Some(((px0, py0, px1, py1), at)) = episode.pointer else {
+        let Some((pointer, at)) = episode.pointer else {
             return false;
         };
         let pointers = [self.pointer_at_reference, episode.pointer, self.pointer];
@@ -1062,25 +1085,24 @@ impl ScreenEvents {
         // Cells that changed clearly: an encoder coding text again (a
         // keyframe) moves cells all over the screen a little.
         let clear = |i: usize| before[i].abs_diff(after[i]) >= 2 * CELL_CHANGE;
-        let Some((x0, y0, x1, y1)) = bounds_besides(change, screen.cells_x(), &pointers, clear)
-        else {
+        let Some(region) = bounds_besides(change, screen.cells_x(), &pointers, clear) else {
             return false;
         };
+        let (x0, y0, x1, y1) = region;
         let total = (screen.cells_x() * screen.cells_y()).max(1) as f64;
         let pixels = (screen.width() * screen.height()).max(1) as f64;
         let hover_box = HOVER_BOX.max(HOVER_PIXELS / pixels);
         let compact = ((x1 - x0) * (y1 - y0)) as f64 / total <= hover_box;
-        let m = POINTER_MARGIN;
-        let near = px0 < x1 + m && x0 < px1 + m && py0 < y1 + m && y0 < py1 + m;
+        let near = overlaps(pointer, grown(region, POINTER_MARGIN));
         // The pointer moved just before the change, or moved off where it
         // rested as the change began (leaving an element un-highlights it
         // in the pointer's first step).
         let cells_x = screen.cells_x();
         let left = || {
-            change.cells.iter().any(|&i| {
-                let (x, y) = (i as usize % cells_x, i as usize / cells_x);
-                (px0..px1).contains(&x) && (py0..py1).contains(&y)
-            })
+            change
+                .cells
+                .iter()
+                .any(|&i| contains(pointer, i as usize % cells_x, i as usize / cells_x))
         };
         let moved = at >= episode.began - HOVER_LEAD || left();
         // A highlight mostly recolours (a border drawn around it replaces a
@@ -1226,10 +1248,11 @@ impl ScreenEvents {
     /// `mask` with the notification's box (and a cell around it) masked.
     fn mask_popup(&self, mask: &[bool], cells_x: usize) -> Vec<bool> {
         let mut out = mask.to_vec();
-        if let Some((x0, y0, x1, y1)) = self.popup {
+        if let Some(popup) = self.popup {
+            let (x0, y0, x1, y1) = grown(popup, 1);
             let rows = out.len() / cells_x.max(1);
-            for y in y0.saturating_sub(1)..(y1 + 1).min(rows) {
-                for x in x0.saturating_sub(1)..(x1 + 1).min(cells_x) {
+            for y in y0..y1.min(rows) {
+                for x in x0..x1.min(cells_x) {
                     out[y * cells_x + x] = true;
                 }
             }
@@ -1295,13 +1318,9 @@ fn bounds_besides(
     cells_x: usize,
     pointers: &[Option<Pointer>],
     counts: impl Fn(usize) -> bool,
-) -> Option<(usize, usize, usize, usize)> {
-    let boxes: Vec<_> = pointers.iter().flatten().map(|p| p.0).collect();
-    let near_pointer = |x: usize, y: usize| {
-        boxes
-            .iter()
-            .any(|&(x0, y0, x1, y1)| x + 2 >= x0 && x < x1 + 2 && y + 2 >= y0 && y < y1 + 2)
-    };
+) -> Option<CellBox> {
+    let boxes: Vec<CellBox> = pointers.iter().flatten().map(|p| grown(p.0, 2)).collect();
+    let near_pointer = |x: usize, y: usize| boxes.iter().any(|&b| contains(b, x, y));
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     for &i in &change.cells {
         let (x, y) = (i as usize % cells_x, i as usize / cells_x);
