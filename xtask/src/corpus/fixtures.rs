@@ -5,7 +5,7 @@
 //! labels made the same way as the corpus labels.
 
 use super::label::{self, ChangeMaps, Event};
-use super::scenarios::{chromium, command, copy_www, prepare_tree, url, xterm};
+use super::scenarios::{command, copy_www, notification, open_chromium, prepare_tree, url, xterm};
 use super::script::Script;
 use super::x::{Display, FPS};
 use anyhow::{bail, Context};
@@ -271,11 +271,7 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
     match name {
         "same_template_switch" | "slide_build" | "resolution_change" => {
             let www = copy_www(&work, "a", None)?;
-            s.d.spawn(
-                &mut chromium(&work, &["--kiosk"], &[deck_url(&www, "a")]),
-                "chromium",
-            )?;
-            s.d.wait_window("--class", "chromium", 60)?;
+            open_chromium(s, &["--kiosk"], &[deck_url(&www, "a")])?;
             s.d.xdo(&["mousemove", "50", "50"])?;
             s.d.wait_still(1.5, 30.0);
             // Goals (slide 2); for the build, the diagram before Risks (6).
@@ -324,8 +320,7 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
             } else {
                 &["--start-maximized"]
             };
-            s.d.spawn(&mut chromium(&work, flags, &[url(&www, page)]), "chromium")?;
-            s.d.wait_window("--class", "chromium", 60)?;
+            open_chromium(s, flags, &[url(&www, page)])?;
             s.d.xdo(&[
                 "mousemove",
                 &(s.d.width / 2).to_string(),
@@ -394,11 +389,7 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
         "pointer_hover" => {
             let www = copy_www(&work, "c", None)?;
             let (w, h) = (s.d.width as i32, s.d.height as i32);
-            s.d.spawn(
-                &mut chromium(&work, &["--start-maximized"], &[url(&www, "index.html")]),
-                "chromium",
-            )?;
-            s.d.wait_window("--class", "chromium", 60)?;
+            open_chromium(s, &["--start-maximized"], &[url(&www, "index.html")])?;
             // (The pointer stays off the scrollbar, which highlights too:
             // leaving a card for it changes two far apart places at once.)
             s.d.xdo(&["mousemove", &(w - 80).to_string(), &(h / 2).to_string()])?;
@@ -423,23 +414,17 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
             s.d.start_session_bus()?;
             let config = super::scenarios::dunst_config(&work, "top-right", 300)?;
             super::scenarios::restart_dunst(s, &config)?;
-            s.d.spawn(
-                &mut chromium(&work, &["--start-maximized"], &[url(&www, "article1.html")]),
-                "chromium",
-            )?;
-            s.d.wait_window("--class", "chromium", 60)?;
+            open_chromium(s, &["--start-maximized"], &[url(&www, "article1.html")])?;
             s.d.xdo(&["mousemove", "30", &(s.d.height / 2).to_string()])?;
             s.d.wait_still(1.5, 30.0);
             s.start_capture(capture)?;
             s.sleep(1.0);
-            s.activity(
-                "notification",
+            notification(
+                s,
                 "a notification pops up and goes away",
-                |s| {
-                    s.d.sh_ok("notify-send -t 2500 'Build finished' 'cht: 212 tests passed'");
-                    s.sleep(3.5);
-                    Ok(())
-                },
+                ("Build finished", "cht: 212 tests passed"),
+                2500,
+                3.5,
             )?;
             s.sleep(1.0);
         }

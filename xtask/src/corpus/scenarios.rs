@@ -187,7 +187,7 @@ pub(super) fn copy_www(work: &Path, theme: &str, video: Option<&Path>) -> anyhow
     Ok(dst)
 }
 
-pub(super) fn chromium(work: &Path, extra: &[&str], urls: &[String]) -> Command {
+fn chromium(work: &Path, extra: &[&str], urls: &[String]) -> Command {
     let mut c = Command::new("chromium");
     c.args([
         "--no-sandbox",
@@ -241,8 +241,7 @@ fn html_deck(s: &mut Script, theme: &str, capture: &Path) -> anyhow::Result<()> 
     let work = s.d.work.clone();
     let www = copy_www(&work, theme, None)?;
     let deck = format!("{}?theme={theme}", url(&www, "deck.html"));
-    s.d.spawn(&mut chromium(&work, &["--kiosk"], &[deck]), "chromium")?;
-    s.d.wait_window("--class", "chromium", 60)?;
+    open_chromium(s, &["--kiosk"], &[deck])?;
     s.d.xdo(&["mousemove", "300", "300"])?;
     s.d.wait_still(1.5, 30.0);
     s.start_capture(capture)?;
@@ -324,15 +323,11 @@ fn html_deck(s: &mut Script, theme: &str, capture: &Path) -> anyhow::Result<()> 
 fn browser(s: &mut Script, theme: &str, capture: &Path, video: &Path) -> anyhow::Result<()> {
     let work = s.d.work.clone();
     let www = copy_www(&work, theme, Some(video))?;
-    s.d.spawn(
-        &mut chromium(
-            &work,
-            &["--start-maximized"],
-            &[url(&www, "index.html"), url(&www, "article2.html")],
-        ),
-        "chromium",
+    open_chromium(
+        s,
+        &["--start-maximized"],
+        &[url(&www, "index.html"), url(&www, "article2.html")],
     )?;
-    s.d.wait_window("--class", "chromium", 60)?;
     s.sleep(2.0);
     s.key("ctrl+1")?;
     let (w, h) = (s.d.width as i32, s.d.height as i32);
@@ -574,11 +569,7 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
     } else {
         s.d.spawn(&mut Command::new("dunst"), "dunst")?;
     }
-    s.d.spawn(
-        &mut chromium(&work, &["--start-maximized"], &[url(&www, "article1.html")]),
-        "chromium",
-    )?;
-    s.d.wait_window("--class", "chromium", 60)?;
+    open_chromium(s, &["--start-maximized"], &[url(&www, "article1.html")])?;
     s.d.spawn(&mut xterm(style, &dir, "dev@box: ~/cht"), "xterm")?;
     s.d.wait_window("--class", "xterm", 30)?;
     s.d.spawn(
@@ -608,14 +599,12 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
         s.key("alt+Tab")
     })?;
     s.sleep(3.0);
-    s.activity(
-        "notification",
+    notification(
+        s,
         "a notification pops up and goes away",
-        |s| {
-            s.d.sh_ok("notify-send -t 3000 'Build finished' 'cht 0.4.2: 212 tests passed'");
-            s.sleep(4.5);
-            Ok(())
-        },
+        ("Build finished", "cht 0.4.2: 212 tests passed"),
+        3000,
+        4.5,
     )?;
     s.sleep(1.0);
     s.event("window-switch", "Alt+Tab back to the terminal", |s| {
@@ -643,14 +632,12 @@ fn desktop(s: &mut Script, style: &str, capture: &Path, video: &Path) -> anyhow:
         s.type_text("gt", 20)
     })?;
     s.sleep(2.5);
-    s.activity(
-        "notification",
+    notification(
+        s,
         "a second notification pops up and goes away",
-        |s| {
-            s.d.sh_ok("notify-send -t 3000 'Review requested' 'Pull request: scene events'");
-            s.sleep(4.5);
-            Ok(())
-        },
+        ("Review requested", "Pull request: scene events"),
+        3000,
+        4.5,
     )?;
     s.event("window-switch", "Alt+Tab to the browser", |s| {
         s.key("alt+Tab")
@@ -751,11 +738,7 @@ fn review(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
     let first = dunst_config(&work, first_at, 420)?;
     let second = dunst_config(&work, second_at, 360)?;
     restart_dunst(s, &first)?;
-    s.d.spawn(
-        &mut chromium(&work, &["--start-maximized"], &[url(&www, "index.html")]),
-        "chromium",
-    )?;
-    s.d.wait_window("--class", "chromium", 60)?;
+    open_chromium(s, &["--start-maximized"], &[url(&www, "index.html")])?;
     s.d.spawn(&mut xterm(style, &dir, "dev@box: ~/cht"), "xterm")?;
     let xterm_win = s.d.wait_window("--class", "xterm", 30)?;
     s.sleep(0.5);
@@ -783,14 +766,12 @@ fn review(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
         s.key("Escape")
     })?;
     s.sleep(1.5);
-    s.activity(
-        "notification",
+    notification(
+        s,
         &format!("a notification pops up ({first_at})"),
-        |s| {
-            s.d.sh_ok("notify-send -t 3000 'Tests passed' 'cht-scene: 48 passed, 0 failed'");
-            s.sleep(4.0);
-            Ok(())
-        },
+        ("Tests passed", "cht-scene: 48 passed, 0 failed"),
+        3000,
+        4.0,
     )?;
     s.activity("typing", "types :w", |s| {
         s.type_text(":w", 8)?;
@@ -818,14 +799,12 @@ fn review(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
     s.sleep(1.5);
     restart_dunst(s, &second)?;
     s.sleep(0.5);
-    s.activity(
-        "notification",
+    notification(
+        s,
         &format!("a notification pops up ({second_at})"),
-        |s| {
-            s.d.sh_ok("notify-send -t 3000 'Deploy' 'staging is up to date'");
-            s.sleep(4.0);
-            Ok(())
-        },
+        ("Deploy", "staging is up to date"),
+        3000,
+        4.0,
     )?;
     s.event("navigation", "follow the link to the release notes", |s| {
         s.key("alt+r")
@@ -843,6 +822,31 @@ fn review(s: &mut Script, style: &str, capture: &Path) -> anyhow::Result<()> {
     })?;
     s.sleep(2.5);
     Ok(())
+}
+
+/// Starts Chromium (its profile in the display's work directory) with
+/// `flags` on `urls`, and waits for its window.
+pub(super) fn open_chromium(s: &mut Script, flags: &[&str], urls: &[String]) -> anyhow::Result<()> {
+    let work = s.d.work.clone();
+    s.d.spawn(&mut chromium(&work, flags, urls), "chromium")?;
+    s.d.wait_window("--class", "chromium", 60)?;
+    Ok(())
+}
+
+/// Activity `description`: a notification (`summary`, `body`) shown for
+/// `shown_ms`, then `watch` seconds for it to come and go.
+pub(super) fn notification(
+    s: &mut Script,
+    description: &str,
+    (summary, body): (&str, &str),
+    shown_ms: u32,
+    watch: f64,
+) -> anyhow::Result<()> {
+    s.activity("notification", description, |s| {
+        s.d.sh_ok(&format!("notify-send -t {shown_ms} '{summary}' '{body}'"));
+        s.sleep(watch);
+        Ok(())
+    })
 }
 
 /// Checks the programs a scenario needs are installed.
