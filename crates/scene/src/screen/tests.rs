@@ -580,28 +580,33 @@ fn a_popup_that_goes_away_leaves_no_event() {
     // new screen pictured (that one had no bullet).
     let slide = Screen::slide(6, 2);
     let built = Screen::slide(6, 3);
-    let popup = built
-        .clone()
-        .with(Item::Box {
-            x: 360,
-            y: 450,
-            w: 240,
-            h: 56,
-            shade: 60,
-        })
-        .with(Item::Text {
-            x: 372,
-            y: 462,
-            w: 200,
-            h: 16,
-            seed: 91,
-        });
+    let popup = with_popup(&built, (360, 450, 240, 56), 60, 91);
     let mut frames = hold(&slide, 1.5);
     frames.extend(hold(&built, 3.0));
     frames.extend(hold(&popup, 3.0));
     frames.extend(hold(&built, 2.0));
     let pictures = run(&frames);
     assert!(events(&pictures).is_empty(), "{pictures:?}");
+}
+
+/// `screen` with a popup over it: a box (x, y, w, h) of `shade` with a line
+/// of text (from `seed`) across its middle.
+fn with_popup(
+    screen: &Screen,
+    (x, y, w, h): (usize, usize, usize, usize),
+    shade: u8,
+    seed: usize,
+) -> Screen {
+    screen
+        .clone()
+        .with(Item::Box { x, y, w, h, shade })
+        .with(Item::Text {
+            x: x + 12,
+            y: y + (h - 16) / 2,
+            w: w - 40,
+            h: 16,
+            seed,
+        })
 }
 
 /// A pointer (a small dark arrow box) at (`x`, `y`) on `screen`.
@@ -729,22 +734,7 @@ fn a_notification_in_a_corner_is_not_pictured() {
     // A notification (a filled box with a line of text) in the top right
     // corner for three seconds, longer than an update waits for.
     let slide = Screen::slide(8, 3);
-    let notified = slide
-        .clone()
-        .with(Item::Box {
-            x: 720,
-            y: 20,
-            w: 220,
-            h: 48,
-            shade: 70,
-        })
-        .with(Item::Text {
-            x: 732,
-            y: 36,
-            w: 180,
-            h: 16,
-            seed: 92,
-        });
+    let notified = with_popup(&slide, (720, 20, 220, 48), 70, 92);
     let mut frames = hold(&slide, 1.5);
     frames.extend(hold(&notified, 3.0));
     frames.extend(hold(&slide, 3.0));
