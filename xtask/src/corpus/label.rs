@@ -14,8 +14,10 @@
 //!   keep moving after it (a chart that animates on the new slide);
 //! - an event's settled frame: the first frame after which nothing changes
 //!   for 0.5 s outside those blocks (a build, a page that loads in steps);
-//! - a scene's moving mask: the blocks that change in every 1 s window of
-//!   the scene after its event settled ("a region that never stops moving").
+//! - a scene's moving mask: the blocks that change in the last 1 s window of
+//!   the scene and in one of the two before (after its event's change: "a
+//!   region that never stops moving", it still moves when the scene ends),
+//!   each group of such blocks grown to its bounding box (the region).
 
 use super::script::{Mark, MarkKind};
 use super::x::FPS;
@@ -346,44 +348,68 @@ pub struct Scene {
     pub coverage: bool,
 }
 
+/// A region is masked from the coverage check when it changes in the last
+/// second of its scene and in another of the last this many seconds.
+const MOVING_WINDOWS: usize = 3;
+
 pub fn scenes(cm: &ChangeMaps, events: &[Event]) -> Vec<Scene> {
     let n = cm.frames();
-    // (scene start, settled, first change of its event)
+    // (scene start, end of its event's change, first change of its event)
     let mut bounds: Vec<(usize, usize, usize)> = vec![(0, 0, 0)];
     for e in events {
         if e.frame > 0 {
             bounds.push((
                 e.frame,
-                e.settled.max(e.end),
+                e.end.max(e.frame),
                 e.first_change.min(e.frame).max(1),
             ));
         }
     }
     let mut out = Vec::new();
-    for (i, &(start, settled, _)) in bounds.iter().enumerate() {
+    for (i, &(start, end, _)) in bounds.iter().enumerate() {
         let last = bounds.get(i + 1).map(|b| b.2 - 1).unwrap_or(n - 1);
         if last < start {
             continue;
         }
-        let from = (settled + 1).min(last);
+        // "Never stops moving": changes in the last of the scene's last
+        // `MOVING_WINDOWS` 1 s windows after its event's change, and in
+        // another one (a chart
+        // that animates from the transition on, whose bars leave a block
+        // still for a second now and then; a video carried to a new place
+        // by a scroll); a build, a page that loads in steps or typing
+        // changes a block once and is compared.
+        let from = (end + 1).min(last);
         let mut windows = Vec::new();
         let mut hi = last + 1;
-        while hi >= from + 30 {
+        while hi >= from + 30 && windows.len() < MOVING_WINDOWS {
             windows.push((hi - 30, hi));
             hi -= 30;
         }
         if windows.is_empty() {
             windows.push((from, last + 1));
         }
-        let mut moving: Option<Vec<u64>> = None;
-        for (lo, hi) in windows {
-            let u = cm.union(lo.max(1), hi);
-            moving = Some(match moving {
-                None => u,
-                Some(m) => m.iter().zip(&u).map(|(a, b)| a & b).collect(),
-            });
-        }
+        // The last window (the scene's end) and one before it, when the
+        // scene is long enough for both.
+        let needed = windows.len().min(2);
+        let unions: Vec<Vec<u64>> = windows
+            .iter()
+            .map(|&(lo, hi)| cm.union(lo.max(1), hi))
+            .collect();
+        let moving: Option<Vec<u64>> = unions.first().map(|at_end| {
+            at_end
+                .iter()
+                .enumerate()
+                .map(|(w, &end_bits)| {
+                    (0..64).fold(0u64, |acc, bit| {
+                        let count = unions.iter().filter(|u| u[w] >> bit & 1 == 1).count();
+                        acc | ((end_bits >> bit & 1 == 1 && count >= needed) as u64) << bit
+                    })
+                })
+                .collect()
+        });
         let mask = cm.to_cover_grid(&moving.unwrap_or_default());
+        let (cw, _) = cover_grid(cm.width, cm.height);
+        let mask = fill_regions(&mask, cw);
         let masked = mask.iter().filter(|&&m| m).count();
         out.push(Scene {
             start,
@@ -391,6 +417,41 @@ pub fn scenes(cm: &ChangeMaps, events: &[Event]) -> Vec<Scene> {
             coverage: masked * 2 < mask.len(),
             mask,
         });
+    }
+    out
+}
+
+/// Each group of touching masked blocks (8-neighbours) grown to its
+/// bounding box: a moving *region* (a video whose dark edges stay still
+/// for seconds, a chart whose bars leave some blocks alone), not the
+/// blocks that happened to change.
+fn fill_regions(mask: &[bool], width: usize) -> Vec<bool> {
+    let height = mask.len() / width.max(1);
+    let mut out = mask.to_vec();
+    let mut seen = vec![false; mask.len()];
+    for start in 0..mask.len() {
+        if !mask[start] || seen[start] {
+            continue;
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % width, i / width);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            for ny in y.saturating_sub(1)..(y + 2).min(height) {
+                for nx in x.saturating_sub(1)..(x + 2).min(width) {
+                    let j = ny * width + nx;
+                    if mask[j] && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        for y in y0..=y1 {
+            out[y * width + x0..=y * width + x1].fill(true);
+        }
     }
     out
 }
