@@ -1012,6 +1012,11 @@ impl ScreenEvents {
             // from their comparison until the screen settles elsewhere).
             let popup = change.bounds.filter(|_| overlay && notification);
             self.settle_here(seen);
+            // The screen it settled on is the one before the next change,
+            // even if something keeps moving and no still frame follows (a
+            // video carried along by a scroll).
+            self.still = Some(seen.clone());
+            step.keep_current = true;
             self.overlay_base = base;
             self.popup = popup;
             if let State::Settled { dirty, .. } = &mut self.state {

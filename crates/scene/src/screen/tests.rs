@@ -573,6 +573,46 @@ fn a_wheel_scroll_that_carries_a_playing_video_is_no_event() {
 }
 
 #[test]
+fn a_scrolled_page_is_pictured_before_the_next_switch_while_the_pointer_moves() {
+    // A wheel scroll (no new screen), then the pointer travels to a link
+    // and the page switches a second later: the pointer never lets the
+    // screen be still, so the update picture of the scrolled page, the
+    // scene's final content, must come with the switch.
+    let page = |scroll: usize, pointer: Option<usize>| {
+        let mut s = Screen::page();
+        for i in 0..9 {
+            s = s.with(Item::Text {
+                x: 40,
+                y: 60 + i * 50 - scroll,
+                w: 620,
+                h: 22,
+                seed: 40 + i,
+            });
+        }
+        if let Some(step) = pointer {
+            s = with_pointer(&s, 700 - 4 * step, 400 - 3 * step);
+        }
+        s.signature()
+    };
+    let mut frames = vec![page(0, None); 90];
+    frames.extend(vec![page(60, None); 15]);
+    frames.extend((0..45).map(|step| page(60, Some(step))));
+    frames.extend(hold(&Screen::slide(9, 4), 1.5));
+    let pictures = run(&frames);
+    let switch = pictures
+        .iter()
+        .position(|(_, p)| p.cause == Cause::ScreenChange)
+        .unwrap_or_else(|| panic!("the switch is an event: {pictures:?}"));
+    let before = pictures[..switch].last().map(|p| p.1);
+    assert!(
+        before.is_some_and(|p| p.cause == Cause::Update
+            && p.source == PictureSource::Kept
+            && p.picture_time >= 3.0),
+        "an update of the scrolled page comes before the switch: {pictures:?}"
+    );
+}
+
+#[test]
 fn a_popup_that_goes_away_leaves_no_event() {
     // A bullet is added (no new screen), then a popup appears at the top
     // centre over empty background and goes away three seconds later: the
