@@ -40,7 +40,7 @@ pub struct Spec {
 }
 
 /// The corpus. The halves hold different programs and looks: the tune half
-/// has theme "a"; the held-out half theme "b" and every
+/// has looks "a" and "c"; the held-out half look "b" and every
 /// class of event and of non-event.
 pub const SCENARIOS: &[Spec] = &[
     Spec {
@@ -105,6 +105,14 @@ pub const SCENARIOS: &[Spec] = &[
         kind: Kind::FootageCuts("a"),
         width: 1280,
         height: 720,
+        encodings: &["crf23", "zl-cbr2m"],
+    },
+    Spec {
+        name: "html-deck-c",
+        half: "tune",
+        kind: Kind::HtmlDeck("c"),
+        width: 1600,
+        height: 900,
         encodings: &["crf23", "zl-cbr2m"],
     },
     Spec {

@@ -85,6 +85,37 @@ impl Comparison {
         self.added as f64 / self.total.max(1) as f64
     }
 
+    /// The longest vertical line of changed cells at most two cells wide
+    /// (a thin stroke can straddle a cell boundary) with unchanged cells on
+    /// both sides, in cells: a connector or an arrow drawn.
+    pub fn thin_vertical_run(&self, cells_x: usize) -> usize {
+        let rows = self.total / cells_x.max(1);
+        let mut grid = vec![false; self.total];
+        for &c in &self.cells {
+            grid[c as usize] = true;
+        }
+        let at = |x: usize, y: usize| x < cells_x && grid[y * cells_x + x];
+        // Row `y` holds a thin stroke starting at column `x`.
+        let thin = |x: usize, y: usize| {
+            let left_clear = x == 0 || !at(x - 1, y);
+            left_clear && at(x, y) && (!at(x + 1, y) || !at(x + 2, y))
+        };
+        let mut best = 0;
+        for x in 0..cells_x {
+            let mut run = 0;
+            for y in 0..rows {
+                // The stroke may wander by a column between rows.
+                if thin(x, y) || (x > 0 && thin(x - 1, y) && at(x, y)) {
+                    run += 1;
+                    best = best.max(run);
+                } else {
+                    run = 0;
+                }
+            }
+        }
+        best
+    }
+
     /// Share of the scrolled region brought into view by the scroll.
     pub fn exposed_share(&self) -> f64 {
         match self.scroll {
@@ -427,6 +458,26 @@ mod tests {
         let (before, after) = (screen(0), screen(51));
         let c = compare(&before, &after, &vec![false; before.cells().len()], true);
         assert_eq!(c.scroll, Some(51), "{c:?}");
+    }
+
+    #[test]
+    fn a_connector_is_a_thin_vertical_run_and_text_is_not() {
+        let (w, h) = (640, 360);
+        let blank = page(w, h, 0, 1, |_| false);
+        // A 3 px stroke across a cell boundary, 120 px long.
+        let mut data = vec![235u8; w * h];
+        for y in 100..220 {
+            data[y * w + 309..y * w + 312].fill(40);
+        }
+        let stroke = OwnedLumaPlane::from_packed(data, w, h).unwrap();
+        let stroke = FrameSignature::of(&stroke.as_plane()).unwrap();
+        let text = page(w, h, 0, 1, |line| (4..9).contains(&line));
+        let run = |later: &FrameSignature| {
+            let active = vec![false; blank.cells().len()];
+            compare(&blank, later, &active, false).thin_vertical_run(blank.cells_x())
+        };
+        assert!(run(&stroke) >= 14, "stroke: {}", run(&stroke));
+        assert!(run(&text) <= 2, "text: {}", run(&text));
     }
 
     #[test]

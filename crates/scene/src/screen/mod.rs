@@ -14,8 +14,10 @@
 //!   before the change: replaced or removed content (a slide switch, even of
 //!   the same template, a window or tab switch, navigation, a pager opening)
 //!   is an *event*; content added on background (bullets appearing, typed
-//!   code, command output) is not, and a scroll is not unless it brings most
-//!   of the view new (Page Down). See `compare`.
+//!   code, command output) is not, unless it draws a shape (a box and its
+//!   connector added to a diagram: a thin line of changed cells); a scroll
+//!   is not unless it brings most of the view new (Page Down). See
+//!   `compare`.
 //! - **Updates.** When the settled screen differs enough from the last
 //!   picture written, an *update* picture is written, so that the last
 //!   picture of every scene shows its final content.
@@ -229,6 +231,25 @@ fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
     let near_right = (x1 as f64) > (1.0 - CORNER) * w && (x0 as f64) > 0.5 * w;
     area <= overlay_share(screen) && (near_top || near_bottom) && (near_left || near_right)
 }
+
+/// Whether the change draws a shape rather than text: a line one cell wide
+/// (a connector, an arrow) at least `DRAWN_LINE` of the screen's height
+/// long, in a change that covers at most `DRAWN_DENSITY` of its bounding
+/// box (outlines and connectors, not lines of text). A box and an arrow
+/// added to a diagram is a new screen; bullets appearing are not.
+fn is_drawing(change: &Comparison, cells_x: usize) -> bool {
+    let Some((x0, y0, x1, y1)) = change.bounds else {
+        return false;
+    };
+    let rows = change.total / cells_x.max(1);
+    let line = (DRAWN_LINE * rows as f64).round().max(4.0) as usize;
+    let density = change.changed as f64 / ((x1 - x0) * (y1 - y0)) as f64;
+    density <= DRAWN_DENSITY && change.thin_vertical_run(cells_x) >= line
+}
+
+/// See `is_drawing`.
+const DRAWN_LINE: f64 = 0.05;
+const DRAWN_DENSITY: f64 = 0.25;
 
 /// A hover effect covers at most this share of the screen with its
 /// bounding box (or, on a small screen, `HOVER_PIXELS`: an element has a
@@ -956,7 +977,7 @@ impl ScreenEvents {
         // Seconds of motion before it settled: a log scrolling for seconds
         // ends far from where it began, and is still activity.
         let lasted = seen.time - episode.began;
-        let cause = self.event_cause(&change, settled, sudden);
+        let cause = self.event_cause(&change, seen.signature.cells_x(), settled, sudden);
         let cause = cause.filter(|_| lasted < LONG_MOTION || sudden >= at_default::SUDDEN);
         // A small overlay that went away (a notification, a menu, a
         // tooltip) leaves the screen the agent was last shown as new.
@@ -1163,7 +1184,13 @@ impl ScreenEvents {
     }
 
     /// Whether a settled change makes a new screen, and why.
-    fn event_cause(&self, change: &Comparison, settled: bool, sudden: f64) -> Option<Cause> {
+    fn event_cause(
+        &self,
+        change: &Comparison,
+        cells_x: usize,
+        settled: bool,
+        sudden: f64,
+    ) -> Option<Cause> {
         let scale = self.scale();
         let replaced = change.replaced_share();
         // How much of the change is new structure rather than a shade laid
@@ -1204,6 +1231,9 @@ impl ScreenEvents {
                     && sudden >= at_default::SUDDEN
                     && change.replaced_of_content() >= at_default::REDRAWN_OF_CONTENT
                     && replaced + change.added_share() >= at_default::REDRAWN * scale)
+                || (change.changed_share() >= at_default::REPLACED * scale
+                    && sudden >= at_default::SUDDEN
+                    && is_drawing(change, cells_x))
         } else {
             replaced >= at_default::REPLACED_IN_MOTION * scale
         };

@@ -184,6 +184,67 @@ fn bullets_appearing_one_by_one_are_updates_not_events() {
     assert!(last.picture_time > 6.0, "{last:?}");
 }
 
+/// A diagram: a title and boxes (outlined labels) joined by connectors;
+/// `added` adds one more box below the last, with the connector to it.
+fn diagram(added: bool) -> Screen {
+    let labelled_box = |s: Screen, x: usize, y: usize, seed: usize| {
+        s.with(Item::Box {
+            x,
+            y,
+            w: 150,
+            h: 60,
+            shade: 60,
+        })
+        .with(Item::Box {
+            x: x + 3,
+            y: y + 3,
+            w: 144,
+            h: 54,
+            shade: 235,
+        })
+        .with(Item::Text {
+            x: x + 30,
+            y: y + 22,
+            w: 90,
+            h: 16,
+            seed,
+        })
+    };
+    let connector = |s: Screen, x: usize, y: usize, len: usize| {
+        s.with(Item::Box {
+            x,
+            y,
+            w: 3,
+            h: len,
+            shade: 60,
+        })
+    };
+    let mut s = Screen::page().with(Item::Text {
+        x: 80,
+        y: 30,
+        w: 400,
+        h: 36,
+        seed: 5,
+    });
+    s = labelled_box(s, 120, 110, 1);
+    s = labelled_box(s, 400, 110, 2);
+    s = connector(s, 195, 170, 120);
+    s = labelled_box(s, 120, 290, 3);
+    if added {
+        s = connector(s, 475, 170, 120);
+        s = labelled_box(s, 400, 290, 4);
+    }
+    s
+}
+
+#[test]
+fn a_box_and_a_connector_added_to_a_diagram_is_an_event() {
+    let mut frames = hold(&diagram(false), 2.0);
+    frames.extend(hold(&diagram(true), 2.0));
+    let pictures = run(&frames);
+    assert_eq!(events(&pictures).len(), 1, "{pictures:?}");
+}
+
 #[test]
 fn a_blinking_caret_and_typing_make_no_event() {
     let base = Screen::slide(4, 2);
