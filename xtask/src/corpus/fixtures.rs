@@ -33,6 +33,7 @@ const FIXTURES: &[Fixture] = &[
     Fixture { name: "video_in_page", what: "a video with its own shot cuts playing in a web page: no event", width: 960, height: 540, crf: 30 },
     Fixture { name: "caret_typing", what: "xterm: a blinking caret, then typing at the prompt: no event", width: 960, height: 540, crf: 28 },
     Fixture { name: "build_log", what: "xterm: a build log scrolling the terminal: no event", width: 960, height: 540, crf: 28 },
+    Fixture { name: "tree_output", what: "xterm: a command prints a directory tree (lines of box-drawing characters): no event", width: 960, height: 540, crf: 28 },
     Fixture { name: "slide_build", what: "HTML deck: a slide switch, then five bullets appear over 2.5 s (one event; the settled picture shows all five)", width: 960, height: 540, crf: 28 },
     Fixture { name: "resolution_change", what: "HTML deck slide encoded at 1280x720, then at 640x360, in one TS: one event at the change", width: 1280, height: 720, crf: 28 },
     Fixture { name: "wheel_then_page_down", what: "Chromium: one wheel notch (no event), then Page Down (one event)", width: 960, height: 540, crf: 28 },
@@ -354,7 +355,7 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
                 }
             }
         }
-        "caret_typing" | "build_log" => {
+        "caret_typing" | "build_log" | "tree_output" => {
             let dir = prepare_tree(&work)?;
             s.d.spawn(&mut xterm("b", &dir, "dev@box: ~/cht"), "xterm")?;
             s.d.wait_window("--class", "xterm", 30)?;
@@ -378,6 +379,10 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
                     s.type_text("cargo test -p cht-scene", 8)
                 })?;
                 s.sleep(1.0);
+            } else if name == "tree_output" {
+                // (Shorter than the terminal: added, not scrolled.)
+                command(s, "head -14 tree.txt", None)?;
+                s.sleep(2.0);
             } else {
                 command(s, "./build.sh", None)?;
                 s.activity("log-scroll", "the build log scrolls", |s| {

@@ -468,6 +468,7 @@ pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
     let license = std::fs::read("/usr/share/common-licenses/GPL-3")
         .unwrap_or_else(|_| b"GNU GENERAL PUBLIC LICENSE\n".repeat(400));
     std::fs::write(dir.join("LICENSE"), license)?;
+    std::fs::write(dir.join("tree.txt"), TREE)?;
     // Its own small repository, so `git status` shows the same thing on
     // every machine.
     std::process::Command::new("git")
@@ -476,6 +477,36 @@ pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
         .status()?;
     Ok(dir)
 }
+
+/// What `tree` prints for a small workspace: lines of box-drawing
+/// characters down the left of the output.
+const TREE: &str = ".
+├── Cargo.toml
+├── crates
+│   ├── analyze
+│   │   ├── Cargo.toml
+│   │   └── src
+│   │       ├── lib.rs
+│   │       ├── live.rs
+│   │       └── offline.rs
+│   ├── h264
+│   │   ├── Cargo.toml
+│   │   └── src
+│   │       ├── decoder.rs
+│   │       └── picture.rs
+│   └── scene
+│       ├── Cargo.toml
+│       └── src
+│           ├── lib.rs
+│           └── screen
+│               ├── compare.rs
+│               └── mod.rs
+└── xtask
+    └── src
+        └── main.rs
+
+12 directories, 14 files
+";
 
 /// Types a shell command (activity), then presses Enter as `what`.
 pub(super) fn command(
