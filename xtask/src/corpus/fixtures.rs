@@ -380,6 +380,9 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
                 })?;
                 s.sleep(1.0);
             } else if name == "tree_output" {
+                // (Written here, not by `prepare_tree`: the scenarios' `ls`
+                // and `git status` output stay as their labels saw them.)
+                std::fs::write(dir.join("tree.txt"), super::scenarios::TREE)?;
                 // (Shorter than the terminal: added, not scrolled.)
                 command(s, "head -14 tree.txt", None)?;
                 s.sleep(2.0);

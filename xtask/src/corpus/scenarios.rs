@@ -468,7 +468,6 @@ pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
     let license = std::fs::read("/usr/share/common-licenses/GPL-3")
         .unwrap_or_else(|_| b"GNU GENERAL PUBLIC LICENSE\n".repeat(400));
     std::fs::write(dir.join("LICENSE"), license)?;
-    std::fs::write(dir.join("tree.txt"), TREE)?;
     // Its own small repository, so `git status` shows the same thing on
     // every machine.
     std::process::Command::new("git")
@@ -480,7 +479,7 @@ pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
 
 /// What `tree` prints for a small workspace: lines of box-drawing
 /// characters down the left of the output.
-const TREE: &str = ".
+pub(super) const TREE: &str = ".
 ├── Cargo.toml
 ├── crates
 │   ├── analyze
