@@ -596,22 +596,25 @@ fn a_hard_cut_changes_most_of_the_picture_strongly() {
     assert!(hard_cut(&noise(1), &small), "a new picture size");
 }
 
+/// A page of nine text lines `width` wide, scrolled up by `scroll` pixels.
+fn scrolled_lines(scroll: usize, width: usize) -> Screen {
+    (0..9).fold(Screen::page(), |s, i| {
+        s.with(Item::Text {
+            x: 40,
+            y: 60 + i * 50 - scroll,
+            w: width,
+            h: 22,
+            seed: 40 + i,
+        })
+    })
+}
+
 #[test]
 fn a_wheel_scroll_that_carries_a_playing_video_is_no_event() {
     // A page of text with a video playing in it; one wheel notch moves
     // the page, video included, up by 60 pixels, and the video plays on.
     let page = |scroll: usize, frame: usize| {
-        let mut s = Screen::page();
-        for i in 0..9 {
-            s = s.with(Item::Text {
-                x: 40,
-                y: 60 + i * 50 - scroll,
-                w: 220,
-                h: 22,
-                seed: 40 + i,
-            });
-        }
-        s = s.with(Item::Noise {
+        let s = scrolled_lines(scroll, 220).with(Item::Noise {
             x: 300,
             y: 150 - scroll,
             w: 620,
@@ -640,16 +643,7 @@ fn a_scrolled_page_is_pictured_before_the_next_switch_while_the_pointer_moves() 
     // screen be still, so the update picture of the scrolled page, the
     // scene's final content, must come with the switch.
     let page = |scroll: usize, pointer: Option<usize>| {
-        let mut s = Screen::page();
-        for i in 0..9 {
-            s = s.with(Item::Text {
-                x: 40,
-                y: 60 + i * 50 - scroll,
-                w: 620,
-                h: 22,
-                seed: 40 + i,
-            });
-        }
+        let mut s = scrolled_lines(scroll, 620);
         if let Some(step) = pointer {
             s = with_pointer(&s, 700 - 4 * step, 400 - 3 * step);
         }
