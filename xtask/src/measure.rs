@@ -146,6 +146,42 @@ pub fn side_by_side(
     a: &mut dyn FnMut() -> Command,
     b: &mut dyn FnMut() -> Command,
 ) -> anyhow::Result<(f64, f64)> {
+    let p = paired(runs, outputs, a, b)?;
+    Ok((p.a, p.b))
+}
+
+/// Two commands timed alternately: each one's median, and the ratio of
+/// each pair of neighbouring runs (`b / a`: how many times faster `a` is).
+pub struct Paired {
+    pub a: f64,
+    pub b: f64,
+    pub ratios: Vec<f64>,
+}
+
+impl Paired {
+    /// "median R x, from LO to HI x over N pairs": a pair's two runs share
+    /// the machine's state, so the ratio of a pair is steadier than the
+    /// ratio of the medians when the machine slows and speeds up.
+    pub fn ratio_summary(&self) -> String {
+        let mut r = self.ratios.clone();
+        r.sort_by(f64::total_cmp);
+        format!(
+            "pairs: median {:.2}x, {:.2}-{:.2}x over {}",
+            median(r.clone()),
+            r.first().copied().unwrap_or(0.0),
+            r.last().copied().unwrap_or(0.0),
+            r.len()
+        )
+    }
+}
+
+/// `side_by_side`, keeping the ratio of each pair of runs.
+pub fn paired(
+    runs: usize,
+    outputs: &[&Path],
+    a: &mut dyn FnMut() -> Command,
+    b: &mut dyn FnMut() -> Command,
+) -> anyhow::Result<Paired> {
     let clean = || {
         for o in outputs {
             let _ = std::fs::remove_file(o);
@@ -159,7 +195,12 @@ pub fn side_by_side(
         tb.push(time_once(&mut b())?);
     }
     clean();
-    Ok((median(ta), median(tb)))
+    let ratios = ta.iter().zip(&tb).map(|(a, b)| b / a).collect();
+    Ok(Paired {
+        a: median(ta),
+        b: median(tb),
+        ratios,
+    })
 }
 
 /// `cargo xtask bench-remux`: `cht remux` vs ffmpeg's fragmented-MP4 remux.
@@ -283,10 +324,9 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
         ]);
         c
     };
-    let (t_default, t_ff1) =
-        side_by_side(runs, &[], &mut analyze("default", "0"), &mut ffmpeg_select)?;
-    let (t_ffmode, t_ff2) =
-        side_by_side(runs, &[], &mut analyze("ffmpeg", "0"), &mut ffmpeg_select)?;
+    let default = paired(runs, &[], &mut analyze("default", "0"), &mut ffmpeg_select)?;
+    let ffmode = paired(runs, &[], &mut analyze("ffmpeg", "0"), &mut ffmpeg_select)?;
+    let (t_default, t_ff1, t_ffmode, t_ff2) = (default.a, default.b, ffmode.a, ffmode.b);
     let decoded = pictures_decoded(&cht, &input)?;
     let (t_par, t_one) = side_by_side(
         runs,
@@ -299,14 +339,16 @@ fn analyze_side_by_side(cht: &Path, input: &Path, runs: usize) -> anyhow::Result
         input.display()
     );
     println!(
-        "cht analyze (default detector):   {t_default:.3} s  ({:.0} frames/s)  vs ffmpeg select {t_ff1:.3} s: {:.2}x ffmpeg's speed; {decoded}",
+        "cht analyze (default detector):   {t_default:.3} s  ({:.0} frames/s)  vs ffmpeg select {t_ff1:.3} s: {:.2}x ffmpeg's speed ({}); {decoded}",
         frames / t_default,
-        t_ff1 / t_default
+        t_ff1 / t_default,
+        default.ratio_summary()
     );
     println!(
-        "cht analyze --detector ffmpeg:    {t_ffmode:.3} s  ({:.0} frames/s)  vs ffmpeg select {t_ff2:.3} s: {:.2}x ffmpeg's speed; every picture decoded",
+        "cht analyze --detector ffmpeg:    {t_ffmode:.3} s  ({:.0} frames/s)  vs ffmpeg select {t_ff2:.3} s: {:.2}x ffmpeg's speed ({}); every picture decoded",
         frames / t_ffmode,
-        t_ff2 / t_ffmode
+        t_ff2 / t_ffmode,
+        ffmode.ratio_summary()
     );
     println!(
         "ffmpeg -vf select='gt(scene,0.3)': {:.3} s  ({:.0} frames/s)",
