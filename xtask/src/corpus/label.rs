@@ -373,11 +373,10 @@ pub fn scenes(cm: &ChangeMaps, events: &[Event]) -> Vec<Scene> {
         }
         // "Never stops moving": changes in the last of the scene's last
         // `MOVING_WINDOWS` 1 s windows after its event's change, and in
-        // another one (a chart
-        // that animates from the transition on, whose bars leave a block
-        // still for a second now and then; a video carried to a new place
-        // by a scroll); a build, a page that loads in steps or typing
-        // changes a block once and is compared.
+        // another one (a chart that animates from the transition on, whose
+        // bars leave a block still for a second now and then; a video
+        // carried to a new place by a scroll); a build, a page that loads in
+        // steps or typing changes a block once and is compared.
         let from = (end + 1).min(last);
         let mut windows = Vec::new();
         let mut hi = last + 1;
@@ -388,26 +387,14 @@ pub fn scenes(cm: &ChangeMaps, events: &[Event]) -> Vec<Scene> {
         if windows.is_empty() {
             windows.push((from, last + 1));
         }
-        // The last window (the scene's end) and one before it, when the
-        // scene is long enough for both.
-        let needed = windows.len().min(2);
-        let unions: Vec<Vec<u64>> = windows
-            .iter()
-            .map(|&(lo, hi)| cm.union(lo.max(1), hi))
-            .collect();
-        let moving: Option<Vec<u64>> = unions.first().map(|at_end| {
-            at_end
-                .iter()
-                .enumerate()
-                .map(|(w, &end_bits)| {
-                    (0..64).fold(0u64, |acc, bit| {
-                        let count = unions.iter().filter(|u| u[w] >> bit & 1 == 1).count();
-                        acc | ((end_bits >> bit & 1 == 1 && count >= needed) as u64) << bit
-                    })
-                })
-                .collect()
-        });
-        let mask = cm.to_cover_grid(&moving.unwrap_or_default());
+        let mut unions = windows.iter().map(|&(lo, hi)| cm.union(lo.max(1), hi));
+        let at_end = unions.next().unwrap_or_default();
+        // (A scene too short for a second window: its one window.)
+        let moving = match unions.reduce(|a, b| a.iter().zip(&b).map(|(x, y)| x | y).collect()) {
+            Some(before) => at_end.iter().zip(&before).map(|(e, b)| e & b).collect(),
+            None => at_end,
+        };
+        let mask = cm.to_cover_grid(&moving);
         let (cw, _) = cover_grid(cm.width, cm.height);
         let mask = fill_regions(&mask, cw);
         let masked = mask.iter().filter(|&&m| m).count();
