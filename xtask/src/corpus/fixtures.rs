@@ -41,6 +41,36 @@ const FIXTURES: &[Fixture] = &[
     Fixture { name: "notification_popup", what: "Chromium: a notification pops up in the top right corner for 2.5 s: no event, no picture of it", width: 960, height: 540, crf: 28 },
 ];
 
+/// What `tree` prints for a small workspace: lines of box-drawing
+/// characters down the left of the output.
+const TREE: &str = ".
+├── Cargo.toml
+├── crates
+│   ├── analyze
+│   │   ├── Cargo.toml
+│   │   └── src
+│   │       ├── lib.rs
+│   │       ├── live.rs
+│   │       └── offline.rs
+│   ├── h264
+│   │   ├── Cargo.toml
+│   │   └── src
+│   │       ├── decoder.rs
+│   │       └── picture.rs
+│   └── scene
+│       ├── Cargo.toml
+│       └── src
+│           ├── lib.rs
+│           └── screen
+│               ├── compare.rs
+│               └── mod.rs
+└── xtask
+    └── src
+        └── main.rs
+
+12 directories, 14 files
+";
+
 pub fn fixtures_dir() -> PathBuf {
     crate::root().join("tests/fixtures/screen")
 }
@@ -382,7 +412,7 @@ fn script(name: &str, s: &mut Script, capture: &Path, video: &Path) -> anyhow::R
             } else if name == "tree_output" {
                 // (Written here, not by `prepare_tree`: the scenarios' `ls`
                 // and `git status` output stay as their labels saw them.)
-                std::fs::write(dir.join("tree.txt"), super::scenarios::TREE)?;
+                std::fs::write(dir.join("tree.txt"), TREE)?;
                 // (Shorter than the terminal: added, not scrolled.)
                 command(s, "head -14 tree.txt", None)?;
                 s.sleep(2.0);

@@ -477,36 +477,6 @@ pub(super) fn prepare_tree(work: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// What `tree` prints for a small workspace: lines of box-drawing
-/// characters down the left of the output.
-pub(super) const TREE: &str = ".
-├── Cargo.toml
-├── crates
-│   ├── analyze
-│   │   ├── Cargo.toml
-│   │   └── src
-│   │       ├── lib.rs
-│   │       ├── live.rs
-│   │       └── offline.rs
-│   ├── h264
-│   │   ├── Cargo.toml
-│   │   └── src
-│   │       ├── decoder.rs
-│   │       └── picture.rs
-│   └── scene
-│       ├── Cargo.toml
-│       └── src
-│           ├── lib.rs
-│           └── screen
-│               ├── compare.rs
-│               └── mod.rs
-└── xtask
-    └── src
-        └── main.rs
-
-12 directories, 14 files
-";
-
 /// Types a shell command (activity), then presses Enter as `what`.
 pub(super) fn command(
     s: &mut Script,

@@ -43,6 +43,8 @@ pub(crate) struct Comparison {
     pub compared: usize,
     /// All cells of the screen: shares are of the whole screen.
     pub total: usize,
+    /// Cells per row of the screen (for `cells` and `bounds`).
+    pub cells_x: usize,
     /// Bounding box of the changed cells, in cells: x0, y0, x1, y1 (exclusive).
     pub bounds: Option<(usize, usize, usize, usize)>,
     /// The change is the earlier screen scrolled by this many pixel rows
@@ -88,7 +90,8 @@ impl Comparison {
     /// The longest vertical line of changed cells at most two cells wide
     /// (a thin stroke can straddle a cell boundary) with unchanged cells on
     /// both sides, in cells: a connector or an arrow drawn.
-    pub fn thin_vertical_run(&self, cells_x: usize) -> usize {
+    pub fn thin_vertical_run(&self) -> usize {
+        let cells_x = self.cells_x;
         let rows = self.total / cells_x.max(1);
         let mut grid = vec![false; self.total];
         for &c in &self.cells {
@@ -158,6 +161,7 @@ pub(crate) fn compare(
     let mut coarse = vec![false; coarse_x * earlier.cells_y().div_ceil(COARSE)];
     let mut out = Comparison {
         total: a.len(),
+        cells_x,
         ..Comparison::default()
     };
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
@@ -474,7 +478,7 @@ mod tests {
         let text = page(w, h, 0, 1, |line| (4..9).contains(&line));
         let run = |later: &FrameSignature| {
             let active = vec![false; blank.cells().len()];
-            compare(&blank, later, &active, false).thin_vertical_run(blank.cells_x())
+            compare(&blank, later, &active, false).thin_vertical_run()
         };
         assert!(run(&stroke) >= 14, "stroke: {}", run(&stroke));
         assert!(run(&text) <= 2, "text: {}", run(&text));

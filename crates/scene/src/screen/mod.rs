@@ -232,19 +232,19 @@ fn in_notification_area(change: &Comparison, screen: &FrameSignature) -> bool {
     area <= overlay_share(screen) && (near_top || near_bottom) && (near_left || near_right)
 }
 
-/// Whether the change draws a shape rather than text: a line one cell wide
-/// (a connector, an arrow) at least `DRAWN_LINE` of the screen's height
+/// Whether the change draws a shape rather than text: a line one or two
+/// cells wide (a connector, an arrow) at least `DRAWN_LINE` of the screen's height
 /// long, in a change that covers at most `DRAWN_DENSITY` of its bounding
 /// box (outlines and connectors, not lines of text). A box and an arrow
 /// added to a diagram is a new screen; bullets appearing are not.
-fn is_drawing(change: &Comparison, cells_x: usize) -> bool {
+fn is_drawing(change: &Comparison) -> bool {
     let Some((x0, y0, x1, y1)) = change.bounds else {
         return false;
     };
-    let rows = change.total / cells_x.max(1);
+    let rows = change.total / change.cells_x.max(1);
     let line = (DRAWN_LINE * rows as f64).round().max(4.0) as usize;
     let density = change.changed as f64 / ((x1 - x0) * (y1 - y0)) as f64;
-    density <= DRAWN_DENSITY && change.thin_vertical_run(cells_x) >= line
+    density <= DRAWN_DENSITY && change.thin_vertical_run() >= line
 }
 
 /// See `is_drawing`.
@@ -977,7 +977,7 @@ impl ScreenEvents {
         // Seconds of motion before it settled: a log scrolling for seconds
         // ends far from where it began, and is still activity.
         let lasted = seen.time - episode.began;
-        let cause = self.event_cause(&change, seen.signature.cells_x(), settled, sudden);
+        let cause = self.event_cause(&change, settled, sudden);
         let cause = cause.filter(|_| lasted < LONG_MOTION || sudden >= at_default::SUDDEN);
         // A small overlay that went away (a notification, a menu, a
         // tooltip) leaves the screen the agent was last shown as new.
@@ -1184,13 +1184,7 @@ impl ScreenEvents {
     }
 
     /// Whether a settled change makes a new screen, and why.
-    fn event_cause(
-        &self,
-        change: &Comparison,
-        cells_x: usize,
-        settled: bool,
-        sudden: f64,
-    ) -> Option<Cause> {
+    fn event_cause(&self, change: &Comparison, settled: bool, sudden: f64) -> Option<Cause> {
         let scale = self.scale();
         let replaced = change.replaced_share();
         // How much of the change is new structure rather than a shade laid
@@ -1233,7 +1227,7 @@ impl ScreenEvents {
                     && replaced + change.added_share() >= at_default::REDRAWN * scale)
                 || (change.changed_share() >= at_default::REPLACED * scale
                     && sudden >= at_default::SUDDEN
-                    && is_drawing(change, cells_x))
+                    && is_drawing(change))
         } else {
             replaced >= at_default::REPLACED_IN_MOTION * scale
         };
