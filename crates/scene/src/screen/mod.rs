@@ -885,9 +885,15 @@ impl ScreenEvents {
             }
         }
         if still && matches!(self.state, State::Settled { .. }) {
-            self.still = Some(seen.clone());
-            step.keep_current = true;
+            self.keep_as_still(seen, step);
         }
+    }
+
+    /// `seen` is the screen before the next change: the caller keeps its
+    /// frame, which `still` stands for.
+    fn keep_as_still(&mut self, seen: &Seen, step: &mut ScreenStep) {
+        self.still = Some(seen.clone());
+        step.keep_current = true;
     }
 
     /// Whether the screen drifted from the settled one (a slow fade).
@@ -1036,8 +1042,7 @@ impl ScreenEvents {
             // The screen it settled on is the one before the next change,
             // even if something keeps moving and no still frame follows (a
             // video carried along by a scroll).
-            self.still = Some(seen.clone());
-            step.keep_current = true;
+            self.keep_as_still(seen, step);
             self.overlay_base = base;
             self.popup = popup;
             if let State::Settled { dirty, .. } = &mut self.state {
