@@ -295,8 +295,8 @@ fn events_and_summary(input: &Path, extra: &[&str]) -> (Vec<f64>, Value) {
 }
 
 #[test]
-fn leaving_out_disposable_pictures_finds_the_same_events() {
-    let mut skipped_somewhere = false;
+fn leaving_out_disposable_and_optional_pictures_finds_the_same_events() {
+    let (mut skipped_somewhere, mut optional_skipped_somewhere) = (false, false);
     let mut clips: Vec<PathBuf> = [
         "same_template_switch",
         "busy_animation",
@@ -317,6 +317,8 @@ fn leaving_out_disposable_pictures_finds_the_same_events() {
         let (all, full) = events_and_summary(input, &["--every-picture"]);
         assert_eq!(full["pictures_not_decoded"], 0);
         skipped_somewhere |= summary["pictures_not_decoded"].as_u64().unwrap() > 0;
+        optional_skipped_somewhere |=
+            summary["optional_pictures_not_decoded"].as_u64().unwrap() > 0;
         assert_eq!(
             fewer.len(),
             all.len(),
@@ -333,6 +335,12 @@ fn leaving_out_disposable_pictures_finds_the_same_events() {
         }
     }
     assert!(skipped_somewhere, "no clip had a disposable picture");
+    // The fixtures are x264 veryfast: B-pyramid middle B-frames nothing
+    // else refers to, on screens that are mostly still.
+    assert!(
+        optional_skipped_somewhere,
+        "no clip had an optional picture left out"
+    );
 }
 
 /// `cht analyze` on a clip: each index entry's kind, event time, picture

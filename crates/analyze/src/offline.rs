@@ -19,7 +19,8 @@ use crate::AnalyzeError;
 use cht_audio::{AudioOptions, AudioStats};
 use cht_core::{
     AudioPacket, AudioParams, DecodeStats, DecoderError, DecoderRegistry, DemuxItem, Gated,
-    Picture, SegmentGate, SegmentStart, VideoDecoder, VideoPacket, VideoParams, CLOCK_HZ,
+    PacketRole, Picture, SegmentGate, SegmentStart, VideoDecoder, VideoPacket, VideoParams,
+    CLOCK_HZ,
 };
 use cht_events::{Event, EventBus, WarningKind};
 use cht_frames::{FrameKind, FrameMeta, FrameStore};
@@ -30,6 +31,7 @@ use cht_scene::{
 };
 use cht_session::Layout;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
@@ -70,8 +72,10 @@ pub struct OfflineOptions {
     /// Decode every picture, also those no other picture refers to. The
     /// default detector does not need them (its decisions hold on the
     /// pictures around them, ±1 frame), and skips them: a third to a half of
-    /// the decoding of a stream with B-frames. ffmpeg mode always decodes
-    /// every picture.
+    /// the decoding of a stream with B-frames. It also skips the optional
+    /// reference pictures (x264's B-pyramid middle B-frames that no P-frame
+    /// refers to) where the screen hardly moved around them. ffmpeg mode
+    /// always decodes every picture.
     pub every_picture: bool,
 }
 
@@ -105,9 +109,14 @@ pub struct AnalyzeSummary {
     /// Pictures that had to be decoded a second time to be written (the
     /// decoding threads keep only the first and last of each GOP).
     pub pictures_decoded_again: u64,
-    /// Disposable pictures the default detector left undecoded (see
-    /// [`OfflineOptions::every_picture`]).
+    /// Pictures the default detector left undecoded (see
+    /// [`OfflineOptions::every_picture`]): disposable ones and the optional
+    /// ones counted below.
     pub pictures_not_decoded: u64,
+    /// Optional reference pictures (x264's B-pyramid middle B-frames no
+    /// P-frame refers to) left undecoded because the screen hardly moved
+    /// around them.
+    pub optional_pictures_not_decoded: u64,
     /// Frames written.
     pub frames_written: u64,
     /// Audio chunks written.
@@ -211,8 +220,10 @@ struct GopResult {
     last: Option<Arc<Picture>>,
     stats: DecodeStats,
     unsupported: Option<String>,
-    /// Disposable pictures not decoded.
+    /// Pictures not decoded (disposable and optional ones).
     skipped: u64,
+    /// Of those, optional reference pictures.
+    skipped_optional: u64,
     /// Default detector: pictures kept besides the first and the last (the
     /// first frames of still screens), by index.
     kept: Vec<(usize, Arc<Picture>)>,
@@ -606,6 +617,7 @@ impl Run {
         self.summary.gops += 1;
         self.summary.decode += result.stats;
         self.summary.pictures_not_decoded += result.skipped;
+        self.summary.optional_pictures_not_decoded += result.skipped_optional;
         if self.summary.unsupported_video.is_none() {
             self.summary.unsupported_video = result.unsupported.clone();
         }
@@ -1123,6 +1135,7 @@ fn decode_gop(
         stats: DecodeStats::default(),
         unsupported: None,
         skipped: 0,
+        skipped_optional: 0,
         kept: Vec::new(),
         fallback: Vec::new(),
     };
@@ -1137,6 +1150,9 @@ fn decode_gop(
     };
     let before = decoder.stats();
     let mut error = None;
+    // The signature of the last picture handed out (display order), for
+    // deciding on an optional picture after it.
+    let last_signature: RefCell<Option<Arc<FrameSignature>>> = RefCell::new(None);
     let mut on_picture = |p: Picture| {
         let p = Arc::new(p);
         match ahead.as_mut() {
@@ -1155,6 +1171,7 @@ fn decode_gop(
                         &mut out.fallback,
                     );
                     ahead.push(out.signatures.len(), &p, &signature, &mut out.fallback);
+                    *last_signature.borrow_mut() = Some(signature.clone());
                     out.signatures.push(signature);
                 }
                 Err(_) => {
@@ -1185,22 +1202,58 @@ fn decode_gop(
         out.last = Some(p);
     };
     let mut skipped = 0;
-    for au in &gop.packets {
-        if skip_disposable && decoder.is_disposable(au) {
-            skipped += 1;
-            continue;
+    let roles = match skip_disposable {
+        true => decoder.plan_gop(&gop.packets),
+        false => vec![PacketRole::Reference; gop.packets.len()],
+    };
+    for (au, role) in gop.packets.iter().zip(roles) {
+        match role {
+            PacketRole::Disposable => skipped += 1,
+            PacketRole::Reference => decoder.decode(au, &mut on_picture)?,
+            PacketRole::Optional => {
+                let before = last_signature.borrow().clone();
+                let mut wanted = |after: Option<&Picture>| screen_moved(before.as_deref(), after);
+                if !decoder.decode_optional(au, &mut on_picture, &mut wanted)? {
+                    tracing::trace!(pts = au.pts, "optional picture left undecoded");
+                    out.skipped_optional += 1;
+                }
+            }
         }
-        decoder.decode(au, &mut on_picture)?;
     }
     decoder.end_gop(&mut on_picture);
     out.stats = decoder.stats() - before;
-    out.skipped = skipped;
+    out.skipped = skipped + out.skipped_optional;
     out.unsupported = decoder.unsupported_format().map(str::to_string);
     keep_decoder(gop, decoder, spare);
     if let Some(e) = error {
         tracing::warn!("{e}: the rest of the GOP is not scored");
     }
     Ok(out)
+}
+
+/// Share of the cells (see [`FrameSignature::changed_share`]) that must
+/// differ between the pictures around an optional one (a B-pyramid's
+/// middle B-frame) for it to be decoded: more than a pointer and a few
+/// typed characters move in the frames between two P-frames (65 cells at
+/// 1080p, a 64x64 pixel area). Chosen on the screen corpus's tune half:
+/// the largest value that keeps its event F1 and coverage (0.005 lost
+/// events there).
+const OPTIONAL_PICTURE_CHANGE: f64 = 0.002;
+
+/// Whether the screen moved between the picture before an optional one
+/// and the picture after it by more than a pointer or typing does, so that
+/// the optional picture may show where a new screen began: decoded, the
+/// default detector's event times are as exact as with every reference
+/// picture decoded; a still screen, or one where only the pointer or the
+/// caret moves, costs no decode. Unknown counts as moved.
+fn screen_moved(before: Option<&FrameSignature>, after: Option<&Picture>) -> bool {
+    let (Some(before), Some(after)) = (before, after) else {
+        return true;
+    };
+    match luma(after).and_then(|l| Ok(FrameSignature::of(&l)?)) {
+        Ok(signature) => before.changed_share(&signature) > OPTIONAL_PICTURE_CHANGE,
+        Err(_) => true,
+    }
 }
 
 /// Decodes `gop` again up to the picture with `pts`.

@@ -113,6 +113,53 @@ pub trait VideoDecoder: Send {
         let _ = packet;
         false
     }
+
+    /// What each packet of a GOP (a keyframe and the packets up to the
+    /// next) is to the others, for a caller that decodes only some of its
+    /// pictures. The decoder also gets ready to take the GOP with packets
+    /// left out as the roles allow. Defaults to
+    /// [`is_disposable`](Self::is_disposable) for each packet.
+    fn plan_gop(&mut self, packets: &[VideoPacket]) -> Vec<PacketRole> {
+        packets
+            .iter()
+            .map(|p| match self.is_disposable(p) {
+                true => PacketRole::Disposable,
+                false => PacketRole::Reference,
+            })
+            .collect()
+    }
+
+    /// Decodes `packet`, which [`plan_gop`](Self::plan_gop) called
+    /// [`PacketRole::Optional`], only if `wanted` says so when shown the
+    /// picture decoded last, not handed out yet (for a B-frame in the
+    /// middle of a run, the picture after the run); returns whether it was
+    /// decoded. Defaults to decoding it.
+    fn decode_optional(
+        &mut self,
+        packet: &VideoPacket,
+        out: &mut dyn FnMut(Picture),
+        wanted: &mut dyn FnMut(Option<&Picture>) -> bool,
+    ) -> Result<bool, DecoderError> {
+        let _ = wanted;
+        self.decode(packet, out)?;
+        Ok(true)
+    }
+}
+
+/// What a packet of a GOP is to the pictures decoded after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketRole {
+    /// Other pictures are predicted from it: it is always decoded.
+    Reference,
+    /// No picture is predicted from it (H.264 `nal_ref_idc` 0): leaving it
+    /// undecoded loses its own picture only.
+    Disposable,
+    /// Pictures are predicted from it, but only disposable and other
+    /// optional ones: when those are left undecoded, it may be too
+    /// ([`VideoDecoder::decode_optional`]), and any other optional one
+    /// decoded or not. x264's B-pyramid reference B-frames with one
+    /// reference frame (`veryfast`).
+    Optional,
 }
 
 /// Makes a decoder for a track.

@@ -37,7 +37,9 @@ pub mod mpeg2;
 pub mod opus;
 
 pub use bits::BitReader;
-pub use decoder::{DecodeStats, DecoderError, DecoderRegistry, VideoDecoder, VideoDecoderFactory};
+pub use decoder::{
+    DecodeStats, DecoderError, DecoderRegistry, PacketRole, VideoDecoder, VideoDecoderFactory,
+};
 pub use gate::{GateStats, Gated, SegmentStart, AUDIO_WAIT, MAX_PENDING_BYTES, VIDEO_WAIT};
 pub use item::{
     AnnouncedAudio, DemuxItem, Discontinuity, DiscontinuityKind, IgnoredStream, TrackList,

@@ -1,12 +1,13 @@
 //! The push-model decoder: packets in, timed pictures out.
 
+use crate::references::{optional_references, ParameterSets, Unit};
 use cht_core::h264::{
     annexb_nals, is_disposable, length_prefixed_nals, nal_type, nal_unit_type, parse_sps,
-    AvcDecoderConfig, Sps,
+    sps_allowing_frame_num_gaps, AvcDecoderConfig, Sps,
 };
 use cht_core::{
-    ColourInfo, DecodeStats, DecoderError, PacketFormat, Picture, VideoCodec, VideoDecoder,
-    VideoPacket, VideoParams,
+    ColourInfo, DecodeStats, DecoderError, PacketFormat, PacketRole, Picture, VideoCodec,
+    VideoDecoder, VideoPacket, VideoParams,
 };
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, ErrorConcealment, Flush};
 use openh264::OpenH264API;
@@ -49,6 +50,10 @@ pub struct H264Decoder {
     track_parameter_sets: Option<Vec<u8>>,
     /// The access unit as openh264 gets it, when it is rewritten.
     scratch: Vec<u8>,
+    /// The parameter sets openh264 gets say that `frame_num` may skip
+    /// values: set once a GOP is planned with optional references left
+    /// out (see [`VideoDecoder::plan_gop`]).
+    gaps_allowed: bool,
 }
 
 /// What converting MP4 samples to the Annex-B openh264 reads takes.
@@ -70,6 +75,8 @@ struct PictureOutput {
     /// The last picture handed out, kept once the stream showed damage: it
     /// stands in for a picture that could not be decoded at all.
     last_out: Option<Picture>,
+    /// The timestamp of the last picture openh264 handed out.
+    last_emitted: Option<i64>,
     colour: ColourInfo,
     stats: DecodeStats,
 }
@@ -96,6 +103,7 @@ impl H264Decoder {
             length_prefixed: None,
             track_parameter_sets: None,
             scratch: Vec::new(),
+            gaps_allowed: false,
         })
     }
 
@@ -300,6 +308,105 @@ impl H264Decoder {
         self.warned = false;
     }
 
+    /// Which access units of a GOP are optional reference pictures (see
+    /// `references`). Only for a track whose parameter sets this decoder
+    /// feeds itself (they are what tells openh264 to expect the gaps), and
+    /// not when the GOP carries parameter sets of its own.
+    fn optional_references(&self, packets: &[VideoPacket]) -> Vec<bool> {
+        let none = vec![false; packets.len()];
+        let mut sets = ParameterSets::default();
+        let track_sets = match (&self.length_prefixed, &self.track_parameter_sets) {
+            (Some(lp), _) => &lp.parameter_sets,
+            (None, Some(sets)) => sets,
+            (None, None) => return none,
+        };
+        annexb_nals(track_sets).for_each(|nal| sets.add(nal));
+        let mut units = Vec::with_capacity(packets.len());
+        for packet in packets {
+            let unit = match &self.length_prefixed {
+                Some(lp) => {
+                    let size = lp.config.nal_length_size as usize;
+                    if length_prefixed_nals(&packet.data, size)
+                        .any(|n| nal_unit_type(n) == nal_type::SPS)
+                    {
+                        return none;
+                    }
+                    Unit::read(length_prefixed_nals(&packet.data, size), &mut sets, false)
+                }
+                None => Unit::read(annexb_nals(&packet.data), &mut sets, false),
+            };
+            match unit {
+                Some(unit) => units.push(unit),
+                None => return none,
+            }
+        }
+        optional_references(&units)
+    }
+
+    /// From now on openh264 gets the track's SPS with
+    /// `gaps_in_frame_num_value_allowed_flag` set, so that a `frame_num`
+    /// skipped on purpose is no loss to conceal; the next keyframe brings
+    /// it. `false` when the parameter sets cannot be rewritten.
+    fn allow_frame_num_gaps(&mut self) -> bool {
+        if self.gaps_allowed {
+            return true;
+        }
+        let sets = match (&mut self.length_prefixed, &mut self.track_parameter_sets) {
+            (Some(lp), _) => &mut lp.parameter_sets,
+            (None, Some(sets)) => sets,
+            (None, None) => return false,
+        };
+        let mut rewritten = Vec::with_capacity(sets.len());
+        for nal in annexb_nals(sets) {
+            rewritten.extend_from_slice(&[0, 0, 0, 1]);
+            match nal_unit_type(nal) {
+                nal_type::SPS => match sps_allowing_frame_num_gaps(nal) {
+                    Some(sps) => rewritten.extend_from_slice(&sps),
+                    None => return false,
+                },
+                _ => rewritten.extend_from_slice(nal),
+            }
+        }
+        *sets = rewritten;
+        self.gaps_allowed = true;
+        true
+    }
+
+    /// See [`VideoDecoder::decode_optional`]. The access unit before this
+    /// one is ended first (an access unit delimiter), so its picture comes
+    /// out of openh264 and waits, behind this one's timestamp, to be shown
+    /// to `wanted`.
+    pub fn decode_optional(
+        &mut self,
+        au: &VideoPacket,
+        out: &mut dyn FnMut(Picture),
+        wanted: &mut dyn FnMut(Option<&Picture>) -> bool,
+    ) -> Result<bool, DecoderError> {
+        let ready = !self.awaiting_keyframe && self.unsupported.is_none() && !au.keyframe;
+        let Some(decoder) = self.decoder.as_mut().filter(|_| ready && self.gaps_allowed) else {
+            self.decode(au, out)?;
+            return Ok(true);
+        };
+        self.output.pending.push(au.pts);
+        self.output.last_emitted = None;
+        if let Ok(result) = decoder.decode_concealing(&ACCESS_UNIT_DELIMITER, 0) {
+            if let Some(yuv) = &result.picture {
+                self.output.emit(yuv, out);
+            }
+        }
+        self.output.pending.remove(au.pts);
+        let latest = self
+            .output
+            .last_emitted
+            .and_then(|pts| self.output.ready.get(&pts));
+        if wanted(latest) {
+            self.decode(au, out)?;
+            return Ok(true);
+        }
+        self.output.release(out, false);
+        Ok(false)
+    }
+
     /// Follows the stream's format from each keyframe's SPS: a format
     /// openh264 cannot decode stops decoding (the pictures already decoded
     /// are handed out first) until a decodable one comes.
@@ -370,6 +477,32 @@ impl VideoDecoder for H264Decoder {
         self.unsupported.as_ref().map(|(_, text)| text.as_str())
     }
 
+    /// Disposable: the access units whose slices all have `nal_ref_idc` 0;
+    /// optional: x264's B-pyramid middle B-frames where nothing else
+    /// refers to them (see `references`).
+    fn plan_gop(&mut self, packets: &[VideoPacket]) -> Vec<PacketRole> {
+        let optional = self.optional_references(packets);
+        let optional_ok = optional.contains(&true) && self.allow_frame_num_gaps();
+        packets
+            .iter()
+            .zip(optional)
+            .map(|(p, o)| match (self.is_disposable(p), o && optional_ok) {
+                (true, _) => PacketRole::Disposable,
+                (false, true) => PacketRole::Optional,
+                (false, false) => PacketRole::Reference,
+            })
+            .collect()
+    }
+
+    fn decode_optional(
+        &mut self,
+        packet: &VideoPacket,
+        out: &mut dyn FnMut(Picture),
+        wanted: &mut dyn FnMut(Option<&Picture>) -> bool,
+    ) -> Result<bool, DecoderError> {
+        H264Decoder::decode_optional(self, packet, out, wanted)
+    }
+
     /// An access unit whose slices all have `nal_ref_idc` 0.
     fn is_disposable(&self, packet: &VideoPacket) -> bool {
         match &self.length_prefixed {
@@ -411,6 +544,7 @@ impl PictureOutput {
             self.stats.errors += 1;
             return;
         }
+        self.last_emitted = Some(pts);
         match copy_picture(yuv, pts, self.colour) {
             Some(picture) => {
                 self.ready.insert(pts, picture);

@@ -19,12 +19,16 @@
 //! Push model: the caller drives. `decode` takes one packet and hands zero
 //! or more finished pictures, in display order, to a callback; `flush`
 //! drains the pictures still held back for reordering at the end of a
-//! stream.
+//! stream. A caller that needs only some pictures asks `plan_gop` which
+//! packets of a GOP may be left out: the disposable ones, and x264's
+//! B-pyramid middle B-frames when nothing else refers to them (read from
+//! the slice headers by `references`).
 
 mod decoder;
 mod format;
 mod pending_pts;
 mod picture;
+mod references;
 
 pub use decoder::H264Decoder;
 pub use format::UnsupportedFormat;

@@ -8,15 +8,19 @@
 
 mod avcc;
 mod nal;
+mod slice;
 mod sps;
 
 pub use avcc::{AvcConfigError, AvcDecoderConfig};
 pub use nal::{
     annexb_nals, annexb_to_avcc, avcc_to_annexb, is_disposable, is_idr_access_unit, is_intra_slice,
-    length_prefixed_nals, nal_ref_idc, nal_to_rbsp, nal_type, nal_unit_type,
+    length_prefixed_nals, nal_ref_idc, nal_to_rbsp, nal_type, nal_unit_type, rbsp_to_nal,
     sei_has_recovery_point, AnnexBNals,
 };
-pub use sps::{parse_sps, Sps};
+pub use slice::{
+    parse_pps, parse_slice_header, ListModification, MemoryOperation, Pps, SliceHeader, SliceKind,
+};
+pub use sps::{parse_sps, sps_allowing_frame_num_gaps, PictureNumbering, Sps};
 
 use crate::params::{PacketFormat, VideoCodec, VideoParams};
 

@@ -151,6 +151,23 @@ pub fn nal_to_rbsp(nal: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The NAL unit payload of an RBSP: an emulation prevention byte (`03`)
+/// after every two zero bytes followed by a byte of 0 to 3 (the inverse of
+/// [`nal_to_rbsp`]).
+pub fn rbsp_to_nal(rbsp: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rbsp.len() + rbsp.len() / 64);
+    let mut zeros = 0;
+    for &b in rbsp {
+        if zeros >= 2 && b <= 3 {
+            out.push(3);
+            zeros = 0;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        out.push(b);
+    }
+    out
+}
+
 /// True when an SEI NAL unit carries a recovery point (payload type 6):
 /// decoding can start at its picture (intra refresh, open GOP), as x264's
 /// `-intra-refresh` marks the start of each refresh.
@@ -199,6 +216,17 @@ pub fn is_idr_access_unit(data: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emulation_prevention_is_added_back_where_it_is_needed() {
+        assert_eq!(
+            rbsp_to_nal(&[0, 0, 1, 0, 0, 0, 5]),
+            [0, 0, 3, 1, 0, 0, 3, 0, 5]
+        );
+        assert_eq!(rbsp_to_nal(&[0, 0, 4, 0, 0]), [0, 0, 4, 0, 0]);
+        let nal = [0x65, 0, 0, 3, 0, 7, 0, 0, 3, 3, 0, 0, 3, 1];
+        assert_eq!(rbsp_to_nal(&nal_to_rbsp(&nal)), nal);
+    }
 
     #[test]
     fn splits_three_and_four_byte_start_codes() {

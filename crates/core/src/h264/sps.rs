@@ -4,7 +4,7 @@
 //! demuxer, the MP4 sample entry, the decoder's format check and colours)
 //! reads it from this one parser.
 
-use super::nal::{nal_to_rbsp, nal_type, nal_unit_type};
+use super::nal::{nal_to_rbsp, nal_type, nal_unit_type, rbsp_to_nal};
 use crate::bits::BitReader;
 use crate::picture::{ColourInfo, MatrixCoefficients};
 
@@ -31,6 +31,9 @@ pub struct Sps {
     pub height: u32,
     /// Progressive frames only (no field or MBAFF coding).
     pub frame_mbs_only: bool,
+    /// How pictures are numbered and referenced: what a slice header's
+    /// `frame_num` and picture order count mean.
+    pub numbering: PictureNumbering,
     /// Range and matrix from the VUI's `video_signal_type` (the defaults
     /// when the SPS has no VUI); `None` when the VUI is present but
     /// truncated, so callers keep what they knew.
@@ -53,6 +56,30 @@ impl Sps {
             _ => "unknown profile",
         }
     }
+}
+
+/// The SPS fields that say how pictures are numbered and how many are kept
+/// for reference (what reading a slice header and following the references
+/// between pictures take).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PictureNumbering {
+    /// Bits of a slice header's `frame_num` (`log2_max_frame_num`).
+    pub log2_max_frame_num: u8,
+    /// `pic_order_cnt_type` (0, 1 or 2).
+    pub pic_order_cnt_type: u8,
+    /// Bits of `pic_order_cnt_lsb` (type 0 only).
+    pub log2_max_poc_lsb: u8,
+    /// `delta_pic_order_always_zero_flag` (type 1 only).
+    pub delta_pic_order_always_zero: bool,
+    /// `max_num_ref_frames`: the sliding window's size.
+    pub max_num_ref_frames: u32,
+    /// `gaps_in_frame_num_value_allowed_flag`.
+    pub gaps_in_frame_num_allowed: bool,
+    /// `ChromaArrayType` (0 for monochrome or separate colour planes): a
+    /// slice's weight table has chroma weights unless it is 0.
+    pub chroma_array_type: u8,
+    /// Separate colour planes: a slice header carries `colour_plane_id`.
+    pub separate_colour_plane: bool,
 }
 
 /// Profiles whose SPS carries chroma format, bit depth and scaling lists.
@@ -117,15 +144,16 @@ fn read_sample_format(r: &mut BitReader, profile_idc: u8) -> Option<SampleFormat
     Some(format)
 }
 
-/// `log2_max_frame_num` .. `gaps_in_frame_num_value_allowed_flag`.
-fn skip_frame_num_and_poc(r: &mut BitReader) -> Option<()> {
-    r.read_ue()?; // log2_max_frame_num_minus4
-    match r.read_ue()? {
-        0 => {
-            r.read_ue()?; // log2_max_pic_order_cnt_lsb_minus4
-        }
+/// `log2_max_frame_num` .. `gaps_in_frame_num_value_allowed_flag`; also
+/// where that last flag is, in bits from the start of the RBSP.
+fn read_numbering(r: &mut BitReader, format: &SampleFormat) -> Option<(PictureNumbering, usize)> {
+    let log2_max_frame_num = r.read_ue()? + 4;
+    let pic_order_cnt_type = r.read_ue()?;
+    let (mut log2_max_poc_lsb, mut delta_pic_order_always_zero) = (0, false);
+    match pic_order_cnt_type {
+        0 => log2_max_poc_lsb = r.read_ue()? + 4,
         1 => {
-            r.read_bit()?;
+            delta_pic_order_always_zero = r.read_bit()?;
             r.read_se()?;
             r.read_se()?;
             let n = r.read_ue()?;
@@ -139,9 +167,49 @@ fn skip_frame_num_and_poc(r: &mut BitReader) -> Option<()> {
         2 => {}
         _ => return None,
     }
-    r.read_ue()?; // max_num_ref_frames
-    r.read_bit()?; // gaps_in_frame_num_value_allowed_flag
-    Some(())
+    if log2_max_frame_num > 16 || log2_max_poc_lsb > 16 {
+        return None;
+    }
+    let max_num_ref_frames = r.read_ue()?;
+    let gaps_flag_at = r.bit_position();
+    let gaps_in_frame_num_allowed = r.read_bit()?;
+    let chroma_array_type = if format.separate_colour_plane {
+        0
+    } else {
+        format.chroma_format_idc as u8
+    };
+    let numbering = PictureNumbering {
+        log2_max_frame_num: log2_max_frame_num as u8,
+        pic_order_cnt_type: pic_order_cnt_type as u8,
+        log2_max_poc_lsb: log2_max_poc_lsb as u8,
+        delta_pic_order_always_zero,
+        max_num_ref_frames,
+        gaps_in_frame_num_allowed,
+        chroma_array_type,
+        separate_colour_plane: format.separate_colour_plane,
+    };
+    Some((numbering, gaps_flag_at))
+}
+
+/// The SPS NAL unit with `gaps_in_frame_num_value_allowed_flag` set: a
+/// decoder given it takes a picture whose `frame_num` skips some as
+/// intended, not as a loss to conceal. (A decoder that leaves reference
+/// pictures undecoded on purpose, where no picture it decodes refers to
+/// them, feeds it this.) `None` if `nal` is not a parseable SPS.
+pub fn sps_allowing_frame_num_gaps(nal: &[u8]) -> Option<Vec<u8>> {
+    if nal_unit_type(nal) != nal_type::SPS {
+        return None;
+    }
+    let mut rbsp = nal_to_rbsp(&nal[1..]);
+    let mut r = BitReader::new(&rbsp);
+    r.skip_bits(24)?;
+    r.read_ue()?; // seq_parameter_set_id
+    let format = read_sample_format(&mut r, nal[1])?;
+    let (_, at) = read_numbering(&mut r, &format)?;
+    rbsp[at / 8] |= 0x80 >> (at % 8);
+    let mut out = vec![nal[0]];
+    out.extend_from_slice(&rbsp_to_nal(&rbsp));
+    Some(out)
 }
 
 /// Parses an SPS NAL unit (header byte included). `None` if it is not an SPS
@@ -160,7 +228,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         return None;
     }
     let format = read_sample_format(&mut r, profile_idc)?;
-    skip_frame_num_and_poc(&mut r)?;
+    let (numbering, _) = read_numbering(&mut r, &format)?;
     let width_mbs = r.read_ue()? as u64 + 1;
     let height_map_units = r.read_ue()? as u64 + 1;
     let frame_mbs_only = r.read_bit()?;
@@ -204,6 +272,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         bit_depth_luma: format.bit_depth_luma as u8,
         bit_depth_chroma: format.bit_depth_chroma as u8,
         frame_mbs_only,
+        numbering,
         width: width as u32,
         height: height as u32,
         colour,

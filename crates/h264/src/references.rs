@@ -1,0 +1,357 @@
+//! Which reference pictures of a GOP no other decoded picture needs.
+//!
+//! x264's B-pyramid makes the middle B-frame of each run a reference
+//! picture, for the B-frames around it only. With `ref=1` (x264's
+//! `veryfast` and faster presets, OBS's default) the next P-frame's list is
+//! reordered to the P-frame before it, so once the non-reference B-frames
+//! are skipped, nothing refers to that middle B-frame any more: it may be
+//! skipped too. Whether that holds is read from the slice headers alone, by
+//! following openh264's reference handling (its picture order counts, its
+//! default lists, its list modifications, its sliding window and
+//! `memory_management_control_operation` 1) twice: with every reference
+//! picture decoded, and with every candidate skipped. A candidate is
+//! optional only when no reference picture's lists hold it, and every
+//! decoded picture gets the same picture order count and the same active
+//! reference lists both ways (sorted lists keep their first entries
+//! whatever subset of the candidates is skipped, so any subset may be).
+//! Anything this model does not follow (fields, long-term references,
+//! picture order count types 1 and 2 with B-frames, FMO, a reference that
+//! is not there) leaves every picture of the GOP needed.
+
+use cht_core::h264::{
+    nal_type, nal_unit_type, parse_pps, parse_slice_header, parse_sps, ListModification,
+    MemoryOperation, PictureNumbering, Pps, SliceHeader, SliceKind, Sps,
+};
+use std::collections::HashMap;
+
+/// The SPS and PPS a stream has shown so far, by id.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ParameterSets {
+    sps: HashMap<u32, Sps>,
+    pps: HashMap<u32, Pps>,
+}
+
+impl ParameterSets {
+    /// Takes in a parameter set NAL unit; other NAL units are ignored.
+    pub fn add(&mut self, nal: &[u8]) {
+        match nal_unit_type(nal) {
+            nal_type::SPS => {
+                if let Some(sps) = parse_sps(nal) {
+                    self.sps.insert(sps.sps_id, sps);
+                }
+            }
+            nal_type::PPS => {
+                if let Some(pps) = parse_pps(nal) {
+                    self.pps.insert(pps.pps_id, pps);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn slice_header(&self, nal: &[u8]) -> Option<(SliceHeader, PictureNumbering, bool)> {
+        let header = parse_slice_header(nal, |id| self.pps.get(&id), |id| self.sps.get(&id))?;
+        let pps = self.pps.get(&header.pps_id)?;
+        let sps = self.sps.get(&pps.sps_id)?;
+        let supported = sps.frame_mbs_only && pps.slice_groups == 1;
+        Some((header, sps.numbering, supported))
+    }
+}
+
+/// One coded picture, as far as references go.
+#[derive(Debug, Clone)]
+pub(crate) struct Unit {
+    slices: Vec<SliceHeader>,
+    numbering: PictureNumbering,
+}
+
+impl Unit {
+    /// Reads the slice headers of one access unit's NAL units; parameter
+    /// sets among them go to `sets` first when `in_band` (a decoder given
+    /// the track's parameter sets ignores those in the stream). `None` when
+    /// a slice header does not parse or uses what this model does not
+    /// follow; `Some(None)` for an access unit without a slice.
+    pub fn read<'a>(
+        nals: impl Iterator<Item = &'a [u8]>,
+        sets: &mut ParameterSets,
+        in_band: bool,
+    ) -> Option<Option<Unit>> {
+        let mut slices = Vec::new();
+        let mut numbering = None;
+        for nal in nals {
+            match nal_unit_type(nal) {
+                nal_type::SPS | nal_type::PPS if in_band => sets.add(nal),
+                nal_type::SLICE | nal_type::IDR => {
+                    let (header, n, supported) = sets.slice_header(nal)?;
+                    if !supported || header.field {
+                        return None;
+                    }
+                    numbering = Some(n);
+                    slices.push(header);
+                }
+                2..=4 => return None, // data partitioning
+                _ => {}
+            }
+        }
+        Some(numbering.map(|numbering| Unit { slices, numbering }))
+    }
+
+    fn first(&self) -> &SliceHeader {
+        &self.slices[0]
+    }
+
+    fn is_reference(&self) -> bool {
+        self.first().reference
+    }
+
+    /// A reference picture made of B slices only: one a P-frame may not
+    /// need.
+    fn is_candidate(&self) -> bool {
+        self.is_reference() && self.slices.iter().all(|s| s.kind == SliceKind::B)
+    }
+}
+
+/// Which access units of a GOP (decode order, first one an IDR) are
+/// reference pictures that may be left undecoded, together with any other
+/// of them and every non-reference picture. All `false` when that cannot
+/// be shown.
+pub(crate) fn optional_references(units: &[Option<Unit>]) -> Vec<bool> {
+    let none = vec![false; units.len()];
+    let candidates: Vec<bool> = units
+        .iter()
+        .map(|u| u.as_ref().is_some_and(Unit::is_candidate))
+        .collect();
+    if !candidates.contains(&true) {
+        return none;
+    }
+    let Some(full) = simulate(units, &none) else {
+        return none;
+    };
+    let mut needed = vec![false; units.len()];
+    for picture in full.iter().flatten() {
+        for lists in &picture.lists {
+            for &r in lists.iter().flatten().flatten() {
+                needed[r] = true;
+            }
+        }
+    }
+    let optional: Vec<bool> = candidates
+        .iter()
+        .zip(&needed)
+        .map(|(&c, &n)| c && !n)
+        .collect();
+    if !optional.contains(&true) {
+        return none;
+    }
+    match simulate(units, &optional) {
+        Some(without) if without == full && order_counts_hold(units, &full, &optional) => optional,
+        _ => none,
+    }
+}
+
+/// Each picture's order count is inferred from the previous reference
+/// picture decoded (its `pic_order_cnt_lsb` wraps): that must come out the
+/// same whichever of the optional pictures before it were decoded, so it
+/// must be less than half the wrap away from each of them.
+fn order_counts_hold(units: &[Option<Unit>], full: &[Option<Decoded>], optional: &[bool]) -> bool {
+    let mut since_needed: Vec<i64> = Vec::new();
+    for (i, unit) in units.iter().enumerate() {
+        let (Some(unit), Some(decoded)) = (unit, &full[i]) else {
+            continue;
+        };
+        let half = 1i64 << unit.numbering.log2_max_poc_lsb.saturating_sub(1);
+        if since_needed
+            .iter()
+            .any(|&poc| (poc - decoded.poc).abs() >= half)
+        {
+            return false;
+        }
+        if !optional[i] {
+            since_needed.clear();
+        }
+        since_needed.push(decoded.poc);
+    }
+    true
+}
+
+/// What a reference picture would be decoded with: its picture order count
+/// and the active entries of each slice's two lists (access unit indices;
+/// `None` for an entry with no picture).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Decoded {
+    poc: i64,
+    lists: Vec<[Vec<Option<usize>>; 2]>,
+}
+
+/// The reference state openh264 keeps between pictures.
+#[derive(Default)]
+struct Dpb {
+    /// Short-term reference pictures, the last one added first.
+    short: Vec<usize>,
+    prev_lsb: i64,
+    prev_msb: i64,
+}
+
+/// Follows the GOP's reference pictures in decode order, the `skipped`
+/// ones left out; each one's [`Decoded`] is what it would be decoded with
+/// at its place (also for a skipped one). `None` when the model cannot
+/// follow the GOP.
+fn simulate(units: &[Option<Unit>], skipped: &[bool]) -> Option<Vec<Option<Decoded>>> {
+    let mut dpb = Dpb::default();
+    let mut out = Vec::with_capacity(units.len());
+    let mut pocs: Vec<i64> = vec![0; units.len()];
+    for (i, unit) in units.iter().enumerate() {
+        let Some(unit) = unit.as_ref().filter(|u| u.is_reference()) else {
+            out.push(None);
+            continue;
+        };
+        if i == 0 && !unit.first().idr {
+            return None;
+        }
+        let n = &unit.numbering;
+        if n.pic_order_cnt_type != 0 {
+            return None;
+        }
+        let first = unit.first();
+        if first.idr {
+            dpb.short.clear();
+            (dpb.prev_lsb, dpb.prev_msb) = (0, 0);
+        }
+        let (poc, lsb, msb) = order_count(first, n, &dpb);
+        pocs[i] = poc;
+        let frame_num_of = |j: usize| units[j].as_ref().map_or(u32::MAX, |u| u.first().frame_num);
+        let mut lists = Vec::with_capacity(unit.slices.len());
+        for slice in &unit.slices {
+            lists.push(slice_lists(slice, n, &dpb, poc, &pocs, frame_num_of)?);
+        }
+        out.push(Some(Decoded { poc, lists }));
+        if skipped[i] {
+            continue;
+        }
+        (dpb.prev_lsb, dpb.prev_msb) = (lsb, msb);
+        mark(&mut dpb, unit, i, frame_num_of)?;
+    }
+    Some(out)
+}
+
+/// openh264's picture order count (type 0): `(poc, lsb, msb)`.
+fn order_count(slice: &SliceHeader, n: &PictureNumbering, dpb: &Dpb) -> (i64, i64, i64) {
+    let max = 1i64 << n.log2_max_poc_lsb;
+    let lsb = slice.pic_order_cnt_lsb as i64;
+    let msb = if lsb < dpb.prev_lsb && dpb.prev_lsb - lsb >= max / 2 {
+        dpb.prev_msb + max
+    } else if lsb > dpb.prev_lsb && lsb - dpb.prev_lsb > max / 2 {
+        dpb.prev_msb - max
+    } else {
+        dpb.prev_msb
+    };
+    let poc = msb + lsb + slice.delta_pic_order_cnt_bottom as i64;
+    (poc, lsb, msb)
+}
+
+/// A slice's active reference lists: openh264's default order, then the
+/// slice's modifications, cut to `num_ref_idx_active`.
+fn slice_lists(
+    slice: &SliceHeader,
+    n: &PictureNumbering,
+    dpb: &Dpb,
+    poc: i64,
+    pocs: &[i64],
+    frame_num_of: impl Fn(usize) -> u32,
+) -> Option<[Vec<Option<usize>>; 2]> {
+    let mut lists: [Vec<Option<usize>>; 2] = match slice.kind {
+        SliceKind::I => return Some([Vec::new(), Vec::new()]),
+        SliceKind::P => [dpb.short.iter().copied().map(Some).collect(), Vec::new()],
+        SliceKind::B => {
+            let mut before: Vec<usize> = dpb
+                .short
+                .iter()
+                .copied()
+                .filter(|&r| pocs[r] < poc)
+                .collect();
+            let mut after: Vec<usize> = dpb
+                .short
+                .iter()
+                .copied()
+                .filter(|&r| pocs[r] > poc)
+                .collect();
+            before.sort_by_key(|&r| std::cmp::Reverse(pocs[r]));
+            after.sort_by_key(|&r| pocs[r]);
+            let l0 = before.iter().chain(&after).copied().map(Some).collect();
+            let l1 = after.iter().chain(&before).copied().map(Some).collect();
+            [l0, l1]
+        }
+    };
+    let mask = (1u32 << n.log2_max_frame_num) - 1;
+    for (x, list) in lists.iter_mut().enumerate() {
+        let mut predicted = slice.frame_num;
+        for (index, op) in slice.modifications[x].iter().enumerate() {
+            predicted = match *op {
+                ListModification::Subtract(d) => predicted.wrapping_sub(d) & mask,
+                ListModification::Add(d) => predicted.wrapping_add(d) & mask,
+                ListModification::LongTerm(_) => return None,
+            };
+            let found = list
+                .iter()
+                .rposition(|e| e.is_some_and(|r| frame_num_of(r) == predicted))?;
+            let picture = list[found];
+            if list.len() <= index {
+                list.resize(index + 1, None);
+            }
+            if found > index {
+                list.remove(found);
+                list.insert(index, picture);
+            } else if found < index {
+                list.insert(index, picture);
+            }
+        }
+        list.resize(slice.num_ref_idx_active[x] as usize, None);
+    }
+    Some(lists)
+}
+
+/// openh264's marking of a decoded reference picture (`WelsMarkAsRef`).
+fn mark(
+    dpb: &mut Dpb,
+    unit: &Unit,
+    index: usize,
+    frame_num_of: impl Fn(usize) -> u32,
+) -> Option<()> {
+    let first = unit.first();
+    let max_refs = unit.numbering.max_num_ref_frames as usize;
+    let mask = (1u32 << unit.numbering.log2_max_frame_num) - 1;
+    if first.idr {
+        if first.long_term_reference {
+            return None;
+        }
+    } else if let Some(ops) = &first.memory_operations {
+        for op in ops {
+            match *op {
+                MemoryOperation::ShortTermUnused(d) => {
+                    let target = first.frame_num.wrapping_sub(d) & mask;
+                    dpb.short.retain(|&r| frame_num_of(r) != target);
+                }
+                MemoryOperation::Other(_) => return None,
+            }
+        }
+    } else if dpb.short.len() >= max_refs {
+        dpb.short.pop()?;
+    }
+    if dpb.short.len() >= max_refs.max(1) {
+        // More references than the SPS allows (the pictures an operation
+        // would have made unused were skipped): with error concealment on,
+        // openh264 makes room as the sliding window does.
+        dpb.short.pop()?;
+    }
+    if dpb.short.len() >= max_refs.max(1)
+        || dpb
+            .short
+            .iter()
+            .any(|&r| frame_num_of(r) == first.frame_num)
+    {
+        // openh264's error paths: not followed.
+        return None;
+    }
+    dpb.short.insert(0, index);
+    Some(())
+}

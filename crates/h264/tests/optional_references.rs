@@ -1,0 +1,196 @@
+//! Optional reference pictures (x264's B-pyramid middle B-frames that no
+//! P-frame refers to) left undecoded: every picture still decoded must be
+//! bit-identical to the same picture of a full decode, for x264 settings
+//! that make them optional and for settings where P-frames do refer to
+//! them (which must then not be called optional).
+
+// Tests, benchmarks and examples may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bytes::Bytes;
+use cht_core::h264::{annexb_nals, nal_type, nal_unit_type, video_params, AvcDecoderConfig};
+use cht_core::{PacketFormat, PacketRole, Picture, VideoDecoder, VideoPacket, VideoParams};
+use cht_h264::H264Decoder;
+use support::{access_units_of, run};
+
+/// 4 s of testsrc2 (motion everywhere, so a wrong reference shows in the
+/// pixels) with x264 `preset` and `x264_params`, two GOPs.
+fn encode(dir: &Path, name: &str, preset: &str, x264_params: &str) -> PathBuf {
+    let out = dir.join(name);
+    run(Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=30",
+        ])
+        .args(["-frames:v", "120", "-c:v", "libx264", "-preset", preset])
+        .args(["-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "60"])
+        .args(["-x264-params", x264_params, "-f", "mpegts"])
+        .arg(&out));
+    out
+}
+
+/// The track's parameters as the TS demuxer gives them: Annex-B packets
+/// and the first SPS and PPS as the `avcC` record.
+fn params_of(aus: &[VideoPacket]) -> VideoParams {
+    let first = &aus[0].data;
+    let find =
+        |t| Bytes::copy_from_slice(annexb_nals(first).find(|n| nal_unit_type(n) == t).unwrap());
+    let config =
+        AvcDecoderConfig::from_parameter_sets(find(nal_type::SPS), find(nal_type::PPS)).unwrap();
+    video_params(&config, PacketFormat::Elementary).unwrap()
+}
+
+fn gops(aus: &[VideoPacket]) -> Vec<&[VideoPacket]> {
+    let starts: Vec<usize> = (0..aus.len()).filter(|&i| aus[i].keyframe).collect();
+    starts
+        .iter()
+        .zip(starts.iter().skip(1).chain([&aus.len()]))
+        .map(|(&a, &b)| &aus[a..b])
+        .collect()
+}
+
+type Planes = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn planes(p: &Picture) -> Planes {
+    (p.y.to_vec(), p.u.to_vec(), p.v.to_vec())
+}
+
+/// Every picture, each GOP decoded on its own (as the offline analysis does).
+fn full_decode(params: &VideoParams, aus: &[VideoPacket]) -> BTreeMap<i64, Planes> {
+    let mut decoder = H264Decoder::for_params(params).unwrap();
+    let mut pictures = BTreeMap::new();
+    for gop in gops(aus) {
+        for au in gop {
+            decoder
+                .decode(au, &mut |p| drop(pictures.insert(p.pts, planes(&p))))
+                .unwrap();
+        }
+        decoder.end_gop(&mut |p| drop(pictures.insert(p.pts, planes(&p))));
+    }
+    pictures
+}
+
+/// Disposable pictures skipped; optional ones decoded when `decode_optional`
+/// says so (given their index among the optional ones). Returns the
+/// pictures in the order they came out and how many packets were optional.
+fn planned_decode(
+    params: &VideoParams,
+    aus: &[VideoPacket],
+    decode_optional: impl Fn(usize) -> bool,
+) -> (Vec<(i64, Planes)>, usize) {
+    let mut decoder = H264Decoder::for_params(params).unwrap();
+    let mut pictures = Vec::new();
+    let mut optional = 0;
+    for gop in gops(aus) {
+        let roles = decoder.plan_gop(gop);
+        let mut keep = |p: Picture| pictures.push((p.pts, planes(&p)));
+        for (au, role) in gop.iter().zip(roles) {
+            match role {
+                PacketRole::Disposable => {}
+                PacketRole::Reference => decoder.decode(au, &mut keep).unwrap(),
+                PacketRole::Optional => {
+                    let want = decode_optional(optional);
+                    optional += 1;
+                    let mut shown = false;
+                    let decoded = decoder
+                        .decode_optional(au, &mut keep, &mut |latest| {
+                            shown = latest.is_some_and(|l| l.pts > au.pts);
+                            want
+                        })
+                        .unwrap();
+                    assert_eq!(decoded, want);
+                    assert!(shown, "the picture after the B-frames is shown");
+                }
+            }
+        }
+        decoder.end_gop(&mut keep);
+    }
+    (pictures, optional)
+}
+
+/// Decodes `path` fully and planned; returns how many packets were
+/// optional after checking that every planned picture is the full one, in
+/// display order, with none lost.
+fn check(path: &Path, decode_optional: impl Fn(usize) -> bool) -> usize {
+    let aus = access_units_of(path);
+    let params = params_of(&aus);
+    let full = full_decode(&params, &aus);
+    assert_eq!(full.len(), aus.len(), "the full decode has every picture");
+    let (planned, optional) = planned_decode(&params, &aus, &decode_optional);
+    let order: Vec<i64> = planned.iter().map(|(pts, _)| *pts).collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "display order: {order:?}"
+    );
+    for (pts, picture) in &planned {
+        assert!(
+            full[pts] == *picture,
+            "picture at {pts} differs from the full decode's"
+        );
+    }
+    let non_disposable = aus
+        .iter()
+        .filter(|au| !H264Decoder::new().unwrap().is_disposable(au))
+        .count();
+    let skipped_optional = (0..optional).filter(|&i| !decode_optional(i)).count();
+    assert_eq!(planned.len(), non_disposable - skipped_optional);
+    optional
+}
+
+#[test]
+fn veryfast_pyramid_b_references_are_optional_and_skipping_them_changes_no_other_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = encode(
+        dir.path(),
+        "veryfast.ts",
+        "veryfast",
+        "bframes=3:b-pyramid=normal",
+    );
+    let optional = check(&path, |_| false);
+    // 120 frames in runs of up to 3 B-frames: a middle one in most runs.
+    assert!(optional >= 15, "only {optional} optional pictures");
+    // Any subset decoded gives the same pictures as well.
+    assert_eq!(check(&path, |i| i % 3 == 1), optional);
+}
+
+#[test]
+fn b_references_a_p_frame_may_refer_to_are_decoded() {
+    // ref=3: a P-frame's list holds the B-frame before it: not optional.
+    let dir = tempfile::tempdir().unwrap();
+    let path = encode(
+        dir.path(),
+        "medium.ts",
+        "medium",
+        "bframes=3:b-pyramid=normal:ref=3",
+    );
+    check(&path, |_| false);
+    let strict = encode(
+        dir.path(),
+        "strict.ts",
+        "veryfast",
+        "bframes=3:b-pyramid=strict:ref=2",
+    );
+    check(&strict, |_| false);
+}
+
+#[test]
+fn streams_without_reference_b_frames_have_nothing_optional() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = encode(
+        dir.path(),
+        "nopyramid.ts",
+        "veryfast",
+        "bframes=3:b-pyramid=none",
+    );
+    assert_eq!(check(&path, |_| false), 0);
+}
