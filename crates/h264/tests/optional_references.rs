@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bytes::Bytes;
-use cht_core::h264::{annexb_nals, nal_type, nal_unit_type, video_params, AvcDecoderConfig};
+use cht_core::h264::{
+    annexb_nals, annexb_to_avcc, nal_type, nal_unit_type, video_params, AvcDecoderConfig,
+};
 use cht_core::{PacketFormat, PacketRole, Picture, VideoDecoder, VideoPacket, VideoParams};
 use cht_h264::H264Decoder;
 use support::{access_units_of, run};
@@ -118,12 +120,45 @@ fn planned_decode(
     (pictures, optional)
 }
 
+/// The packets and track parameters as MP4 stores them: length-prefixed
+/// NAL units, the parameter sets in the `avcC` record only.
+fn as_mp4(aus: Vec<VideoPacket>, params: VideoParams) -> (Vec<VideoPacket>, VideoParams) {
+    let samples = aus
+        .into_iter()
+        .map(|au| {
+            let mut annexb = Vec::new();
+            for nal in annexb_nals(&au.data) {
+                if !matches!(nal_unit_type(nal), nal_type::SPS | nal_type::PPS) {
+                    annexb.extend_from_slice(&[0, 0, 0, 1]);
+                    annexb.extend_from_slice(nal);
+                }
+            }
+            let mut sample = Vec::new();
+            annexb_to_avcc(&annexb, &mut sample);
+            VideoPacket {
+                data: Bytes::from(sample),
+                ..au
+            }
+        })
+        .collect();
+    let format = PacketFormat::LengthPrefixed { length_size: 4 };
+    (samples, VideoParams { format, ..params })
+}
+
 /// Decodes `path` fully and planned; returns how many packets were
 /// optional after checking that every planned picture is the full one, in
 /// display order, with none lost.
 fn check(path: &Path, decode_optional: impl Fn(usize) -> bool) -> usize {
     let aus = access_units_of(path);
     let params = params_of(&aus);
+    check_packets(aus, params, decode_optional)
+}
+
+fn check_packets(
+    aus: Vec<VideoPacket>,
+    params: VideoParams,
+    decode_optional: impl Fn(usize) -> bool,
+) -> usize {
     let full = full_decode(&params, &aus);
     assert_eq!(full.len(), aus.len(), "the full decode has every picture");
     let (planned, optional) = planned_decode(&params, &aus, &decode_optional);
@@ -138,10 +173,8 @@ fn check(path: &Path, decode_optional: impl Fn(usize) -> bool) -> usize {
             "picture at {pts} differs from the full decode's"
         );
     }
-    let non_disposable = aus
-        .iter()
-        .filter(|au| !H264Decoder::new().unwrap().is_disposable(au))
-        .count();
+    let probe = H264Decoder::for_params(&params).unwrap();
+    let non_disposable = aus.iter().filter(|au| !probe.is_disposable(au)).count();
     let skipped_optional = (0..optional).filter(|&i| !decode_optional(i)).count();
     assert_eq!(planned.len(), non_disposable - skipped_optional);
     optional
@@ -161,6 +194,11 @@ fn veryfast_pyramid_b_references_are_optional_and_skipping_them_changes_no_other
     assert!(optional >= 15, "only {optional} optional pictures");
     // Any subset decoded gives the same pictures as well.
     assert_eq!(check(&path, |i| i % 3 == 1), optional);
+    // The same as MP4 samples (a recorded session).
+    let aus = access_units_of(&path);
+    let params = params_of(&aus);
+    let (samples, params) = as_mp4(aus, params);
+    assert_eq!(check_packets(samples, params, |i| i % 2 == 0), optional);
 }
 
 #[test]
