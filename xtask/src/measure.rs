@@ -378,11 +378,13 @@ fn pictures_decoded(cht: &Path, input: &Path) -> anyhow::Result<String> {
     let s = &summary["summary"];
     let decoded = s["pictures"].as_u64().unwrap_or(0);
     let skipped = s["pictures_not_decoded"].as_u64().unwrap_or(0);
+    let optional = s["optional_pictures_not_decoded"].as_u64().unwrap_or(0);
     let again = s["pictures_decoded_again"].as_u64().unwrap_or(0);
     let total = decoded + skipped;
     Ok(format!(
-        "{decoded} of {total} pictures decoded ({:.0} %), {again} decoded again to be written",
-        100.0 * decoded as f64 / total.max(1) as f64
+        "{decoded} of {total} pictures decoded ({:.0} %; left out: {} disposable, {optional} optional B-pyramid), {again} decoded again to be written",
+        100.0 * decoded as f64 / total.max(1) as f64,
+        skipped - optional
     ))
 }
 
