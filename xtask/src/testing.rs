@@ -4,7 +4,7 @@ use crate::{cargo, deps, root, run};
 use anyhow::Context;
 use std::process::Command;
 
-const FUZZ_TARGETS: [&str; 3] = ["ts_demux", "mp4_reader", "adts_decode"];
+const FUZZ_TARGETS: [&str; 4] = ["ts_demux", "mp4_reader", "adts_decode", "h264_gop_plan"];
 
 pub fn test(args: &[String]) -> anyhow::Result<()> {
     deps::ensure_test_tools()?;
@@ -86,6 +86,9 @@ fn ensure_cargo_fuzz() -> anyhow::Result<()> {
 fn seed_corpus(target: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let fixtures = root().join("tests/fixtures");
+    if target == "h264_gop_plan" {
+        return seed_h264(&fixtures.join("screen/slide_build.ts"), dir);
+    }
     let seeds: &[&str] = match target {
         "ts_demux" => &["av_high.ts"],
         "mp4_reader" => &["short_frag.mp4"],
@@ -97,5 +100,29 @@ fn seed_corpus(target: &str, dir: &std::path::Path) -> anyhow::Result<()> {
             std::fs::write(dir.join(format!("seed-{name}")), cut)?;
         }
     }
+    Ok(())
+}
+
+/// The start of a committed x264 veryfast clip's video as Annex-B (ffmpeg
+/// extracts it): parameter sets, an IDR and B-pyramid GOP structure.
+fn seed_h264(clip: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<()> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(clip)
+        .args([
+            "-map",
+            "0:v",
+            "-c:v",
+            "copy",
+            "-bsf:v",
+            "h264_mp4toannexb",
+            "-f",
+            "h264",
+            "-",
+        ])
+        .output()
+        .context("ffmpeg (for the fuzz seed)")?;
+    let cut = &out.stdout[..out.stdout.len().min(65536)];
+    std::fs::write(dir.join("seed-slide_build.h264"), cut)?;
     Ok(())
 }
