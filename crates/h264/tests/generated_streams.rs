@@ -7,39 +7,17 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use cht_core::{ColourInfo, MatrixCoefficients, Picture, VideoDecoder};
 use cht_h264::H264Decoder;
-use support::{access_units_of, ffmpeg_luma, run};
+use support::{access_units_of, ffmpeg_luma, x264_testsrc};
 
 fn encode(dir: &Path, name: &str, x264_params: &str, extra: &[&str]) -> std::path::PathBuf {
-    let out = dir.join(name);
-    run(Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=30",
-            "-frames:v",
-            "45",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-profile:v",
-            "high",
-            "-pix_fmt",
-            "yuv420p",
-            "-x264-params",
-            x264_params,
-        ])
-        .args(extra)
-        .args(["-f", "mpegts"])
-        .arg(&out));
-    out
+    let args: Vec<&str> = ["-x264-params", x264_params]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    x264_testsrc(dir, name, 45, &args)
 }
 
 fn decode_file(path: &Path) -> Vec<Picture> {

@@ -11,7 +11,6 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bytes::Bytes;
 use cht_core::h264::{
@@ -19,26 +18,13 @@ use cht_core::h264::{
 };
 use cht_core::{PacketFormat, PacketRole, Picture, VideoDecoder, VideoPacket, VideoParams};
 use cht_h264::H264Decoder;
-use support::{access_units_of, run};
+use support::{access_units_of, x264_testsrc};
 
 /// 4 s of testsrc2 (motion everywhere, so a wrong reference shows in the
 /// pixels) with x264 `preset` and `x264_params`, two GOPs.
 fn encode(dir: &Path, name: &str, preset: &str, x264_params: &str) -> PathBuf {
-    let out = dir.join(name);
-    run(Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=30",
-        ])
-        .args(["-frames:v", "120", "-c:v", "libx264", "-preset", preset])
-        .args(["-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "60"])
-        .args(["-x264-params", x264_params, "-f", "mpegts"])
-        .arg(&out));
-    out
+    let args = ["-preset", preset, "-g", "60", "-x264-params", x264_params];
+    x264_testsrc(dir, name, 120, &args)
 }
 
 /// The track's parameters as the TS demuxer gives them: Annex-B packets

@@ -30,6 +30,27 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
+/// `frames` frames of testsrc2 at 320x180, 30 fps (motion everywhere),
+/// encoded by libx264 (High, 4:2:0, then `args`) to MPEG-TS `dir/name`.
+pub fn x264_testsrc(dir: &Path, name: &str, frames: u32, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    run(Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=30",
+        ])
+        .args(["-frames:v", &frames.to_string(), "-c:v", "libx264"])
+        .args(["-profile:v", "high", "-pix_fmt", "yuv420p"])
+        .args(args)
+        .args(["-f", "mpegts"])
+        .arg(&out));
+    out
+}
+
 /// The video of `input` as Annex-B, as ffmpeg writes it (with AUDs).
 pub fn annexb_of(input: &Path) -> Vec<u8> {
     run(Command::new("ffmpeg")
