@@ -49,20 +49,47 @@ impl ParameterSets {
         }
     }
 
-    fn slice_header(&self, nal: &[u8]) -> Option<(SliceHeader, PictureNumbering, bool)> {
+    /// A slice's header and what reading the rest takes: `None` when it
+    /// does not parse or uses what the model does not follow (fields, FMO).
+    fn slice_header(&self, nal: &[u8]) -> Option<(SliceHeader, PictureNumbering, Reordering)> {
         let header = parse_slice_header(nal, |id| self.pps.get(&id), |id| self.sps.get(&id))?;
         let pps = self.pps.get(&header.pps_id)?;
         let sps = self.sps.get(&pps.sps_id)?;
-        let supported = sps.frame_mbs_only && pps.slice_groups == 1;
-        Some((header, sps.numbering, supported))
+        if !sps.frame_mbs_only || pps.slice_groups != 1 || header.field {
+            return None;
+        }
+        // openh264 reorders CABAC streams of profiles above Baseline by the
+        // standard's procedure (`WelsReorderRefList2`), others its own way.
+        let reordering = match sps.profile_idc != 66 && pps.cabac {
+            true => Reordering::Standard,
+            false => Reordering::Move,
+        };
+        Some((header, sps.numbering, reordering))
     }
 }
 
-/// One coded picture, as far as references go.
+/// How openh264 applies a slice's list modifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reordering {
+    /// `WelsReorderRefList2`: the standard's procedure, the picture looked
+    /// up among the short-term references, later copies of it removed,
+    /// the list then padded with copies of its last entry.
+    Standard,
+    /// `WelsReorderRefList`: the picture looked up in the list itself and
+    /// moved to its place.
+    Move,
+}
+
+/// One coded picture, as far as references go. openh264 builds the lists
+/// and marks the picture from its first slice, so the other slices must
+/// agree with it on both.
 #[derive(Debug, Clone)]
 pub(crate) struct Unit {
-    slices: Vec<SliceHeader>,
+    header: SliceHeader,
     numbering: PictureNumbering,
+    reordering: Reordering,
+    /// Made of B slices only.
+    all_b: bool,
 }
 
 impl Unit {
@@ -76,38 +103,54 @@ impl Unit {
         sets: &mut ParameterSets,
         in_band: bool,
     ) -> Option<Option<Unit>> {
-        let mut slices = Vec::new();
-        let mut numbering = None;
+        let mut unit: Option<Unit> = None;
         for nal in nals {
             match nal_unit_type(nal) {
                 nal_type::SPS | nal_type::PPS if in_band => sets.add(nal),
                 nal_type::SLICE | nal_type::IDR => {
-                    let (header, n, supported) = sets.slice_header(nal)?;
-                    if !supported || header.field {
-                        return None;
+                    let (header, numbering, reordering) = sets.slice_header(nal)?;
+                    match &mut unit {
+                        None => {
+                            let all_b = header.kind == SliceKind::B;
+                            unit = Some(Unit {
+                                header,
+                                numbering,
+                                reordering,
+                                all_b,
+                            });
+                        }
+                        Some(first) => {
+                            let h = &first.header;
+                            let agrees = h.kind == header.kind
+                                && h.frame_num == header.frame_num
+                                && h.num_ref_idx_active == header.num_ref_idx_active
+                                && h.modifications == header.modifications
+                                && h.memory_operations == header.memory_operations;
+                            if !agrees {
+                                return None;
+                            }
+                        }
                     }
-                    numbering = Some(n);
-                    slices.push(header);
                 }
                 2..=4 => return None, // data partitioning
                 _ => {}
             }
         }
-        Some(numbering.map(|numbering| Unit { slices, numbering }))
+        Some(unit)
     }
 
     fn first(&self) -> &SliceHeader {
-        &self.slices[0]
+        &self.header
     }
 
     fn is_reference(&self) -> bool {
-        self.first().reference
+        self.header.reference
     }
 
     /// A reference picture made of B slices only: one a P-frame may not
     /// need.
     fn is_candidate(&self) -> bool {
-        self.is_reference() && self.slices.iter().all(|s| s.kind == SliceKind::B)
+        self.is_reference() && self.all_b
     }
 }
 
@@ -129,10 +172,8 @@ pub(crate) fn optional_references(units: &[Option<Unit>]) -> Vec<bool> {
     };
     let mut needed = vec![false; units.len()];
     for picture in full.iter().flatten() {
-        for lists in &picture.lists {
-            for &r in lists.iter().flatten().flatten() {
-                needed[r] = true;
-            }
+        for &r in picture.lists.iter().flatten().flatten() {
+            needed[r] = true;
         }
     }
     let optional: Vec<bool> = candidates
@@ -175,12 +216,12 @@ fn order_counts_hold(units: &[Option<Unit>], full: &[Option<Decoded>], optional:
 }
 
 /// What a reference picture would be decoded with: its picture order count
-/// and the active entries of each slice's two lists (access unit indices;
-/// `None` for an entry with no picture).
+/// and the active entries of its two lists (access unit indices; `None` for
+/// an entry with no picture).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Decoded {
     poc: i64,
-    lists: Vec<[Vec<Option<usize>>; 2]>,
+    lists: [Vec<Option<usize>>; 2],
 }
 
 /// The reference state openh264 keeps between pictures.
@@ -220,10 +261,7 @@ fn simulate(units: &[Option<Unit>], skipped: &[bool]) -> Option<Vec<Option<Decod
         let (poc, lsb, msb) = order_count(first, n, &dpb);
         pocs[i] = poc;
         let frame_num_of = |j: usize| units[j].as_ref().map_or(u32::MAX, |u| u.first().frame_num);
-        let mut lists = Vec::with_capacity(unit.slices.len());
-        for slice in &unit.slices {
-            lists.push(slice_lists(slice, n, &dpb, poc, &pocs, frame_num_of)?);
-        }
+        let lists = picture_lists(unit, &dpb, poc, &pocs, frame_num_of)?;
         out.push(Some(Decoded { poc, lists }));
         if skipped[i] {
             continue;
@@ -249,16 +287,16 @@ fn order_count(slice: &SliceHeader, n: &PictureNumbering, dpb: &Dpb) -> (i64, i6
     (poc, lsb, msb)
 }
 
-/// A slice's active reference lists: openh264's default order, then the
-/// slice's modifications, cut to `num_ref_idx_active`.
-fn slice_lists(
-    slice: &SliceHeader,
-    n: &PictureNumbering,
+/// A picture's active reference lists: openh264's default order, then
+/// the modifications, cut to `num_ref_idx_active`.
+fn picture_lists(
+    unit: &Unit,
     dpb: &Dpb,
     poc: i64,
     pocs: &[i64],
     frame_num_of: impl Fn(usize) -> u32,
 ) -> Option<[Vec<Option<usize>>; 2]> {
+    let slice = unit.first();
     let mut lists: [Vec<Option<usize>>; 2] = match slice.kind {
         SliceKind::I => return Some([Vec::new(), Vec::new()]),
         SliceKind::P => [dpb.short.iter().copied().map(Some).collect(), Vec::new()],
@@ -282,32 +320,129 @@ fn slice_lists(
             [l0, l1]
         }
     };
-    let mask = (1u32 << n.log2_max_frame_num) - 1;
-    for (x, list) in lists.iter_mut().enumerate() {
-        let mut predicted = slice.frame_num;
-        for (index, op) in slice.modifications[x].iter().enumerate() {
-            predicted = match *op {
-                ListModification::Subtract(d) => predicted.wrapping_sub(d) & mask,
-                ListModification::Add(d) => predicted.wrapping_add(d) & mask,
-                ListModification::LongTerm(_) => return None,
-            };
-            let found = list
-                .iter()
-                .rposition(|e| e.is_some_and(|r| frame_num_of(r) == predicted))?;
-            let picture = list[found];
-            if list.len() <= index {
-                list.resize(index + 1, None);
+    let lists_used = if slice.kind == SliceKind::B { 2 } else { 1 };
+    for (x, list) in lists.iter_mut().enumerate().take(lists_used) {
+        let active = slice.num_ref_idx_active[x] as usize;
+        let ops = &slice.modifications[x];
+        match unit.reordering {
+            Reordering::Move => {
+                move_modified(list, ops, slice.frame_num, &unit.numbering, &frame_num_of)?
             }
-            if found > index {
-                list.remove(found);
-                list.insert(index, picture);
-            } else if found < index {
-                list.insert(index, picture);
-            }
+            Reordering::Standard => standard_modified(
+                list,
+                ops,
+                slice.frame_num,
+                &unit.numbering,
+                dpb,
+                active,
+                &frame_num_of,
+            )?,
         }
-        list.resize(slice.num_ref_idx_active[x] as usize, None);
+        list.resize(active, None);
     }
     Some(lists)
+}
+
+/// `WelsReorderRefList`: each picture named is looked up in the list (the
+/// last copy) by `frame_num` and moved to its place.
+fn move_modified(
+    list: &mut Vec<Option<usize>>,
+    ops: &[ListModification],
+    frame_num: u32,
+    n: &PictureNumbering,
+    frame_num_of: &impl Fn(usize) -> u32,
+) -> Option<()> {
+    let mask = (1u32 << n.log2_max_frame_num) - 1;
+    let mut predicted = frame_num;
+    for (index, op) in ops.iter().enumerate() {
+        predicted = match *op {
+            ListModification::Subtract(d) => predicted.wrapping_sub(d) & mask,
+            ListModification::Add(d) => predicted.wrapping_add(d) & mask,
+            ListModification::LongTerm(_) => return None,
+        };
+        let found = list
+            .iter()
+            .rposition(|e| e.is_some_and(|r| frame_num_of(r) == predicted))?;
+        let picture = list[found];
+        if list.len() <= index {
+            list.resize(index + 1, None);
+        }
+        if found > index {
+            list.remove(found);
+            list.insert(index, picture);
+        } else if found < index {
+            list.insert(index, picture);
+        }
+    }
+    Some(())
+}
+
+/// `WelsReorderRefList2`, on openh264's fixed array of `active + 1`
+/// entries: each picture named (by its wrapped picture number) is looked
+/// up among the short-term references and put at the next place, the
+/// entries after it shifted; its later copies are then taken out, leaving
+/// stale entries at the end; at last the entries past the list's own are
+/// copies of the one before.
+fn standard_modified(
+    list: &mut Vec<Option<usize>>,
+    ops: &[ListModification],
+    frame_num: u32,
+    n: &PictureNumbering,
+    dpb: &Dpb,
+    active: usize,
+    frame_num_of: &impl Fn(usize) -> u32,
+) -> Option<()> {
+    let max = 1i64 << n.log2_max_frame_num;
+    let current = frame_num as i64;
+    let wrapped = |r: usize| {
+        let f = frame_num_of(r) as i64;
+        if f > current {
+            f - max
+        } else {
+            f
+        }
+    };
+    let available = list.len();
+    list.resize(list.len().max(active + 1), None);
+    let mut count = 0;
+    let mut predicted = current;
+    for op in ops {
+        for j in (count + 1..=active).rev() {
+            list[j] = list[j - 1];
+        }
+        predicted = match *op {
+            ListModification::Subtract(d) if predicted - (d as i64) < 0 => {
+                predicted - d as i64 + max
+            }
+            ListModification::Subtract(d) => predicted - d as i64,
+            ListModification::Add(d) if predicted + (d as i64) >= max => predicted + d as i64 - max,
+            ListModification::Add(d) => predicted + d as i64,
+            ListModification::LongTerm(_) => return None,
+        };
+        if predicted > current {
+            predicted -= max;
+        }
+        let picture = dpb
+            .short
+            .iter()
+            .copied()
+            .find(|&r| wrapped(r) == predicted)?;
+        list[count] = Some(picture);
+        count += 1;
+        let mut k = count;
+        for j in count..=active {
+            if let Some(r) = list[j] {
+                if r != picture {
+                    list[k] = Some(r);
+                    k += 1;
+                }
+            }
+        }
+    }
+    for i in count.max(available).max(1)..active {
+        list[i] = list[i - 1];
+    }
+    Some(())
 }
 
 /// openh264's marking of a decoded reference picture (`WelsMarkAsRef`).

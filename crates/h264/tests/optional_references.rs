@@ -218,3 +218,25 @@ fn streams_without_reference_b_frames_have_nothing_optional() {
     );
     assert_eq!(check(&path, |_| false), 0);
 }
+
+#[test]
+fn cavlc_and_multi_slice_streams_are_followed_too() {
+    // CAVLC: openh264 applies list modifications its own way (not the
+    // standard's procedure it uses for CABAC); 4 slices a picture: the
+    // lists come from the first slice.
+    let dir = tempfile::tempdir().unwrap();
+    let cavlc = encode(
+        dir.path(),
+        "cavlc.ts",
+        "veryfast",
+        "bframes=3:b-pyramid=normal:cabac=0",
+    );
+    assert!(check(&cavlc, |_| false) >= 15);
+    let sliced = encode(
+        dir.path(),
+        "sliced.ts",
+        "veryfast",
+        "bframes=3:b-pyramid=normal:slices=4",
+    );
+    assert!(check(&sliced, |i| i % 2 == 1) >= 15);
+}

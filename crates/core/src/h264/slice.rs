@@ -14,6 +14,8 @@ pub struct Pps {
     pub pps_id: u32,
     /// `seq_parameter_set_id`.
     pub sps_id: u32,
+    /// `entropy_coding_mode_flag`: CABAC.
+    pub cabac: bool,
     /// `bottom_field_pic_order_in_frame_present_flag`.
     pub bottom_field_pic_order_in_frame_present: bool,
     /// `num_slice_groups_minus1 + 1` (more than one: FMO).
@@ -41,7 +43,7 @@ pub fn parse_pps(nal: &[u8]) -> Option<Pps> {
     if pps_id > 255 || sps_id > 31 {
         return None;
     }
-    r.read_bit()?; // entropy_coding_mode_flag
+    let cabac = r.read_bit()?;
     let bottom_field_pic_order_in_frame_present = r.read_bit()?;
     let slice_groups = r.read_ue()?.checked_add(1)?;
     if slice_groups > 1 {
@@ -50,6 +52,7 @@ pub fn parse_pps(nal: &[u8]) -> Option<Pps> {
         return Some(Pps {
             pps_id,
             sps_id,
+            cabac,
             bottom_field_pic_order_in_frame_present,
             slice_groups,
             num_ref_idx_default_active: [1, 1],
@@ -74,6 +77,7 @@ pub fn parse_pps(nal: &[u8]) -> Option<Pps> {
     Some(Pps {
         pps_id,
         sps_id,
+        cabac,
         bottom_field_pic_order_in_frame_present,
         slice_groups,
         num_ref_idx_default_active: [l0, l1],
@@ -391,7 +395,7 @@ mod tests {
         assert!(!n.gaps_in_frame_num_allowed);
         let pps = parse_pps(&hex(PPS)).expect("valid pps");
         assert_eq!(pps.num_ref_idx_default_active, [1, 1]);
-        assert!(pps.weighted_pred);
+        assert!(pps.weighted_pred && pps.cabac);
         assert_eq!((pps.weighted_bipred_idc, pps.slice_groups), (2, 1));
     }
 
