@@ -180,6 +180,14 @@ fn veryfast_pyramid_b_references_are_optional_and_skipping_them_changes_no_other
     assert!(optional >= 15, "only {optional} optional pictures");
     // Any subset decoded gives the same pictures as well.
     assert_eq!(check(&path, |i| i % 3 == 1), optional);
+    // Two B-frames (OBS's default): one of each pair is a reference.
+    let obs = encode(
+        dir.path(),
+        "obs.ts",
+        "veryfast",
+        "bframes=2:b-pyramid=normal",
+    );
+    assert!(check(&obs, |_| false) >= 15);
     // The same as MP4 samples (a recorded session).
     let aus = access_units_of(&path);
     let params = params_of(&aus);
