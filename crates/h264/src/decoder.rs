@@ -184,6 +184,11 @@ impl H264Decoder {
             lp.annexb.extend_from_slice(&lp.parameter_sets);
         }
         lp.config.sample_to_annexb(&au.data, &mut lp.annexb);
+        if self.gaps_allowed && annexb_nals(&lp.annexb).any(|n| nal_unit_type(n) == nal_type::SPS) {
+            // A sample's own SPS (a recording keeps the sender's in front of
+            // each keyframe) must allow the gaps too.
+            lp.annexb = with_frame_num_gaps_allowed(&lp.annexb).unwrap_or(lp.annexb);
+        }
         let result = self.decode_annexb(au, &lp.annexb, out);
         self.length_prefixed = Some(lp);
         result
@@ -310,8 +315,9 @@ impl H264Decoder {
 
     /// Which access units of a GOP are optional reference pictures (see
     /// `references`). Only for a track whose parameter sets this decoder
-    /// feeds itself (they are what tells openh264 to expect the gaps), and
-    /// not when the GOP carries parameter sets of its own.
+    /// feeds itself, rewritten to tell openh264 to expect the gaps: TS
+    /// packets (their own parameter sets are replaced by the track's) and
+    /// MP4 samples (their own SPS are rewritten too).
     fn optional_references(&self, packets: &[VideoPacket]) -> Vec<bool> {
         let none = vec![false; packets.len()];
         let mut sets = ParameterSets::default();
@@ -325,13 +331,16 @@ impl H264Decoder {
         for packet in packets {
             let unit = match &self.length_prefixed {
                 Some(lp) => {
-                    let size = lp.config.nal_length_size as usize;
-                    if length_prefixed_nals(&packet.data, size)
-                        .any(|n| nal_unit_type(n) == nal_type::SPS)
-                    {
+                    let nals =
+                        || length_prefixed_nals(&packet.data, lp.config.nal_length_size as usize);
+                    let rewritable = |n: &[u8]| {
+                        nal_unit_type(n) != nal_type::SPS
+                            || sps_allowing_frame_num_gaps(n).is_some()
+                    };
+                    if !nals().all(rewritable) {
                         return none;
                     }
-                    Unit::read(length_prefixed_nals(&packet.data, size), &mut sets, false)
+                    Unit::read(nals(), &mut sets, true)
                 }
                 None => Unit::read(annexb_nals(&packet.data), &mut sets, false),
             };
@@ -356,17 +365,9 @@ impl H264Decoder {
             (None, Some(sets)) => sets,
             (None, None) => return false,
         };
-        let mut rewritten = Vec::with_capacity(sets.len());
-        for nal in annexb_nals(sets) {
-            rewritten.extend_from_slice(&[0, 0, 0, 1]);
-            match nal_unit_type(nal) {
-                nal_type::SPS => match sps_allowing_frame_num_gaps(nal) {
-                    Some(sps) => rewritten.extend_from_slice(&sps),
-                    None => return false,
-                },
-                _ => rewritten.extend_from_slice(nal),
-            }
-        }
+        let Some(rewritten) = with_frame_num_gaps_allowed(sets) else {
+            return false;
+        };
         *sets = rewritten;
         self.gaps_allowed = true;
         true
@@ -513,6 +514,20 @@ impl VideoDecoder for H264Decoder {
             None => is_disposable(annexb_nals(&packet.data)),
         }
     }
+}
+
+/// An Annex-B buffer with every SPS allowing gaps in `frame_num` (see
+/// [`sps_allowing_frame_num_gaps`]); `None` if one cannot be rewritten.
+fn with_frame_num_gaps_allowed(annexb: &[u8]) -> Option<Vec<u8>> {
+    let mut rewritten = Vec::with_capacity(annexb.len() + 8);
+    for nal in annexb_nals(annexb) {
+        rewritten.extend_from_slice(&[0, 0, 0, 1]);
+        match nal_unit_type(nal) {
+            nal_type::SPS => rewritten.extend_from_slice(&sps_allowing_frame_num_gaps(nal)?),
+            _ => rewritten.extend_from_slice(nal),
+        }
+    }
+    Some(rewritten)
 }
 
 /// True when the access unit carries at least one coded slice (NAL types
