@@ -490,3 +490,119 @@ fn mark(
     dpb.short.insert(0, index);
     Some(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NUMBERING: PictureNumbering = PictureNumbering {
+        log2_max_frame_num: 4,
+        pic_order_cnt_type: 0,
+        log2_max_poc_lsb: 6,
+        delta_pic_order_always_zero: false,
+        max_num_ref_frames: 4,
+        gaps_in_frame_num_allowed: false,
+        chroma_array_type: 1,
+        separate_colour_plane: false,
+    };
+
+    /// A picture: kind, `nal_ref_idc` set, `frame_num`, POC lsb, list 0
+    /// modifications.
+    fn unit(
+        kind: SliceKind,
+        reference: bool,
+        frame_num: u32,
+        lsb: u32,
+        l0: &[ListModification],
+    ) -> Option<Unit> {
+        let header = SliceHeader {
+            reference,
+            idr: kind == SliceKind::I && frame_num == 0,
+            kind,
+            pps_id: 0,
+            frame_num,
+            field: false,
+            pic_order_cnt_lsb: lsb,
+            delta_pic_order_cnt_bottom: 0,
+            num_ref_idx_active: match kind {
+                SliceKind::I => [0, 0],
+                SliceKind::P => [1, 0],
+                SliceKind::B => [1, 1],
+            },
+            modifications: [l0.to_vec(), Vec::new()],
+            long_term_reference: false,
+            memory_operations: None,
+        };
+        let all_b = kind == SliceKind::B;
+        Some(Unit {
+            header,
+            numbering: NUMBERING,
+            reordering: Reordering::Standard,
+            all_b,
+        })
+    }
+
+    /// x264 veryfast's pattern in decode order: I0 P4 B2(ref) b1 b3 P8 B6(ref) b5 b7;
+    /// `reorder`: each P-frame's list names the P-frame before it.
+    fn pyramid(reorder: bool) -> Vec<Option<Unit>> {
+        let to_previous_p = [ListModification::Subtract(2)];
+        let p_mods: &[ListModification] = if reorder { &to_previous_p } else { &[] };
+        vec![
+            unit(SliceKind::I, true, 0, 0, &[]),
+            unit(SliceKind::P, true, 1, 8, &[]),
+            unit(SliceKind::B, true, 2, 4, &[]),
+            unit(SliceKind::B, false, 3, 2, &[]),
+            unit(SliceKind::B, false, 3, 6, &[]),
+            unit(SliceKind::P, true, 3, 16, p_mods),
+            unit(SliceKind::B, true, 4, 12, &[]),
+            unit(SliceKind::B, false, 5, 10, &[]),
+            unit(SliceKind::B, false, 5, 14, &[]),
+        ]
+    }
+
+    #[test]
+    fn middle_b_frames_no_p_frame_names_are_optional() {
+        let optional = optional_references(&pyramid(true));
+        let expected = [false, false, true, false, false, false, true, false, false];
+        assert_eq!(optional, expected);
+    }
+
+    #[test]
+    fn a_p_frame_with_its_default_list_needs_the_b_frame_decoded_before_it() {
+        // Without the reordering, P8's one-entry list is the reference
+        // decoded last: B2. B6 is still named by nothing.
+        let optional = optional_references(&pyramid(false));
+        let expected = [false, false, false, false, false, false, true, false, false];
+        assert_eq!(optional, expected);
+    }
+
+    #[test]
+    fn what_the_model_does_not_follow_leaves_every_picture_needed() {
+        let mut long_term = pyramid(true);
+        if let Some(u) = long_term[5].as_mut() {
+            u.header.memory_operations = Some(vec![MemoryOperation::Other(6)]);
+        }
+        assert!(!optional_references(&long_term).contains(&true));
+        // A GOP that does not start at an IDR.
+        let mut open = pyramid(true);
+        open.remove(0);
+        assert!(!optional_references(&open).contains(&true));
+        // A named picture that is not there.
+        let mut missing = pyramid(true);
+        missing[5] = unit(SliceKind::P, true, 3, 16, &[ListModification::Subtract(5)]);
+        assert!(!optional_references(&missing).contains(&true));
+    }
+
+    #[test]
+    fn order_counts_far_apart_from_a_skipped_picture_keep_it_needed() {
+        // POC lsb of 6 bits wraps at 64: a P-frame 16 frames (POC 32)
+        // after the optional B-frame could have its order count inferred
+        // from either.
+        let mut far = pyramid(true);
+        if let Some(u) = far[5].as_mut() {
+            u.header.pic_order_cnt_lsb = 36;
+        }
+        let optional = optional_references(&far);
+        assert!(!optional[2], "{optional:?}");
+    }
+}

@@ -106,7 +106,11 @@ fn planned_decode(
     // Nothing was taken for a loss: a skipped reference picture's
     // `frame_num` gap is expected, not concealed.
     let stats = decoder.stats();
-    assert_eq!((stats.concealed, stats.errors, stats.lost), (0, 0, 0), "{stats:?}");
+    assert_eq!(
+        (stats.concealed, stats.errors, stats.lost),
+        (0, 0, 0),
+        "{stats:?}"
+    );
     (pictures, optional)
 }
 
