@@ -455,5 +455,7 @@ mod tests {
             .sum();
         assert_eq!(bits, 1);
         assert_eq!(sps_allowing_frame_num_gaps(&hex(PPS)), None);
+        // A header byte alone (a damaged sample) is no SPS to rewrite.
+        assert_eq!(sps_allowing_frame_num_gaps(&[0x67]), None);
     }
 }

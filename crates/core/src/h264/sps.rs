@@ -191,6 +191,40 @@ fn read_numbering(r: &mut BitReader, format: &SampleFormat) -> Option<(PictureNu
     Some((numbering, gaps_flag_at))
 }
 
+/// The fields of an SPS up to `gaps_in_frame_num_value_allowed_flag`, and
+/// where that flag is, in bits from the start of the RBSP.
+struct Head {
+    profile_idc: u8,
+    constraint_flags: u8,
+    level_idc: u8,
+    sps_id: u32,
+    format: SampleFormat,
+    numbering: PictureNumbering,
+    gaps_flag_at: usize,
+}
+
+/// Reads an SPS's RBSP (header byte removed) up to [`Head`].
+fn read_head(r: &mut BitReader) -> Option<Head> {
+    let profile_idc = r.read_bits(8)? as u8;
+    let constraint_flags = r.read_bits(8)? as u8;
+    let level_idc = r.read_bits(8)? as u8;
+    let sps_id = r.read_ue()?;
+    if sps_id > 31 {
+        return None;
+    }
+    let format = read_sample_format(r, profile_idc)?;
+    let (numbering, gaps_flag_at) = read_numbering(r, &format)?;
+    Some(Head {
+        profile_idc,
+        constraint_flags,
+        level_idc,
+        sps_id,
+        format,
+        numbering,
+        gaps_flag_at,
+    })
+}
+
 /// The SPS NAL unit with `gaps_in_frame_num_value_allowed_flag` set: a
 /// decoder given it takes a picture whose `frame_num` skips some as
 /// intended, not as a loss to conceal. (A decoder that leaves reference
@@ -201,11 +235,7 @@ pub fn sps_allowing_frame_num_gaps(nal: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let mut rbsp = nal_to_rbsp(&nal[1..]);
-    let mut r = BitReader::new(&rbsp);
-    r.skip_bits(24)?;
-    r.read_ue()?; // seq_parameter_set_id
-    let format = read_sample_format(&mut r, nal[1])?;
-    let (_, at) = read_numbering(&mut r, &format)?;
+    let at = read_head(&mut BitReader::new(&rbsp))?.gaps_flag_at;
     rbsp[at / 8] |= 0x80 >> (at % 8);
     let mut out = vec![nal[0]];
     out.extend_from_slice(&rbsp_to_nal(&rbsp));
@@ -220,15 +250,15 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
     }
     let rbsp = nal_to_rbsp(&nal[1..]);
     let mut r = BitReader::new(&rbsp);
-    let profile_idc = r.read_bits(8)? as u8;
-    let constraint_flags = r.read_bits(8)? as u8;
-    let level_idc = r.read_bits(8)? as u8;
-    let sps_id = r.read_ue()?;
-    if sps_id > 31 {
-        return None;
-    }
-    let format = read_sample_format(&mut r, profile_idc)?;
-    let (numbering, _) = read_numbering(&mut r, &format)?;
+    let Head {
+        profile_idc,
+        constraint_flags,
+        level_idc,
+        sps_id,
+        format,
+        numbering,
+        gaps_flag_at: _,
+    } = read_head(&mut r)?;
     let width_mbs = r.read_ue()? as u64 + 1;
     let height_map_units = r.read_ue()? as u64 + 1;
     let frame_mbs_only = r.read_bit()?;
