@@ -82,14 +82,12 @@ enum Reordering {
 
 /// One coded picture, as far as references go. openh264 builds the lists
 /// and marks the picture from its first slice, so the other slices must
-/// agree with it on both.
+/// agree with it on both: `header` is the first slice's.
 #[derive(Debug, Clone)]
 pub(crate) struct Unit {
     header: SliceHeader,
     numbering: PictureNumbering,
     reordering: Reordering,
-    /// Made of B slices only.
-    all_b: bool,
 }
 
 impl Unit {
@@ -111,13 +109,11 @@ impl Unit {
                     let (header, numbering, reordering) = sets.slice_header(nal)?;
                     match &mut unit {
                         None => {
-                            let all_b = header.kind == SliceKind::B;
                             unit = Some(Unit {
                                 header,
                                 numbering,
                                 reordering,
-                                all_b,
-                            });
+                            })
                         }
                         Some(first) => {
                             let h = &first.header;
@@ -139,18 +135,14 @@ impl Unit {
         Some(unit)
     }
 
-    fn first(&self) -> &SliceHeader {
-        &self.header
-    }
-
     fn is_reference(&self) -> bool {
         self.header.reference
     }
 
-    /// A reference picture made of B slices only: one a P-frame may not
-    /// need.
+    /// A reference picture made of B slices only (its slices agree on the
+    /// kind): one a P-frame may not need.
     fn is_candidate(&self) -> bool {
-        self.is_reference() && self.all_b
+        self.is_reference() && self.header.kind == SliceKind::B
     }
 }
 
@@ -224,11 +216,20 @@ struct Decoded {
     lists: [Vec<Option<usize>>; 2],
 }
 
+/// A reference picture in the DPB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reference {
+    /// Its access unit's index in the GOP.
+    index: usize,
+    frame_num: u32,
+    poc: i64,
+}
+
 /// The reference state openh264 keeps between pictures.
 #[derive(Default)]
 struct Dpb {
     /// Short-term reference pictures, the last one added first.
-    short: Vec<usize>,
+    short: Vec<Reference>,
     prev_lsb: i64,
     prev_msb: i64,
 }
@@ -240,34 +241,37 @@ struct Dpb {
 fn simulate(units: &[Option<Unit>], skipped: &[bool]) -> Option<Vec<Option<Decoded>>> {
     let mut dpb = Dpb::default();
     let mut out = Vec::with_capacity(units.len());
-    let mut pocs: Vec<i64> = vec![0; units.len()];
     for (i, unit) in units.iter().enumerate() {
         let Some(unit) = unit.as_ref().filter(|u| u.is_reference()) else {
             out.push(None);
             continue;
         };
-        if i == 0 && !unit.first().idr {
+        let header = &unit.header;
+        if (i == 0 && !header.idr) || unit.numbering.pic_order_cnt_type != 0 {
             return None;
         }
-        let n = &unit.numbering;
-        if n.pic_order_cnt_type != 0 {
-            return None;
-        }
-        let first = unit.first();
-        if first.idr {
+        if header.idr {
             dpb.short.clear();
             (dpb.prev_lsb, dpb.prev_msb) = (0, 0);
         }
-        let (poc, lsb, msb) = order_count(first, n, &dpb);
-        pocs[i] = poc;
-        let frame_num_of = |j: usize| units[j].as_ref().map_or(u32::MAX, |u| u.first().frame_num);
-        let lists = picture_lists(unit, &dpb, poc, &pocs, frame_num_of)?;
+        let (poc, lsb, msb) = order_count(header, &unit.numbering, &dpb);
+        let lists = picture_lists(unit, &dpb, poc)?;
+        let lists = lists.map(|l| l.iter().map(|r| r.map(|r| r.index)).collect());
         out.push(Some(Decoded { poc, lists }));
         if skipped[i] {
             continue;
         }
         (dpb.prev_lsb, dpb.prev_msb) = (lsb, msb);
-        mark(&mut dpb, unit, i, frame_num_of)?;
+        let frame_num = header.frame_num;
+        mark(
+            &mut dpb,
+            unit,
+            Reference {
+                index: i,
+                frame_num,
+                poc,
+            },
+        )?;
     }
     Some(out)
 }
@@ -289,32 +293,18 @@ fn order_count(slice: &SliceHeader, n: &PictureNumbering, dpb: &Dpb) -> (i64, i6
 
 /// A picture's active reference lists: openh264's default order, then
 /// the modifications, cut to `num_ref_idx_active`.
-fn picture_lists(
-    unit: &Unit,
-    dpb: &Dpb,
-    poc: i64,
-    pocs: &[i64],
-    frame_num_of: impl Fn(usize) -> u32,
-) -> Option<[Vec<Option<usize>>; 2]> {
-    let slice = unit.first();
-    let mut lists: [Vec<Option<usize>>; 2] = match slice.kind {
+fn picture_lists(unit: &Unit, dpb: &Dpb, poc: i64) -> Option<[Vec<Option<Reference>>; 2]> {
+    let slice = &unit.header;
+    let mut lists: [Vec<Option<Reference>>; 2] = match slice.kind {
         SliceKind::I => return Some([Vec::new(), Vec::new()]),
         SliceKind::P => [dpb.short.iter().copied().map(Some).collect(), Vec::new()],
         SliceKind::B => {
-            let mut before: Vec<usize> = dpb
-                .short
-                .iter()
-                .copied()
-                .filter(|&r| pocs[r] < poc)
-                .collect();
-            let mut after: Vec<usize> = dpb
-                .short
-                .iter()
-                .copied()
-                .filter(|&r| pocs[r] > poc)
-                .collect();
-            before.sort_by_key(|&r| std::cmp::Reverse(pocs[r]));
-            after.sort_by_key(|&r| pocs[r]);
+            let mut before: Vec<Reference> =
+                dpb.short.iter().copied().filter(|r| r.poc < poc).collect();
+            let mut after: Vec<Reference> =
+                dpb.short.iter().copied().filter(|r| r.poc > poc).collect();
+            before.sort_by_key(|r| std::cmp::Reverse(r.poc));
+            after.sort_by_key(|r| r.poc);
             let l0 = before.iter().chain(&after).copied().map(Some).collect();
             let l1 = after.iter().chain(&before).copied().map(Some).collect();
             [l0, l1]
@@ -325,18 +315,10 @@ fn picture_lists(
         let active = slice.num_ref_idx_active[x] as usize;
         let ops = &slice.modifications[x];
         match unit.reordering {
-            Reordering::Move => {
-                move_modified(list, ops, slice.frame_num, &unit.numbering, &frame_num_of)?
+            Reordering::Move => move_modified(list, ops, slice.frame_num, &unit.numbering)?,
+            Reordering::Standard => {
+                standard_modified(list, ops, slice.frame_num, &unit.numbering, dpb, active)?
             }
-            Reordering::Standard => standard_modified(
-                list,
-                ops,
-                slice.frame_num,
-                &unit.numbering,
-                dpb,
-                active,
-                &frame_num_of,
-            )?,
         }
         list.resize(active, None);
     }
@@ -346,11 +328,10 @@ fn picture_lists(
 /// `WelsReorderRefList`: each picture named is looked up in the list (the
 /// last copy) by `frame_num` and moved to its place.
 fn move_modified(
-    list: &mut Vec<Option<usize>>,
+    list: &mut Vec<Option<Reference>>,
     ops: &[ListModification],
     frame_num: u32,
     n: &PictureNumbering,
-    frame_num_of: &impl Fn(usize) -> u32,
 ) -> Option<()> {
     let mask = (1u32 << n.log2_max_frame_num) - 1;
     let mut predicted = frame_num;
@@ -362,7 +343,7 @@ fn move_modified(
         };
         let found = list
             .iter()
-            .rposition(|e| e.is_some_and(|r| frame_num_of(r) == predicted))?;
+            .rposition(|e| e.is_some_and(|r| r.frame_num == predicted))?;
         let picture = list[found];
         if list.len() <= index {
             list.resize(index + 1, None);
@@ -384,18 +365,17 @@ fn move_modified(
 /// stale entries at the end; at last the entries past the list's own are
 /// copies of the one before.
 fn standard_modified(
-    list: &mut Vec<Option<usize>>,
+    list: &mut Vec<Option<Reference>>,
     ops: &[ListModification],
     frame_num: u32,
     n: &PictureNumbering,
     dpb: &Dpb,
     active: usize,
-    frame_num_of: &impl Fn(usize) -> u32,
 ) -> Option<()> {
     let max = 1i64 << n.log2_max_frame_num;
     let current = frame_num as i64;
-    let wrapped = |r: usize| {
-        let f = frame_num_of(r) as i64;
+    let wrapped = |r: &Reference| {
+        let f = r.frame_num as i64;
         if f > current {
             f - max
         } else {
@@ -426,7 +406,7 @@ fn standard_modified(
             .short
             .iter()
             .copied()
-            .find(|&r| wrapped(r) == predicted)?;
+            .find(|r| wrapped(r) == predicted)?;
         list[count] = Some(picture);
         count += 1;
         let mut k = count;
@@ -446,25 +426,20 @@ fn standard_modified(
 }
 
 /// openh264's marking of a decoded reference picture (`WelsMarkAsRef`).
-fn mark(
-    dpb: &mut Dpb,
-    unit: &Unit,
-    index: usize,
-    frame_num_of: impl Fn(usize) -> u32,
-) -> Option<()> {
-    let first = unit.first();
+fn mark(dpb: &mut Dpb, unit: &Unit, picture: Reference) -> Option<()> {
+    let header = &unit.header;
     let max_refs = unit.numbering.max_num_ref_frames as usize;
     let mask = (1u32 << unit.numbering.log2_max_frame_num) - 1;
-    if first.idr {
-        if first.long_term_reference {
+    if header.idr {
+        if header.long_term_reference {
             return None;
         }
-    } else if let Some(ops) = &first.memory_operations {
+    } else if let Some(ops) = &header.memory_operations {
         for op in ops {
             match *op {
                 MemoryOperation::ShortTermUnused(d) => {
-                    let target = first.frame_num.wrapping_sub(d) & mask;
-                    dpb.short.retain(|&r| frame_num_of(r) != target);
+                    let target = header.frame_num.wrapping_sub(d) & mask;
+                    dpb.short.retain(|r| r.frame_num != target);
                 }
                 MemoryOperation::Other(_) => return None,
             }
@@ -479,15 +454,12 @@ fn mark(
         dpb.short.pop()?;
     }
     if dpb.short.len() >= max_refs.max(1)
-        || dpb
-            .short
-            .iter()
-            .any(|&r| frame_num_of(r) == first.frame_num)
+        || dpb.short.iter().any(|r| r.frame_num == header.frame_num)
     {
         // openh264's error paths: not followed.
         return None;
     }
-    dpb.short.insert(0, index);
+    dpb.short.insert(0, picture);
     Some(())
 }
 
@@ -533,12 +505,10 @@ mod tests {
             long_term_reference: false,
             memory_operations: None,
         };
-        let all_b = kind == SliceKind::B;
         Some(Unit {
             header,
             numbering: NUMBERING,
             reordering: Reordering::Standard,
-            all_b,
         })
     }
 
