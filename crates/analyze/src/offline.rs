@@ -1201,20 +1201,20 @@ fn decode_gop(
         out.pts.push(p.pts);
         out.last = Some(p);
     };
-    let mut skipped = 0;
     let roles = match skip_disposable {
         true => decoder.plan_gop(&gop.packets),
         false => vec![PacketRole::Reference; gop.packets.len()],
     };
     for (au, role) in gop.packets.iter().zip(roles) {
         match role {
-            PacketRole::Disposable => skipped += 1,
+            PacketRole::Disposable => out.skipped += 1,
             PacketRole::Reference => decoder.decode(au, &mut on_picture)?,
             PacketRole::Optional => {
                 let before = last_signature.borrow().clone();
                 let mut wanted = |after: Option<&Picture>| screen_moved(before.as_deref(), after);
                 if !decoder.decode_optional(au, &mut on_picture, &mut wanted)? {
                     tracing::trace!(pts = au.pts, "optional picture left undecoded");
+                    out.skipped += 1;
                     out.skipped_optional += 1;
                 }
             }
@@ -1222,7 +1222,6 @@ fn decode_gop(
     }
     decoder.end_gop(&mut on_picture);
     out.stats = decoder.stats() - before;
-    out.skipped = skipped + out.skipped_optional;
     out.unsupported = decoder.unsupported_format().map(str::to_string);
     keep_decoder(gop, decoder, spare);
     if let Some(e) = error {
