@@ -122,6 +122,13 @@ fn seed_h264(clip: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<()
         ])
         .output()
         .context("ffmpeg (for the fuzz seed)")?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "ffmpeg could not extract the fuzz seed from {}: {}",
+            clip.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let cut = &out.stdout[..out.stdout.len().min(65536)];
     std::fs::write(dir.join("seed-slide_build.h264"), cut)?;
     Ok(())
